@@ -1,0 +1,64 @@
+/* batch.h — records and the batch, the unit that moves between stages.
+ *
+ * A source fills a batch with input bytes and cuts them into frames (one per
+ * record: a JSONL line, a CSV row). Each frame keeps its source position. A
+ * worker then decodes every frame into a record (a map value) in the batch's
+ * arena, runs the transforms, and encodes the result for each sink. The batch
+ * is then freed whole: records never outlive their batch.
+ *
+ * Source positions are what makes a record replayable: for files the file id
+ * (device + inode) and the byte offset of the frame; for sequence-based
+ * sources (WAL, generate) a sequence number in `offset`.
+ */
+#ifndef SL_BATCH_H
+#define SL_BATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "value.h"
+
+typedef struct sl_position {
+    uint64_t file_id;    /* (dev << 32) ^ inode for files, 0 otherwise */
+    uint64_t offset;     /* byte offset of the frame, or sequence number */
+} sl_position;
+
+typedef struct sl_record {
+    sl_value value;      /* SL_MAP once decoded; SL_NULL before */
+    const char *raw;     /* the frame's bytes (into batch->data), for the DLQ */
+    uint32_t raw_len;
+    sl_position pos;
+} sl_record;
+
+struct sl_format;        /* codec/format.h */
+
+typedef struct sl_batch {
+    uint64_t seq;            /* per-source sequence number, 0, 1, 2, ... */
+    int source;              /* index of the source in the pipeline */
+    const char *origin;      /* file path or source description, for the DLQ;
+                                owned by the source and valid for its lifetime */
+    const struct sl_format *format;   /* how to decode the frames */
+    const void *stream;      /* per-stream decoder context (CSV header), owned by
+                                the source, valid for the pipeline's lifetime */
+    char *data;              /* input bytes, with SL_BUF_PADDING spare bytes */
+    size_t data_len, data_cap;
+    sl_record *records;
+    uint32_t count, cap;
+    size_t input_bytes;      /* bytes of input this batch represents */
+    size_t accounted;        /* bytes charged to the memory budget */
+    sl_arena arena;
+} sl_batch;
+
+/* A batch with room for data_cap input bytes (plus padding) and cap records. */
+sl_batch *sl_batch_new(size_t data_cap, uint32_t cap);
+void sl_batch_free(sl_batch *b);
+/* Appends a frame (already copied into b->data at [off, off+len)). */
+sl_record *sl_batch_add_frame(sl_batch *b, size_t off, size_t len, sl_position pos);
+/* Copies bytes into b->data (growing it) and appends them as a frame. */
+sl_record *sl_batch_add_bytes(sl_batch *b, const char *p, size_t len, sl_position pos);
+/* Appends an already-built record value (no frame). */
+sl_record *sl_batch_add_record(sl_batch *b, sl_value v, sl_position pos);
+
+#endif

@@ -1,0 +1,42 @@
+/* util.h — small helpers shared by every module: UTF-8, base64, time,
+ * human sizes and durations, levenshtein distance for "did you mean".
+ */
+#ifndef SL_UTIL_H
+#define SL_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+bool sl_utf8_valid(const char *s, size_t len);
+/* Appends the base64 (RFC 4648, padded) encoding of p. */
+void sl_base64_encode(sl_buf *out, const void *p, size_t len);
+
+int64_t sl_now_ns(void);            /* CLOCK_REALTIME, ns since epoch */
+int64_t sl_monotonic_ns(void);      /* CLOCK_MONOTONIC */
+/* Writes an RFC 3339 UTC timestamp with nanoseconds trimmed of trailing zeros,
+ * e.g. "2026-11-24T01:02:03.5Z"; returns its length (< 40). */
+size_t sl_format_rfc3339(char out[40], int64_t ns);
+/* Parses RFC 3339 / ISO-8601 date-times ("2026-11-24T01:02:03.123+01:00",
+ * "2026-11-24 01:02:03Z"); returns false when s is not one. */
+bool sl_parse_rfc3339(const char *s, size_t len, int64_t *ns);
+
+/* "64MiB", "1.5GB", "512k", "100" (bytes) -> bytes. Returns false on bad input. */
+bool sl_parse_size(const char *s, uint64_t *out);
+/* "250ms", "5s", "1m", "2h", "1.5s" -> milliseconds. Returns false on bad input. */
+bool sl_parse_duration_ms(const char *s, uint64_t *out);
+/* Formats bytes as "1.5 MiB". */
+void sl_format_size(char out[32], uint64_t bytes);
+
+/* Edit distance (for suggestions), capped at 255. */
+unsigned sl_levenshtein(const char *a, const char *b);
+/* Returns the candidate closest to word when close enough to be a plausible
+ * typo (distance <= max(1, len/3)), else NULL. */
+const char *sl_did_you_mean(const char *word, const char *const *candidates, size_t n);
+
+/* 64-bit hash of bytes (XXH3), stable across runs. */
+uint64_t sl_hash64(const void *p, size_t len, uint64_t seed);
+
+#endif

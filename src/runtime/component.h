@@ -1,0 +1,126 @@
+/* component.h — what a source, transform or sink is: a type (name, docs,
+ * option schema, functions) and an instance (its name in the pipeline, its
+ * options, its state, its metrics).
+ *
+ * Adding a component means one file in src/sources, src/transforms or
+ * src/sinks defining an sl_component_type, and one line in registry.c.
+ *
+ * Threading contract:
+ *  - create/destroy run on the main thread, before start and after stop.
+ *  - source.run runs on the source's own thread.
+ *  - transform.process and sink.encode run on worker threads, several at once,
+ *    each with its own per-worker state (worker_init); they must not write to
+ *    shared state without their own locking.
+ *  - sink.write/flush/close run on the sink's own thread, one call at a time.
+ */
+#ifndef SL_COMPONENT_H
+#define SL_COMPONENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/batch.h"
+#include "../core/buf.h"
+#include "../core/error.h"
+#include "../core/metrics.h"
+#include "../config/diag.h"
+#include "../config/options.h"
+
+typedef enum { SL_SOURCE, SL_TRANSFORM, SL_SINK } sl_kind;
+
+typedef struct sl_component sl_component;
+typedef struct sl_component_type sl_component_type;
+typedef struct sl_source_ctx sl_source_ctx;   /* runtime-owned, see pipeline.h */
+typedef struct sl_emit sl_emit;               /* runtime-owned, see below */
+
+/* ---- transforms emit records to outputs, or to the DLQ ---- */
+
+/* Sends r to output `output` (0 = the default output; route's named outputs
+ * are 0..n-1 in the order of c->outputs). A record may be emitted to several
+ * outputs; the runtime copies it where needed. */
+void sl_emit_record(sl_emit *e, int output, sl_record *r);
+/* Sends r to the DLQ with a stable reason code ("expr_type_error",
+ * "lua_error", "parse_failed", ...) and a human message. */
+void sl_emit_dlq(sl_emit *e, sl_record *r, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* ---- sinks: encoded output handed from workers to the sink thread ---- */
+
+typedef struct sl_payload_part {
+    char *key;           /* partition (e.g. rendered path template), or NULL */
+    sl_buf data;         /* encoded bytes */
+    uint64_t records;
+} sl_payload_part;
+
+typedef struct sl_payload {
+    sl_payload_part *parts;
+    size_t count, cap;
+    uint64_t records, bytes;   /* totals, filled by sl_payload_part_get users */
+} sl_payload;
+
+/* Returns the part for key (NULL = the default part), creating it. */
+sl_payload_part *sl_payload_part_get(sl_payload *p, const char *key, size_t key_len);
+void sl_payload_free(sl_payload *p);   /* frees parts, not p itself */
+
+/* ---- the type ---- */
+
+struct sl_component_type {
+    const char *name;          /* "file", "filter", ... */
+    sl_kind kind;
+    const char *summary;       /* one line, for `sluice help` */
+    const char *doc;           /* a paragraph or two of Markdown, for docs */
+    const char *example;       /* a YAML snippet, for docs */
+    const sl_option *options;  /* schema, NULL-name terminated */
+
+    /* Builds c->impl from the resolved options. Reports every problem to
+     * diag (with positions from sl_opts_pos/node) and returns -1 when there
+     * were any. Transforms with named outputs fill c->outputs/c->n_outputs. */
+    int (*create)(sl_component *c, const sl_opts *opts, sl_diag *diag);
+    void (*destroy)(sl_component *c);
+
+    /* Per-worker state for process/encode (optional; NULL = none). */
+    void *(*worker_init)(sl_component *c, sl_error *err);
+    void (*worker_free)(sl_component *c, void *wstate);
+
+    /* SOURCE: reads until exhausted (batch mode) or until
+     * sl_source_should_stop(ctx); returns 0, or -1 with err on a fatal error. */
+    int (*run)(sl_component *c, sl_source_ctx *ctx, sl_error *err);
+
+    /* TRANSFORM: processes n records of batch b (use b->arena to allocate),
+     * emitting each to an output, to the DLQ, or nowhere (dropped on purpose,
+     * e.g. filter; counted by the runtime as received - sent). */
+    void (*process)(sl_component *c, void *wstate, sl_batch *b, sl_record **recs, size_t n, sl_emit *out);
+
+    /* SINK, on a worker: encodes records into payload parts. */
+    void (*encode)(sl_component *c, void *wstate, sl_batch *b, sl_record **recs, size_t n,
+                   sl_payload *out, sl_emit *dlq);
+    /* SINK, on the sink thread: writes one payload. -1 with err on failure. */
+    int (*write)(sl_component *c, sl_payload *p, sl_error *err);
+    /* SINK: makes everything written so far durable/visible; called on a
+     * timer, at shutdown, and after the last batch. */
+    int (*flush)(sl_component *c, sl_error *err);
+};
+
+/* ---- the instance ---- */
+
+struct sl_component {
+    char *name;                      /* as written in the config */
+    const sl_component_type *type;
+    sl_kind kind;
+    sl_opts *opts;
+    sl_pos pos;                      /* of the component's mapping */
+    void *impl;                      /* the component's state */
+    const char **outputs;            /* named outputs (route), or NULL = one default output */
+    int n_outputs;
+    sl_component_metrics *metrics;
+    int index;                       /* position in the pipeline's component array */
+};
+
+/* Registry (registry.c). */
+const sl_component_type *sl_registry_find(sl_kind kind, const char *name);
+/* All types of a kind, NULL-terminated. */
+const sl_component_type *const *sl_registry_list(sl_kind kind);
+const char *sl_kind_name(sl_kind kind);    /* "source" | "transform" | "sink" */
+
+#endif

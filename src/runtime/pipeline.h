@@ -1,0 +1,78 @@
+/* pipeline.h — builds a pipeline from a loaded configuration and runs it.
+ *
+ *   sources ──batches──▶ workers (decode, transforms, encode) ──payloads──▶ sinks
+ *
+ * Each source reads on its own thread and submits batches of framed input.
+ * A pool of workers takes whole batches, decodes the frames, runs the fused
+ * transform DAG on them in topological order, and encodes the records that
+ * reach each sink into that sink's payload. Payloads are released to the sink
+ * queues in per-source sequence order (so per-source order is preserved even
+ * though workers finish out of order). One thread per sink writes them.
+ *
+ * Memory: every batch and payload is charged to one global budget
+ * (memory_limit). Queues are bounded; a full sink queue blocks the worker
+ * delivering to it, which blocks the source queue, which blocks the source:
+ * backpressure instead of growth.
+ *
+ * Batch mode: when every source has returned, the pipeline drains, flushes
+ * every sink and returns. sl_pipeline_stop (SIGINT/SIGTERM) makes sources stop
+ * reading; what was read is drained and flushed, then run returns.
+ */
+#ifndef SL_PIPELINE_H
+#define SL_PIPELINE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "../config/config.h"
+#include "component.h"
+
+typedef struct sl_pipeline sl_pipeline;
+
+/* Creates every component (validating its options), resolves the graph and
+ * reports every problem to diag. Returns NULL when there were errors. */
+sl_pipeline *sl_pipeline_build(const sl_config *cfg, sl_diag *diag);
+void sl_pipeline_free(sl_pipeline *p);
+
+typedef struct sl_run_options {
+    bool progress;       /* draw a progress bar on stderr */
+} sl_run_options;
+
+/* Runs to completion (batch mode) or until stopped. Returns 0, or -1 with err
+ * on a fatal error (a sink that cannot write, a source that cannot read). */
+int sl_pipeline_run(sl_pipeline *p, const sl_run_options *ro, sl_error *err);
+/* Asks a running pipeline to stop; safe to call from any thread. */
+void sl_pipeline_stop(sl_pipeline *p);
+sl_metrics *sl_pipeline_metrics(sl_pipeline *p);
+/* True once every source started and the sinks are open (for /ready). */
+bool sl_pipeline_ready(sl_pipeline *p);
+/* The end-of-run summary: records in/out per component, DLQ by reason,
+ * bytes, wall time, MB/s. */
+void sl_pipeline_summary(sl_pipeline *p, FILE *out);
+/* Graphviz DOT of the DAG. */
+void sl_pipeline_graph_dot(const sl_pipeline *p, sl_buf *out);
+
+/* ---- the API sources use (source thread only) ---- */
+
+bool sl_source_should_stop(sl_source_ctx *ctx);
+/* Sleeps up to ms; returns early (false) when the pipeline is stopping. */
+bool sl_source_sleep(sl_source_ctx *ctx, unsigned ms);
+/* Target size of a batch's input bytes and record count (from config). */
+size_t sl_source_batch_bytes(sl_source_ctx *ctx);
+uint32_t sl_source_batch_records(sl_source_ctx *ctx);
+/* A new empty batch stamped with this source. */
+sl_batch *sl_source_batch_new(sl_source_ctx *ctx, size_t data_cap);
+/* Hands the batch to the workers (takes ownership). Blocks while the memory
+ * budget or the queue is full. Returns -1 (and frees the batch) when the
+ * pipeline is stopping. */
+int sl_source_submit(sl_source_ctx *ctx, sl_batch *b);
+/* Sends raw input that could not become a frame (e.g. record_too_large) to
+ * the DLQ; raw is truncated to a few KiB in the entry. */
+void sl_source_dlq(sl_source_ctx *ctx, const char *raw, size_t len, sl_position pos,
+                   const char *origin, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+/* Progress: total input bytes expected (files' sizes) and bytes consumed. */
+void sl_source_expect_bytes(sl_source_ctx *ctx, uint64_t n);
+void sl_source_progress(sl_source_ctx *ctx, uint64_t n);
+
+#endif
