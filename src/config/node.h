@@ -2,7 +2,7 @@
  * came from (file, line, column), so every error can point at its source.
  *
  * Interpolation (`${env:NAME}`, `${env:NAME:-default}`, `${file:PATH}`) is
- * applied to scalars while loading; a scalar that received a value from
+ * applied to scalar values (not keys) while loading; a scalar that received a value from
  * interpolation is marked `secret` and is printed as "<redacted>" by
  * sl_node_print and never appears in log lines or error messages.
  * `$${` escapes a literal "${".
@@ -51,6 +51,10 @@ void sl_node_free(sl_node *n);
 /* Mapping lookup by key; NULL when absent or n is not a map. */
 sl_node *sl_node_get(const sl_node *n, const char *key);
 const char *sl_node_kind_name(sl_node_kind k);   /* "a scalar", "a list", "a mapping" */
+/* A scalar's text as it may appear in a message: "<redacted>" when secret,
+ * shortened with "..." when long; `out` is the storage. */
+#define SL_NODE_SHOW_MAX 72
+const char *sl_node_show(const sl_node *n, char out[SL_NODE_SHOW_MAX]);
 /* Writes the tree back as YAML, with secret scalars as <redacted>. */
 void sl_node_print(const sl_node *n, sl_buf *out);
 
