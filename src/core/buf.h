@@ -3,7 +3,9 @@
  * Used for encoder output, file I/O and message building. The buffer always
  * keeps SL_BUF_PADDING spare bytes after len so that simdjson (which reads up
  * to 64 bytes past the end of its input) can parse straight out of it.
- * Allocation failure aborts, as in arena.h.
+ * data is NULL until the first write; after that data[len] is always '\0',
+ * so the contents can be used as a C string. Allocation failure aborts, as in
+ * arena.h.
  */
 #ifndef SL_BUF_H
 #define SL_BUF_H

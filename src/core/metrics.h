@@ -21,7 +21,7 @@
 
 #include "buf.h"
 
-#define SL_LATENCY_BUCKETS 12   /* 10us .. 10s, powers of ~3.16, plus +Inf */
+#define SL_LATENCY_BUCKETS 12   /* upper bounds 10us .. 3.16s in half decades; +Inf is latency_count */
 #define SL_MAX_REASONS 32
 
 typedef struct sl_reason_count {
