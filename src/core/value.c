@@ -14,69 +14,8 @@
 
 #include "util.h"
 
-sl_value sl_null(void) {
-    sl_value v;
-    memset(&v, 0, sizeof v);
-    return v;
-}
-
-sl_value sl_bool(bool b) {
-    sl_value v = sl_null();
-    v.type = SL_BOOL;
-    v.as.b = b;
-    return v;
-}
-
-sl_value sl_int(int64_t i) {
-    sl_value v = sl_null();
-    v.type = SL_INT;
-    v.as.i = i;
-    return v;
-}
-
-sl_value sl_uint(uint64_t u) {
-    if (u <= (uint64_t)INT64_MAX)
-        return sl_int((int64_t)u);
-    sl_value v = sl_null();
-    v.type = SL_UINT;
-    v.as.u = u;
-    return v;
-}
-
-sl_value sl_double(double d) {
-    sl_value v = sl_null();
-    v.type = SL_DOUBLE;
-    v.as.d = d;
-    return v;
-}
-
-sl_value sl_timestamp(int64_t ns) {
-    sl_value v = sl_null();
-    v.type = SL_TIMESTAMP;
-    v.as.i = ns;
-    return v;
-}
-
-sl_value sl_string(const char *s, size_t len) {
-    sl_value v = sl_null();
-    v.type = SL_STRING;
-    v.as.s = s;
-    v.len = (uint32_t)len;
-    return v;
-}
-
 sl_value sl_string_copy(sl_arena *a, const char *s, size_t len) {
     return sl_string(sl_arena_strndup(a, s, len), len);
-}
-
-sl_value sl_cstring(const char *s) {
-    return sl_string(s, strlen(s));
-}
-
-sl_value sl_bytes(const char *s, size_t len) {
-    sl_value v = sl_string(s, len);
-    v.type = SL_BYTES;
-    return v;
 }
 
 sl_value sl_array_new(sl_arena *a, size_t cap) {

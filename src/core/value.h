@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "arena.h"
 
@@ -75,17 +76,27 @@ struct sl_field {
     sl_value value;
 };
 
-/* Constructors (no allocation except where an arena is passed). */
-sl_value sl_null(void);
-sl_value sl_bool(bool b);
-sl_value sl_int(int64_t i);
-sl_value sl_uint(uint64_t u);   /* yields SL_INT when u <= INT64_MAX */
-sl_value sl_double(double d);
-sl_value sl_timestamp(int64_t ns);
-sl_value sl_string(const char *s, size_t len);          /* points at s (no copy) */
+/* Constructors (no allocation except where an arena is passed). They are
+ * inline: they run per value on the hot path, and a call that builds the
+ * struct through memory costs a store-forwarding stall each time. */
+static inline sl_value sl_null(void) { return (sl_value){ .type = SL_NULL }; }
+static inline sl_value sl_bool(bool b) { return (sl_value){ .type = SL_BOOL, .as.b = b }; }
+static inline sl_value sl_int(int64_t i) { return (sl_value){ .type = SL_INT, .as.i = i }; }
+/* Yields SL_INT when u <= INT64_MAX, so each number has one representation. */
+static inline sl_value sl_uint(uint64_t u) {
+    return u <= (uint64_t)INT64_MAX ? sl_int((int64_t)u) : (sl_value){ .type = SL_UINT, .as.u = u };
+}
+static inline sl_value sl_double(double d) { return (sl_value){ .type = SL_DOUBLE, .as.d = d }; }
+static inline sl_value sl_timestamp(int64_t ns) { return (sl_value){ .type = SL_TIMESTAMP, .as.i = ns }; }
+/* Points at s (no copy). */
+static inline sl_value sl_string(const char *s, size_t len) {
+    return (sl_value){ .type = SL_STRING, .len = (uint32_t)len, .as.s = s };
+}
+static inline sl_value sl_cstring(const char *s) { return sl_string(s, strlen(s)); }
+static inline sl_value sl_bytes(const char *s, size_t len) {
+    return (sl_value){ .type = SL_BYTES, .len = (uint32_t)len, .as.s = s };
+}
 sl_value sl_string_copy(sl_arena *a, const char *s, size_t len);
-sl_value sl_cstring(const char *s);                     /* points at s */
-sl_value sl_bytes(const char *s, size_t len);
 sl_value sl_array_new(sl_arena *a, size_t cap);
 sl_value sl_map_new(sl_arena *a, size_t cap);
 
