@@ -1,0 +1,29 @@
+/* api.h — the HTTP API of a running pipeline (libmicrohttpd):
+ *
+ *   GET /metrics   Prometheus text format 0.0.4 (metrics.h)
+ *   GET /health    200 {"status":"ok"} while the process is up
+ *   GET /ready     200 once sl_pipeline_ready, else 503
+ *   GET /stats     the metrics as JSON
+ * Other paths answer 404, other methods 405. HEAD is answered like GET.
+ *
+ * The server runs on its own thread (started here) until sl_api_stop. It
+ * only reads the pipeline's metrics and readiness, which are safe to read
+ * from any thread.
+ */
+#ifndef SL_API_H
+#define SL_API_H
+
+#include "../core/error.h"
+#include "../runtime/pipeline.h"
+
+typedef struct sl_api sl_api;
+
+/* Listens on address ("host:port", "[v6addr]:port"; port 0 picks a free
+ * port) and serves p. Returns NULL with err when the address is malformed or
+ * cannot be bound ("cannot listen on 127.0.0.1:8686: Address already in use"). */
+sl_api *sl_api_start(const char *address, sl_pipeline *p, sl_error *err);
+/* "http://host:port/" with the port actually bound (useful with port 0). */
+const char *sl_api_url(const sl_api *api);
+void sl_api_stop(sl_api *api);
+
+#endif

@@ -1,0 +1,151 @@
+/* run.c — `sluice run [--log-level L] [--no-progress] PIPELINE.yaml`.
+ *
+ * Loads and builds the pipeline, starts the API server when the
+ * configuration asks for one, and runs until the sources are exhausted or a
+ * signal arrives.
+ *
+ * Signals: SIGINT and SIGTERM are blocked in every thread (the mask is set
+ * before any thread exists and is inherited), and one dedicated thread takes
+ * them with sigwait. The first asks the pipeline to stop (what was read is
+ * drained and flushed); a second exits at once with status 130. Handling
+ * signals on an ordinary thread means no async-signal-safety constraints on
+ * what the stop does. SIGUSR1, also blocked, is how the main thread wakes
+ * that thread up to end it once the run is over.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../api/api.h"
+#include "../core/log.h"
+#include "cli.h"
+
+typedef struct signal_watch {
+    sigset_t set;
+    sl_pipeline *pipeline;
+    atomic_bool done;
+} signal_watch;
+
+static void *watch_signals(void *arg) {
+    signal_watch *w = arg;
+    int stops = 0;
+    for (;;) {
+        int sig;
+        if (sigwait(&w->set, &sig) != 0)
+            continue;
+        if (atomic_load(&w->done))
+            return NULL;
+        if (sig == SIGUSR1)
+            continue;
+        if (stops++ == 0) {
+            sl_info("sluice", "received %s: stopping after what was read is written "
+                    "(send it again to exit at once)", sig == SIGINT ? "SIGINT" : "SIGTERM");
+            sl_pipeline_stop(w->pipeline);
+        } else {
+            static const char msg[] = "sluice: interrupted\n";
+            ssize_t ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
+            (void)ignored;
+            _exit(SL_EXIT_INTERRUPTED);
+        }
+    }
+}
+
+/* The log level: --log-level, else $SLUICE_LOG, else the pipeline's
+ * log_level (applied once the file is loaded), else info. Returns false when
+ * the flag or variable names no level. */
+static bool set_log_level(const char *flag, bool *explicit_level) {
+    const char *env = getenv("SLUICE_LOG");
+    const char *level = flag ? flag : (env && *env ? env : NULL);
+    *explicit_level = level != NULL;
+    if (!level)
+        return true;
+    sl_log_level l;
+    if (sl_log_parse_level(level, &l) < 0)
+        return false;
+    sl_log_set_level(l);
+    return true;
+}
+
+static int run_loaded(sl_cli_pipeline *lp, bool progress) {
+    sl_error err = {{0}};
+    sl_api *api = NULL;
+    if (lp->cfg->api_address) {
+        api = sl_api_start(lp->cfg->api_address, lp->pipeline, &err);
+        if (!api) {
+            fprintf(stderr, "sluice: error: %s\n", err.msg);
+            return SL_EXIT_FAILED;
+        }
+        sl_info("api", "listening on %s (metrics, health, ready, stats)", sl_api_url(api));
+    }
+
+    signal_watch watch;
+    sigemptyset(&watch.set);
+    sigaddset(&watch.set, SIGINT);
+    sigaddset(&watch.set, SIGTERM);
+    sigaddset(&watch.set, SIGUSR1);
+    watch.pipeline = lp->pipeline;
+    atomic_init(&watch.done, false);
+    pthread_t watcher;
+    int rc = pthread_create(&watcher, NULL, watch_signals, &watch);
+    if (rc != 0) {
+        fprintf(stderr, "sluice: error: cannot start the signal thread: %s\n", strerror(rc));
+        sl_api_stop(api);
+        return SL_EXIT_FAILED;
+    }
+
+    sl_run_options ro = {.progress = progress};
+    int run_rc = sl_pipeline_run(lp->pipeline, &ro, &err);
+    sl_pipeline_summary(lp->pipeline, stderr);
+
+    sl_api_stop(api);
+    atomic_store(&watch.done, true);
+    pthread_kill(watcher, SIGUSR1);
+    pthread_join(watcher, NULL);
+
+    if (run_rc < 0) {
+        fprintf(stderr, "sluice: error: %s\n", err.msg);
+        return SL_EXIT_FAILED;
+    }
+    return SL_EXIT_OK;
+}
+
+int sl_cmd_run(int argc, char **argv) {
+    bool no_progress = false;
+    const char *log_level = NULL, *file;
+    const sl_cli_flag flags[] = {
+        {"--log-level", NULL, &log_level},
+        {"--no-progress", &no_progress, NULL},
+        {NULL, NULL, NULL},
+    };
+    int rc = sl_cli_parse("run", argc, argv, flags, &file);
+    if (rc)
+        return rc < 0 ? SL_EXIT_OK : rc;
+    bool explicit_level;
+    if (!set_log_level(log_level, &explicit_level))
+        return sl_cli_usage_error("run", "unknown log level '%s': use debug, info, warn, error or off",
+                                  log_level ? log_level : getenv("SLUICE_LOG"));
+
+    /* Before any thread exists, so that every thread inherits the mask. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    /* A closed stdout or socket is an error to report, not a silent death. */
+    signal(SIGPIPE, SIG_IGN);
+
+    sl_cli_pipeline lp;
+    rc = sl_cli_load(file, &lp);
+    if (rc == SL_EXIT_OK) {
+        sl_log_level l;
+        if (!explicit_level && lp.cfg->log_level && sl_log_parse_level(lp.cfg->log_level, &l) == 0)
+            sl_log_set_level(l);
+        rc = run_loaded(&lp, isatty(STDERR_FILENO) && !no_progress);
+    }
+    sl_cli_unload(&lp);
+    return rc;
+}

@@ -1,0 +1,42 @@
+/* main.c — the sluice command-line entry: finds the subcommand and hands it
+ * the rest of the arguments. The commands themselves live in src/cli/.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/util.h"
+
+static const struct {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+} commands[] = {
+    {"run", sl_cmd_run},
+    {"check", sl_cmd_check},
+    {"graph", sl_cmd_graph},
+    {"version", sl_cmd_version},
+    {"help", sl_cmd_help},
+};
+
+int main(int argc, char **argv) {
+    if (argc < 2)
+        return sl_cmd_help(1, (char *[]){"help", NULL});
+    const char *name = argv[1];
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0)
+        name = "help";
+    else if (strcmp(name, "--version") == 0 || strcmp(name, "-V") == 0)
+        name = "version";
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(name, commands[i].name) == 0)
+            return commands[i].fn(argc - 1, argv + 1);
+    const char *names[sizeof commands / sizeof commands[0]];
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        names[i] = commands[i].name;
+    const char *guess = sl_did_you_mean(argv[1], names, sizeof names / sizeof names[0]);
+    if (guess)
+        fprintf(stderr, "sluice: unknown command '%s'; did you mean '%s'? (see 'sluice help')\n",
+                argv[1], guess);
+    else
+        fprintf(stderr, "sluice: unknown command '%s' (see 'sluice help')\n", argv[1]);
+    return SL_EXIT_USAGE;
+}
