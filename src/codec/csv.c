@@ -500,8 +500,15 @@ int sl_csv_decode(const sl_csv_dialect *d, const sl_csv_header *h, sl_arena *a,
             }
             name = h->columns[i].name;
             name_len = strlen(name);
-            if (convert_cell(a, &c, h->columns[i].type, name, name_len, &v, err) < 0)
-                return -1;
+            if (convert_cell(a, &c, h->columns[i].type, name, name_len, &v, err) < 0) {
+                /* A row with the wrong number of cells puts values under the
+                 * wrong columns: that, not the type, is what to report. */
+                sl_decode_error count_err;
+                size_t cells = i + 1;
+                while (scan_cell(&sc, NULL, &c, &count_err) == 1)
+                    cells++;
+                return cells != h->count ? columns_error(err, cells, h->count) : -1;
+            }
         } else {
             name = default_name(a, i, &name_len);
             v = sl_string(c.s, c.len);

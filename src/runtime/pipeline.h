@@ -30,20 +30,30 @@
 typedef struct sl_pipeline sl_pipeline;
 
 /* Creates every component (validating its options), resolves the graph and
- * reports every problem to diag. Returns NULL when there were errors. */
+ * reports every problem to diag. Returns NULL when there were errors.
+ * cfg must outlive the pipeline (options point into its nodes). */
 sl_pipeline *sl_pipeline_build(const sl_config *cfg, sl_diag *diag);
+/* The same with the component types taken from `types` (that kind's types,
+ * NULL-terminated) instead of the registry: sl_pipeline_build passes
+ * sl_registry_list; unit tests pass test-only types. */
+sl_pipeline *sl_pipeline_build_with(const sl_config *cfg,
+                                    const sl_component_type *const *(*types)(sl_kind kind),
+                                    sl_diag *diag);
 void sl_pipeline_free(sl_pipeline *p);
 
 typedef struct sl_run_options {
     bool progress;       /* draw a progress bar on stderr */
 } sl_run_options;
 
-/* Runs to completion (batch mode) or until stopped. Returns 0, or -1 with err
- * on a fatal error (a sink that cannot write, a source that cannot read). */
+/* Runs to completion (batch mode) or until stopped; a pipeline runs once.
+ * Returns 0, or -1 with err on a fatal error (a sink that cannot write, a
+ * source that cannot read, a DLQ that cannot be written). */
 int sl_pipeline_run(sl_pipeline *p, const sl_run_options *ro, sl_error *err);
 /* Asks a running pipeline to stop; safe to call from any thread. */
 void sl_pipeline_stop(sl_pipeline *p);
 sl_metrics *sl_pipeline_metrics(sl_pipeline *p);
+/* Most bytes ever charged to the memory budget at once. */
+uint64_t sl_pipeline_memory_peak(sl_pipeline *p);
 /* True once every source started and the sinks are open (for /ready). */
 bool sl_pipeline_ready(sl_pipeline *p);
 /* The end-of-run summary: records in/out per component, DLQ by reason,
@@ -71,7 +81,8 @@ int sl_source_submit(sl_source_ctx *ctx, sl_batch *b);
 void sl_source_dlq(sl_source_ctx *ctx, const char *raw, size_t len, sl_position pos,
                    const char *origin, const char *reason, const char *fmt, ...)
     __attribute__((format(printf, 7, 8)));
-/* Progress: total input bytes expected (files' sizes) and bytes consumed. */
+/* Progress: total input bytes expected (files' sizes) and bytes consumed;
+ * each call adds n to the pipeline's totals. */
 void sl_source_expect_bytes(sl_source_ctx *ctx, uint64_t n);
 void sl_source_progress(sl_source_ctx *ctx, uint64_t n);
 

@@ -1,0 +1,221 @@
+/* run.c — runs a built pipeline: starts the threads, supervises them, and
+ * drains everything in order at the end.
+ *
+ *   source threads ──batches queue──▶ worker pool ──sequencer──▶ sink queues ──▶ sink threads
+ *
+ * Shutdown is the same for every cause (all sources finished, sl_pipeline_stop,
+ * a fatal error): once the sources have returned, the batch queue is closed
+ * and the workers finish what is queued; then the sink queues are closed and
+ * the sinks write what is queued and flush. Nothing that a source managed to
+ * submit is thrown away, except the output of a sink that failed.
+ *
+ * The main thread supervises: it waits for the sources and flushes the DLQ
+ * every second meanwhile.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../core/log.h"
+#include "../core/util.h"
+#include "pipeline_internal.h"
+#include "progress.h"
+
+#define FLUSH_INTERVAL_MS 1000
+
+static void start_thread(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+    int rc = pthread_create(t, NULL, fn, arg);
+    if (rc != 0) {
+        fprintf(stderr, "sluice: cannot start a thread: %s\n", strerror(rc));
+        abort();
+    }
+}
+
+void sl_pipeline_fail(sl_pipeline *p, const char *fmt, ...)
+{
+    char msg[SL_ERROR_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    pthread_mutex_lock(&p->lock);
+    bool first = !p->failed;
+    if (first) {
+        p->failed = true;
+        memcpy(p->fatal, msg, sizeof msg);
+    }
+    pthread_mutex_unlock(&p->lock);
+    if (first) sl_err("pipeline", "%s; stopping", msg);
+    sl_pipeline_stop(p);
+}
+
+void sl_pipeline_stop(sl_pipeline *p)
+{
+    atomic_store(&p->stopping, true);
+    pthread_mutex_lock(&p->lock);
+    pthread_cond_broadcast(&p->changed);
+    pthread_mutex_unlock(&p->lock);
+    sl_budget_stop(&p->budget);
+    sl_queue_close(p->batches);
+}
+
+bool sl_pipeline_ready(sl_pipeline *p)
+{
+    return atomic_load(&p->ready);
+}
+
+void sl_sink_item_discard(sl_pipeline *p, sl_sink_item *item)
+{
+    uint64_t charge = item->charge;
+    sl_payload_free(&item->payload);
+    free(item);
+    sl_budget_release(&p->budget, charge);
+}
+
+static void *source_main(void *arg)
+{
+    sl_source_ctx *ctx = arg;
+    sl_pipeline *p = ctx->p;
+    sl_error err = {{0}};
+    if (ctx->c->type->run(ctx->c, ctx, &err) < 0)
+        sl_pipeline_fail(p, "source '%s': %s", ctx->c->name, err.msg);
+    pthread_mutex_lock(&p->lock);
+    p->sources_running--;
+    pthread_cond_broadcast(&p->changed);
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+/* Writes one payload; returns false when the sink failed. */
+static bool sink_write(sl_sink_rt *s, sl_sink_item *item)
+{
+    sl_component *c = s->c;
+    sl_error err = {{0}};
+    if (c->type->write(c, &item->payload, &err) < 0) {
+        sl_pipeline_fail(s->p, "sink '%s': %s", c->name, err.msg);
+        return false;
+    }
+    sl_metrics_sent(c->metrics, item->payload.records, item->payload.bytes);
+    return true;
+}
+
+static bool sink_flush(sl_sink_rt *s)
+{
+    sl_component *c = s->c;
+    sl_error err = {{0}};
+    if (c->type->flush && c->type->flush(c, &err) < 0) {
+        sl_pipeline_fail(s->p, "sink '%s': %s", c->name, err.msg);
+        return false;
+    }
+    return true;
+}
+
+/* A sink's thread: writes payloads in queue order and flushes when it has
+ * written something and a second has passed, and at the end. After a
+ * failure it keeps draining its queue (discarding) so that workers never
+ * block on it. */
+static void *sink_main(void *arg)
+{
+    sl_sink_rt *s = arg;
+    bool ok = true, dirty = false;
+    int64_t last_flush = sl_monotonic_ns();
+    for (;;) {
+        int64_t timeout = -1;
+        if (ok && dirty) {
+            timeout = FLUSH_INTERVAL_MS - (sl_monotonic_ns() - last_flush) / 1000000;
+            if (timeout < 0) timeout = 0;
+        }
+        void *item;
+        int rc = sl_queue_pop(s->queue, timeout, &item, NULL);
+        if (rc < 0) break;
+        if (rc == 1) {
+            if (ok) {
+                ok = sink_write(s, item);
+                dirty = true;
+            }
+            sl_sink_item_discard(s->p, item);
+        }
+        if (ok && dirty && sl_monotonic_ns() - last_flush >= FLUSH_INTERVAL_MS * 1000000LL) {
+            ok = sink_flush(s);
+            dirty = false;
+            last_flush = sl_monotonic_ns();
+        }
+    }
+    if (ok) sink_flush(s);
+    return NULL;
+}
+
+/* Waits for every source to return, flushing the DLQ every second. */
+static void supervise_sources(sl_pipeline *p)
+{
+    pthread_mutex_lock(&p->lock);
+    while (p->sources_running > 0) {
+        struct timespec deadline;
+        clock_gettime(CLOCK_MONOTONIC, &deadline);
+        deadline.tv_sec += FLUSH_INTERVAL_MS / 1000;
+        pthread_cond_timedwait(&p->changed, &p->lock, &deadline);
+        pthread_mutex_unlock(&p->lock);
+        sl_error err;
+        if (sl_dlq_flush(p->dlq, &err) < 0) sl_pipeline_fail(p, "%s", err.msg);
+        pthread_mutex_lock(&p->lock);
+    }
+    pthread_mutex_unlock(&p->lock);
+}
+
+int sl_pipeline_run(sl_pipeline *p, const sl_run_options *ro, sl_error *err)
+{
+    if (p->ran) return sl_errorf(err, "internal error: a pipeline can only run once");
+    p->ran = true;
+
+    sl_worker **workers = calloc((size_t)p->workers, sizeof *workers);
+    if (!workers) abort();
+    for (int i = 0; i < p->workers; i++) {
+        workers[i] = sl_worker_new(p, err);
+        if (!workers[i]) {
+            while (i-- > 0) sl_worker_free(workers[i]);
+            free(workers);
+            return -1;
+        }
+    }
+
+    int64_t t0 = sl_monotonic_ns();
+    p->metrics->started_ns = sl_now_ns();
+    sl_progress *progress = ro && ro->progress ? sl_progress_start(p->metrics, stderr) : NULL;
+
+    pthread_t *worker_threads = calloc((size_t)p->workers, sizeof *worker_threads);
+    if (!worker_threads) abort();
+    for (int i = 0; i < p->n_sinks; i++) start_thread(&p->sinks[i].thread, sink_main, &p->sinks[i]);
+    for (int i = 0; i < p->workers; i++) start_thread(&worker_threads[i], sl_worker_main, workers[i]);
+    pthread_mutex_lock(&p->lock);
+    p->sources_running = p->n_sources;
+    pthread_mutex_unlock(&p->lock);
+    for (int i = 0; i < p->n_sources; i++) start_thread(&p->sources[i].thread, source_main, &p->sources[i]);
+    atomic_store(&p->ready, true);
+
+    supervise_sources(p);
+    for (int i = 0; i < p->n_sources; i++) pthread_join(p->sources[i].thread, NULL);
+    atomic_store(&p->ready, false);
+
+    sl_queue_close(p->batches);
+    for (int i = 0; i < p->workers; i++) pthread_join(worker_threads[i], NULL);
+    for (int i = 0; i < p->n_sinks; i++) sl_queue_close(p->sinks[i].queue);
+    for (int i = 0; i < p->n_sinks; i++) pthread_join(p->sinks[i].thread, NULL);
+
+    sl_error dlq_err;
+    if (sl_dlq_flush(p->dlq, &dlq_err) < 0) sl_pipeline_fail(p, "%s", dlq_err.msg);
+    sl_progress_stop(progress);
+    p->wall_ns = sl_monotonic_ns() - t0;
+
+    for (int i = 0; i < p->workers; i++) sl_worker_free(workers[i]);
+    free(workers);
+    free(worker_threads);
+
+    pthread_mutex_lock(&p->lock);
+    bool failed = p->failed;
+    pthread_mutex_unlock(&p->lock);
+    if (failed) return sl_errorf(err, "%s", p->fatal);
+    return 0;
+}

@@ -1,0 +1,72 @@
+/* sequencer.c — restores per-source order between the workers and the sinks.
+ *
+ * Workers finish batches out of order. Each finished batch (its payloads for
+ * every sink) is deposited here; whoever deposits the batch a source is
+ * waiting for becomes that source's releaser and hands that batch, and every
+ * later batch already waiting, to the sink queues in sequence order. Other
+ * workers deposit and go back to work instead of waiting for their turn, so
+ * one slow batch does not idle the pool. Pushing to a full sink queue blocks
+ * the releaser: that is the backpressure from a slow sink.
+ *
+ * Waiting results are few (bounded by the batches in flight), so they sit
+ * in an unsorted list searched linearly.
+ */
+#include <stdlib.h>
+
+#include "pipeline_internal.h"
+
+void sl_sequencer_init(sl_source_ctx *src)
+{
+    pthread_mutex_init(&src->seq_lock, NULL);
+    src->next_release = 0;
+    src->releasing = false;
+    src->pending = NULL;
+}
+
+void sl_sequencer_destroy(sl_source_ctx *src)
+{
+    pthread_mutex_destroy(&src->seq_lock);
+}
+
+static sl_batch_result *take(sl_source_ctx *src, uint64_t seq)
+{
+    for (sl_batch_result **r = &src->pending; *r; r = &(*r)->next) {
+        if ((*r)->seq == seq) {
+            sl_batch_result *found = *r;
+            *r = found->next;
+            return found;
+        }
+    }
+    return NULL;
+}
+
+static void release(sl_pipeline *p, sl_batch_result *r)
+{
+    for (int k = 0; k < p->n_sinks; k++) {
+        sl_sink_item *item = r->items[k];
+        if (item && sl_queue_push(p->sinks[k].queue, item, item->charge) < 0)
+            sl_sink_item_discard(p, item);
+    }
+    free(r);
+}
+
+void sl_sequencer_deliver(sl_pipeline *p, sl_source_ctx *src, sl_batch_result *r)
+{
+    pthread_mutex_lock(&src->seq_lock);
+    r->next = src->pending;
+    src->pending = r;
+    if (src->releasing) {          /* the current releaser will pick it up */
+        pthread_mutex_unlock(&src->seq_lock);
+        return;
+    }
+    src->releasing = true;
+    sl_batch_result *ready;
+    while ((ready = take(src, src->next_release)) != NULL) {
+        src->next_release++;
+        pthread_mutex_unlock(&src->seq_lock);
+        release(p, ready);
+        pthread_mutex_lock(&src->seq_lock);
+    }
+    src->releasing = false;
+    pthread_mutex_unlock(&src->seq_lock);
+}

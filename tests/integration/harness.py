@@ -1,0 +1,98 @@
+"""Shared helpers for the integration tests, which run the real sluice binary.
+
+Every test gets the binary's path as argv[1], works in a fresh temporary
+directory, and fails by raising (an AssertionError or SystemExit) so that the
+process exits non-zero. Tests print "N passed, N failed" at the end.
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+SLUICE = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else "build/release/sluice"
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+class Workdir:
+    """A temporary directory that is removed when the test passes and kept
+    (and printed) when it fails, for inspection."""
+
+    def __init__(self):
+        self.path = tempfile.mkdtemp(prefix="sluice-test-")
+
+    def __call__(self, *parts):
+        return os.path.join(self.path, *parts)
+
+    def write(self, name, data):
+        path = self(name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb" if isinstance(data, bytes) else "w") as f:
+            f.write(data)
+        return path
+
+
+def run(args, cwd=None, input=None, timeout=120, env=None):
+    """Runs sluice with args; returns CompletedProcess (text stdout/stderr)."""
+    full_env = dict(os.environ)
+    full_env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
+    if env:
+        full_env.update(env)
+    return subprocess.run([SLUICE] + args, cwd=cwd, input=input, capture_output=True,
+                          timeout=timeout, env=full_env)
+
+
+def text(b):
+    return b.decode("utf-8", "replace")
+
+
+def read_jsonl(path):
+    if not os.path.exists(path):
+        return []
+    with open(path, "rb") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout=20.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def stop(proc, sig=signal.SIGTERM, timeout=30):
+    """Stops a process by PID and returns (returncode, stdout, stderr)."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
+    out, err = proc.communicate(timeout=timeout)
+    return proc.returncode, out, err
+
+
+def main(tests):
+    passed = failed = 0
+    for test in tests:
+        work = Workdir()
+        try:
+            test(work)
+            passed += 1
+            print("ok   %s" % test.__name__, flush=True)
+            shutil.rmtree(work.path, ignore_errors=True)
+        except Exception:
+            failed += 1
+            print("FAIL %s (files kept in %s)" % (test.__name__, work.path), flush=True)
+            traceback.print_exc()
+    print("%d passed, %d failed" % (passed, failed))
+    sys.exit(1 if failed else 0)

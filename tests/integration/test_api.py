@@ -1,0 +1,99 @@
+"""The HTTP API of a running pipeline, on a random free loopback port:
+/health, /ready, /metrics (Prometheus text), /stats (JSON), 404 and 405.
+"""
+import json
+import os
+import re
+import signal
+import subprocess
+import urllib.error
+import urllib.request
+
+import harness
+
+PIPELINE = """\
+data_dir: {dir}/state
+api: {{address: "127.0.0.1:{port}"}}
+sources:
+  gen: {{type: generate, count: 0, rate: 2000}}
+transforms:
+  keep: {{type: filter, inputs: [gen], condition: '.level == "error"'}}
+sinks:
+  out: {{type: blackhole, inputs: [keep]}}
+"""
+
+
+def get(url, method="GET"):
+    req = urllib.request.Request(url, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return r.status, r.headers.get("Content-Type", ""), r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Content-Type", ""), e.read().decode()
+
+
+def metric(text, name, component):
+    m = re.search(r'^%s\{[^}]*component="%s"[^}]*\} (\d+)' % (name, component), text, re.M)
+    return int(m.group(1)) if m else None
+
+
+def test_api_endpoints(work):
+    port = harness.free_port()
+    cfg = work.write("api.yaml", PIPELINE.format(dir=work.path, port=port))
+    env = dict(os.environ)
+    env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
+    proc = subprocess.Popen([harness.SLUICE, "run", "--no-progress", cfg],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    base = "http://127.0.0.1:%d" % port
+    try:
+        def up():
+            try:
+                return get(base + "/health")[0] == 200
+            except OSError:
+                return False
+        harness.wait_for(up, what="/health")
+        harness.wait_for(lambda: get(base + "/ready")[0] == 200, what="/ready")
+        status, ctype, body = get(base + "/health")
+        assert json.loads(body)["status"] == "ok"
+
+        def counted():
+            text = get(base + "/metrics")[2]
+            n = metric(text, "sluice_component_received_events_total", "keep")
+            return n is not None and n > 500
+        harness.wait_for(counted, what="metrics to count events")
+        status, ctype, text = get(base + "/metrics")
+        assert status == 200 and ctype.startswith("text/plain"), (status, ctype)
+        assert "# TYPE sluice_component_received_events_total counter" in text
+        received = metric(text, "sluice_component_received_events_total", "keep")
+        sent = metric(text, "sluice_component_sent_events_total", "keep")
+        assert 0 < sent < received, (sent, received)     # the filter keeps errors only
+        assert re.search(r'sluice_component_processing_seconds_bucket\{[^}]*component="keep"', text), text[:2000]
+
+        status, ctype, body = get(base + "/stats")
+        assert status == 200 and "json" in ctype
+        stats = json.loads(body)
+        names = [c["name"] for c in stats["components"]]
+        assert names == ["gen", "keep", "out"], names
+
+        assert get(base + "/nope")[0] == 404
+        assert get(base + "/metrics", method="POST")[0] == 405
+    finally:
+        code, _, err = harness.stop(proc, signal.SIGTERM)
+    assert code == 0, harness.text(err)
+
+
+def test_api_address_in_use(work):
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        cfg = work.write("busy.yaml", PIPELINE.format(dir=work.path, port=port).replace("count: 0", "count: 10"))
+        proc = harness.run(["run", "--no-progress", cfg], timeout=30)
+    assert proc.returncode != 0
+    err = harness.text(proc.stderr)
+    assert "127.0.0.1:%d" % port in err, err
+
+
+if __name__ == "__main__":
+    harness.main([test_api_endpoints, test_api_address_in_use])
