@@ -10,12 +10,15 @@
  * SL_DOUBLE; every number keeps its raw text. Out-of-range numbers
  * (integers beyond uint64, doubles beyond DBL_MAX) are errors, not silently
  * rounded. Duplicate keys: the last value wins, at the first key's position.
+ * Nesting deeper than max_depth is an error (json_depth); max_depth 0 means
+ * SL_JSON_DEFAULT_MAX_DEPTH and values above 1024 are treated as 1024.
  * A per-thread simdjson parser is created on first use and reused.
  *
  * Encoding: compact JSON, field order kept, strings escaped per RFC 8259
  * (control characters as \u00XX, NUL as \u0000, '/' not escaped), numbers
  * with raw text written as-is, other doubles in the shortest form that
- * round-trips (61.17 -> 61.17, 1e300 -> 1e+300), non-finite doubles as null,
+ * round-trips (61.17 -> 61.17, 1e300 -> 1e+300), with ".0" added to integral
+ * values so they read back as doubles (2.0 -> "2.0"), non-finite doubles as null,
  * timestamps as RFC 3339 strings, bytes as base64 strings.
  */
 #ifndef SL_JSON_H
@@ -40,8 +43,8 @@ int sl_json_decode(sl_arena *a, const char *p, size_t len, unsigned max_depth,
 void sl_json_encode(sl_buf *out, const sl_value *v);
 /* Appends a JSON string literal (with quotes) for the bytes s[0..len). */
 void sl_json_encode_string(sl_buf *out, const char *s, size_t len);
-/* Appends the shortest decimal text that parses back to d ("61.17"). Returns
- * false (appending nothing) for NaN/Inf. */
+/* Appends the shortest decimal text that parses back to d ("61.17", "2.0",
+ * "5e-324"). Returns false (appending nothing) for NaN/Inf. */
 bool sl_json_format_double(sl_buf *out, double d);
 
 #endif

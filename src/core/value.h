@@ -79,6 +79,7 @@ struct sl_field {
 /* Constructors (no allocation except where an arena is passed). They are
  * inline: they run per value on the hot path, and a call that builds the
  * struct through memory costs a store-forwarding stall each time. */
+#ifndef __cplusplus   /* C compound literals; json_simd.cpp does not use these */
 static inline sl_value sl_null(void) { return (sl_value){ .type = SL_NULL }; }
 static inline sl_value sl_bool(bool b) { return (sl_value){ .type = SL_BOOL, .as.b = b }; }
 static inline sl_value sl_int(int64_t i) { return (sl_value){ .type = SL_INT, .as.i = i }; }
@@ -96,6 +97,7 @@ static inline sl_value sl_cstring(const char *s) { return sl_string(s, strlen(s)
 static inline sl_value sl_bytes(const char *s, size_t len) {
     return (sl_value){ .type = SL_BYTES, .len = (uint32_t)len, .as.s = s };
 }
+#endif
 sl_value sl_string_copy(sl_arena *a, const char *s, size_t len);
 sl_value sl_array_new(sl_arena *a, size_t cap);
 sl_value sl_map_new(sl_arena *a, size_t cap);
