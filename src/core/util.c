@@ -120,7 +120,7 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
     return era * 146097 + (int64_t)doe - 719468;
 }
 
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d) {
+void sl_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d) {
     z += 719468;
     int64_t era = (z >= 0 ? z : z - 146096) / 146097;
     unsigned doe = (unsigned)(z - era * 146097);
@@ -145,7 +145,7 @@ size_t sl_format_rfc3339(char out[40], int64_t ns) {
     }
     int64_t y;
     unsigned m, d;
-    civil_from_days(days, &y, &m, &d);
+    sl_civil_from_days(days, &y, &m, &d);
     int n = snprintf(out, 40, "%04lld-%02u-%02uT%02d:%02d:%02d", (long long)y, m, d,
                      (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
     if (frac) {

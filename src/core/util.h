@@ -22,6 +22,9 @@ size_t sl_format_rfc3339(char out[40], int64_t ns);
 /* Parses RFC 3339 / ISO-8601 date-times ("2026-11-24T01:02:03.123+01:00",
  * "2026-11-24 01:02:03Z"); returns false when s is not one. */
 bool sl_parse_rfc3339(const char *s, size_t len, int64_t *ns);
+/* Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's
+ * algorithm), for code that formats dates itself on a hot path. */
+void sl_civil_from_days(int64_t days, int64_t *year, unsigned *month, unsigned *day);
 
 /* "64MiB", "1.5GB", "512k", "100" (bytes) -> bytes. Returns false on bad input. */
 bool sl_parse_size(const char *s, uint64_t *out);

@@ -93,25 +93,12 @@ static char *put_hex(char *p, uint64_t v) {
     return p + 16;
 }
 
-/* Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm). */
-static void civil_from_days(int64_t z, int *year, unsigned *month, unsigned *day) {
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *day = doy - (153 * mp + 2) / 5 + 1;
-    *month = mp < 10 ? mp + 3 : mp - 9;
-    *year = (int)(yoe + era * 400 + (*month <= 2));
-}
-
 /* "2026-01-01T00:00:00.123Z" */
 static char *put_time(char *p, int64_t ms) {
     int64_t secs = ms / 1000, days = secs / 86400, sod = secs % 86400;
-    int year;
+    int64_t year;
     unsigned month, day;
-    civil_from_days(days, &year, &month, &day);
+    sl_civil_from_days(days, &year, &month, &day);
     p = put_padded(p, (unsigned)year, 4);
     *p++ = '-';
     p = put_padded(p, month, 2);
