@@ -45,6 +45,12 @@ void sl_emit_record(sl_emit *e, int output, sl_record *r);
 void sl_emit_dlq(sl_emit *e, sl_record *r, const char *reason, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Fails the whole run (batch mode exits non-zero with this message, naming
+ * the component): for checks whose failure must stop the pipeline, such as a
+ * quality check configured to fail the run. Records of the batch are still
+ * emitted as the component decides. */
+void sl_emit_fail(sl_emit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* ---- sinks: encoded output handed from workers to the sink thread ---- */
 
 typedef struct sl_payload_part {
@@ -100,6 +106,12 @@ struct sl_component_type {
     /* SINK: makes everything written so far durable/visible; called on a
      * timer, at shutdown, and after the last batch. */
     int (*flush)(sl_component *c, sl_error *err);
+
+    /* ANY KIND, optional: appends the component's state as one JSON object
+     * (rule counters, check results, sketches...), for /stats and the
+     * report. Called from any thread while the pipeline runs and after it
+     * ends, so it must synchronise with the component's workers itself. */
+    void (*describe)(sl_component *c, sl_buf *json);
 };
 
 /* ---- the instance ---- */

@@ -148,6 +148,16 @@ void sl_emit_dlq(sl_emit *e, sl_record *r, const char *reason, const char *fmt, 
     send_to_dlq(e->w, e->b, e->c, r, reason, msg);
 }
 
+void sl_emit_fail(sl_emit *e, const char *fmt, ...)
+{
+    char msg[SL_ERROR_MAX - 64];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    sl_pipeline_fail(e->w->p, "%s '%s': %s", sl_kind_name(e->c->kind), e->c->name, msg);
+}
+
 /* ---- the dataflow ---- */
 
 static sl_record *clone_record(sl_batch *b, const sl_record *r)
