@@ -10,8 +10,9 @@ packages=(
   # libraries (see docs/design.md for why each)
   libsimdjson-dev libyaml-dev libpcre2-dev libluajit-5.1-dev
   libmicrohttpd-dev libzstd-dev zlib1g-dev libxxhash-dev
-  # tests and benchmarks
-  python3 jq miller zstd gzip curl procps
+  libutf8proc-dev libsodium-dev libcurl4-openssl-dev
+  # tests and benchmarks (chromium renders the HTML report in a test)
+  python3 jq miller zstd gzip chromium
 )
 
 missing=()

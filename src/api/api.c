@@ -133,7 +133,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     }
     sl_metrics *m = sl_pipeline_metrics(api->pipeline);
     if (strcmp(url, "/metrics") == 0) {
-        sl_metrics_render_prometheus(m, &body);
+        sl_pipeline_prometheus(api->pipeline, &body);
         return respond(conn, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", &body);
     }
     if (strcmp(url, "/health") == 0) {
@@ -146,7 +146,15 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         return respond(conn, ready ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, "application/json",
                        &body);
     }
+    /* The counters' JSON object, with the components' own state added as
+     * one more member, "state". */
     sl_metrics_render_json(m, &body);
+    if (body.len > 0 && body.data[body.len - 1] == '}') {
+        body.len--;
+        sl_buf_puts(&body, ",\"state\":");
+        sl_pipeline_describe(api->pipeline, &body);
+        sl_buf_putc(&body, '}');
+    }
     sl_buf_putc(&body, '\n');
     return respond(conn, MHD_HTTP_OK, "application/json", &body);
 }

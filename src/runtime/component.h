@@ -112,6 +112,10 @@ struct sl_component_type {
      * report. Called from any thread while the pipeline runs and after it
      * ends, so it must synchronise with the component's workers itself. */
     void (*describe)(sl_component *c, sl_buf *json);
+    /* ANY KIND, optional: appends the component's own Prometheus lines
+     * (HELP/TYPE included), e.g. per-rule failure counters; same threading
+     * rules as describe. */
+    void (*metrics)(sl_component *c, sl_buf *prometheus);
 };
 
 /* ---- the instance ---- */

@@ -59,6 +59,18 @@ bool sl_pipeline_ready(sl_pipeline *p);
 /* The end-of-run summary: records in/out per component, DLQ by reason,
  * bytes, wall time, MB/s. */
 void sl_pipeline_summary(sl_pipeline *p, FILE *out);
+/* Every component's state as one JSON object {"NAME": {...}, ...}, from
+ * the components' describe hooks (components without one are left out). */
+void sl_pipeline_describe(sl_pipeline *p, sl_buf *json);
+/* The pipeline's Prometheus text: the shared counters (sl_metrics) followed
+ * by the components' own metrics hooks. */
+void sl_pipeline_prometheus(sl_pipeline *p, sl_buf *out);
+/* The components and graph edges, for the report: component i of n. */
+int sl_pipeline_component_count(const sl_pipeline *p);
+const sl_component *sl_pipeline_component(const sl_pipeline *p, int i);
+/* Edges as (from component index, from output index, to component index). */
+size_t sl_pipeline_edge_count(const sl_pipeline *p);
+void sl_pipeline_edge(const sl_pipeline *p, size_t i, int *from, int *from_output, int *to);
 /* Graphviz DOT of the DAG. */
 void sl_pipeline_graph_dot(const sl_pipeline *p, sl_buf *out);
 
