@@ -4,6 +4,7 @@
 #   build/test     clang + AddressSanitizer + UndefinedBehaviorSanitizer +
 #                  libFuzzer targets (`make test`, `make fuzz`)
 JOBS ?= $(shell nproc)
+MAKEFLAGS += --no-print-directory
 FUZZ_SECONDS ?= 20
 
 .PHONY: all build run test bench fuzz docs deps clean

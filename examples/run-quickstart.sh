@@ -15,6 +15,6 @@ if [ -f out/quickstart/dlq/dlq.jsonl ]; then
   printf '  %-40s %6d records (dead letters: why each failed is inside)\n' \
     out/quickstart/dlq/dlq.jsonl "$(wc -l < out/quickstart/dlq/dlq.jsonl)"
   echo
-  echo "First dead letter:"
-  head -n 1 out/quickstart/dlq/dlq.jsonl
+  echo "A dead letter (each has the raw bytes, the reason and the exact position):"
+  grep -m 1 '"reason":"parse_failed"' out/quickstart/dlq/dlq.jsonl || head -n 1 out/quickstart/dlq/dlq.jsonl
 fi
