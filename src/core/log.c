@@ -2,6 +2,9 @@
  *
  * Each line is formatted into a local buffer first and written with one
  * fwrite under a mutex, so lines from different threads never interleave.
+ * On a terminal each line first clears the current line, so that a progress
+ * bar being drawn there is not left glued to the front of the message (the
+ * bar redraws itself on its next tick).
  */
 #include "log.h"
 
@@ -11,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static _Atomic int current_level = SL_LOG_INFO;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -55,7 +59,10 @@ void sl_log(sl_log_level level, const char *component, const char *fmt, ...) {
     while (n > 0 && line[n - 1] == '\n')
         n--;
     line[n++] = '\n';
+    static const char clear_line[] = "\r\033[K";
     pthread_mutex_lock(&log_lock);
+    if (isatty(STDERR_FILENO))
+        fwrite(clear_line, 1, sizeof clear_line - 1, stderr);
     fwrite(line, 1, n, stderr);
     fflush(stderr);
     pthread_mutex_unlock(&log_lock);
