@@ -97,6 +97,12 @@ struct sl_component_type {
      * emitting each to an output, to the DLQ, or nowhere (dropped on purpose,
      * e.g. filter; counted by the runtime as received - sent). */
     void (*process)(sl_component *c, void *wstate, sl_batch *b, sl_record **recs, size_t n, sl_emit *out);
+    /* TRANSFORM: when true, process is called for every batch of every
+     * source, with n == 0 when none of the batch's records reached this
+     * transform, so a stateful transform can apply batches in per-source
+     * sequence order (b->source, b->seq) without waiting for a batch that
+     * never comes (dedup's ordered gate). */
+    bool ordered;
 
     /* SINK, on a worker: encodes records into payload parts. */
     void (*encode)(sl_component *c, void *wstate, sl_batch *b, sl_record **recs, size_t n,
@@ -116,6 +122,14 @@ struct sl_component_type {
      * (HELP/TYPE included), e.g. per-rule failure counters; same threading
      * rules as describe. */
     void (*metrics)(sl_component *c, sl_buf *prometheus);
+    /* TRANSFORM, optional: called once on the main thread when the run ends
+     * (every source returned or the pipeline was stopped), after the workers
+     * processed the last batch and before the sinks' final flush: for work
+     * that belongs to the end of the data, such as evaluating a time window
+     * still open or writing a profile file. No records can be emitted here.
+     * Returns 0, or -1 with err to fail the run (batch mode exits non-zero
+     * with the message, naming the component). */
+    int (*finish)(sl_component *c, sl_error *err);
 };
 
 /* ---- the instance ---- */

@@ -85,8 +85,10 @@ uint32_t sl_source_batch_records(sl_source_ctx *ctx);
 /* A new empty batch stamped with this source. */
 sl_batch *sl_source_batch_new(sl_source_ctx *ctx, size_t data_cap);
 /* Hands the batch to the workers (takes ownership). Blocks while the memory
- * budget or the queue is full. Returns -1 (and frees the batch) when the
- * pipeline is stopping. */
+ * budget or the queue is full. Returns -1 (and frees the batch) when a fatal
+ * error stopped the pipeline. After a graceful stop (sl_pipeline_stop) the
+ * batch is still accepted: what was read is delivered; the source returns
+ * once sl_source_should_stop is true. */
 int sl_source_submit(sl_source_ctx *ctx, sl_batch *b);
 /* Sends raw input that could not become a frame (e.g. record_too_large) to
  * the DLQ; raw is truncated to a few KiB in the entry. */

@@ -4,8 +4,10 @@
  *   source threads ──batches queue──▶ worker pool ──sequencer──▶ sink queues ──▶ sink threads
  *
  * Shutdown is the same for every cause (all sources finished, sl_pipeline_stop,
- * a fatal error): once the sources have returned, the batch queue is closed
- * and the workers finish what is queued; then the sink queues are closed and
+ * a fatal error; only a fatal error also refuses batches a source has read
+ * but not yet submitted): once the sources have returned, the batch queue is closed
+ * and the workers finish what is queued; then the transforms' finish hooks
+ * run (end-of-data work: last windows, profile files); then the sink queues are closed and
  * the sinks write what is queued and flush. Nothing that a source managed to
  * submit is thrown away, except the output of a sink that failed.
  *
@@ -49,17 +51,22 @@ void sl_pipeline_fail(sl_pipeline *p, const char *fmt, ...)
     }
     pthread_mutex_unlock(&p->lock);
     if (first) sl_err("pipeline", "%s; stopping", msg);
+    /* A fatal error also stops accepting batches: sources blocked on the
+     * budget or the queue return at once. */
     sl_pipeline_stop(p);
+    sl_budget_stop(&p->budget);
+    sl_queue_close(p->batches);
 }
 
+/* A graceful stop only asks the sources to stop reading: a batch a source
+ * has already read is still submitted and delivered (for stdin, it could not
+ * be read again). */
 void sl_pipeline_stop(sl_pipeline *p)
 {
     atomic_store(&p->stopping, true);
     pthread_mutex_lock(&p->lock);
     pthread_cond_broadcast(&p->changed);
     pthread_mutex_unlock(&p->lock);
-    sl_budget_stop(&p->budget);
-    sl_queue_close(p->batches);
 }
 
 bool sl_pipeline_ready(sl_pipeline *p)
@@ -165,6 +172,17 @@ static void supervise_sources(sl_pipeline *p)
     pthread_mutex_unlock(&p->lock);
 }
 
+/* Runs the components' finish hooks, once the workers are done. */
+static void finish_components(sl_pipeline *p)
+{
+    for (int i = 0; i < p->n_comps; i++) {
+        sl_component *c = &p->comps[i];
+        sl_error err = {{0}};
+        if (c->type->finish && c->type->finish(c, &err) < 0)
+            sl_pipeline_fail(p, "%s '%s': %s", sl_kind_name(c->kind), c->name, err.msg);
+    }
+}
+
 int sl_pipeline_run(sl_pipeline *p, const sl_run_options *ro, sl_error *err)
 {
     if (p->ran) return sl_errorf(err, "internal error: a pipeline can only run once");
@@ -201,6 +219,7 @@ int sl_pipeline_run(sl_pipeline *p, const sl_run_options *ro, sl_error *err)
 
     sl_queue_close(p->batches);
     for (int i = 0; i < p->workers; i++) pthread_join(worker_threads[i], NULL);
+    finish_components(p);
     for (int i = 0; i < p->n_sinks; i++) sl_queue_close(p->sinks[i].queue);
     for (int i = 0; i < p->n_sinks; i++) pthread_join(p->sinks[i].thread, NULL);
 

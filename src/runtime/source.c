@@ -75,7 +75,7 @@ int sl_source_submit(sl_source_ctx *ctx, sl_batch *b)
     b->source = ctx->c->index;
     b->seq = ctx->next_seq;
     b->accounted = estimate(ctx, b);
-    if (atomic_load(&p->stopping) || sl_budget_acquire(&p->budget, b->accounted) < 0) {
+    if (sl_budget_acquire(&p->budget, b->accounted) < 0) {   /* a fatal error stopped the run */
         sl_batch_free(b);
         return -1;
     }

@@ -331,7 +331,7 @@ static void process_batch(sl_worker *w, sl_batch *b)
         if (p->comps[v].kind == SL_SOURCE) continue;
         size_t n;
         sl_record **recs = gather_inputs(w, v, &n);
-        if (n == 0) continue;
+        if (n == 0 && !(p->comps[v].kind == SL_TRANSFORM && p->comps[v].type->ordered)) continue;
         if (p->comps[v].kind == SL_TRANSFORM) {
             transform(w, v, b, recs, n);
             fan_out(w, v, b);

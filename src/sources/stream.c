@@ -344,6 +344,18 @@ static int finish(reading *rd) {
     return sl_source_submit(rd->ctx, b) < 0 ? 1 : 0;
 }
 
+/* Graceful stop: the complete frames read so far are delivered. The
+ * incomplete rest of a stream that cannot be read again (stdin) goes to the
+ * DLQ rather than vanishing; a file's rest is simply not read. */
+static void stop_reading(reading *rd, bool replayable) {
+    size_t tail = rd->b->data_len - rd->scan;
+    if (!replayable && tail > 0 && !rd->skipping)
+        sl_source_dlq(rd->ctx, rd->b->data + rd->scan, tail < DLQ_HEAD ? tail : DLQ_HEAD,
+                      (sl_position){rd->file_id, rd->base + rd->scan}, rd->origin, "incomplete_at_stop",
+                      "the pipeline stopped before the rest of this record arrived (%zu bytes)", tail);
+    finish(rd);
+}
+
 /* Read error: complete frames are kept; the unterminated rest goes to the
  * DLQ with the error. */
 static int read_failed(reading *rd, const sl_error *err) {
@@ -395,9 +407,13 @@ int sl_stream_read(sl_stream *s, sl_source_ctx *ctx, sl_reader *r, const char *o
     for (;;) {
         bool may_block = poll_fd >= 0 && drained && sl_reader_compression(r) == SL_COMPRESSION_NONE;
         /* Input is idle: hand over what was read instead of holding it. */
-        bool stopped = may_block && rd->b->count > 0 && cut_batch(rd) != CUT_OK;
-        if (stopped || sl_source_should_stop(ctx) || (may_block && !sl_stream_wait_readable(ctx, poll_fd))) {
+        if (may_block && rd->b->count > 0 && cut_batch(rd) != CUT_OK) {
             sl_batch_free(rd->b);
+            rc = 1;
+            break;
+        }
+        if (sl_source_should_stop(ctx) || (may_block && !sl_stream_wait_readable(ctx, poll_fd))) {
+            stop_reading(rd, poll_fd < 0);
             rc = 1;
             break;
         }

@@ -4,6 +4,7 @@ leaves complete output; a slow sink holds memory under the limit
 """
 import json
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -48,6 +49,44 @@ def test_sigterm_drains_and_flushes(work):
     assert ref.returncode == 0, harness.text(ref.stderr)
     with open(work("ref.jsonl"), "rb") as f:
         assert f.read().splitlines() == got
+
+
+def test_sigterm_delivers_what_stdin_read(work):
+    """stdin cannot be read twice: on SIGTERM every record sluice read from it
+    must be written (and an incomplete last line goes to the DLQ)."""
+    cfg = work.write("stdin.yaml", """\
+data_dir: %s/state
+sources:
+  in: {type: stdin}
+sinks:
+  out: {type: file, inputs: [in], path: "%s"}
+""" % (work.path, work("out.jsonl")))
+    proc = start(["run", "--no-progress", cfg], stdin=subprocess.PIPE)
+    lines = [b'{"i":%d,"pad":"%s"}\n' % (i, b"x" * 200) for i in range(300_000)]
+    try:
+        for i in range(0, len(lines), 1000):
+            proc.stdin.write(b"".join(lines[i:i + 1000]))
+            if i == 150_000:
+                proc.stdin.write(b'{"i":"partial')     # a record cut in the middle
+                proc.stdin.flush()
+                time.sleep(0.5)
+                proc.send_signal(signal.SIGTERM)
+                break
+    except BrokenPipeError:
+        pass
+    proc.wait(timeout=60)          # stdin stays open: sluice stops on the signal, not on EOF
+    err = proc.stderr.read()
+    proc.stdin.close()
+    assert proc.returncode == 0, harness.text(err)
+    with open(work("out.jsonl"), "rb") as f:
+        got = f.read().splitlines(keepends=True)
+    assert got == lines[:len(got)], "output is not a prefix of the input"
+    summary = harness.text(err)
+    read = int(re.search(r"^in\s+source\s+stdin\s+(\d+)", summary, re.M).group(1))
+    dlq = harness.read_jsonl(work("state/dlq/dlq.jsonl"))
+    assert len(got) == 151_000, (len(got), summary)
+    assert [d["reason"] for d in dlq] == ["incomplete_at_stop"] and dlq[0]["raw"] == '{"i":"partial', dlq
+    assert read == len(got) + len(dlq), (read, len(got), dlq)
 
 
 def peak_rss_while_slowly_draining(work, count):
@@ -118,5 +157,6 @@ def test_many_workers_keep_order(work):
 
 
 if __name__ == "__main__":
-    harness.main([test_sigterm_drains_and_flushes, test_slow_sink_backpressure_bounds_memory,
+    harness.main([test_sigterm_drains_and_flushes, test_sigterm_delivers_what_stdin_read,
+                  test_slow_sink_backpressure_bounds_memory,
                   test_many_workers_keep_order])
