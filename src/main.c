@@ -16,6 +16,7 @@ static const struct {
     {"graph", sl_cmd_graph},
     {"version", sl_cmd_version},
     {"help", sl_cmd_help},
+    {"wal", sl_cmd_wal},
 };
 
 int main(int argc, char **argv) {

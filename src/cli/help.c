@@ -60,6 +60,15 @@ static const struct {
      "                          (e.g. `sluice help filter`)\n"
      "  sluice help --reference the full component reference in Markdown\n"
      "                          (what `make docs` writes to docs/components.md)\n"},
+    {"wal", "inspect or verify a write-ahead log directory",
+     "usage: sluice wal inspect DIR | sluice wal verify DIR\n"
+     "\n"
+     "  inspect  lists every segment: first sequence number, records, bytes, state\n"
+     "  verify   prints only damaged segments; exit status 1 when there are any\n"
+     "\n"
+     "Neither changes anything. Damage is repaired when the log is next opened:\n"
+     "a torn tail is truncated, a damaged older segment is quarantined with the\n"
+     "records before the damage kept.\n"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
