@@ -89,12 +89,27 @@ sinks:
     assert read == len(got) + len(dlq), (read, len(got), dlq)
 
 
+FILE_TO_FIFO = """\
+data_dir: {dir}/state
+memory_limit: 16MiB
+sources:
+  big: {{type: file, paths: ["{input}"]}}
+sinks:
+  out: {{type: file, inputs: [big], path: "{out}"}}
+"""
+
+
 def peak_rss_while_slowly_draining(work, count):
-    """Runs generate -> file sink writing into a FIFO that is read slowly for a
-    while; returns the process's peak RSS in MiB."""
+    """Makes a file of `count` events, then runs file -> file sink writing into
+    a FIFO that is read slowly for a while; returns (peak RSS in MiB, the
+    memory budget's peak in MiB as the run summary reports it)."""
+    data = work("events-%d.jsonl" % count)
+    made = harness.run(["run", "--no-progress", work.write("make-%d.yaml" % count, GEN.format(
+        dir=work.path, limit="64MiB", count=count, out=data))])
+    assert made.returncode == 0, harness.text(made.stderr)
     fifo = work("fifo-%d" % count)
     os.mkfifo(fifo)
-    cfg = work.write("slow-%d.yaml" % count, GEN.format(dir=work.path, limit="16MiB", count=count, out=fifo))
+    cfg = work.write("slow-%d.yaml" % count, FILE_TO_FIFO.format(dir=work.path, input=data, out=fifo))
     proc = start(["run", "--no-progress", cfg])
     received = [0, 0]
 
@@ -126,14 +141,19 @@ def peak_rss_while_slowly_draining(work, count):
     t.join()
     assert proc.returncode == 0, harness.text(err)
     assert received[1] == count, (received, count)
-    return peak / 1024
+    budget = re.search(r"peak memory ([\d.]+) MiB of 16 MiB", harness.text(err))
+    assert budget, harness.text(err)
+    return peak / 1024, float(budget.group(1))
 
 
 def test_slow_sink_backpressure_bounds_memory(work):
-    small = peak_rss_while_slowly_draining(work, 50_000)     # ~19 MB of events
-    large = peak_rss_while_slowly_draining(work, 400_000)    # ~150 MB of events
-    print("peak RSS: %.1f MiB (50k events), %.1f MiB (400k events), memory_limit 16 MiB" % (small, large))
-    # Without backpressure the source would buffer most of the 150 MB while the
+    small, small_budget = peak_rss_while_slowly_draining(work, 50_000)     # ~19 MB file
+    large, large_budget = peak_rss_while_slowly_draining(work, 400_000)    # ~150 MB file
+    print("peak RSS: %.1f MiB (19 MB file), %.1f MiB (150 MB file); in-flight data at most %.1f MiB of "
+          "memory_limit 16 MiB" % (small, large, large_budget))
+    # The budget (batches and encoded output in flight) never exceeds the limit.
+    assert small_budget <= 16 and large_budget <= 16, (small_budget, large_budget)
+    # Without backpressure the source would read most of the 150 MB while the
     # reader is slow. With it, memory does not depend on the input size.
     assert large < small + 12, (small, large)
     assert large < 16 + 64, large   # the limit plus the process's own (sanitizer-inflated) baseline
