@@ -1,0 +1,37 @@
+/* checkpoint.h — the checkpoint file: one atomic, checksummed record of where
+ * a pipeline is (source positions, stateful transforms, sinks' pre-committed
+ * output), as a JSON document the runtime composes.
+ *
+ * Files in the directory: "checkpoint" (the newest) and "checkpoint.prev"
+ * (the one before). Each is a header line
+ *     sluice-checkpoint 1 <length> <crc32c as 8 hex digits>\n
+ * followed by exactly <length> bytes of document.
+ *
+ * Writing: temp file -> fsync -> rename newest to .prev -> rename temp to
+ * newest -> fsync the directory. A crash at any point leaves at least one
+ * whole generation.
+ * Loading never refuses to start: the newest if it is whole and its checksum
+ * matches, else the previous one (and says why), else none (and says why).
+ */
+#ifndef SL_CHECKPOINT_H
+#define SL_CHECKPOINT_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "error.h"
+
+typedef enum {
+    SL_CHECKPOINT_NONE,       /* nothing usable: start from the beginning */
+    SL_CHECKPOINT_NEWEST,
+    SL_CHECKPOINT_PREVIOUS,   /* the newest was damaged or missing */
+} sl_checkpoint_found;
+
+int sl_checkpoint_write(const char *dir, const void *doc, size_t len, sl_error *err);
+
+/* Fills doc with the document of the generation found. `problem` receives a
+ * description of what was wrong with the newer generation(s), naming the
+ * files relative to dir, or "". */
+sl_checkpoint_found sl_checkpoint_load(const char *dir, sl_buf *doc, char problem[256]);
+
+#endif
