@@ -103,6 +103,14 @@ static inline size_t escape_scan(const char *s, size_t len)
     return i;
 }
 
+/* The writers here move out->len themselves; sl_buf promises data[len] is
+ * '\0' after any write (the padding always has room for it). */
+static void terminate(sl_buf *out)
+{
+    if (out->data)
+        out->data[out->len] = '\0';
+}
+
 void sl_json_encode_string(sl_buf *out, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
@@ -129,6 +137,7 @@ void sl_json_encode_string(sl_buf *out, const char *s, size_t len)
         i += run;
     }
     put_char(out, '"');
+    terminate(out);
 }
 
 bool sl_json_format_double(sl_buf *out, double d)
@@ -153,6 +162,7 @@ bool sl_json_format_double(sl_buf *out, double d)
         tmp[n++] = '0';
     }
     put_bytes(out, tmp, (size_t)n);
+    terminate(out);
     return true;
 }
 
@@ -239,4 +249,5 @@ static void encode_value(sl_buf *out, const sl_value *v)
 void sl_json_encode(sl_buf *out, const sl_value *v)
 {
     encode_value(out, v);
+    terminate(out);
 }

@@ -51,6 +51,10 @@ void sl_emit_dlq(sl_emit *e, sl_record *r, const char *reason, const char *fmt, 
  * emitted as the component decides. */
 void sl_emit_fail(sl_emit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The name of the source the batch being processed was read by (as written
+ * in the config), for lineage: valid for the pipeline's lifetime. */
+const char *sl_emit_source_name(const sl_emit *e);
+
 /* ---- sinks: encoded output handed from workers to the sink thread ---- */
 
 typedef struct sl_payload_part {
@@ -119,8 +123,10 @@ struct sl_component_type {
      * ends, so it must synchronise with the component's workers itself. */
     void (*describe)(sl_component *c, sl_buf *json);
     /* ANY KIND, optional: appends the component's own Prometheus lines
-     * (HELP/TYPE included), e.g. per-rule failure counters; same threading
-     * rules as describe. */
+     * (HELP/TYPE before each family's samples), e.g. per-rule failure
+     * counters; same threading rules as describe. When several components
+     * write the same family, the runtime keeps one HELP/TYPE and groups the
+     * samples (sl_pipeline_prometheus). */
     void (*metrics)(sl_component *c, sl_buf *prometheus);
     /* TRANSFORM, optional: called once on the main thread when the run ends
      * (every source returned or the pipeline was stopped), after the workers
@@ -130,6 +136,11 @@ struct sl_component_type {
      * Returns 0, or -1 with err to fail the run (batch mode exits non-zero
      * with the message, naming the component). */
     int (*finish)(sl_component *c, sl_error *err);
+    /* SINK, optional: called once on the sink thread when the run ends, after
+     * the final flush (not after the sink failed): for output that is only
+     * complete at the end of the data, such as the dataset sink's last shard
+     * and manifest. Returns 0, or -1 with err to fail the run. */
+    int (*close)(sl_component *c, sl_error *err);
 };
 
 /* ---- the instance ---- */

@@ -151,7 +151,10 @@ static void *sink_main(void *arg)
             last_flush = sl_monotonic_ns();
         }
     }
-    if (ok) sink_flush(s);
+    if (ok) ok = sink_flush(s);
+    sl_error err = {{0}};
+    if (ok && s->c->type->close && s->c->type->close(s->c, &err) < 0)
+        sl_pipeline_fail(s->p, "sink '%s': %s", s->c->name, err.msg);
     return NULL;
 }
 

@@ -158,6 +158,11 @@ void sl_emit_fail(sl_emit *e, const char *fmt, ...)
     sl_pipeline_fail(e->w->p, "%s '%s': %s", sl_kind_name(e->c->kind), e->c->name, msg);
 }
 
+const char *sl_emit_source_name(const sl_emit *e)
+{
+    return e->w->p->comps[e->b->source].name;
+}
+
 /* ---- the dataflow ---- */
 
 static sl_record *clone_record(sl_batch *b, const sl_record *r)
