@@ -19,6 +19,7 @@ extern const sl_component_type sl_transform_route_type;
 extern const sl_component_type sl_transform_remap_type;
 extern const sl_component_type sl_transform_sample_type;
 extern const sl_component_type sl_transform_lua_type;
+extern const sl_component_type sl_transform_validate_type;
 
 extern const sl_component_type sl_sink_file_type;
 extern const sl_component_type sl_sink_stdout_type;
@@ -38,6 +39,7 @@ static const sl_component_type *const transforms[] = {
     &sl_transform_remap_type,
     &sl_transform_sample_type,
     &sl_transform_lua_type,
+    &sl_transform_validate_type,
     NULL,
 };
 

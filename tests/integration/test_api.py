@@ -18,8 +18,10 @@ sources:
   gen: {{type: generate, count: 0, rate: 2000}}
 transforms:
   keep: {{type: filter, inputs: [gen], condition: '.level == "error"'}}
+  levels: {{type: validate, inputs: [keep], fields: {{level: {{enum: [error]}}}}}}
+  ids: {{type: validate, inputs: [levels], fields: {{user.id: {{type: int, min: 1}}}}}}
 sinks:
-  out: {{type: blackhole, inputs: [keep]}}
+  out: {{type: blackhole, inputs: [ids]}}
 """
 
 
@@ -68,12 +70,19 @@ def test_api_endpoints(work):
         sent = metric(text, "sluice_component_sent_events_total", "keep")
         assert 0 < sent < received, (sent, received)     # the filter keeps errors only
         assert re.search(r'sluice_component_processing_seconds_bucket\{[^}]*component="keep"', text), text[:2000]
+        # Two components of one type: each family's HELP and TYPE appear once,
+        # with both components' samples after them.
+        types = re.findall(r"^# TYPE (\S+)", text, re.M)
+        assert len(types) == len(set(types)), sorted(t for t in types if types.count(t) > 1)
+        family = text.split("# TYPE sluice_validate_records_total", 1)[1].split("# ", 1)[0]
+        assert 'component="levels"' in family and 'component="ids"' in family, family
 
         status, ctype, body = get(base + "/stats")
         assert status == 200 and "json" in ctype
         stats = json.loads(body)
         names = [c["name"] for c in stats["components"]]
-        assert names == ["gen", "keep", "out"], names
+        assert names == ["gen", "keep", "levels", "ids", "out"], names
+        assert stats["state"]["levels"]["type"] == "validate", stats["state"]
 
         assert get(base + "/nope")[0] == 404
         assert get(base + "/metrics", method="POST")[0] == 405
