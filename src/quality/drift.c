@@ -1,0 +1,291 @@
+/* drift.c — per-field drift between a baseline profile and a current one
+ * (see drift.h for the metrics, their definitions and the thresholds).
+ */
+#include "drift.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../codec/json.h"
+
+void sl_drift_opts_default(sl_drift_opts *o) {
+    o->bins = 10;
+    o->epsilon = 1e-4;
+    o->psi_warn = 0.1;
+    o->psi_alert = 0.2;
+    o->null_rate_warn = 0.05;
+    o->null_rate_alert = 0.10;
+    o->type_tvd_warn = 0.05;
+    o->type_tvd_alert = 0.10;
+}
+
+const char *sl_drift_status_name(sl_drift_status s) {
+    switch (s) {
+    case SL_DRIFT_OK: return "ok";
+    case SL_DRIFT_WARN: return "warn";
+    case SL_DRIFT_ALERT: return "alert";
+    }
+    return "ok";
+}
+
+const char *sl_drift_kind_name(sl_drift_kind k) {
+    switch (k) {
+    case SL_DRIFT_NUMERIC: return "numeric";
+    case SL_DRIFT_CATEGORICAL: return "categorical";
+    case SL_DRIFT_OTHER: return "other";
+    }
+    return "other";
+}
+
+static void *xcalloc(size_t n, size_t size) {
+    void *p = calloc(n ? n : 1, size);
+    if (!p)
+        abort();
+    return p;
+}
+
+/* Kind from one side's values; -1 when it has no non-null values. */
+static int kind_of(const sl_profile_field *f) {
+    if (!f || f->count == f->nulls)
+        return -1;
+    uint64_t nonnull = f->count - f->nulls;
+    uint64_t numbers = f->types[SL_INT] + f->types[SL_DOUBLE];
+    uint64_t categories = f->types[SL_STRING] + f->types[SL_BOOL];
+    if (2 * numbers >= nonnull)
+        return SL_DRIFT_NUMERIC;
+    if (2 * categories >= nonnull)
+        return SL_DRIFT_CATEGORICAL;
+    return SL_DRIFT_OTHER;
+}
+
+static double null_rate(const sl_profile *p, const sl_profile_field *f) {
+    uint64_t records = sl_profile_records(p);
+    if (records == 0)
+        return NAN;
+    if (!f)
+        return 1.0;
+    double r = (double)(f->nulls + sl_profile_field_missing(p, f)) / (double)records;
+    return r > 1.0 ? 1.0 : r;
+}
+
+static double type_tvd(const sl_profile_field *b, const sl_profile_field *c) {
+    if (!b || !c || b->count == b->nulls || c->count == c->nulls)
+        return NAN;
+    double nb = (double)(b->count - b->nulls), nc = (double)(c->count - c->nulls), sum = 0;
+    for (int t = SL_BOOL; t < SL_PROFILE_NUM_TYPES; t++)
+        sum += fabs((double)b->types[t] / nb - (double)c->types[t] / nc);
+    return sum / 2;
+}
+
+/* PSI (smoothed) and JS distance (unsmoothed) between two share vectors
+ * that each sum to 1. */
+static void compare_shares(const double *b, const double *c, size_t n, double eps, double *psi, double *js) {
+    double p = 0, d = 0;
+    for (size_t i = 0; i < n; i++) {
+        double bs = (b[i] + eps) / (1 + (double)n * eps);
+        double cs = (c[i] + eps) / (1 + (double)n * eps);
+        p += (cs - bs) * log(cs / bs);
+        double m = (b[i] + c[i]) / 2;
+        if (b[i] > 0) d += b[i] * log2(b[i] / m) / 2;
+        if (c[i] > 0) d += c[i] * log2(c[i] / m) / 2;
+    }
+    *psi = p < 0 ? 0 : p;
+    *js = sqrt(d < 0 ? 0 : d > 1 ? 1 : d);
+}
+
+static void numeric_drift(const sl_profile_field *b, const sl_profile_field *c, const sl_drift_opts *o,
+                          double *psi, double *js) {
+    if (!b || !c || !b->kll || !c->kll)
+        return;
+    double *qs = xcalloc(o->bins, sizeof *qs);
+    double *splits = xcalloc(o->bins, sizeof *splits);
+    double *cb = xcalloc(o->bins + 1, sizeof *cb), *cc = xcalloc(o->bins + 1, sizeof *cc);
+    for (unsigned i = 1; i < o->bins; i++)
+        qs[i - 1] = (double)i / o->bins;
+    sl_kll_quantiles(b->kll, qs, o->bins - 1, splits);
+    size_t n = 0;
+    for (unsigned i = 0; i + 1 < o->bins; i++)
+        if (n == 0 || splits[i] > splits[n - 1])
+            splits[n++] = splits[i];
+    sl_kll_cdf(b->kll, splits, n, cb);
+    sl_kll_cdf(c->kll, splits, n, cc);
+    for (size_t i = n; i > 0; i--) {     /* cumulative -> per bin */
+        cb[i] -= cb[i - 1];
+        cc[i] -= cc[i - 1];
+    }
+    compare_shares(cb, cc, n + 1, o->epsilon, psi, js);
+    free(qs);
+    free(splits);
+    free(cb);
+    free(cc);
+}
+
+typedef struct category {
+    const char *value;
+    uint32_t len;
+} category;
+
+static uint64_t tracked_count(const sl_topk *t, const category *cat) {
+    if (!t)
+        return 0;
+    for (uint32_t i = 0; i < t->size; i++)
+        if (t->entries[i].len == cat->len && memcmp(t->entries[i].value, cat->value, cat->len) == 0)
+            return t->entries[i].count;
+    return 0;
+}
+
+/* Shares of one side over: the categories, true, false, other. */
+static void category_shares(const sl_profile_field *f, const category *cats, size_t ncats, double *out) {
+    double tracked = 0;
+    for (size_t i = 0; i < ncats; i++) {
+        out[i] = (double)tracked_count(f->topk, &cats[i]);
+        tracked += out[i];
+    }
+    out[ncats] = (double)f->bool_true;
+    out[ncats + 1] = (double)f->bool_false;
+    double other = (double)f->types[SL_STRING] - tracked;
+    out[ncats + 2] = other > 0 ? other : 0;
+    double sum = 0;
+    for (size_t i = 0; i < ncats + 3; i++)
+        sum += out[i];
+    for (size_t i = 0; i < ncats + 3; i++)
+        out[i] = sum > 0 ? out[i] / sum : 0;
+}
+
+static void categorical_drift(const sl_profile_field *b, const sl_profile_field *c, const sl_drift_opts *o,
+                              double *psi, double *js) {
+    if (!b || !c || b->types[SL_STRING] + b->types[SL_BOOL] == 0 ||
+        c->types[SL_STRING] + c->types[SL_BOOL] == 0)
+        return;
+    size_t max = (b->topk ? b->topk->size : 0) + (c->topk ? c->topk->size : 0), n = 0;
+    category *cats = xcalloc(max, sizeof *cats);
+    const sl_topk *sides[2] = { b->topk, c->topk };
+    for (int s = 0; s < 2; s++) {
+        if (!sides[s])
+            continue;
+        for (uint32_t i = 0; i < sides[s]->size; i++) {
+            category cat = { sides[s]->entries[i].value, sides[s]->entries[i].len };
+            bool seen = s == 1 && tracked_count(b->topk, &cat) > 0;
+            if (!seen)
+                cats[n++] = cat;
+        }
+    }
+    double *sb = xcalloc(n + 3, sizeof *sb), *sc = xcalloc(n + 3, sizeof *sc);
+    category_shares(b, cats, n, sb);
+    category_shares(c, cats, n, sc);
+    /* bins empty on both sides (no bools, or no untracked strings) are not bins */
+    size_t m = 0;
+    for (size_t i = 0; i < n + 3; i++) {
+        if (sb[i] > 0 || sc[i] > 0) {
+            sb[m] = sb[i];
+            sc[m] = sc[i];
+            m++;
+        }
+    }
+    compare_shares(sb, sc, m, o->epsilon, psi, js);
+    free(sb);
+    free(sc);
+    free(cats);
+}
+
+static sl_drift_status level(double v, double warn, double alert) {
+    if (isnan(v)) return SL_DRIFT_OK;
+    if (v >= alert) return SL_DRIFT_ALERT;
+    if (v >= warn) return SL_DRIFT_WARN;
+    return SL_DRIFT_OK;
+}
+
+static sl_drift_status worst(sl_drift_status a, sl_drift_status b) {
+    return a > b ? a : b;
+}
+
+static void compare_field(const sl_profile *bp, const sl_profile *cp, const char *name, size_t len,
+                          const sl_drift_opts *o, sl_drift_field *out) {
+    const sl_profile_field *b = sl_profile_find(bp, name, len);
+    const sl_profile_field *c = sl_profile_find(cp, name, len);
+    out->field = malloc(len + 1);
+    if (!out->field)
+        abort();
+    memcpy(out->field, name, len);
+    out->field[len] = '\0';
+    int kind = kind_of(b);
+    if (kind < 0)
+        kind = kind_of(c);
+    out->kind = kind < 0 ? SL_DRIFT_OTHER : (sl_drift_kind)kind;
+    out->psi = out->js = NAN;
+    if (out->kind == SL_DRIFT_NUMERIC)
+        numeric_drift(b, c, o, &out->psi, &out->js);
+    else if (out->kind == SL_DRIFT_CATEGORICAL)
+        categorical_drift(b, c, o, &out->psi, &out->js);
+    out->null_rate_baseline = null_rate(bp, b);
+    out->null_rate_current = null_rate(cp, c);
+    out->type_tvd = type_tvd(b, c);
+    out->status = worst(level(out->psi, o->psi_warn, o->psi_alert),
+                        worst(level(fabs(out->null_rate_current - out->null_rate_baseline),
+                                    o->null_rate_warn, o->null_rate_alert),
+                              level(out->type_tvd, o->type_tvd_warn, o->type_tvd_alert)));
+}
+
+int sl_drift_compare(const sl_profile *baseline, const sl_profile *current,
+                     const sl_drift_opts *opts, sl_drift_report *out, sl_error *err) {
+    memset(out, 0, sizeof *out);
+    sl_drift_opts o;
+    if (opts)
+        o = *opts;
+    else
+        sl_drift_opts_default(&o);
+    if (o.bins < 2 || o.bins > 1000)
+        return sl_errorf(err, "drift bins %u is out of range (2 to 1000)", o.bins);
+    if (!(o.epsilon > 0 && o.epsilon <= 0.1))
+        return sl_errorf(err, "drift epsilon must be in (0, 0.1]");
+    if (!(o.psi_warn <= o.psi_alert) || !(o.null_rate_warn <= o.null_rate_alert) ||
+        !(o.type_tvd_warn <= o.type_tvd_alert))
+        return sl_errorf(err, "drift thresholds: each warn level must not exceed its alert level");
+    size_t nb = sl_profile_field_count(baseline), nc = sl_profile_field_count(current);
+    out->fields = xcalloc(nb + nc, sizeof *out->fields);
+    for (int side = 0; side < 2; side++) {
+        const sl_profile *p = side ? current : baseline;
+        for (size_t i = 0; i < sl_profile_field_count(p); i++) {
+            const sl_profile_field *f = sl_profile_field_at(p, i);
+            if (strcmp(f->name, SL_PROFILE_OTHER_FIELDS) == 0)
+                continue;
+            if (side == 1 && sl_profile_find(baseline, f->name, f->name_len))
+                continue;
+            sl_drift_field *d = &out->fields[out->n++];
+            compare_field(baseline, current, f->name, f->name_len, &o, d);
+            out->status = worst(out->status, d->status);
+        }
+    }
+    return 0;
+}
+
+void sl_drift_report_free(sl_drift_report *r) {
+    for (size_t i = 0; i < r->n; i++)
+        free(r->fields[i].field);
+    free(r->fields);
+    memset(r, 0, sizeof *r);
+}
+
+static void put_metric(sl_buf *out, const char *key, double v) {
+    sl_buf_printf(out, ",\"%s\":", key);
+    if (!sl_json_format_double(out, v))
+        sl_buf_puts(out, "null");
+}
+
+void sl_drift_to_json(const sl_drift_report *r, sl_buf *out) {
+    sl_buf_printf(out, "{\"status\":\"%s\",\"fields\":[", sl_drift_status_name(r->status));
+    for (size_t i = 0; i < r->n; i++) {
+        const sl_drift_field *f = &r->fields[i];
+        sl_buf_puts(out, i ? ",{\"field\":" : "{\"field\":");
+        sl_json_encode_string(out, f->field, strlen(f->field));
+        sl_buf_printf(out, ",\"kind\":\"%s\"", sl_drift_kind_name(f->kind));
+        put_metric(out, "psi", f->psi);
+        put_metric(out, "js", f->js);
+        put_metric(out, "null_rate_baseline", f->null_rate_baseline);
+        put_metric(out, "null_rate_current", f->null_rate_current);
+        put_metric(out, "type_tvd", f->type_tvd);
+        sl_buf_printf(out, ",\"status\":\"%s\"}", sl_drift_status_name(f->status));
+    }
+    sl_buf_puts(out, "]}");
+}

@@ -1,0 +1,189 @@
+/* profile.h — a streaming, mergeable profile of records, field by field.
+ *
+ * A profile summarizes any number of records in bounded memory: for every
+ * field path it keeps exact counters (count, nulls, types, min, max, mean,
+ * variance, string lengths, bool counts) and three sketches (distinct values:
+ * HyperLogLog, hll.h; quantiles: KLL, kll.h; top values: space-saving,
+ * topk.h). Profiles merge exactly for the counters and within the sketches'
+ * error bounds for the rest, so workers, files and runs can each build one
+ * and combine them. Reports and drift checks are built from profiles only,
+ * never from raw rows.
+ *
+ * Field paths. A record is a map. Each key is a field; a nested map is a
+ * field too (of type map) and its keys are profiled as "parent.child"
+ * ("user.email"), at any depth. Arrays are counted as a type ("array") and
+ * their length is not profiled, nor their items. A key that itself contains
+ * a dot is not escaped: {"a.b":1} and {"a":{"b":1}} share the field "a.b".
+ * A record that is not a map is profiled as a field named "_value".
+ * At most opts.max_fields fields are tracked (first seen, first kept); values
+ * of further fields (and of everything nested under them) are all counted in
+ * one extra field "_other_fields", whose count can exceed the record count
+ * and whose missing is always 0.
+ *
+ * What is counted, per field:
+ *  - count: records where the field is present (null included); missing =
+ *    records - count (records where the field or a parent was absent);
+ *    nulls: present with value null.
+ *  - types: counts per sl_type name ("null", "bool", "int", "float",
+ *    "string", "bytes", "array", "map", "timestamp"); uint values count as
+ *    "int". Their sum is count.
+ *  - distinct: estimated distinct non-null scalar values (HLL over
+ *    sl_value_hash, so 1 and 1.0 are the same value; arrays and maps are not
+ *    counted).
+ *  - numbers (int, uint, float), as doubles (integers beyond 2^53 are
+ *    rounded): min, max, mean, population variance (Welford's online
+ *    algorithm; merged with Chan et al.'s formula), and a KLL sketch for
+ *    quantiles and histograms.
+ *  - strings and bytes: length in bytes (min, max, mean); strings also feed
+ *    the top-values sketch.
+ *  - bools: true and false counts.
+ *  - timestamps: counted in types and distinct only.
+ *
+ * Memory per field is bounded: about 250 bytes of counters; the HLL
+ * (2^hll_lg_k bytes, 4 KiB) once a non-null value is seen; the KLL
+ * (≈ 9.5 KiB at k = 256) once a number is seen; the top-values sketch
+ * (≈ 12.5 KiB at 128 × 64 bytes) once a string is seen. So at most ≈ 27 KiB
+ * per field and ≈ 7 MiB for 257 fields at the defaults, whatever the number
+ * of records.
+ *
+ * Cost: sl_profile_add finds each field by an FNV-1a hash of its path,
+ * extended key by key while descending (no string building), in an
+ * open-addressing table, and allocates nothing once
+ * every field has been seen (a KLL may grow a level, logarithmically rarely).
+ *
+ * JSON format (sl_profile_to_json; sl_profile_from_json reads it back):
+ *
+ *   {"version":1,
+ *    "records":N,                       records added (merged ones included)
+ *    "options":{"hll_lg_k":12,"kll_k":256,"topk_capacity":128,
+ *               "topk_max_len":64,"max_fields":256},
+ *    "fields":{                         in first-seen order
+ *      "latency_ms":{
+ *        "count":N,"nulls":N,"missing":N,
+ *        "types":{"int":N,"float":N},   only non-zero types, in sl_type order
+ *        "distinct":N,                  only when a non-null scalar was seen
+ *        --- when finite numbers were seen (NaN/Inf count in types only):
+ *        "min":X,"max":X,"mean":X,"stddev":X,      population stddev
+ *        "quantiles":{"0.01":X,"0.05":X,"0.25":X,"0.5":X,"0.75":X,
+ *                     "0.95":X,"0.99":X},
+ *        "histogram":{"edges":[X,...],"counts":[N,...]},
+ *                     equal-width, up to 10 bins between min and max
+ *                     (one bin when min == max); bin i is
+ *                     (edges[i], edges[i+1]], the first also holds min
+ *        --- when strings or bytes were seen:
+ *        "length":{"min":N,"max":N,"mean":X},
+ *        --- when strings were seen:
+ *        "top":[{"value":"x","count":N},...],   up to 10, count descending
+ *                     (value_base64 instead of value for non-UTF-8 bytes;
+ *                     "truncated":true when cut at topk_max_len bytes)
+ *        --- when bools were seen:
+ *        "bools":{"true":N,"false":N},
+ *        --- exact state for merging and reloading (renderers ignore it):
+ *        "sketch":{"hll":"<base64>",            when distinct is present
+ *                  "kll":"<base64>","m2":X,    when numbers were seen
+ *                  "length_sum":N,             when strings/bytes were seen
+ *                  "topk":[{"value":"x","count":N,"error":N},...]}
+ *      }, ...}}
+ *
+ * X is a JSON number printed in the shortest form that round-trips; N is a
+ * non-negative integer. from_json reads counters and the sketch state (the
+ * displayed quantiles, histogram, top, stddev and the length mean are
+ * derived and ignored), so to_json(from_json(to_json(p))) == to_json(p).
+ * The decoder is strict (unknown version, missing or mistyped members,
+ * counts that do not add up, invalid sketches are errors naming the field)
+ * and safe on arbitrary bytes; unknown members are ignored.
+ *
+ * A profile is used by one thread at a time; build one per worker and merge.
+ */
+#ifndef SL_PROFILE_H
+#define SL_PROFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/buf.h"
+#include "../core/error.h"
+#include "../core/value.h"
+#include "hll.h"
+#include "kll.h"
+#include "topk.h"
+
+#define SL_PROFILE_DEFAULT_MAX_FIELDS 256
+#define SL_PROFILE_MAX_MAX_FIELDS 16384
+#define SL_PROFILE_OTHER_FIELDS "_other_fields"
+#define SL_PROFILE_ROOT_FIELD "_value"
+#define SL_PROFILE_NUM_TYPES 10           /* sl_type values, SL_NULL .. SL_TIMESTAMP */
+
+typedef struct sl_profile_opts {
+    unsigned hll_lg_k;        /* SL_HLL_DEFAULT_LG_K */
+    unsigned kll_k;           /* SL_KLL_DEFAULT_K */
+    unsigned topk_capacity;   /* SL_TOPK_DEFAULT_CAPACITY */
+    unsigned topk_max_len;    /* SL_TOPK_DEFAULT_MAX_LEN */
+    unsigned max_fields;      /* SL_PROFILE_DEFAULT_MAX_FIELDS */
+} sl_profile_opts;
+
+/* One field's summary. Read-only for users of this API. */
+typedef struct sl_profile_field {
+    char *name;               /* full path, NUL-terminated, owned */
+    size_t name_len;
+    uint64_t count;           /* present (null included) */
+    uint64_t nulls;
+    uint64_t types[SL_PROFILE_NUM_TYPES];   /* by sl_type; SL_UINT stays 0 */
+    /* numbers */
+    uint64_t num_count;       /* finite numbers: types[SL_INT] + types[SL_DOUBLE]
+                                 minus NaN/Inf doubles (counted in types only) */
+    double num_min, num_max;
+    double num_mean, num_m2;  /* Welford: variance = num_m2 / num_count */
+    /* strings and bytes */
+    uint64_t len_count;       /* types[SL_STRING] + types[SL_BYTES] */
+    uint64_t len_min, len_max, len_sum;
+    /* bools */
+    uint64_t bool_true, bool_false;
+    /* sketches: NULL until a value of their kind is seen */
+    sl_hll *hll;              /* non-null scalars */
+    sl_kll *kll;              /* numbers */
+    sl_topk *topk;            /* strings */
+    uint64_t hash;            /* FNV-1a of name (internal: the lookup key) */
+} sl_profile_field;
+
+typedef struct sl_profile sl_profile;
+
+void sl_profile_opts_default(sl_profile_opts *o);
+/* opts NULL means defaults; zero members take their defaults. Returns NULL
+ * with err filled when an option is out of range. */
+sl_profile *sl_profile_new(const sl_profile_opts *opts, sl_error *err);
+void sl_profile_free(sl_profile *p);
+
+/* Adds one record (hot path). */
+void sl_profile_add(sl_profile *p, const sl_value *record);
+
+/* Adds src into dst. Fields of src that dst does not have are appended (in
+ * src's order; beyond dst's max_fields they fold into "_other_fields").
+ * Returns -1 (dst may be partly merged) when the sketch options differ
+ * (hll_lg_k must match; KLL and top-k sizes may differ: dst's are kept). */
+int sl_profile_merge(sl_profile *dst, const sl_profile *src, sl_error *err);
+
+/* Appends the JSON document described above. */
+void sl_profile_to_json(const sl_profile *p, sl_buf *out);
+/* Parses a profile JSON document (any bytes; no padding required). Returns 0
+ * and a new profile in *out, or -1 with err filled. */
+int sl_profile_from_json(const char *text, size_t len, sl_profile **out, sl_error *err);
+
+/* Accessors. */
+uint64_t sl_profile_records(const sl_profile *p);
+const sl_profile_opts *sl_profile_options(const sl_profile *p);
+size_t sl_profile_field_count(const sl_profile *p);     /* "_other_fields" included when used */
+const sl_profile_field *sl_profile_field_at(const sl_profile *p, size_t i);
+/* Field by full path ("user.email"), or NULL. */
+const sl_profile_field *sl_profile_find(const sl_profile *p, const char *name, size_t len);
+/* Records where the field was absent: records - count (0 for "_other_fields"). */
+uint64_t sl_profile_field_missing(const sl_profile *p, const sl_profile_field *f);
+/* Distinct estimate (0 when no non-null scalar was seen). */
+uint64_t sl_profile_field_distinct(const sl_profile_field *f);
+/* Population standard deviation of the numbers (NaN when none). */
+double sl_profile_field_stddev(const sl_profile_field *f);
+/* Bytes held from the allocator (for memory accounting). */
+size_t sl_profile_footprint(const sl_profile *p);
+
+#endif
