@@ -15,6 +15,7 @@ static const struct {
     {"check", sl_cmd_check},
     {"graph", sl_cmd_graph},
     {"version", sl_cmd_version},
+    {"profile", sl_cmd_profile},
     {"help", sl_cmd_help},
     {"wal", sl_cmd_wal},
 };

@@ -49,6 +49,25 @@ static const struct {
      "\n"
      "Prints the pipeline's components and their connections in Graphviz DOT,\n"
      "e.g. `sluice graph p.yaml | dot -Tsvg > p.svg`.\n"},
+    {"profile", "profile data files; suggest a contract; compare with a baseline",
+     "usage: sluice profile [--format jsonl|csv|text] [-o PROFILE.json]\n"
+     "                      [--suggest-contract CONTRACT.yaml] [--baseline OLD.json] FILE...\n"
+     "\n"
+     "Reads the files as `sluice run` would (gzip and zstd too) and profiles every\n"
+     "field: presence, nulls, types, distinct count, quantiles, top values. Prints a\n"
+     "summary table; records that cannot be decoded are counted and left out.\n"
+     "\n"
+     "flags:\n"
+     "  --format F                jsonl, csv or text (default: csv when every file\n"
+     "                            is named *.csv[.gz|.zst], else jsonl)\n"
+     "  -o, --output FILE         write the profile as JSON (a baseline for later)\n"
+     "  --suggest-contract FILE   write a starting contract for the validate\n"
+     "                            transform, inferred from the data\n"
+     "  --baseline FILE           print drift (PSI, Jensen-Shannon, null rate, type\n"
+     "                            mix) per field against a saved profile\n"
+     "\n"
+     "exit status: 0 done, 1 the run failed, 2 bad command line or unreadable\n"
+     "file\n"},
     {"version", "print the version",
      "usage: sluice version\n"},
     {"help", "show help for a command or a component type",

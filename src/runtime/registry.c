@@ -20,6 +20,8 @@ extern const sl_component_type sl_transform_remap_type;
 extern const sl_component_type sl_transform_sample_type;
 extern const sl_component_type sl_transform_lua_type;
 extern const sl_component_type sl_transform_validate_type;
+extern const sl_component_type sl_transform_quality_type;
+extern const sl_component_type sl_transform_profile_type;
 
 extern const sl_component_type sl_sink_file_type;
 extern const sl_component_type sl_sink_stdout_type;
@@ -40,6 +42,8 @@ static const sl_component_type *const transforms[] = {
     &sl_transform_sample_type,
     &sl_transform_lua_type,
     &sl_transform_validate_type,
+    &sl_transform_quality_type,
+    &sl_transform_profile_type,
     NULL,
 };
 

@@ -1,0 +1,435 @@
+/* quality.c — the `quality` transform: checks over many records (row count,
+ * null rate, distinct ratio, uniqueness, mean/min/max/quantile bounds,
+ * freshness) per batch or per time window, with a tolerance (`mostly`) and
+ * an action on failure (log, route, fail the run).
+ *
+ * The checks themselves live in quality/checks.[ch]; this file owns windows,
+ * verdict counting, actions, and the describe/metrics hooks.
+ *
+ * Windows. `window: batch` evaluates each batch on its own, on the worker
+ * that holds it, with per-worker exact accumulators; only the verdict
+ * counters are shared (one lock per batch). `window: 10s` is a tumbling
+ * window of processing time aligned to multiples of its length: every batch
+ * is measured outside the lock, then added to the open window under the lock.
+ * A window is closed (evaluated) by the first batch that arrives after its
+ * end, and at the end of the run by the finish hook. Its records have left
+ * by then, so for time windows `route` diverts the records processed after
+ * a failing window closed — starting with the batch that closed it — until a
+ * window passes again.
+ *
+ * `mostly` is a fraction of windows: a check's status is pass while at least
+ * `mostly` of its evaluated windows passed. A `fail` check with mostly 1
+ * fails the run at its first failing window; with mostly < 1 the verdict
+ * needs every window, so the run fails at the end when the status is fail.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../codec/json.h"
+#include "../core/log.h"
+#include "../core/util.h"
+#include "../quality/checks.h"
+#include "../runtime/component.h"
+
+enum { OUT_PASSED = 0, OUT_FAILED = 1 };
+
+typedef struct check_state {
+    sl_check check;
+    sl_check_acc *window;    /* time windows: the open window (under lock) */
+    uint64_t windows, failed_windows;
+    bool has_value;
+    double last_value;       /* of the last evaluated window */
+    bool diverting;          /* time windows, route: the last window failed */
+} check_state;
+
+typedef struct quality_state {
+    check_state *checks;
+    size_t n;
+    uint64_t window_ms;      /* 0 = window: batch */
+    bool routes;             /* some check routes: outputs passed/failed */
+    const char *outputs[2];
+    pthread_mutex_t lock;    /* guards the checks' counters and windows */
+    bool window_open;
+    int64_t window_start_ms;
+} quality_state;
+
+/* window: batch — each worker's exact accumulators, one per check. */
+typedef struct quality_worker {
+    sl_check_acc **accs;
+    size_t n;
+} quality_worker;
+
+static const sl_option quality_options[] = {
+    {"window", SL_OPT_STRING, false, "batch",
+     "What one evaluation covers: `batch` (each batch of records on its own) or a duration "
+     "such as `10s` or `5m` (a tumbling window of processing time).", NULL},
+    {"checks", SL_OPT_ANY, true, NULL,
+     "A list of checks, each a mapping: `check` (row_count, null_rate, distinct_ratio, unique, "
+     "mean, min, max, quantile, freshness), `field` (a field path; not for row_count), bounds "
+     "`min` / `max` (freshness: a duration), `q` (quantile only), `mostly` (fraction of windows "
+     "that must pass, default 1), `action` (`log`, `route` or `fail`; default `log`) and an "
+     "optional `name` (default e.g. `null_rate(user_id)`).", NULL},
+    {NULL, 0, false, NULL, NULL, NULL},
+};
+
+static bool status_pass(const check_state *cs)
+{
+    if (cs->windows == 0) return true;
+    double passed = (double)(cs->windows - cs->failed_windows);
+    return passed >= cs->check.mostly * (double)cs->windows;
+}
+
+static void quality_destroy(sl_component *c)
+{
+    quality_state *q = c->impl;
+    if (!q) return;
+    for (size_t i = 0; i < q->n; i++) {
+        sl_check_free(&q->checks[i].check);
+        sl_check_acc_free(q->checks[i].window);
+    }
+    free(q->checks);
+    pthread_mutex_destroy(&q->lock);
+    free(q);
+    c->impl = NULL;
+    c->outputs = NULL;
+    c->n_outputs = 0;
+}
+
+static int parse_window(quality_state *q, const sl_opts *opts, sl_diag *diag)
+{
+    const char *w = sl_opts_string(opts, "window");
+    if (strcmp(w, "batch") == 0) return 0;
+    if (!sl_parse_duration_ms(w, &q->window_ms) || q->window_ms == 0) {
+        sl_diag_error(diag, sl_opts_pos(opts, "window"),
+                      "window must be `batch` or a duration such as 10s or 5m, got '%s'", w);
+        return -1;
+    }
+    return 0;
+}
+
+static int quality_create(sl_component *c, const sl_opts *opts, sl_diag *diag)
+{
+    quality_state *q = calloc(1, sizeof *q);
+    if (!q) {
+        sl_diag_error(diag, c->pos, "out of memory");
+        return -1;
+    }
+    pthread_mutex_init(&q->lock, NULL);
+    c->impl = q;
+    int rc = parse_window(q, opts, diag);
+
+    const sl_node *list = sl_opts_node(opts, "checks");
+    if (!list || list->kind != SL_NODE_SEQ || list->n_items == 0) {
+        sl_diag_error(diag, sl_opts_pos(opts, "checks"),
+                      "checks must be a non-empty list of checks, e.g. "
+                      "[{check: null_rate, field: user_id, max: 0.05}]");
+        quality_destroy(c);
+        return -1;
+    }
+    q->checks = calloc(list->n_items, sizeof *q->checks);
+    if (!q->checks) abort();
+    for (size_t i = 0; i < list->n_items; i++) {
+        sl_check *ck = &q->checks[q->n].check;
+        if (sl_check_parse(list->items[i], ck, diag) < 0) {
+            rc = -1;
+            continue;
+        }
+        q->n++;
+        for (size_t j = 0; j + 1 < q->n; j++) {
+            if (strcmp(q->checks[j].check.name, ck->name) == 0) {
+                sl_diag_error(diag, list->items[i]->pos,
+                              "two checks are named '%s'; give one a different `name:`", ck->name);
+                rc = -1;
+            }
+        }
+        if (ck->action == SL_CHECK_ROUTE) q->routes = true;
+    }
+    for (size_t i = 0; rc == 0 && i < q->n && q->window_ms; i++) {
+        q->checks[i].window = sl_check_acc_new(&q->checks[i].check, false);
+        if (!q->checks[i].window) abort();
+    }
+    if (rc < 0) {
+        quality_destroy(c);
+        return -1;
+    }
+    if (q->routes) {
+        q->outputs[OUT_PASSED] = "passed";
+        q->outputs[OUT_FAILED] = "failed";
+        c->outputs = q->outputs;
+        c->n_outputs = 2;
+    }
+    return 0;
+}
+
+static void *quality_worker_init(sl_component *c, sl_error *err)
+{
+    quality_state *q = c->impl;
+    quality_worker *w = calloc(1, sizeof *w);
+    if (!w) return NULL;
+    w->n = q->window_ms ? 0 : q->n;
+    w->accs = calloc(q->n ? q->n : 1, sizeof *w->accs);
+    if (!w->accs) abort();
+    for (size_t i = 0; i < w->n; i++) {
+        w->accs[i] = sl_check_acc_new(&q->checks[i].check, true);
+        if (!w->accs[i]) abort();
+    }
+    return w;
+}
+
+static void quality_worker_free(sl_component *c, void *wstate)
+{
+    quality_worker *w = wstate;
+    for (size_t i = 0; i < w->n; i++) sl_check_acc_free(w->accs[i]);
+    free(w->accs);
+    free(w);
+}
+
+/* Counts one window's verdict (under the lock). Returns true when the
+ * window failed; `why` then says how, for the log and a failed run. */
+static bool record_verdict(sl_component *c, check_state *cs, sl_check_result r, sl_buf *why)
+{
+    if (!r.evaluated) return false;
+    cs->windows++;
+    cs->has_value = true;
+    cs->last_value = r.value;
+    if (r.pass) return false;
+    cs->failed_windows++;
+    const sl_check *ck = &cs->check;
+    why->len = 0;
+    sl_buf_printf(why, "check '%s' failed: %s", ck->name, sl_check_kind_name(ck->kind));
+    if (ck->field) sl_buf_printf(why, " of %s", sl_path_source(ck->field));
+    sl_buf_puts(why, " = ");
+    sl_check_format_value(why, r.value);
+    sl_buf_printf(why, "%s, expected %s", ck->kind == SL_CHECK_FRESHNESS ? "s" : "", ck->threshold);
+    sl_warn(c->name, "%s (window %llu, %llu failed so far)", why->data,
+            (unsigned long long)cs->windows, (unsigned long long)cs->failed_windows);
+    return true;
+}
+
+/* What a window's verdicts ask for. */
+typedef struct window_outcome {
+    bool route;              /* some route check failed */
+    bool fail;               /* a fail check with mostly 1 failed */
+    sl_buf message;          /* the first such failure */
+} window_outcome;
+
+/* Evaluates every check's open window (time windows, under the lock) and
+ * starts the next one. */
+static void close_window(sl_component *c, quality_state *q, window_outcome *out)
+{
+    sl_buf why;
+    sl_buf_init(&why);
+    int64_t now = sl_now_ns();
+    for (size_t i = 0; i < q->n; i++) {
+        check_state *cs = &q->checks[i];
+        sl_check_result r = sl_check_evaluate(&cs->check, cs->window, now);
+        bool failed = record_verdict(c, cs, r, &why);
+        if (r.evaluated && cs->check.action == SL_CHECK_ROUTE) cs->diverting = failed;
+        if (failed && cs->check.action == SL_CHECK_FAIL && cs->check.mostly >= 1 && !out->fail) {
+            out->fail = true;
+            sl_buf_puts(&out->message, why.data);
+        }
+        sl_check_acc_reset(cs->window);
+    }
+    q->window_open = false;
+    sl_buf_free(&why);
+}
+
+static void process_batch_window(sl_component *c, quality_state *q, quality_worker *w, sl_batch *b,
+                                 sl_record **recs, size_t n, window_outcome *out)
+{
+    int64_t now = sl_now_ns();
+    sl_check_result *results = sl_arena_alloc(&b->arena, q->n * sizeof *results);
+    for (size_t i = 0; i < q->n; i++) {
+        sl_check_sample s;
+        sl_check_measure(&q->checks[i].check, recs, n, &b->arena, &s);
+        sl_check_acc_reset(w->accs[i]);
+        sl_check_acc_add(w->accs[i], &s);
+        results[i] = sl_check_evaluate(&q->checks[i].check, w->accs[i], now);
+    }
+    sl_buf why;
+    sl_buf_init(&why);
+    pthread_mutex_lock(&q->lock);
+    for (size_t i = 0; i < q->n; i++) {
+        check_state *cs = &q->checks[i];
+        if (!record_verdict(c, cs, results[i], &why)) continue;
+        if (cs->check.action == SL_CHECK_ROUTE) out->route = true;
+        if (cs->check.action == SL_CHECK_FAIL && cs->check.mostly >= 1 && !out->fail) {
+            out->fail = true;
+            sl_buf_puts(&out->message, why.data);
+        }
+    }
+    pthread_mutex_unlock(&q->lock);
+    sl_buf_free(&why);
+}
+
+static void process_time_window(sl_component *c, quality_state *q, sl_batch *b, sl_record **recs,
+                                size_t n, window_outcome *out)
+{
+    sl_check_sample *samples = sl_arena_alloc(&b->arena, q->n * sizeof *samples);
+    for (size_t i = 0; i < q->n; i++) sl_check_measure(&q->checks[i].check, recs, n, &b->arena, &samples[i]);
+    int64_t now_ms = sl_now_ns() / 1000000;
+    pthread_mutex_lock(&q->lock);
+    if (q->window_open && now_ms >= q->window_start_ms + (int64_t)q->window_ms) close_window(c, q, out);
+    if (!q->window_open) {
+        q->window_open = true;
+        q->window_start_ms = now_ms - now_ms % (int64_t)q->window_ms;
+    }
+    for (size_t i = 0; i < q->n; i++) {
+        sl_check_acc_add(q->checks[i].window, &samples[i]);
+        if (q->checks[i].diverting) out->route = true;
+    }
+    pthread_mutex_unlock(&q->lock);
+}
+
+static void quality_process(sl_component *c, void *wstate, sl_batch *b, sl_record **recs, size_t n,
+                            sl_emit *emit)
+{
+    quality_state *q = c->impl;
+    window_outcome out = {0};
+    sl_buf_init(&out.message);
+    if (q->window_ms) process_time_window(c, q, b, recs, n, &out);
+    else process_batch_window(c, q, wstate, b, recs, n, &out);
+    if (out.fail) sl_emit_fail(emit, "%s", out.message.data);
+    sl_buf_free(&out.message);
+    int output = q->routes && out.route ? OUT_FAILED : OUT_PASSED;
+    for (size_t i = 0; i < n; i++) sl_emit_record(emit, output, recs[i]);
+}
+
+/* End of the run: the last time window, then the `fail` checks whose
+ * `mostly` could only be judged over all windows. */
+static int quality_finish(sl_component *c, sl_error *err)
+{
+    quality_state *q = c->impl;
+    window_outcome out = {0};
+    sl_buf_init(&out.message);
+    pthread_mutex_lock(&q->lock);
+    if (q->window_open) close_window(c, q, &out);
+    for (size_t i = 0; i < q->n && !out.fail; i++) {
+        const check_state *cs = &q->checks[i];
+        if (cs->check.action != SL_CHECK_FAIL || cs->check.mostly >= 1 || status_pass(cs)) continue;
+        out.fail = true;
+        sl_buf_printf(&out.message, "check '%s' failed in %llu of %llu windows (mostly: ", cs->check.name,
+                      (unsigned long long)cs->failed_windows, (unsigned long long)cs->windows);
+        sl_check_format_value(&out.message, cs->check.mostly);
+        sl_buf_puts(&out.message, " of the windows must pass)");
+    }
+    pthread_mutex_unlock(&q->lock);
+    int rc = out.fail ? sl_errorf(err, "%s", out.message.data) : 0;
+    sl_buf_free(&out.message);
+    return rc;
+}
+
+static void quality_describe(sl_component *c, sl_buf *json)
+{
+    quality_state *q = c->impl;
+    sl_buf_puts(json, "{\"type\":\"quality\",\"checks\":[");
+    pthread_mutex_lock(&q->lock);
+    for (size_t i = 0; i < q->n; i++) {
+        const check_state *cs = &q->checks[i];
+        const sl_check *ck = &cs->check;
+        sl_buf_puts(json, i ? ",{\"name\":" : "{\"name\":");
+        sl_json_encode_string(json, ck->name, strlen(ck->name));
+        sl_buf_printf(json, ",\"check\":\"%s\"", sl_check_kind_name(ck->kind));
+        if (ck->field) {
+            const char *f = sl_path_source(ck->field);
+            sl_buf_puts(json, ",\"field\":");
+            sl_json_encode_string(json, f, strlen(f));
+        }
+        sl_buf_printf(json, ",\"status\":\"%s\",\"value\":", status_pass(cs) ? "pass" : "fail");
+        if (cs->has_value) sl_check_format_value(json, cs->last_value);
+        else sl_buf_puts(json, "null");
+        sl_buf_puts(json, ",\"threshold\":");
+        sl_json_encode_string(json, ck->threshold, strlen(ck->threshold));
+        sl_buf_printf(json, ",\"windows\":%llu,\"failed_windows\":%llu}", (unsigned long long)cs->windows,
+                      (unsigned long long)cs->failed_windows);
+    }
+    pthread_mutex_unlock(&q->lock);
+    sl_buf_puts(json, "]}");
+}
+
+/* A Prometheus label value: backslash, quote and newline escaped. */
+static void label_value(sl_buf *out, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '\\' || *s == '"') sl_buf_putc(out, '\\');
+        if (*s == '\n') sl_buf_puts(out, "\\n");
+        else sl_buf_putc(out, *s);
+    }
+}
+
+static void quality_metrics(sl_component *c, sl_buf *out)
+{
+    quality_state *q = c->impl;
+    static const char *const families[2][3] = {
+        {"sluice_quality_check_status", "gauge",
+         "1 while a quality check passes (at least `mostly` of its windows passed), 0 when it fails."},
+        {"sluice_quality_check_failures_total", "counter", "Windows in which a quality check failed."},
+    };
+    pthread_mutex_lock(&q->lock);
+    for (int f = 0; f < 2; f++) {
+        sl_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", families[f][0], families[f][2], families[f][0],
+                      families[f][1]);
+        for (size_t i = 0; i < q->n; i++) {
+            const check_state *cs = &q->checks[i];
+            sl_buf_printf(out, "%s{component=\"", families[f][0]);
+            label_value(out, c->name);
+            sl_buf_puts(out, "\",check=\"");
+            label_value(out, cs->check.name);
+            if (f == 0) sl_buf_printf(out, "\"} %d\n", status_pass(cs) ? 1 : 0);
+            else sl_buf_printf(out, "\"} %llu\n", (unsigned long long)cs->failed_windows);
+        }
+    }
+    pthread_mutex_unlock(&q->lock);
+}
+
+const sl_component_type sl_transform_quality_type = {
+    .name = "quality",
+    .kind = SL_TRANSFORM,
+    .summary = "Check row counts, null rates, uniqueness, value bounds and freshness over windows",
+    .doc =
+        "Evaluates checks over many records at once — each batch (`window: batch`, the "
+        "default) or each tumbling window of processing time (`window: 10s`) — and passes "
+        "every record on. A check measures one value per window and passes when it is "
+        "within `min`/`max`: `row_count` (records), `null_rate` (missing or null / records), "
+        "`distinct_ratio` (distinct non-null values / non-null values), `unique` (that "
+        "ratio must be 1), `mean`, `min`, `max` and `quantile` (with `q`) of the numeric "
+        "values, and `freshness` (seconds from the newest event time to now; the field is a "
+        "timestamp, an RFC 3339 string or Unix seconds). A window with nothing to measure "
+        "(no records, no numbers, no event times) is not counted.\n\n"
+        "`mostly` is the fraction of windows that must pass (default 1): the check's status "
+        "is `pass` while at least that share of its windows passed. On a failing window "
+        "every action logs a warning; `action: route` sends the records to the output "
+        "`failed` instead of `passed` (read them as `<name>.failed` and `<name>.passed`; "
+        "both exist only when some check routes): with `window: batch` exactly the records "
+        "of the failing batch, with a time window the records processed after the failing "
+        "window closed until a window passes. `action: fail` fails the run, naming the "
+        "check: at the first failing window when `mostly` is 1, else at the end of the run "
+        "when the status is `fail`. Time windows are closed by the first batch after their "
+        "end and at the end of the run; distinct counts and quantiles of time windows come "
+        "from sketches (HyperLogLog, KLL), those of batch windows are exact. See "
+        "docs/quality-checks.md.",
+    .example =
+        "transforms:\n"
+        "  checks:\n"
+        "    type: quality\n"
+        "    inputs: [events]\n"
+        "    window: batch\n"
+        "    checks:\n"
+        "      - {check: row_count, min: 100, mostly: 0.9}\n"
+        "      - {check: null_rate, field: user_id, max: 0.01, action: fail}\n"
+        "      - {check: quantile, field: latency_ms, q: 0.99, max: 2000}\n"
+        "      - {check: freshness, field: ts, max: 5m, action: route}\n"
+        "  # downstream: inputs: [checks.passed] and [checks.failed]\n",
+    .options = quality_options,
+    .create = quality_create,
+    .destroy = quality_destroy,
+    .worker_init = quality_worker_init,
+    .worker_free = quality_worker_free,
+    .process = quality_process,
+    .finish = quality_finish,
+    .describe = quality_describe,
+    .metrics = quality_metrics,
+};
