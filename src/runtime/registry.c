@@ -22,6 +22,8 @@ extern const sl_component_type sl_transform_lua_type;
 extern const sl_component_type sl_transform_validate_type;
 extern const sl_component_type sl_transform_quality_type;
 extern const sl_component_type sl_transform_profile_type;
+extern const sl_component_type sl_transform_normalize_type;
+extern const sl_component_type sl_transform_text_quality_type;
 
 extern const sl_component_type sl_sink_file_type;
 extern const sl_component_type sl_sink_stdout_type;
@@ -44,6 +46,8 @@ static const sl_component_type *const transforms[] = {
     &sl_transform_validate_type,
     &sl_transform_quality_type,
     &sl_transform_profile_type,
+    &sl_transform_normalize_type,
+    &sl_transform_text_quality_type,
     NULL,
 };
 

@@ -1,0 +1,541 @@
+/* textstats.c — computes the statistics of textstats.h in a few linear
+ * passes over a document: tokens, the three line views the reference
+ * filters use, paragraphs, n-grams, and the C4 line filter.
+ *
+ * The reference filters (datatrove) split lines three different ways, and
+ * the thresholds were tuned on those definitions, so each is kept:
+ *  - Gopher quality and C4: str.splitlines() (no empty line after a final
+ *    newline), approximated by splitting on "\n" with a trailing "\r" removed;
+ *  - Gopher repetition: re.split("\n+") (runs of newlines are one break,
+ *    empty first/last pieces are counted);
+ *  - FineWeb: str.split("\n") (every newline is a break).
+ * Repetition is measured with one open-addressing hash table of 64-bit
+ * element hashes, reset between measures, held in the caller's scratch.
+ */
+#include "textstats.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include "../core/util.h"
+
+#define TS_SEED 0x74657874737461ULL   /* "textsta" */
+
+typedef struct sl_ts_token {
+    uint32_t off, len;     /* bytes */
+    uint32_t chars;        /* code points */
+    uint64_t hash;
+    uint64_t prefix;       /* polynomial hash of tokens 0..this one, for n-gram keys */
+} sl_ts_token;
+
+#define NGRAM_BASE 0x100000001b3ULL
+
+typedef struct sl_ts_slot {
+    uint64_t key;          /* 0 = empty */
+    uint32_t count;
+    uint32_t first;        /* index of the first occurrence */
+} sl_ts_slot;
+
+void sl_textstats_scratch_free(sl_textstats_scratch *s) {
+    free(s->tokens);
+    free(s->table);
+    sl_buf_free(&s->lower);
+    memset(s, 0, sizeof *s);
+}
+
+/* ---- characters ---- */
+
+/* Decodes one code point; an invalid byte reads as U+FFFD of length 1. */
+static size_t next_cp(const char *p, size_t left, int32_t *cp) {
+    unsigned char ch = (unsigned char)*p;
+    if (ch < 0x80) {
+        *cp = ch;
+        return 1;
+    }
+    utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)p, (utf8proc_ssize_t)left, cp);
+    if (n <= 0) {
+        *cp = 0xFFFD;
+        return 1;
+    }
+    return (size_t)n;
+}
+
+static bool is_space(int32_t cp) {
+    if (cp < 0x80) return cp == ' ' || (cp >= '\t' && cp <= '\r') || (cp >= 0x1C && cp <= 0x1F);
+    return cp == 0x85 || cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 ||
+           cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000;
+}
+
+/* Unicode punctuation (P*) and symbols (S*). */
+static bool is_punct(int32_t cp) {
+    if (cp < 0x80)
+        return (cp >= '!' && cp <= '/') || (cp >= ':' && cp <= '@') || (cp >= '[' && cp <= '`') ||
+               (cp >= '{' && cp <= '~');
+    utf8proc_category_t c = utf8proc_category(cp);
+    return c >= UTF8PROC_CATEGORY_PC && c <= UTF8PROC_CATEGORY_SO;
+}
+
+static bool is_alpha(int32_t cp) {
+    if (cp < 0x80) return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z');
+    utf8proc_category_t c = utf8proc_category(cp);
+    return c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_LO;
+}
+
+/* Code points, counted as next_cp decodes them (an invalid byte is one). */
+static uint64_t count_chars(const char *p, size_t len) {
+    uint64_t n = 0;
+    size_t i = 0;
+    while (i < len) {
+        if ((unsigned char)p[i] < 0x80) {
+            i++;
+        } else {
+            int32_t cp;
+            i += next_cp(p + i, len - i, &cp);
+        }
+        n++;
+    }
+    return n;
+}
+
+static bool ends_with(const char *p, size_t len, const char *suffix) {
+    size_t n = strlen(suffix);
+    return len >= n && memcmp(p + len - n, suffix, n) == 0;
+}
+
+/* Bytes of leading / trailing whitespace. */
+static size_t lstrip_len(const char *p, size_t len) {
+    size_t i = 0;
+    while (i < len) {
+        int32_t cp;
+        size_t n = next_cp(p + i, len - i, &cp);
+        if (!is_space(cp)) break;
+        i += n;
+    }
+    return i;
+}
+
+static size_t rstrip_len(const char *p, size_t len) {
+    size_t end = len;
+    while (end > 0) {
+        size_t start = end - 1;
+        while (start > 0 && ((unsigned char)p[start] & 0xC0) == 0x80 && end - start < 4) start--;
+        int32_t cp;
+        next_cp(p + start, end - start, &cp);
+        if (!is_space(cp)) break;
+        end = start;
+    }
+    return len - end;
+}
+
+/* ch is one of the characters of set (never matches NUL). */
+static bool one_of(char ch, const char *set) {
+    return ch && strchr(set, ch);
+}
+
+static double ratio(double num, double den) {
+    return den > 0 ? num / den : 0;
+}
+
+/* ---- the hash table ---- */
+
+static uint64_t mix(uint64_t h) {
+    h ^= h >> 31;
+    h *= 0x7fb5d329728ea185ULL;
+    h ^= h >> 27;
+    h *= 0x81dadef4bc2dd44dULL;
+    h ^= h >> 33;
+    return h ? h : 1;
+}
+
+/* Prepares an empty table for up to `elements` distinct keys. Only the slots
+ * needed are cleared, so one huge document does not slow down the next. */
+static void table_reset(sl_textstats_scratch *s, size_t elements) {
+    size_t size = 64;
+    while (size < elements * 2) size *= 2;
+    if (size > s->table_cap) {
+        free(s->table);
+        s->table = malloc(size * sizeof *s->table);
+        if (!s->table) abort();   /* out of memory: not recoverable on a worker */
+        s->table_cap = size;
+    }
+    s->table_size = size;
+    memset(s->table, 0, size * sizeof *s->table);
+}
+
+/* Counts one occurrence of key (first seen at index); returns its slot. */
+static sl_ts_slot *table_add(sl_textstats_scratch *s, uint64_t key, uint32_t index) {
+    key = mix(key);
+    size_t mask = s->table_size - 1;
+    size_t i = key & mask;
+    while (s->table[i].key && s->table[i].key != key) i = (i + 1) & mask;
+    sl_ts_slot *slot = &s->table[i];
+    if (!slot->key) {
+        slot->key = key;
+        slot->first = index;
+    }
+    slot->count++;
+    return slot;
+}
+
+/* ---- measures ---- */
+
+/* Tokens, and the word measures of Gopher quality. */
+static size_t tokenize(const char *text, size_t len, sl_textstats_scratch *s, sl_textstats *st) {
+    static const struct { const char *word; size_t len; } stop_words[] = {
+        {"the", 3}, {"be", 2}, {"to", 2}, {"of", 2}, {"and", 3}, {"that", 4}, {"have", 4}, {"with", 4},
+    };
+    size_t n = 0;
+    uint64_t word_chars = 0, alpha_tokens = 0;
+    size_t i = 0;
+    while (i < len) {
+        int32_t cp;
+        size_t k = next_cp(text + i, len - i, &cp);
+        if (is_space(cp)) {
+            i += k;
+            continue;
+        }
+        /* a token: up to the next whitespace */
+        size_t start = i, chars = 0;
+        size_t word_start = 0, word_end = 0, word_chars_here = 0, punct_tail_chars = 0;
+        bool any_word = false, alpha = false;
+        while (i < len) {
+            k = next_cp(text + i, len - i, &cp);
+            if (is_space(cp)) break;
+            chars++;
+            alpha = alpha || is_alpha(cp);
+            if (is_punct(cp)) {
+                if (any_word) punct_tail_chars++;
+            } else {
+                if (!any_word) word_start = i;
+                any_word = true;
+                word_end = i + k;
+                word_chars_here += punct_tail_chars + 1;
+                punct_tail_chars = 0;
+            }
+            i += k;
+        }
+        if (n == s->tokens_cap) {
+            s->tokens_cap = s->tokens_cap ? s->tokens_cap * 2 : 256;
+            s->tokens = realloc(s->tokens, s->tokens_cap * sizeof *s->tokens);
+            if (!s->tokens) abort();
+        }
+        uint64_t h = sl_hash64(text + start, i - start, TS_SEED);
+        uint64_t before = n ? s->tokens[n - 1].prefix : 0;
+        s->tokens[n] = (sl_ts_token){(uint32_t)start, (uint32_t)(i - start), (uint32_t)chars, h,
+                                     before * NGRAM_BASE + h};
+        n++;
+        alpha_tokens += alpha;
+        if (any_word) {
+            st->words++;
+            word_chars += word_chars_here;
+            size_t wl = word_end - word_start;
+            if (wl >= 2 && wl <= 4)
+                for (size_t w = 0; w < sizeof stop_words / sizeof *stop_words; w++)
+                    if (stop_words[w].len == wl && memcmp(stop_words[w].word, text + word_start, wl) == 0)
+                        st->stop_words++;
+        }
+    }
+    st->tokens = n;
+    st->mean_word_length = ratio((double)word_chars, (double)st->words);
+    st->alpha_words = ratio((double)alpha_tokens, (double)n);
+    return n;
+}
+
+/* '#' and ellipsis counts (non-overlapping "..." as str.count does). */
+static void symbols(const char *text, size_t len, sl_textstats *st) {
+    uint64_t hashes = 0, ellipses = 0;
+    for (size_t i = 0; i < len; i++) {
+        char ch = text[i];
+        if (ch == '#') {
+            hashes++;
+        } else if (ch == '.' && i + 2 < len && text[i + 1] == '.' && text[i + 2] == '.') {
+            ellipses++;
+            i += 2;
+        } else if (ch == '\xE2' && i + 2 < len && text[i + 1] == '\x80' && text[i + 2] == '\xA6') {
+            ellipses++;
+            i += 2;
+        }
+    }
+    st->hash_ratio = ratio((double)hashes, (double)st->tokens);
+    st->ellipsis_ratio = ratio((double)ellipses, (double)st->tokens);
+}
+
+/* Gopher quality line measures over splitlines() lines. */
+static void gopher_lines(const char *text, size_t len, sl_textstats *st) {
+    uint64_t lines = 0, bullets = 0, ellipsis = 0;
+    size_t i = 0;
+    while (i < len) {
+        const char *nl = memchr(text + i, '\n', len - i);
+        size_t end = nl ? (size_t)(nl - text) : len;
+        const char *line = text + i;
+        size_t n = end - i;
+        if (n > 0 && line[n - 1] == '\r') n--;
+        lines++;
+        size_t lead = lstrip_len(line, n);
+        if (lead < n && (line[lead] == '-' || (n - lead >= 3 && memcmp(line + lead, "\xE2\x80\xA2", 3) == 0)))
+            bullets++;
+        size_t body = n - rstrip_len(line, n);
+        if (ends_with(line, body, "...") || ends_with(line, body, "\xE2\x80\xA6")) ellipsis++;
+        i = end + 1;
+    }
+    st->bullet_lines = ratio((double)bullets, (double)lines);
+    st->ellipsis_lines = ratio((double)ellipsis, (double)lines);
+}
+
+/* Duplicate elements among pieces of text: counts each piece, returns the
+ * number of pieces; dups and dup_chars get the repeats (the first occurrence
+ * is not a duplicate). The pieces are given by split(), called repeatedly. */
+typedef struct piece_counter {
+    sl_textstats_scratch *s;
+    uint64_t pieces, dups, dup_chars;
+} piece_counter;
+
+static void count_piece(piece_counter *pc, const char *p, size_t len) {
+    sl_ts_slot *slot = table_add(pc->s, sl_hash64(p, len, TS_SEED), (uint32_t)pc->pieces);
+    if (slot->count > 1) {
+        pc->dups++;
+        pc->dup_chars += count_chars(p, len);
+    }
+    pc->pieces++;
+}
+
+/* Gopher repetition: paragraphs (split on 2+ newlines after strip()) and
+ * lines (split on runs of newlines). */
+static void gopher_repetition_lines(const char *text, size_t len, uint64_t chars, size_t max_lines,
+                                    sl_textstats_scratch *s, sl_textstats *st) {
+    table_reset(s, max_lines);
+    piece_counter pc = {s, 0, 0, 0};
+    size_t lead = lstrip_len(text, len);
+    const char *p = text + lead;
+    size_t n = len - lead;
+    n -= rstrip_len(p, n);
+    size_t start = 0, i = 0;
+    while (i < n) {
+        if (p[i] == '\n' && i + 1 < n && p[i + 1] == '\n') {
+            count_piece(&pc, p + start, i - start);
+            while (i < n && p[i] == '\n') i++;
+            start = i;
+        } else {
+            i++;
+        }
+    }
+    count_piece(&pc, p + start, n - start);
+    st->dup_para_fraction = ratio((double)pc.dups, (double)pc.pieces);
+    st->dup_para_chars = ratio((double)pc.dup_chars, (double)chars);
+
+    table_reset(s, max_lines);
+    pc = (piece_counter){s, 0, 0, 0};
+    start = 0;
+    i = 0;
+    while (i < len) {
+        if (text[i] == '\n') {
+            count_piece(&pc, text + start, i - start);
+            while (i < len && text[i] == '\n') i++;
+            start = i;
+        } else {
+            i++;
+        }
+    }
+    count_piece(&pc, text + start, len - start);
+    st->dup_line_fraction = ratio((double)pc.dups, (double)pc.pieces);
+    st->dup_line_chars = ratio((double)pc.dup_chars, (double)chars);
+}
+
+/* The key of the n tokens starting at i, in O(1) from the prefix hashes
+ * (a rolling polynomial hash mod 2^64); base_n is NGRAM_BASE^n. */
+static uint64_t ngram_key(const sl_ts_token *t, size_t i, size_t n, uint64_t base_n) {
+    uint64_t before = i ? t[i - 1].prefix : 0;
+    return t[i + n - 1].prefix - before * base_n;
+}
+
+static uint64_t power(uint64_t base, size_t n) {
+    uint64_t p = 1;
+    while (n--) p *= base;
+    return p;
+}
+
+/* Top n-gram (2..4) and duplicated n-gram (5..10) character fractions. */
+static void ngrams(size_t n_tokens, uint64_t chars, sl_textstats_scratch *s, sl_textstats *st) {
+    const sl_ts_token *t = s->tokens;
+    for (size_t n = 2; n <= 4; n++) {
+        st->top_ngram[n] = 0;
+        if (n_tokens < n) continue;
+        table_reset(s, n_tokens);
+        uint64_t base_n = power(NGRAM_BASE, n);
+        for (size_t i = 0; i + n <= n_tokens; i++) table_add(s, ngram_key(t, i, n, base_n), (uint32_t)i);
+        const sl_ts_slot *best = NULL;
+        for (size_t k = 0; k < s->table_size; k++) {
+            const sl_ts_slot *slot = &s->table[k];
+            if (!slot->key) continue;
+            if (!best || slot->count > best->count || (slot->count == best->count && slot->first < best->first))
+                best = slot;
+        }
+        uint64_t gram_chars = n - 1;   /* joined by spaces */
+        for (size_t k = 0; k < n; k++) gram_chars += t[best->first + k].chars;
+        st->top_ngram[n] = ratio((double)(gram_chars * best->count), (double)chars);
+    }
+    for (size_t n = 5; n <= 10; n++) {
+        st->dup_ngram[n] = 0;
+        if (n_tokens < n) continue;
+        table_reset(s, n_tokens);
+        uint64_t base_n = power(NGRAM_BASE, n);
+        uint64_t repeated = 0;
+        size_t i = 0;
+        while (i + n <= n_tokens) {
+            sl_ts_slot *slot = table_add(s, ngram_key(t, i, n, base_n), (uint32_t)i);
+            if (slot->count > 1) {   /* seen before: these chars are repeated; jump past them */
+                for (size_t k = 0; k < n; k++) repeated += t[i + k].chars;
+                i += n;
+            } else {
+                i++;
+            }
+        }
+        st->dup_ngram[n] = ratio((double)repeated, (double)chars);
+    }
+}
+
+/* FineWeb line measures over split("\n") lines. */
+static void fineweb_lines(const char *text, size_t len, uint64_t chars, size_t max_lines,
+                          sl_textstats_scratch *s, sl_textstats *st) {
+    table_reset(s, max_lines);
+    piece_counter pc = {s, 0, 0, 0};
+    uint64_t lines = 0, punct = 0, short_lines = 0, newlines = 0;
+    size_t i = 0;
+    for (;;) {
+        const char *nl = memchr(text + i, '\n', len - i);
+        size_t end = nl ? (size_t)(nl - text) : len;
+        const char *line = text + i;
+        size_t n = end - i;
+        lines++;
+        if (n > 0 && one_of(line[n - 1], ".'\"!?")) punct++;
+        if (count_chars(line, n) <= 30) short_lines++;
+        if (lstrip_len(line, n) < n) count_piece(&pc, line, n);
+        if (!nl) break;
+        newlines++;
+        i = end + 1;
+    }
+    st->fw_line_punct = ratio((double)punct, (double)lines);
+    st->fw_short_lines = ratio((double)short_lines, (double)lines);
+    st->fw_dup_line_chars = ratio((double)pc.dup_chars, (double)(chars - newlines));
+    st->fw_list_ratio = ratio((double)newlines, (double)st->tokens);
+}
+
+/* ---- C4 ---- */
+
+static bool contains(const char *p, size_t len, const char *needle) {
+    return memmem(p, len, needle, strlen(needle)) != NULL;
+}
+
+/* Sentences: runs of . ! ? (with closing quotes/brackets) followed by
+ * whitespace or the end, plus a final fragment without one. */
+static uint64_t count_sentences(const char *p, size_t len) {
+    uint64_t n = 0;
+    bool pending = false;
+    size_t i = 0;
+    while (i < len) {
+        char ch = p[i];
+        if (ch == '.' || ch == '!' || ch == '?') {
+            while (i < len && one_of(p[i], ".!?\"')]")) i++;
+            if (pending && (i == len || p[i] == ' ' || p[i] == '\t')) {
+                n++;
+                pending = false;
+            }
+            continue;
+        }
+        if (ch != ' ' && ch != '\t') pending = true;
+        i++;
+    }
+    return n + pending;
+}
+
+static const char *const policy_phrases[] = {
+    "terms of use", "privacy policy", "cookie policy", "uses cookies", "use of cookies", "use cookies",
+};
+
+static void c4_lines(const char *text, size_t len, const sl_c4_params *c4, sl_textstats_scratch *s,
+                     sl_textstats *st, sl_buf *kept) {
+    size_t i = 0;
+    bool first_kept = true;
+    while (i < len) {
+        const char *nl = memchr(text + i, '\n', len - i);
+        size_t end = nl ? (size_t)(nl - text) : len;
+        const char *line = text + i;
+        size_t n = end - i;
+        i = end + 1;
+        st->c4_lines++;
+        size_t lead = lstrip_len(line, n);
+        line += lead;
+        n -= lead;
+        n -= rstrip_len(line, n);
+
+        /* words and the longest one */
+        uint64_t words = 0, longest = 0, word = 0;
+        for (size_t k = 0; k < n;) {
+            int32_t cp;
+            size_t step = next_cp(line + k, n - k, &cp);
+            if (is_space(cp)) {
+                word = 0;
+            } else if (word++ == 0) {
+                words++;
+            }
+            if (word > longest) longest = word;
+            k += step;
+        }
+        int removed = -1;
+        if (c4->max_word_length > 0 && longest > (uint64_t)c4->max_word_length) {
+            removed = SL_C4_LONG_WORD;
+        } else if (c4->terminal_punct && (n == 0 || !one_of(line[n - 1], ".?!\"'") || ends_with(line, n, "..."))) {
+            removed = SL_C4_NO_TERMINAL_PUNCT;
+        } else if (c4->min_words_per_line > 0 && words < (uint64_t)c4->min_words_per_line) {
+            removed = SL_C4_FEW_WORDS;
+        }
+        if (removed < 0) {
+            s->lower.len = 0;
+            sl_buf_append(&s->lower, line, n);
+            for (size_t k = 0; k < n; k++)
+                if (s->lower.data[k] >= 'A' && s->lower.data[k] <= 'Z') s->lower.data[k] += 'a' - 'A';
+            const char *low = s->lower.data ? s->lower.data : "";
+            if (c4->lorem_ipsum && contains(low, n, "lorem ipsum")) {
+                st->c4_lorem_ipsum = true;
+                return;
+            }
+            if (c4->javascript && contains(low, n, "javascript")) {
+                removed = SL_C4_JAVASCRIPT;
+            } else if (c4->curly_bracket && memchr(line, '{', n)) {
+                st->c4_curly_bracket = true;
+                return;
+            } else if (c4->policy) {
+                for (size_t k = 0; k < sizeof policy_phrases / sizeof *policy_phrases && removed < 0; k++)
+                    if (contains(low, n, policy_phrases[k])) removed = SL_C4_POLICY;
+            }
+        }
+        if (removed >= 0) {
+            st->c4_lines_removed++;
+            st->c4_removed_by[removed]++;
+            continue;
+        }
+        st->c4_sentences += count_sentences(line, n);
+        if (kept) {
+            if (!first_kept) sl_buf_putc(kept, '\n');
+            sl_buf_append(kept, line, n);
+            first_kept = false;
+        }
+    }
+}
+
+void sl_textstats_compute(const char *text, size_t len, const sl_c4_params *c4, sl_textstats_scratch *scratch,
+                          sl_textstats *out, sl_buf *kept) {
+    memset(out, 0, sizeof *out);
+    if (kept) kept->len = 0;
+    out->chars = count_chars(text, len);
+    size_t max_lines = 1;   /* lines, paragraphs: at most newlines + 1 */
+    for (const char *p = text, *end = text + len; (p = memchr(p, '\n', (size_t)(end - p))); p++) max_lines++;
+    size_t n_tokens = tokenize(text, len, scratch, out);
+    symbols(text, len, out);
+    gopher_lines(text, len, out);
+    gopher_repetition_lines(text, len, out->chars, max_lines, scratch, out);
+    ngrams(n_tokens, out->chars, scratch, out);
+    fineweb_lines(text, len, out->chars, max_lines, scratch, out);
+    c4_lines(text, len, c4, scratch, out, kept);
+}
