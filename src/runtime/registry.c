@@ -24,6 +24,7 @@ extern const sl_component_type sl_transform_quality_type;
 extern const sl_component_type sl_transform_profile_type;
 extern const sl_component_type sl_transform_normalize_type;
 extern const sl_component_type sl_transform_redact_type;
+extern const sl_component_type sl_transform_dedup_type;
 extern const sl_component_type sl_transform_text_quality_type;
 
 extern const sl_component_type sl_sink_file_type;
@@ -49,6 +50,7 @@ static const sl_component_type *const transforms[] = {
     &sl_transform_profile_type,
     &sl_transform_normalize_type,
     &sl_transform_redact_type,
+    &sl_transform_dedup_type,
     &sl_transform_text_quality_type,
     NULL,
 };

@@ -1,0 +1,126 @@
+/* lsh_index.c — the bounded MinHash LSH index (see lsh_index.h).
+ *
+ * Documents live in a ring: insert number n sits in slot n % max_documents,
+ * so the oldest document is always the next slot to reuse. Before the ring
+ * first fills, its arrays grow by doubling, so a small corpus costs little.
+ * A band's hash is XXH3 over its rows, seeded with the band number; the band
+ * tables store its low 32 bits and candidates are confirmed against the
+ * signatures, so a 32-bit collision costs a comparison, never a wrong answer.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <xxhash.h>
+
+#include "lsh_index.h"
+
+#define FIRST_SLOTS 1024
+
+static uint32_t band_hash(const sl_lsh_index *x, const uint32_t *sig, int band)
+{
+    return (uint32_t)XXH3_64bits_withSeed(sig + (size_t)band * x->rows, (size_t)x->rows * sizeof *sig,
+                                          (uint64_t)band);
+}
+
+static const uint32_t *slot_sig(const sl_lsh_index *x, uint64_t slot)
+{
+    return x->sigs + slot * (uint64_t)x->num_hashes;
+}
+
+int sl_lsh_index_init(sl_lsh_index *x, int bands, int rows, uint64_t max_documents)
+{
+    memset(x, 0, sizeof *x);
+    x->bands = bands;
+    x->rows = rows;
+    x->num_hashes = bands * rows;
+    x->max_documents = max_documents;
+    x->tables = calloc((size_t)bands, sizeof *x->tables);
+    return x->tables ? 0 : -1;
+}
+
+void sl_lsh_index_free(sl_lsh_index *x)
+{
+    if (x->tables)
+        for (int b = 0; b < x->bands; b++) sl_slot_table_free(&x->tables[b]);
+    free(x->tables);
+    free(x->sigs);
+    free(x->clusters);
+    memset(x, 0, sizeof *x);
+}
+
+bool sl_lsh_index_query(const sl_lsh_index *x, const uint32_t *sig, double threshold, sl_lsh_match *match)
+{
+    bool found = false;
+    uint64_t best_age = 0;
+    for (int b = 0; b < x->bands; b++) {
+        sl_slot_iter it;
+        sl_slot_iter_init(&it, &x->tables[b], band_hash(x, sig, b));
+        uint32_t slot;
+        while (sl_slot_iter_next(&it, &slot)) {
+            const uint32_t *other = slot_sig(x, slot);
+            if (memcmp(other + (size_t)b * x->rows, sig + (size_t)b * x->rows, (size_t)x->rows * sizeof *sig))
+                continue;   /* a 32-bit band hash collision */
+            int same = 0;
+            for (int i = 0; i < x->num_hashes; i++) same += other[i] == sig[i];
+            double sim = (double)same / x->num_hashes;
+            if (sim < threshold) continue;
+            /* age: how many inserts ago this slot was filled (smaller = older
+             * means larger age); ties go to the oldest document. */
+            uint64_t newest_slot = (x->inserted - 1) % x->max_documents;
+            uint64_t age = (newest_slot + x->max_documents - slot) % x->max_documents;
+            if (!found || sim > match->similarity || (sim == match->similarity && age > best_age)) {
+                found = true;
+                best_age = age;
+                match->similarity = sim;
+                match->cluster = x->clusters[slot];
+            }
+        }
+    }
+    return found;
+}
+
+static void evict_oldest(sl_lsh_index *x)
+{
+    uint64_t slot = x->oldest % x->max_documents;
+    const uint32_t *sig = slot_sig(x, slot);
+    for (int b = 0; b < x->bands; b++) sl_slot_table_remove(&x->tables[b], band_hash(x, sig, b), (uint32_t)slot);
+    x->oldest++;
+    x->evictions++;
+}
+
+void sl_lsh_index_insert(sl_lsh_index *x, const uint32_t *sig, uint64_t cluster)
+{
+    if (x->inserted - x->oldest == x->max_documents) evict_oldest(x);
+    uint64_t slot = x->inserted % x->max_documents;
+    if (slot >= x->slots) {   /* only before the ring first fills */
+        uint64_t slots = x->slots ? x->slots * 2 : FIRST_SLOTS;
+        if (slots > x->max_documents) slots = x->max_documents;
+        x->sigs = realloc(x->sigs, slots * (uint64_t)x->num_hashes * sizeof *x->sigs);
+        x->clusters = realloc(x->clusters, slots * sizeof *x->clusters);
+        if (!x->sigs || !x->clusters) abort();
+        x->slots = slots;
+    }
+    memcpy(x->sigs + slot * (uint64_t)x->num_hashes, sig, (size_t)x->num_hashes * sizeof *sig);
+    x->clusters[slot] = cluster;
+    for (int b = 0; b < x->bands; b++) sl_slot_table_add(&x->tables[b], band_hash(x, sig, b), (uint32_t)slot);
+    x->inserted++;
+}
+
+uint64_t sl_lsh_index_documents(const sl_lsh_index *x)
+{
+    return x->inserted - x->oldest;
+}
+
+uint64_t sl_lsh_index_entries(const sl_lsh_index *x)
+{
+    uint64_t n = 0;
+    for (int b = 0; b < x->bands; b++) n += x->tables[b].count;
+    return n;
+}
+
+size_t sl_lsh_index_bytes(const sl_lsh_index *x)
+{
+    size_t n = x->slots * ((size_t)x->num_hashes * sizeof *x->sigs + sizeof *x->clusters);
+    for (int b = 0; b < x->bands; b++) n += sl_slot_table_bytes(&x->tables[b]);
+    return n + (size_t)x->bands * sizeof *x->tables;
+}

@@ -1,0 +1,65 @@
+/* lsh_index.h — a bounded streaming MinHash LSH index, for dedup's
+ * `mode: near`.
+ *
+ * Each indexed document keeps its signature (minhash.h) in a ring of
+ * max_documents slots. The signature is cut into `bands` bands of `rows`
+ * values; per band a table (slot_table.h) maps the band's hash to the slots
+ * whose band is identical. A query collects the documents that share at least
+ * one band with it (the LSH candidates), estimates each candidate's Jaccard
+ * similarity from the full signatures, and returns the most similar one when
+ * it reaches the threshold. Two documents of Jaccard similarity s become
+ * candidates with probability 1 - (1 - s^rows)^bands.
+ *
+ * Memory is bounded by max_documents: when the ring is full, inserting a
+ * document first evicts the oldest one (FIFO) with its band entries, and
+ * counts an eviction. A later near-duplicate of an evicted document is no
+ * longer detected. Memory grows with use (tables double), up to about
+ * 4 * num_hashes + 8 + (16 to 32) * bands bytes per document.
+ *
+ * Not thread-safe: the caller serialises access.
+ */
+#ifndef SL_LSH_INDEX_H
+#define SL_LSH_INDEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "slot_table.h"
+
+#define SL_LSH_MAX_DOCUMENTS (1ULL << 31)
+
+typedef struct sl_lsh_index {
+    int bands, rows, num_hashes;
+    uint64_t max_documents;
+    uint32_t *sigs;             /* slots * num_hashes */
+    uint64_t *clusters;         /* per slot: the caller's cluster id */
+    uint64_t slots;             /* allocated slots (grows up to max_documents) */
+    uint64_t inserted;          /* documents ever inserted */
+    uint64_t oldest;            /* insert number of the oldest document held */
+    uint64_t evictions;
+    sl_slot_table *tables;      /* one per band */
+} sl_lsh_index;
+
+typedef struct sl_lsh_match {
+    uint64_t cluster;           /* of the matching document */
+    double similarity;          /* estimated Jaccard similarity */
+} sl_lsh_match;
+
+/* max_documents in 1..SL_LSH_MAX_DOCUMENTS. Returns -1 when out of memory. */
+int sl_lsh_index_init(sl_lsh_index *x, int bands, int rows, uint64_t max_documents);
+void sl_lsh_index_free(sl_lsh_index *x);
+
+/* Finds the candidate most similar to sig (ties: the oldest); true with
+ * *match when its similarity is at least threshold. */
+bool sl_lsh_index_query(const sl_lsh_index *x, const uint32_t *sig, double threshold, sl_lsh_match *match);
+/* Indexes sig under cluster id `cluster`, evicting the oldest document when
+ * the index is full. */
+void sl_lsh_index_insert(sl_lsh_index *x, const uint32_t *sig, uint64_t cluster);
+
+uint64_t sl_lsh_index_documents(const sl_lsh_index *x);
+/* Band entries held (documents * bands). */
+uint64_t sl_lsh_index_entries(const sl_lsh_index *x);
+size_t sl_lsh_index_bytes(const sl_lsh_index *x);
+
+#endif

@@ -1,0 +1,52 @@
+/* seen_set.h — a bounded set of 128-bit content hashes, for dedup's
+ * `mode: exact`.
+ *
+ * Each hash is remembered with a cluster id (the caller's number for the
+ * first record that had it). The hashes sit in a ring of max_entries slots
+ * and a slot_table maps their low 32 bits to slots. When the ring is full,
+ * adding a hash first forgets the oldest one (FIFO) and counts an eviction: a
+ * later copy of a forgotten record is no longer recognised. Memory grows with
+ * use up to 40-56 bytes per entry.
+ *
+ * Not thread-safe: the caller serialises access.
+ */
+#ifndef SL_SEEN_SET_H
+#define SL_SEEN_SET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "slot_table.h"
+
+#define SL_SEEN_MAX_ENTRIES (1ULL << 31)
+
+typedef struct sl_hash128 {
+    uint64_t lo, hi;
+} sl_hash128;
+
+typedef struct sl_seen_entry {
+    sl_hash128 hash;
+    uint64_t cluster;
+} sl_seen_entry;
+
+typedef struct sl_seen_set {
+    uint64_t max_entries;
+    sl_seen_entry *ring;
+    uint64_t slots;          /* allocated (grows up to max_entries) */
+    uint64_t added, oldest;  /* add numbers: all time, and the oldest held */
+    uint64_t evictions;
+    sl_slot_table table;
+} sl_seen_set;
+
+/* max_entries in 1..SL_SEEN_MAX_ENTRIES. */
+void sl_seen_set_init(sl_seen_set *s, uint64_t max_entries);
+void sl_seen_set_free(sl_seen_set *s);
+/* True with *cluster when h is in the set. */
+bool sl_seen_set_find(const sl_seen_set *s, sl_hash128 h, uint64_t *cluster);
+/* Adds h (not already in the set), evicting the oldest when full. */
+void sl_seen_set_add(sl_seen_set *s, sl_hash128 h, uint64_t cluster);
+uint64_t sl_seen_set_count(const sl_seen_set *s);
+size_t sl_seen_set_bytes(const sl_seen_set *s);
+
+#endif

@@ -1,0 +1,563 @@
+/* dedup.c — the `dedup` transform: drops (or annotates, or routes) records
+ * that repeat an earlier record, exactly or nearly.
+ *
+ *   mode: exact   a 128-bit XXH3 hash of the chosen fields' canonical JSON
+ *                 (optionally of their lowercased, whitespace-collapsed
+ *                 text), looked up in a bounded FIFO set (seen_set.h);
+ *   mode: near    a MinHash signature of one text field's word shingles
+ *                 (minhash.h), looked up in a bounded LSH index
+ *                 (lsh_index.h) and confirmed by the estimated Jaccard
+ *                 similarity.
+ *
+ * Which copy counts as "the first" must not depend on how many workers run
+ * or how the input was cut into batches, so the work is split in three:
+ *   1. hashing / signatures, per record, in parallel on the workers (this is
+ *      nearly all the cost);
+ *   2. index lookups and inserts under one lock, in per-source batch order:
+ *      an ordered gate (a mutex and a condition variable) holds the worker
+ *      with batch n of a source until batch n - 1 of that source has been
+ *      applied. The component is `ordered`, so the runtime calls process for
+ *      every batch, even one whose records all went elsewhere, and no batch
+ *      is waited for in vain. Records of a batch are applied in order, so a
+ *      record is also checked against the earlier records of its own batch;
+ *   3. emitting (and annotating), in parallel again.
+ * Records from different sources interleave in arrival order, which is not
+ * deterministic; within one source the result is.
+ *
+ * Duplicates are not inserted: the index holds one representative per
+ * cluster (the first document seen), and the cluster id is the running
+ * number of that document among the records this dedup has checked.
+ *
+ * There are no checkpoints yet, so the index starts empty on every run.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xxhash.h>
+
+#include "../codec/json.h"
+#include "../expr/expr.h"
+#include "../quality/lsh_index.h"
+#include "../quality/minhash.h"
+#include "../quality/seen_set.h"
+#include "../runtime/component.h"
+
+typedef enum { ACTION_DROP, ACTION_ANNOTATE, ACTION_ROUTE } dedup_action;
+
+typedef struct dedup_state {
+    bool near;
+    bool normalize;
+    dedup_action action;
+    sl_path **fields;
+    size_t n_fields;
+    const char *annotate_field;
+    double threshold;
+    sl_minhash minhash;
+    const char *outputs[2];
+
+    /* Everything below is guarded by lock. */
+    pthread_mutex_t lock;
+    pthread_cond_t turn;
+    uint64_t *next_seq;          /* per source component index */
+    size_t n_next_seq;
+    sl_lsh_index lsh;
+    sl_seen_set seen;
+    uint64_t documents, duplicates, skipped;
+} dedup_state;
+
+/* Per worker: scratch buffers reused across batches. */
+typedef struct dedup_worker {
+    sl_minhash_scratch scratch;
+    sl_buf enc;                  /* canonical encoding (exact mode) */
+    sl_buf norm;                 /* normalized text (exact mode) */
+} dedup_worker;
+
+/* What phase 2 decided for one record. */
+typedef struct verdict {
+    bool checked;                /* false: skipped (no text), passed on as is */
+    bool duplicate;
+    uint64_t cluster;
+    double similarity;
+} verdict;
+
+static const char *const mode_values[] = {"exact", "near", NULL};
+static const char *const action_values[] = {"drop", "annotate", "route", NULL};
+
+static const sl_option dedup_options[] = {
+    {"mode", SL_OPT_ENUM, false, "exact",
+     "`exact`: records whose chosen fields are identical. `near`: records whose text is "
+     "similar (MinHash LSH over word shingles).", mode_values},
+    {"fields", SL_OPT_LIST, false, NULL,
+     "Field paths compared. `exact`: any fields (default: the whole record). `near`: one text "
+     "field (default: `text`).", NULL},
+    {"normalize", SL_OPT_BOOL, false, "false",
+     "`exact` only: compare string values lowercased with runs of whitespace collapsed to one "
+     "space and trimmed.", NULL},
+    {"action", SL_OPT_ENUM, false, "drop",
+     "`drop` duplicates (counted, not sent to the DLQ); `annotate` every checked record with "
+     "its cluster; `route` duplicates to the output `duplicates` (others to `unique`).",
+     action_values},
+    {"annotate_field", SL_OPT_STRING, false, "_dedup",
+     "With `action: annotate`: the field that receives `{cluster, similarity, duplicate}`.", NULL},
+    {"max_entries", SL_OPT_INT, false, "2000000",
+     "`exact`: hashes remembered (about 40-56 bytes each); beyond it the oldest are forgotten.",
+     NULL},
+    {"max_documents", SL_OPT_INT, false, "500000",
+     "`near`: documents kept in the LSH index (about 0.7-0.9 KB each with the defaults); "
+     "beyond it the oldest are evicted.", NULL},
+    {"shingle_words", SL_OPT_INT, false, "5", "`near`: words per shingle.", NULL},
+    {"num_hashes", SL_OPT_INT, false, "112", "`near`: MinHash permutations (signature length).",
+     NULL},
+    {"bands", SL_OPT_INT, false, "14", "`near`: LSH bands; `bands * rows` must equal `num_hashes`.",
+     NULL},
+    {"rows", SL_OPT_INT, false, "8", "`near`: signature values per band.", NULL},
+    {"threshold", SL_OPT_FLOAT, false, "0.8",
+     "`near`: estimated Jaccard similarity at or above which a candidate is a duplicate.", NULL},
+    {NULL, 0, false, NULL, NULL, NULL},
+};
+
+static void dedup_destroy(sl_component *c)
+{
+    dedup_state *s = c->impl;
+    if (!s) return;
+    for (size_t i = 0; i < s->n_fields; i++) sl_path_free(s->fields[i]);
+    free(s->fields);
+    sl_minhash_free(&s->minhash);
+    sl_lsh_index_free(&s->lsh);
+    sl_seen_set_free(&s->seen);
+    free(s->next_seq);
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->turn);
+    free(s);
+    c->impl = NULL;
+    c->outputs = NULL;
+    c->n_outputs = 0;
+}
+
+/* Reads an integer option that must lie in [min, max]; false (reported) if not. */
+static bool int_option(const sl_opts *opts, const char *name, int64_t min, int64_t max, int64_t *out,
+                       sl_diag *diag)
+{
+    *out = sl_opts_int(opts, name);
+    if (*out >= min && *out <= max) return true;
+    sl_diag_error(diag, sl_opts_pos(opts, name), "%s must be between %lld and %lld, got %lld", name,
+                  (long long)min, (long long)max, (long long)*out);
+    return false;
+}
+
+/* Options that only mean something in the other mode are mistakes. */
+static bool reject_other_mode(const sl_opts *opts, const char *const *names, const char *mode,
+                              sl_diag *diag)
+{
+    bool ok = true;
+    for (size_t i = 0; names[i]; i++) {
+        if (!sl_opts_has(opts, names[i])) continue;
+        sl_diag_error(diag, sl_opts_pos(opts, names[i]), "%s does not apply to mode: %s", names[i], mode);
+        ok = false;
+    }
+    return ok;
+}
+
+static bool create_near(dedup_state *s, const sl_opts *opts, sl_diag *diag)
+{
+    static const char *const exact_only[] = {"normalize", "max_entries", NULL};
+    bool ok = reject_other_mode(opts, exact_only, "near", diag);
+    int64_t shingle_words, num_hashes, bands, rows, max_documents;
+    ok &= int_option(opts, "shingle_words", 1, 64, &shingle_words, diag);
+    ok &= int_option(opts, "num_hashes", 1, SL_MINHASH_MAX_HASHES, &num_hashes, diag);
+    ok &= int_option(opts, "bands", 1, SL_MINHASH_MAX_HASHES, &bands, diag);
+    ok &= int_option(opts, "rows", 1, SL_MINHASH_MAX_HASHES, &rows, diag);
+    ok &= int_option(opts, "max_documents", 1, (int64_t)SL_LSH_MAX_DOCUMENTS, &max_documents, diag);
+    s->threshold = sl_opts_float(opts, "threshold");
+    if (!(s->threshold > 0 && s->threshold <= 1)) {
+        sl_diag_error(diag, sl_opts_pos(opts, "threshold"),
+                      "threshold must be a similarity above 0 and at most 1, got %g", s->threshold);
+        ok = false;
+    }
+    if (ok && bands * rows != num_hashes) {
+        sl_diag_error(diag, sl_opts_pos(opts, sl_opts_has(opts, "bands") ? "bands" : "num_hashes"),
+                      "bands * rows must equal num_hashes: %lld * %lld = %lld, not %lld", (long long)bands,
+                      (long long)rows, (long long)(bands * rows), (long long)num_hashes);
+        ok = false;
+    }
+    if (s->n_fields != 1) {
+        sl_diag_error(diag, sl_opts_pos(opts, "fields"),
+                      "mode: near compares one text field; fields lists %zu", s->n_fields);
+        ok = false;
+    }
+    if (!ok) return false;
+    if (sl_minhash_init(&s->minhash, (int)num_hashes, (int)shingle_words) < 0 ||
+        sl_lsh_index_init(&s->lsh, (int)bands, (int)rows, (uint64_t)max_documents) < 0) {
+        sl_diag_error(diag, sl_opts_pos(opts, "num_hashes"), "out of memory");
+        return false;
+    }
+    return true;
+}
+
+static bool create_exact(dedup_state *s, const sl_opts *opts, sl_diag *diag)
+{
+    static const char *const near_only[] = {"max_documents", "shingle_words", "num_hashes", "bands",
+                                            "rows", "threshold", NULL};
+    bool ok = reject_other_mode(opts, near_only, "exact", diag);
+    int64_t max_entries;
+    ok &= int_option(opts, "max_entries", 1, (int64_t)SL_SEEN_MAX_ENTRIES, &max_entries, diag);
+    if (!ok) return false;
+    s->normalize = sl_opts_bool(opts, "normalize");
+    sl_seen_set_init(&s->seen, (uint64_t)max_entries);
+    return true;
+}
+
+static int dedup_create(sl_component *c, const sl_opts *opts, sl_diag *diag)
+{
+    dedup_state *s = calloc(1, sizeof *s);
+    if (!s) {
+        sl_diag_error(diag, c->pos, "out of memory");
+        return -1;
+    }
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->turn, NULL);
+    c->impl = s;
+    s->near = strcmp(sl_opts_enum(opts, "mode"), "near") == 0;
+    const char *action = sl_opts_enum(opts, "action");
+    s->action = strcmp(action, "annotate") == 0 ? ACTION_ANNOTATE
+              : strcmp(action, "route") == 0    ? ACTION_ROUTE
+                                                : ACTION_DROP;
+    s->annotate_field = sl_opts_string(opts, "annotate_field");
+    if (sl_opts_has(opts, "annotate_field") && s->action != ACTION_ANNOTATE) {
+        sl_diag_error(diag, sl_opts_pos(opts, "annotate_field"), "annotate_field needs action: annotate");
+        dedup_destroy(c);
+        return -1;
+    }
+
+    bool ok = true;
+    size_t n = sl_opts_has(opts, "fields") ? sl_opts_list_len(opts, "fields") : s->near ? 1 : 0;
+    s->fields = calloc(n ? n : 1, sizeof *s->fields);
+    if (!s->fields) abort();
+    for (size_t i = 0; i < n; i++) {
+        const char *src = sl_opts_has(opts, "fields") ? sl_opts_list_item(opts, "fields", i) : "text";
+        s->fields[i] = sl_path_parse(src, sl_opts_pos(opts, "fields"), diag);
+        if (!s->fields[i]) {
+            ok = false;
+            break;
+        }
+        s->n_fields++;
+    }
+    if (ok) ok = s->near ? create_near(s, opts, diag) : create_exact(s, opts, diag);
+    if (!ok) {
+        dedup_destroy(c);
+        return -1;
+    }
+    if (s->action == ACTION_ROUTE) {
+        s->outputs[0] = "unique";
+        s->outputs[1] = "duplicates";
+        c->outputs = s->outputs;
+        c->n_outputs = 2;
+    }
+    return 0;
+}
+
+static void *dedup_worker_init(sl_component *c, sl_error *err)
+{
+    dedup_worker *w = calloc(1, sizeof *w);
+    if (!w) abort();
+    sl_buf_init(&w->scratch.word);
+    sl_buf_init(&w->enc);
+    sl_buf_init(&w->norm);
+    return w;
+}
+
+static void dedup_worker_free(sl_component *c, void *wstate)
+{
+    dedup_worker *w = wstate;
+    sl_minhash_scratch_free(&w->scratch);
+    sl_buf_free(&w->enc);
+    sl_buf_free(&w->norm);
+    free(w);
+}
+
+/* ---- phase 1: keys, in parallel ---- */
+
+/* Appends the canonical encoding of v: its JSON, with string values (at any
+ * depth) lowercased and whitespace-collapsed when normalizing. */
+static void encode_value(dedup_worker *w, const sl_value *v, bool normalize)
+{
+    if (!normalize || (v->type != SL_STRING && v->type != SL_ARRAY && v->type != SL_MAP)) {
+        sl_json_encode(&w->enc, v);
+        return;
+    }
+    if (v->type == SL_STRING) {
+        w->norm.len = 0;
+        size_t pos = 0;
+        while (sl_text_next_word(v->as.s, v->len, &pos, &w->scratch.word)) {
+            if (w->norm.len) sl_buf_putc(&w->norm, ' ');
+            sl_buf_append(&w->norm, w->scratch.word.data, w->scratch.word.len);
+        }
+        sl_json_encode_string(&w->enc, w->norm.data, w->norm.len);
+    } else if (v->type == SL_ARRAY) {
+        sl_buf_putc(&w->enc, '[');
+        for (uint32_t i = 0; i < v->len; i++) {
+            if (i) sl_buf_putc(&w->enc, ',');
+            encode_value(w, &v->as.items[i], true);
+        }
+        sl_buf_putc(&w->enc, ']');
+    } else {
+        sl_buf_putc(&w->enc, '{');
+        for (uint32_t i = 0; i < v->len; i++) {
+            if (i) sl_buf_putc(&w->enc, ',');
+            sl_json_encode_string(&w->enc, v->as.fields[i].key, v->as.fields[i].key_len);
+            sl_buf_putc(&w->enc, ':');
+            encode_value(w, &v->as.fields[i].value, true);
+        }
+        sl_buf_putc(&w->enc, '}');
+    }
+}
+
+/* The 128-bit hash of the record's chosen fields: the whole record, or a
+ * JSON array of the fields' values (null where missing). */
+static sl_hash128 exact_key(const dedup_state *s, dedup_worker *w, const sl_record *r)
+{
+    w->enc.len = 0;
+    if (s->n_fields == 0) {
+        encode_value(w, &r->value, s->normalize);
+    } else {
+        sl_buf_putc(&w->enc, '[');
+        for (size_t f = 0; f < s->n_fields; f++) {
+            const sl_value *v = sl_path_get(s->fields[f], &r->value);
+            sl_value null = sl_null();
+            if (f) sl_buf_putc(&w->enc, ',');
+            encode_value(w, v ? v : &null, s->normalize);
+        }
+        sl_buf_putc(&w->enc, ']');
+    }
+    XXH128_hash_t h = XXH3_128bits(w->enc.data, w->enc.len);
+    return (sl_hash128){ .lo = h.low64, .hi = h.high64 };
+}
+
+/* The record's signature in the batch arena, or NULL when it has no text. */
+static uint32_t *near_key(const dedup_state *s, dedup_worker *w, sl_batch *b, const sl_record *r)
+{
+    const sl_value *text = sl_path_get(s->fields[0], &r->value);
+    if (!text || text->type != SL_STRING) return NULL;
+    uint32_t *sig = sl_arena_alloc(&b->arena, (size_t)s->minhash.num_hashes * sizeof *sig);
+    if (sl_minhash_signature(&s->minhash, &w->scratch, text->as.s, text->len, sig) == 0) return NULL;
+    return sig;
+}
+
+/* ---- phase 2: the index, in batch order ---- */
+
+static void apply_exact(dedup_state *s, const sl_hash128 *keys, size_t n, verdict *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint64_t number = s->documents++;
+        verdict *v = &out[i];
+        v->checked = true;
+        if (sl_seen_set_find(&s->seen, keys[i], &v->cluster)) {
+            v->duplicate = true;
+            v->similarity = 1;
+            s->duplicates++;
+        } else {
+            sl_seen_set_add(&s->seen, keys[i], number);
+            v->cluster = number;
+            v->similarity = 1;
+        }
+    }
+}
+
+static void apply_near(dedup_state *s, uint32_t *const *sigs, size_t n, verdict *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        verdict *v = &out[i];
+        if (!sigs[i]) {
+            s->skipped++;
+            continue;
+        }
+        uint64_t number = s->documents++;
+        v->checked = true;
+        sl_lsh_match m;
+        if (sl_lsh_index_query(&s->lsh, sigs[i], s->threshold, &m)) {
+            v->duplicate = true;
+            v->cluster = m.cluster;
+            v->similarity = m.similarity;
+            s->duplicates++;
+        } else {
+            sl_lsh_index_insert(&s->lsh, sigs[i], number);
+            v->cluster = number;
+            v->similarity = 1;
+        }
+    }
+}
+
+/* Waits for this batch's turn (batch seq - 1 of its source applied). */
+static void gate_enter(dedup_state *s, const sl_batch *b)
+{
+    pthread_mutex_lock(&s->lock);
+    if ((size_t)b->source >= s->n_next_seq) {
+        size_t n = (size_t)b->source + 1;
+        s->next_seq = realloc(s->next_seq, n * sizeof *s->next_seq);
+        if (!s->next_seq) abort();
+        memset(s->next_seq + s->n_next_seq, 0, (n - s->n_next_seq) * sizeof *s->next_seq);
+        s->n_next_seq = n;
+    }
+    while (s->next_seq[b->source] != b->seq) pthread_cond_wait(&s->turn, &s->lock);
+}
+
+static void gate_leave(dedup_state *s, const sl_batch *b)
+{
+    s->next_seq[b->source]++;
+    pthread_cond_broadcast(&s->turn);
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* ---- phase 3: emit ---- */
+
+static void annotate(const dedup_state *s, sl_batch *b, sl_record *r, const verdict *v)
+{
+    sl_value note = sl_map_new(&b->arena, 3);
+    sl_map_append(&b->arena, &note, "cluster", 7, sl_uint(v->cluster));
+    sl_map_append(&b->arena, &note, "similarity", 10, sl_double(v->similarity));
+    sl_map_append(&b->arena, &note, "duplicate", 9, sl_bool(v->duplicate));
+    sl_map_set(&b->arena, &r->value, s->annotate_field, strlen(s->annotate_field), note);
+}
+
+static void dedup_process(sl_component *c, void *wstate, sl_batch *b, sl_record **recs, size_t n,
+                          sl_emit *out)
+{
+    dedup_state *s = c->impl;
+    dedup_worker *w = wstate;
+    verdict *verdicts = n ? sl_arena_calloc(&b->arena, n * sizeof *verdicts) : NULL;
+    if (s->near) {
+        uint32_t **sigs = n ? sl_arena_alloc(&b->arena, n * sizeof *sigs) : NULL;
+        for (size_t i = 0; i < n; i++) sigs[i] = near_key(s, w, b, recs[i]);
+        gate_enter(s, b);
+        apply_near(s, sigs, n, verdicts);
+        gate_leave(s, b);
+    } else {
+        sl_hash128 *keys = n ? sl_arena_alloc(&b->arena, n * sizeof *keys) : NULL;
+        for (size_t i = 0; i < n; i++) keys[i] = exact_key(s, w, recs[i]);
+        gate_enter(s, b);
+        apply_exact(s, keys, n, verdicts);
+        gate_leave(s, b);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const verdict *v = &verdicts[i];
+        switch (s->action) {
+        case ACTION_DROP:
+            if (!v->duplicate) sl_emit_record(out, 0, recs[i]);
+            break;
+        case ACTION_ANNOTATE:
+            if (v->checked) annotate(s, b, recs[i], v);
+            sl_emit_record(out, 0, recs[i]);
+            break;
+        case ACTION_ROUTE:
+            sl_emit_record(out, v->duplicate ? 1 : 0, recs[i]);
+            break;
+        }
+    }
+}
+
+/* ---- state ---- */
+
+typedef struct dedup_stats {
+    uint64_t documents, duplicates, skipped, indexed, entries, bytes, evictions;
+} dedup_stats;
+
+static dedup_stats read_stats(dedup_state *s)
+{
+    dedup_stats st;
+    pthread_mutex_lock(&s->lock);
+    st.documents = s->documents;
+    st.duplicates = s->duplicates;
+    st.skipped = s->skipped;
+    if (s->near) {
+        st.indexed = sl_lsh_index_documents(&s->lsh);
+        st.entries = sl_lsh_index_entries(&s->lsh);
+        st.bytes = sl_lsh_index_bytes(&s->lsh);
+        st.evictions = s->lsh.evictions;
+    } else {
+        st.indexed = st.entries = sl_seen_set_count(&s->seen);
+        st.bytes = sl_seen_set_bytes(&s->seen);
+        st.evictions = s->seen.evictions;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return st;
+}
+
+static void dedup_describe(sl_component *c, sl_buf *json)
+{
+    dedup_state *s = c->impl;
+    dedup_stats st = read_stats(s);
+    sl_buf_printf(json,
+                  "{\"type\":\"dedup\",\"mode\":\"%s\",\"documents\":%llu,\"duplicates\":%llu,"
+                  "\"skipped\":%llu,\"indexed\":%llu,\"index_entries\":%llu,\"index_bytes\":%llu,"
+                  "\"evictions\":%llu}",
+                  s->near ? "near" : "exact", (unsigned long long)st.documents,
+                  (unsigned long long)st.duplicates, (unsigned long long)st.skipped,
+                  (unsigned long long)st.indexed, (unsigned long long)st.entries,
+                  (unsigned long long)st.bytes, (unsigned long long)st.evictions);
+}
+
+static void dedup_metrics(sl_component *c, sl_buf *prom)
+{
+    dedup_state *s = c->impl;
+    dedup_stats st = read_stats(s);
+    sl_buf_printf(prom,
+                  "# HELP sluice_dedup_documents_total Records dedup checked for duplicates.\n"
+                  "# TYPE sluice_dedup_documents_total counter\n"
+                  "sluice_dedup_documents_total{component=\"%s\"} %llu\n"
+                  "# HELP sluice_dedup_duplicates_total Records found to repeat an earlier record.\n"
+                  "# TYPE sluice_dedup_duplicates_total counter\n"
+                  "sluice_dedup_duplicates_total{component=\"%s\"} %llu\n"
+                  "# HELP sluice_dedup_index_bytes Memory held by the dedup index.\n"
+                  "# TYPE sluice_dedup_index_bytes gauge\n"
+                  "sluice_dedup_index_bytes{component=\"%s\"} %llu\n"
+                  "# HELP sluice_dedup_evictions_total Entries evicted from a full dedup index.\n"
+                  "# TYPE sluice_dedup_evictions_total counter\n"
+                  "sluice_dedup_evictions_total{component=\"%s\"} %llu\n",
+                  c->name, (unsigned long long)st.documents, c->name, (unsigned long long)st.duplicates,
+                  c->name, (unsigned long long)st.bytes, c->name, (unsigned long long)st.evictions);
+}
+
+const sl_component_type sl_transform_dedup_type = {
+    .name = "dedup",
+    .kind = SL_TRANSFORM,
+    .summary = "Drop, annotate or route exact and near-duplicate records (hashing, MinHash LSH)",
+    .doc =
+        "Finds records that repeat an earlier record. `mode: exact` compares a 128-bit hash "
+        "(XXH3) of the canonical JSON of `fields` (default: the whole record, field order "
+        "included); with `normalize: true` string values are lowercased and their whitespace "
+        "collapsed first. `mode: near` compares the word shingles of one text field (default "
+        "`text`) by MinHash LSH, with datatrove's defaults: 5-word shingles, 112 hashes in 14 "
+        "bands of 8 rows, and a duplicate when the estimated Jaccard similarity is at least "
+        "`threshold` (0.8). Records whose text field is missing, not a string or has no "
+        "words are passed on unchecked and counted as `skipped`.\n\n"
+        "The first record of each cluster is kept; later ones are duplicates: dropped "
+        "(`action: drop`, counted in `sluice_dedup_duplicates_total`, not sent to the DLQ — "
+        "a duplicate is not an error), kept with `_dedup: {cluster, similarity, duplicate}` "
+        "(`annotate`; cluster is the running number of the cluster's first record), or sent "
+        "to the output `duplicates` (`route`; the others go to `unique`). The result is "
+        "deterministic for each source: the same input gives the same records kept, for any "
+        "number of workers and any batch size.\n\n"
+        "Memory is bounded: `max_entries` hashes (exact) or `max_documents` documents (near); "
+        "when full, the oldest are evicted (`sluice_dedup_evictions_total`) and a later copy "
+        "of an evicted record is no longer recognised. The index starts empty on each run. "
+        "See docs/dedup.md.",
+    .example =
+        "transforms:\n"
+        "  unique_docs:\n"
+        "    type: dedup\n"
+        "    inputs: [docs]\n"
+        "    mode: near\n"
+        "    fields: [text]\n"
+        "    threshold: 0.8\n"
+        "    action: annotate\n",
+    .options = dedup_options,
+    .create = dedup_create,
+    .destroy = dedup_destroy,
+    .worker_init = dedup_worker_init,
+    .worker_free = dedup_worker_free,
+    .process = dedup_process,
+    .ordered = true,
+    .describe = dedup_describe,
+    .metrics = dedup_metrics,
+};

@@ -1,0 +1,623 @@
+/* test_engine_dedup.c — the `dedup` transform (exact and near), run through
+ * a real pipeline, plus its building blocks (shingling, slot table).
+ *
+ * Near dedup is measured against the truth: the test generates documents of
+ * 300 random words and variants of each with k words replaced at spread-out
+ * positions, so each variant's 5-shingle Jaccard similarity to its base is
+ * known in advance (about 0.97, 0.90, 0.84, 0.60, 0.49) and is also computed
+ * exactly here from the shingle sets. A variant is truly a duplicate when its
+ * similarity to some earlier document of the corpus is at least the
+ * threshold (0.8); precision and recall of dedup's verdicts must both be at
+ * least 0.9. Exact dedup must find exactly the planted copies.
+ *
+ * Records come from a test-only `corpus` source (records built in the
+ * batch's arena, positioned by sequence number) and reach a `capture` sink
+ * that collects them as JSON lines.
+ */
+#include <ftw.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "codec/json.h"
+#include "config/config.h"
+#include "core/util.h"
+#include "quality/minhash.h"
+#include "quality/slot_table.h"
+#include "runtime/component.h"
+#include "runtime/pipeline.h"
+
+/* ---- the test corpus and its source ---- */
+
+#define MAX_DOCS 512
+
+static const char *corpus_text[MAX_DOCS];
+static int corpus_n;
+
+static void corpus_clear(void) {
+    for (int i = 0; i < corpus_n; i++) free((char *)corpus_text[i]);
+    corpus_n = 0;
+}
+
+static void corpus_add(const char *text) {
+    if (corpus_n == MAX_DOCS) abort();
+    corpus_text[corpus_n++] = strdup(text);
+}
+
+static const sl_option no_options[] = {{NULL, 0, false, NULL, NULL, NULL}};
+
+static int corpus_create(sl_component *c, const sl_opts *opts, sl_diag *diag) {
+    return 0;
+}
+
+static void corpus_destroy(sl_component *c) {}
+
+/* Emits {"id": i, "text": corpus_text[i]} for every document, in batches of
+ * the configured record count. */
+static int corpus_run(sl_component *c, sl_source_ctx *ctx, sl_error *err) {
+    uint32_t per_batch = sl_source_batch_records(ctx);
+    int i = 0;
+    while (i < corpus_n) {
+        sl_batch *b = sl_source_batch_new(ctx, 64);
+        b->origin = "corpus";
+        while (i < corpus_n && b->count < per_batch) {
+            sl_value rec = sl_map_new(&b->arena, 2);
+            sl_map_append(&b->arena, &rec, "id", 2, sl_int(i));
+            sl_map_append(&b->arena, &rec, "text", 4,
+                          sl_string_copy(&b->arena, corpus_text[i], strlen(corpus_text[i])));
+            sl_batch_add_record(b, rec, (sl_position){0, (uint64_t)i});
+            i++;
+        }
+        if (sl_source_submit(ctx, b) < 0) break;
+    }
+    return 0;
+}
+
+static const sl_component_type corpus_type = {
+    .name = "corpus", .kind = SL_SOURCE, .summary = "test input", .options = no_options,
+    .create = corpus_create, .destroy = corpus_destroy, .run = corpus_run,
+};
+
+/* ---- the test sink: records as JSON lines, per sink name ---- */
+
+#define MAX_CAPTURES 4
+
+static struct {
+    char name[32];
+    sl_buf text;
+} captures[MAX_CAPTURES];
+static int n_captures;
+static pthread_mutex_t captures_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int capture_create(sl_component *c, const sl_opts *opts, sl_diag *diag) {
+    return 0;
+}
+
+static void capture_destroy(sl_component *c) {}
+
+static void capture_encode(sl_component *c, void *wstate, sl_batch *b, sl_record **recs, size_t n,
+                           sl_payload *out, sl_emit *dlq) {
+    sl_payload_part *part = sl_payload_part_get(out, NULL, 0);
+    for (size_t i = 0; i < n; i++) {
+        sl_json_encode(&part->data, &recs[i]->value);
+        sl_buf_putc(&part->data, '\n');
+    }
+    part->records += n;
+}
+
+static int capture_write(sl_component *c, sl_payload *p, sl_error *err) {
+    pthread_mutex_lock(&captures_lock);
+    int i = 0;
+    while (i < n_captures && strcmp(captures[i].name, c->name) != 0) i++;
+    if (i == n_captures && n_captures < MAX_CAPTURES) {
+        snprintf(captures[i].name, sizeof captures[i].name, "%s", c->name);
+        sl_buf_init(&captures[i].text);
+        n_captures++;
+    }
+    for (size_t k = 0; k < p->count; k++)
+        sl_buf_append(&captures[i].text, p->parts[k].data.data, p->parts[k].data.len);
+    pthread_mutex_unlock(&captures_lock);
+    return 0;
+}
+
+static int capture_flush(sl_component *c, sl_error *err) {
+    return 0;
+}
+
+static const sl_component_type capture_type = {
+    .name = "capture", .kind = SL_SINK, .summary = "test output", .options = no_options,
+    .create = capture_create, .destroy = capture_destroy, .encode = capture_encode,
+    .write = capture_write, .flush = capture_flush,
+};
+
+static const sl_component_type *const test_sources[] = {&corpus_type, NULL};
+static const sl_component_type *const test_sinks[] = {&capture_type, NULL};
+
+static const sl_component_type *const *test_types(sl_kind kind) {
+    switch (kind) {
+    case SL_SOURCE: return test_sources;
+    case SL_TRANSFORM: return sl_registry_list(SL_TRANSFORM);
+    case SL_SINK: return test_sinks;
+    }
+    return NULL;
+}
+
+/* ---- running a pipeline ---- */
+
+static char data_dir[64];
+static sl_buf diag_text, describe_text, prometheus_text;
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+    return remove(path);
+}
+
+static void reset(void) {
+    for (int i = 0; i < n_captures; i++) sl_buf_free(&captures[i].text);
+    n_captures = 0;
+    sl_buf_free(&diag_text);
+    sl_buf_free(&describe_text);
+    sl_buf_free(&prometheus_text);
+    if (data_dir[0]) nftw(data_dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+    data_dir[0] = 0;
+}
+
+static const char *terminated(sl_buf *b) {
+    sl_buf_putc(b, 0);
+    b->len--;
+    return b->data;
+}
+
+/* What sink `name` received in the last run ("" when nothing). */
+static const char *output(const char *name) {
+    for (int i = 0; i < n_captures; i++)
+        if (strcmp(captures[i].name, name) == 0) return terminated(&captures[i].text);
+    return "";
+}
+
+/* Runs the corpus through `body` (transforms: and sinks:) with `workers`
+ * workers and batches of `per_batch` records; keeps the diag, the
+ * describe JSON and the Prometheus text. Returns 0 when it built and ran. */
+static int run_with(const char *body, int workers, int per_batch) {
+    reset();
+    snprintf(data_dir, sizeof data_dir, "/tmp/sluice-test-dedup-XXXXXX");
+    if (!mkdtemp(data_dir)) abort();
+    sl_buf yaml;
+    sl_buf_init(&yaml);
+    sl_buf_printf(&yaml, "data_dir: %s\nworkers: %d\nbatch: {max_records: %d}\n"
+                         "sources:\n  in:\n    type: corpus\n%s",
+                  data_dir, workers, per_batch, body);
+    sl_diag diag;
+    sl_diag_init(&diag);
+    sl_config *cfg = sl_config_parse("test.yaml", yaml.data, yaml.len, &diag);
+    sl_pipeline *p = cfg && !sl_diag_has_errors(&diag) ? sl_pipeline_build_with(cfg, test_types, &diag)
+                                                        : NULL;
+    sl_diag_print(&diag, &diag_text);
+    terminated(&diag_text);
+    int rc = -1;
+    if (p) {
+        sl_run_options ro = {.progress = false};
+        sl_error err;
+        rc = sl_pipeline_run(p, &ro, &err);
+        if (rc != 0) fprintf(stderr, "pipeline failed: %s\n", err.msg);
+        sl_pipeline_describe(p, &describe_text);
+        terminated(&describe_text);
+        sl_pipeline_prometheus(p, &prometheus_text);
+        terminated(&prometheus_text);
+        sl_pipeline_free(p);
+    }
+    sl_config_free(cfg);
+    sl_diag_free(&diag);
+    sl_buf_free(&yaml);
+    return rc;
+}
+
+static int run(const char *body) {
+    return run_with(body, 1, 1024);
+}
+
+static void check_contains(const char *text, const char *needle) {
+    bool found = text && strstr(text, needle) != NULL;
+    CHECK(found);
+    if (!found) fprintf(stderr, "  text was: %s\n  expected to contain: %s\n", text ? text : "(null)", needle);
+}
+
+static int count_lines(const char *text) {
+    int n = 0;
+    for (const char *p = text; *p; p++) n += *p == '\n';
+    return n;
+}
+
+#define DEDUP(opts) "transforms:\n  d:\n    type: dedup\n    inputs: [in]\n" opts
+#define SINK_OUT(from) "sinks:\n  out:\n    type: capture\n    inputs: [" from "]\n"
+
+/* ---- building blocks ---- */
+
+static void test_words(void) {
+    const char *text = "  Hello\tWORLD\xc2\xa0\xc3\x89t\xc3\xa9 \xe2\x80\x83x\n";
+    size_t pos = 0;
+    sl_buf w;
+    sl_buf_init(&w);
+    const char *expect[] = {"hello", "world", "\xc3\xa9t\xc3\xa9", "x"};
+    for (int i = 0; i < 4; i++) {
+        CHECK(sl_text_next_word(text, strlen(text), &pos, &w));
+        CHECK_MEM(w.data, w.len, expect[i]);
+    }
+    CHECK(!sl_text_next_word(text, strlen(text), &pos, &w));
+    sl_buf_free(&w);
+}
+
+static void test_signature(void) {
+    sl_minhash m;
+    CHECK_INT(sl_minhash_init(&m, 16, 2), 0);
+    sl_minhash_scratch s = {0};
+    sl_buf_init(&s.word);
+    uint32_t a[16], b[16], c[16];
+    CHECK_INT(sl_minhash_signature(&m, &s, "one two three four", 18, a), 3);
+    /* case and spacing do not matter */
+    CHECK_INT(sl_minhash_signature(&m, &s, " ONE two\n\nthree  Four ", 22, b), 3);
+    CHECK(sl_minhash_similarity(a, b, 16) == 1.0);
+    CHECK_INT(sl_minhash_signature(&m, &s, "one", 3, c), 1);
+    CHECK_INT(sl_minhash_signature(&m, &s, " \t ", 3, c), 0);
+    CHECK(sl_minhash_similarity(a, c, 16) == 0.0);
+    sl_minhash_scratch_free(&s);
+    sl_minhash_free(&m);
+}
+
+/* Many entries under one hash and colliding homes, removed in a scattered
+ * order: every remaining one stays findable. */
+static void test_slot_table(void) {
+    sl_slot_table t = {0};
+    for (uint32_t i = 0; i < 3000; i++) sl_slot_table_add(&t, i % 7 == 0 ? 5 : i * 2654435761u, i);
+    int removed = 0;
+    for (uint32_t i = 0; i < 3000; i += 3) removed += sl_slot_table_remove(&t, i % 7 == 0 ? 5 : i * 2654435761u, i);
+    CHECK_INT(removed, 1000);
+    CHECK(!sl_slot_table_remove(&t, 5, 0));
+    CHECK_INT(t.count, 2000);
+    int under5 = 0, found_all = 0;
+    sl_slot_iter it;
+    sl_slot_iter_init(&it, &t, 5);
+    uint32_t slot;
+    while (sl_slot_iter_next(&it, &slot)) under5 += slot % 7 == 0 && slot % 3 != 0;
+    for (uint32_t i = 0; i < 3000; i++) {
+        if (i % 3 == 0 || i % 7 == 0) continue;
+        sl_slot_iter_init(&it, &t, i * 2654435761u);
+        bool found = false;
+        while (sl_slot_iter_next(&it, &slot)) found |= slot == i;
+        found_all += found;
+    }
+    CHECK_INT(under5, 286);   /* multiples of 7 below 3000 that are not multiples of 3 */
+    CHECK_INT(found_all, 2000 - 286);
+    sl_slot_table_free(&t);
+}
+
+/* ---- the synthetic near-duplicate corpus ---- */
+
+#define DOC_WORDS 300
+#define SHINGLE 5
+#define GROUPS 50
+
+static uint64_t rng_state = 12345;
+
+static uint64_t rng(void) {
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+/* A random word of 4-9 lowercase letters (the vocabulary is effectively
+ * unbounded, so unrelated documents share no shingle). */
+static void random_word(char out[16]) {
+    int len = 4 + (int)(rng() % 6);
+    for (int i = 0; i < len; i++) out[i] = (char)('a' + rng() % 26);
+    out[len] = 0;
+}
+
+static char *join(char words[][16], int n) {
+    sl_buf b;
+    sl_buf_init(&b);
+    for (int i = 0; i < n; i++) {
+        if (i) sl_buf_putc(&b, ' ');
+        sl_buf_puts(&b, words[i]);
+    }
+    sl_buf_putc(&b, 0);
+    return b.data;
+}
+
+/* Exact 5-shingle sets: sorted hashes of each run of 5 words. */
+typedef struct shingles {
+    uint64_t h[DOC_WORDS];
+    int n;
+} shingles;
+
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void shingle_set(char words[][16], shingles *s) {
+    s->n = 0;
+    for (int i = 0; i + SHINGLE <= DOC_WORDS; i++) {
+        char *text = join(words + i, SHINGLE);
+        s->h[s->n++] = sl_hash64(text, strlen(text), 0);
+        free(text);
+    }
+    qsort(s->h, (size_t)s->n, sizeof s->h[0], cmp_u64);
+    int k = 0;
+    for (int i = 0; i < s->n; i++)
+        if (k == 0 || s->h[i] != s->h[k - 1]) s->h[k++] = s->h[i];
+    s->n = k;
+}
+
+static double jaccard(const shingles *a, const shingles *b) {
+    int i = 0, j = 0, both = 0;
+    while (i < a->n && j < b->n) {
+        if (a->h[i] == b->h[j]) both++, i++, j++;
+        else if (a->h[i] < b->h[j]) i++;
+        else j++;
+    }
+    return (double)both / (a->n + b->n - both);
+}
+
+/* Per group: the base and variants with k words replaced. */
+static const int replaced[] = {1, 3, 5, 15, 20};
+#define VARIANTS 5
+#define GROUP_DOCS (1 + VARIANTS)
+
+static bool truth_duplicate[MAX_DOCS];
+static int min_true_jaccard_class[VARIANTS];
+
+/* Builds the corpus and the ground truth: doc i is a true duplicate when its
+ * exact Jaccard similarity to an earlier document is >= 0.8. */
+static void build_near_corpus(void) {
+    corpus_clear();
+    rng_state = 12345;
+    static char words[GROUP_DOCS][DOC_WORDS][16];
+    static shingles sets[GROUP_DOCS];
+    memset(min_true_jaccard_class, 0, sizeof min_true_jaccard_class);
+    for (int g = 0; g < GROUPS; g++) {
+        for (int w = 0; w < DOC_WORDS; w++) random_word(words[0][w]);
+        for (int v = 1; v <= VARIANTS; v++) {
+            memcpy(words[v], words[0], sizeof words[0]);
+            int k = replaced[v - 1];
+            for (int r = 0; r < k; r++) {
+                int at = (int)((2 * r + 1) * DOC_WORDS / (2 * k));   /* spread out: >= 7 apart */
+                random_word(words[v][at]);
+            }
+        }
+        for (int d = 0; d < GROUP_DOCS; d++) {
+            shingle_set(words[d], &sets[d]);
+            char *text = join(words[d], DOC_WORDS);
+            corpus_add(text);
+            free(text);
+            bool dup = false;
+            for (int e = 0; e < d; e++) dup |= jaccard(&sets[d], &sets[e]) >= 0.8;
+            truth_duplicate[g * GROUP_DOCS + d] = dup;
+            if (g == 0 && d > 0) min_true_jaccard_class[d - 1] = (int)(jaccard(&sets[d], &sets[0]) * 100 + 0.5);
+        }
+    }
+}
+
+/* Reads the `"duplicate":true|false` verdicts and clusters of annotated
+ * output lines in order. */
+static int parse_verdicts(const char *text, bool *dup, long *cluster) {
+    int n = 0;
+    for (const char *line = text; *line && n < MAX_DOCS; n++) {
+        const char *c = strstr(line, "\"cluster\":");
+        const char *d = strstr(line, "\"duplicate\":");
+        const char *nl = strchr(line, '\n');
+        if (!c || !d || !nl || c > nl || d > nl) return -1;
+        cluster[n] = strtol(c + 10, NULL, 10);
+        dup[n] = strncmp(d + 12, "true", 4) == 0;
+        line = nl + 1;
+    }
+    return n;
+}
+
+#define NEAR_ANNOTATE DEDUP("    mode: near\n    action: annotate\n") SINK_OUT("d")
+
+static void test_near_precision_recall(void) {
+    build_near_corpus();
+    /* the planted similarities, as computed from the shingle sets */
+    CHECK_INT(min_true_jaccard_class[0], 97);
+    CHECK_INT(min_true_jaccard_class[1], 90);
+    CHECK_INT(min_true_jaccard_class[2], 84);
+    CHECK_INT(min_true_jaccard_class[3], 60);
+    CHECK_INT(min_true_jaccard_class[4], 49);
+
+    CHECK_INT(run(NEAR_ANNOTATE), 0);
+    static bool dup[MAX_DOCS];
+    static long cluster[MAX_DOCS];
+    CHECK_INT(parse_verdicts(output("out"), dup, cluster), corpus_n);
+    int tp = 0, fp = 0, fn = 0, wrong_cluster = 0;
+    for (int i = 0; i < corpus_n; i++) {
+        if (dup[i] && truth_duplicate[i]) tp++;
+        if (dup[i] && !truth_duplicate[i]) fp++;
+        if (!dup[i] && truth_duplicate[i]) fn++;
+        /* a duplicate joins the cluster of its group's base document */
+        if (dup[i] && cluster[i] != (i / GROUP_DOCS) * GROUP_DOCS) wrong_cluster++;
+        if (!dup[i] && cluster[i] != i) wrong_cluster++;
+    }
+    double precision = (double)tp / (tp + fp), recall = (double)tp / (tp + fn);
+    fprintf(stderr, "  near dedup: tp %d fp %d fn %d, precision %.3f recall %.3f\n", tp, fp, fn, precision,
+            recall);
+    CHECK_INT(tp + fn, GROUPS * 3);
+    CHECK(precision >= 0.9);
+    CHECK(recall >= 0.9);
+    CHECK_INT(wrong_cluster, 0);
+    char expect[256];
+    snprintf(expect, sizeof expect, "\"documents\":%d,\"duplicates\":%d,\"skipped\":0,\"indexed\":%d", corpus_n,
+             tp + fp, corpus_n - tp - fp);
+    check_contains(describe_text.data, expect);
+    reset();
+}
+
+/* Same output for 1 and 2 workers and for different batch sizes. */
+static void test_near_determinism(void) {
+    build_near_corpus();
+    CHECK_INT(run_with(NEAR_ANNOTATE, 1, 1024), 0);
+    char *one = strdup(output("out"));
+    CHECK_INT(run_with(NEAR_ANNOTATE, 2, 7), 0);
+    CHECK_STR(output("out"), one);
+    CHECK_INT(run_with(NEAR_ANNOTATE, 2, 1), 0);
+    CHECK_STR(output("out"), one);
+    CHECK_INT(run_with(DEDUP("    mode: near\n") SINK_OUT("d"), 2, 5), 0);
+    int kept = count_lines(output("out"));
+    CHECK_INT(run_with(DEDUP("    mode: near\n") SINK_OUT("d"), 1, 64), 0);
+    CHECK_INT(count_lines(output("out")), kept);
+    free(one);
+    reset();
+}
+
+/* With room for 2 documents, a copy of the first is no longer found after
+ * two others arrived; each insert beyond 2 counts an eviction. */
+static void test_near_eviction(void) {
+    corpus_clear();
+    corpus_add("the quick brown fox jumps over the lazy dog near the river bank");
+    corpus_add("a completely different sentence about compilers and linkers and loaders");
+    corpus_add("yet another unrelated text on the weather in the mountains this week");
+    corpus_add("The quick brown fox jumps over the lazy dog near the river bank");
+    CHECK_INT(run(DEDUP("    mode: near\n    max_documents: 2\n") SINK_OUT("d")), 0);
+    CHECK_INT(count_lines(output("out")), 4);
+    check_contains(prometheus_text.data, "sluice_dedup_evictions_total{component=\"d\"} 2\n");
+    check_contains(prometheus_text.data, "sluice_dedup_duplicates_total{component=\"d\"} 0\n");
+    check_contains(describe_text.data, "\"indexed\":2,\"index_entries\":28,");
+    /* with room, the copy is found */
+    CHECK_INT(run(DEDUP("    mode: near\n") SINK_OUT("d")), 0);
+    CHECK_INT(count_lines(output("out")), 3);
+    check_contains(prometheus_text.data, "sluice_dedup_evictions_total{component=\"d\"} 0\n");
+    check_contains(prometheus_text.data, "sluice_dedup_duplicates_total{component=\"d\"} 1\n");
+    reset();
+}
+
+/* ---- exact ---- */
+
+static void test_exact_planted(void) {
+    corpus_clear();
+    rng_state = 777;
+    char word[16];
+    char *docs[100];
+    for (int i = 0; i < 100; i++) {
+        sl_buf b;
+        sl_buf_init(&b);
+        for (int w = 0; w < 20; w++) {
+            random_word(word);
+            sl_buf_printf(&b, "%s%s", w ? " " : "", word);
+        }
+        sl_buf_putc(&b, 0);
+        docs[i] = b.data;
+    }
+    /* 100 distinct documents, then 10 exact copies (of docs 0, 10, ...,
+     * 90) and 5 copies that differ only in case and spacing (of docs 5,
+     * 25, ..., 85). */
+    for (int i = 0; i < 100; i++) corpus_add(docs[i]);
+    for (int i = 0; i < 100; i += 10) corpus_add(docs[i]);
+    for (int i = 5; i < 100; i += 20) {
+        char variant[256];
+        snprintf(variant, sizeof variant, "  %s ", docs[i]);
+        for (char *p = variant; *p; p++)
+            if (p[0] >= 'a' && p[0] <= 'z' && (p == variant || p[-1] == ' ')) p[0] = (char)(p[0] - 32);
+        corpus_add(variant);
+    }
+    for (int i = 0; i < 100; i++) free(docs[i]);
+
+    /* whole record: the id differs, so nothing repeats */
+    CHECK_INT(run(DEDUP("") SINK_OUT("d")), 0);
+    CHECK_INT(count_lines(output("out")), 115);
+    /* the text field: exactly the 10 planted copies */
+    CHECK_INT(run(DEDUP("    fields: [text]\n    action: route\n")
+                  "sinks:\n  out:\n    type: capture\n    inputs: [d.unique]\n"
+                  "  dups:\n    type: capture\n    inputs: [d.duplicates]\n"), 0);
+    CHECK_INT(count_lines(output("out")), 105);
+    CHECK_INT(count_lines(output("dups")), 10);
+    const char *dups = output("dups");
+    for (int k = 0; k < 10; k++) {
+        char id[32];
+        snprintf(id, sizeof id, "{\"id\":%d,", 100 + k);
+        check_contains(dups, id);
+    }
+    /* normalized: the 5 case/space variants too */
+    CHECK_INT(run(DEDUP("    fields: [text]\n    normalize: true\n") SINK_OUT("d")), 0);
+    CHECK_INT(count_lines(output("out")), 100);
+    check_contains(prometheus_text.data, "sluice_dedup_duplicates_total{component=\"d\"} 15\n");
+    check_contains(describe_text.data,
+                   "{\"d\":{\"type\":\"dedup\",\"mode\":\"exact\",\"documents\":115,\"duplicates\":15,"
+                   "\"skipped\":0,\"indexed\":100,\"index_entries\":100,\"index_bytes\":32768,\"evictions\":0}}");
+    reset();
+}
+
+static void test_exact_annotate_and_eviction(void) {
+    corpus_clear();
+    corpus_add("a");
+    corpus_add("b");
+    corpus_add("a");
+    corpus_add("c");
+    corpus_add("a");
+    CHECK_INT(run(DEDUP("    fields: [text]\n    action: annotate\n") SINK_OUT("d")), 0);
+    CHECK_STR(output("out"),
+              "{\"id\":0,\"text\":\"a\",\"_dedup\":{\"cluster\":0,\"similarity\":1.0,\"duplicate\":false}}\n"
+              "{\"id\":1,\"text\":\"b\",\"_dedup\":{\"cluster\":1,\"similarity\":1.0,\"duplicate\":false}}\n"
+              "{\"id\":2,\"text\":\"a\",\"_dedup\":{\"cluster\":0,\"similarity\":1.0,\"duplicate\":true}}\n"
+              "{\"id\":3,\"text\":\"c\",\"_dedup\":{\"cluster\":3,\"similarity\":1.0,\"duplicate\":false}}\n"
+              "{\"id\":4,\"text\":\"a\",\"_dedup\":{\"cluster\":0,\"similarity\":1.0,\"duplicate\":true}}\n");
+    /* room for 2 hashes: inserting c forgets a, so the last a is new again */
+    CHECK_INT(run(DEDUP("    fields: [text]\n    max_entries: 2\n") SINK_OUT("d")), 0);
+    CHECK_STR(output("out"), "{\"id\":0,\"text\":\"a\"}\n{\"id\":1,\"text\":\"b\"}\n{\"id\":3,\"text\":\"c\"}\n"
+                             "{\"id\":4,\"text\":\"a\"}\n");
+    check_contains(prometheus_text.data, "sluice_dedup_evictions_total{component=\"d\"} 2\n");
+    reset();
+}
+
+static void test_near_skips_records_without_text(void) {
+    corpus_clear();
+    corpus_add("");
+    corpus_add("   ");
+    corpus_add("some words here");
+    CHECK_INT(run(DEDUP("    mode: near\n    fields: [missing]\n") SINK_OUT("d")), 0);
+    CHECK_INT(count_lines(output("out")), 3);
+    check_contains(describe_text.data, "\"documents\":0,\"duplicates\":0,\"skipped\":3,");
+    CHECK_INT(run(DEDUP("    mode: near\n") SINK_OUT("d")), 0);
+    CHECK_INT(count_lines(output("out")), 3);
+    check_contains(describe_text.data, "\"documents\":1,\"duplicates\":0,\"skipped\":2,");
+    reset();
+}
+
+static void check_build_error(const char *body, const char *expected) {
+    CHECK(run(body) != 0);
+    check_contains(diag_text.data, expected);
+    reset();
+}
+
+static void test_option_errors(void) {
+    corpus_clear();
+    check_build_error(DEDUP("    mode: near\n    bands: 10\n") SINK_OUT("d"),
+                      "bands * rows must equal num_hashes: 10 * 8 = 80, not 112");
+    check_build_error(DEDUP("    threshold: 0.9\n") SINK_OUT("d"), "threshold does not apply to mode: exact");
+    check_build_error(DEDUP("    mode: near\n    normalize: true\n") SINK_OUT("d"),
+                      "normalize does not apply to mode: near");
+    check_build_error(DEDUP("    mode: near\n    fields: [a, b]\n") SINK_OUT("d"),
+                      "mode: near compares one text field; fields lists 2");
+    check_build_error(DEDUP("    mode: near\n    threshold: 1.5\n") SINK_OUT("d"),
+                      "threshold must be a similarity above 0 and at most 1, got 1.5");
+    check_build_error(DEDUP("    max_entries: 0\n") SINK_OUT("d"), "max_entries must be between 1 and");
+    check_build_error(DEDUP("    annotate_field: x\n") SINK_OUT("d"), "annotate_field needs action: annotate");
+}
+
+int main(void) {
+    RUN(test_words);
+    RUN(test_signature);
+    RUN(test_slot_table);
+    RUN(test_near_precision_recall);
+    RUN(test_near_determinism);
+    RUN(test_near_eviction);
+    RUN(test_exact_planted);
+    RUN(test_exact_annotate_and_eviction);
+    RUN(test_near_skips_records_without_text);
+    RUN(test_option_errors);
+    corpus_clear();
+    reset();
+    return check_report();
+}
