@@ -30,6 +30,7 @@ extern const sl_component_type sl_transform_text_quality_type;
 extern const sl_component_type sl_sink_file_type;
 extern const sl_component_type sl_sink_stdout_type;
 extern const sl_component_type sl_sink_blackhole_type;
+extern const sl_component_type sl_sink_dataset_type;
 
 static const sl_component_type *const sources[] = {
     &sl_source_file_type,
@@ -59,6 +60,7 @@ static const sl_component_type *const sinks[] = {
     &sl_sink_file_type,
     &sl_sink_stdout_type,
     &sl_sink_blackhole_type,
+    &sl_sink_dataset_type,
     NULL,
 };
 

@@ -1,0 +1,1003 @@
+/* dataset.c — the `dataset` sink: training-ready shards of zstd-compressed
+ * JSON lines, split into train/validation/test by a hash of a key field,
+ * optionally shuffled, listed in an index.json manifest (manifest.h).
+ *
+ *   path/index.json
+ *   path/train/shard-00000.jsonl.zst      path/validation/...   path/test/...
+ *
+ * Work is split as the runtime intends. On the workers, encode chooses each
+ * record's split (sl_value_hash of the key with a fixed seed, mapped to
+ * [0,1) and compared with the cumulative fractions: the same key value lands
+ * in the same split in every run, whatever the batch size, worker count or
+ * shard size), encodes it as a JSON line into that split's payload part,
+ * notes which top-level (field, type) pairs it has and where it came from,
+ * and compresses the part as one zstd frame (unless shuffling, which needs
+ * the lines). A part is a small self-describing record (part_header below)
+ * followed by the field table, one line_entry per record, and the text.
+ *
+ * On the sink thread, write appends a part to its split's current shard:
+ * a part that fits whole is appended as its compressed frame (the common
+ * case, no recompression); a part that crosses a shard boundary is
+ * decompressed and its lines taken one at a time, so boundaries fall at
+ * exactly the same records whatever the batching. With `shuffle`, each
+ * split has a buffer of `buffer` lines; once full, each new line replaces a
+ * line chosen by a seeded generator, which is written out (the tf.data
+ * shuffle buffer). Lines the sink thread writes itself are compressed in
+ * frames of about 1 MiB.
+ *
+ * Atomic publishing: a shard is written as shard-NNNNN.jsonl.zst.inprogress;
+ * when full it is fsynced, renamed to its final name, the directory
+ * fsynced, and index.json republished (manifest.c). At the end of the run
+ * (also after SIGTERM: the runtime drains and calls close) the shuffle
+ * buffers are drained, the open shards are published and the manifest is
+ * marked finished. A shard that was never published is deleted when the
+ * sink is destroyed after a failure. index.json only ever lists complete
+ * shards.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../codec/json.h"
+#include "../core/log.h"
+#include "../core/util.h"
+#include "../runtime/component.h"
+#include "encoder.h"
+#include "manifest.h"
+
+#define SPLIT_SEED 0x736c756963652d73ull     /* fixed: changing it reshuffles every split */
+#define FRAME_BYTES (1u << 20)              /* sink-thread frames of about this much text */
+#define MASK_FIELDS 64                      /* per-line field masks cover this many pairs */
+#define MAX_SHUFFLE_BUFFER 10000000
+#define HINTS 32                            /* field positions remembered for lookups */
+
+/* ---- the part format, worker -> sink thread ---- */
+
+enum { PART_COMPRESSED = 1, PART_WIDE = 2 };   /* WIDE: more than MASK_FIELDS pairs */
+
+typedef struct part_header {
+    uint32_t lines, n_fields, flags;
+    uint64_t text_len;          /* uncompressed JSON lines */
+    uint64_t blob_len;          /* the text as stored */
+    uint64_t first, last;       /* smallest and largest position offset */
+    uint64_t all_fields;        /* OR of the lines' masks */
+    const char *source;         /* source name and origin: both live as long */
+    const char *origin;         /* as the pipeline */
+} part_header;
+/* then n_fields x (uint32 name length, uint32 type, name bytes), then
+ * lines x line_entry, then blob_len bytes of text */
+
+typedef struct line_entry {
+    uint32_t len;
+    uint64_t offset;            /* source position offset */
+    uint64_t fields;            /* bit i: the record has field-table entry i */
+} line_entry;
+
+/* ---- configuration and state ---- */
+
+typedef struct shard {
+    bool open;
+    unsigned number;
+    int fd;
+    char tmp_path[PATH_MAX], file[64];
+    uint64_t records, text_bytes, file_bytes;
+    crypto_hash_sha256_state sha;
+    uint64_t *fields;           /* bit set over manifest field ids */
+    size_t field_words;
+    sl_shard_input *inputs;
+    size_t n_inputs, inputs_cap;
+    sl_buf pending;             /* lines not compressed yet */
+} shard;
+
+typedef struct shuffle_slot {
+    sl_buf text;
+    uint32_t input;
+    uint64_t offset;
+    uint32_t *ids;              /* manifest field ids */
+    size_t n_ids, ids_cap;
+} shuffle_slot;
+
+typedef struct split_state {
+    shard cur;
+    unsigned next_number;
+    shuffle_slot *slots;        /* shuffle buffer: n_slots filled, buffer allocated */
+    size_t n_slots;
+    uint64_t rng;
+} split_state;
+
+typedef struct dataset_sink {
+    const char *name;
+    char *path;
+    uint64_t shard_bytes, shard_records;
+    bool overwrite;
+    /* split */
+    char *key_text;             /* as written, e.g. "meta.id" */
+    char **key_path;            /* its segments */
+    size_t *key_lens, key_depth;
+    double cut[SL_DATASET_SPLITS];   /* cumulative fractions */
+    /* shuffle */
+    size_t shuffle_buffer;      /* 0: no shuffle */
+    uint64_t shuffle_seed;
+    /* sink thread */
+    bool prepared;
+    split_state splits[SL_DATASET_SPLITS];
+    sl_manifest manifest;
+    sl_compressor compressor;
+    ZSTD_DCtx *dctx;
+    sl_buf scratch;             /* a decompressed part */
+    uint32_t *xlate;            /* part field index -> manifest field id */
+    size_t xlate_cap;
+    uint32_t ids[MASK_FIELDS];
+} dataset_sink;
+
+typedef struct field_ref {
+    const char *name;           /* into the batch: valid until encode returns */
+    uint32_t len;
+    uint8_t type;
+} field_ref;
+
+typedef struct part_builder {
+    sl_buf text, lines;
+    field_ref *fields;
+    size_t n_fields, fields_cap;
+    uint32_t hint[HINTS];       /* field-table index last matched at record position i */
+    uint64_t first, last, all_fields;
+    bool wide;
+} part_builder;
+
+typedef struct dataset_worker {
+    part_builder parts[SL_DATASET_SPLITS];
+    sl_compressor compressor;
+} dataset_worker;
+
+static const sl_option dataset_options[] = {
+    {"path", SL_OPT_STRING, true, NULL,
+     "Dataset directory: receives `index.json` and one directory per split "
+     "(`train/`, `validation/`, `test/`) of `shard-NNNNN.jsonl.zst` files.",
+     NULL},
+    {"shard_bytes", SL_OPT_SIZE, false, "64MiB",
+     "Close a shard before its uncompressed JSON lines would exceed this size (a single "
+     "larger record still gets a shard of its own); 0: no size limit.",
+     NULL},
+    {"shard_records", SL_OPT_INT, false, "0",
+     "Close a shard once it holds this many records; 0: no record limit. With both limits "
+     "set, a shard closes at whichever comes first.",
+     NULL},
+    {"split", SL_OPT_ANY, false, NULL,
+     "Mapping `{key: FIELD, train: F, validation: F, test: F}`: each record goes to the split "
+     "chosen by a hash of its `key` field (a field path such as `id` or `meta.doc_id`); the "
+     "fractions must add up to 1 (a missing one is 0). Unset: every record goes to `train`.",
+     NULL},
+    {"shuffle", SL_OPT_ANY, false, NULL,
+     "Mapping `{buffer: N, seed: S}`: shuffle each split through a buffer of N records "
+     "(memory: N records per split) with a generator seeded by S (default 0).",
+     NULL},
+    {"overwrite", SL_OPT_BOOL, false, "false",
+     "Replace a dataset already in `path` (its index.json and shards are deleted when the run "
+     "starts writing). When false, a run into a directory that holds a dataset fails.",
+     NULL},
+    {NULL, 0, false, NULL, NULL, NULL},
+};
+
+static void *grow(void *p, size_t *cap, size_t n, size_t size) {
+    if (n < *cap) return p;
+    *cap = *cap ? *cap * 2 : 16;
+    while (*cap <= n) *cap *= 2;
+    p = realloc(p, *cap * size);
+    if (!p) abort();
+    return p;
+}
+
+/* ---- create / destroy ---- */
+
+/* A number from a scalar node, or false. */
+static bool node_number(const sl_node *n, double *out) {
+    if (!n || n->kind != SL_NODE_SCALAR || n->len == 0) return false;
+    char *end;
+    errno = 0;
+    *out = strtod(n->text, &end);
+    return errno == 0 && *end == '\0' && isfinite(*out);
+}
+
+static bool node_uint(const sl_node *n, uint64_t max, uint64_t *out) {
+    if (!n || n->kind != SL_NODE_SCALAR || n->len == 0 || n->text[0] == '-') return false;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(n->text, &end, 10);
+    if (errno || *end || v > max) return false;
+    *out = v;
+    return true;
+}
+
+/* Reports keys of map that are not in allowed, with a suggestion. */
+static void check_keys(const sl_node *map, const char *option, const char *const *allowed, size_t n,
+                       sl_diag *diag) {
+    for (size_t i = 0; i < map->n_pairs; i++) {
+        const sl_node *key = map->pairs[i].key;
+        bool known = false;
+        for (size_t k = 0; k < n && !known; k++) known = strcmp(key->text, allowed[k]) == 0;
+        if (known) continue;
+        const char *guess = sl_did_you_mean(key->text, allowed, n);
+        char shown[SL_NODE_SHOW_MAX];
+        if (guess)
+            sl_diag_error(diag, key->pos, "unknown key '%s' in '%s'; did you mean '%s'?",
+                          sl_node_show(key, shown), option, guess);
+        else
+            sl_diag_error(diag, key->pos, "unknown key '%s' in '%s'", sl_node_show(key, shown), option);
+    }
+}
+
+static void read_split(dataset_sink *ds, const sl_node *n, sl_diag *diag) {
+    static const char *const keys[] = {"key", "train", "validation", "test"};
+    if (n->kind != SL_NODE_MAP) {
+        sl_diag_error(diag, n->pos, "split must be a mapping like {key: id, train: 0.98, validation: 0.01, "
+                      "test: 0.01}, found %s", sl_node_kind_name(n->kind));
+        return;
+    }
+    check_keys(n, "split", keys, 4, diag);
+    const sl_node *key = sl_node_get(n, "key");
+    if (!key || key->kind != SL_NODE_SCALAR || key->len == 0) {
+        sl_diag_error(diag, key ? key->pos : n->pos, "split needs a 'key': the field whose value "
+                      "chooses the split, such as 'id'");
+        return;
+    }
+    ds->key_text = strdup(key->text);
+    if (!ds->key_text) abort();
+    const char *p = key->text;
+    for (;;) {
+        const char *dot = strchr(p, '.');
+        size_t len = dot ? (size_t)(dot - p) : strlen(p);
+        if (len == 0) {
+            sl_diag_error(diag, key->pos, "split.key '%s' is not a field path like 'id' or 'meta.id'",
+                          key->text);
+            return;
+        }
+        ds->key_path = realloc(ds->key_path, (ds->key_depth + 1) * sizeof *ds->key_path);
+        ds->key_lens = realloc(ds->key_lens, (ds->key_depth + 1) * sizeof *ds->key_lens);
+        if (!ds->key_path || !ds->key_lens) abort();
+        ds->key_path[ds->key_depth] = strndup(p, len);
+        if (!ds->key_path[ds->key_depth]) abort();
+        ds->key_lens[ds->key_depth++] = len;
+        if (!dot) break;
+        p = dot + 1;
+    }
+    double sum = 0;
+    for (int s = 0; s < SL_DATASET_SPLITS; s++) {
+        const sl_node *f = sl_node_get(n, sl_dataset_split_names[s]);
+        double v = 0;
+        if (f && (!node_number(f, &v) || v < 0 || v > 1)) {
+            sl_diag_error(diag, f->pos, "split.%s must be a fraction from 0 to 1, such as 0.01",
+                          sl_dataset_split_names[s]);
+            return;
+        }
+        ds->manifest.fractions[s] = v;
+        sum += v;
+        ds->cut[s] = sum;
+    }
+    if (fabs(sum - 1.0) > 1e-9) {
+        sl_diag_error(diag, n->pos, "the split fractions add up to %g; they must add up to 1", sum);
+        return;
+    }
+    ds->cut[SL_DATASET_SPLITS - 1] = 2.0;   /* rounding never leaves a record without a split */
+    ds->manifest.split_key = ds->key_text;
+}
+
+static void read_shuffle(dataset_sink *ds, const sl_node *n, sl_diag *diag) {
+    static const char *const keys[] = {"buffer", "seed"};
+    if (n->kind != SL_NODE_MAP) {
+        sl_diag_error(diag, n->pos, "shuffle must be a mapping like {buffer: 10000, seed: 1}, found %s",
+                      sl_node_kind_name(n->kind));
+        return;
+    }
+    check_keys(n, "shuffle", keys, 2, diag);
+    const sl_node *buffer = sl_node_get(n, "buffer"), *seed = sl_node_get(n, "seed");
+    uint64_t v;
+    if (!buffer || !node_uint(buffer, MAX_SHUFFLE_BUFFER, &v) || v == 0) {
+        sl_diag_error(diag, buffer ? buffer->pos : n->pos,
+                      "shuffle.buffer must be a number of records from 1 to %d", MAX_SHUFFLE_BUFFER);
+        return;
+    }
+    ds->shuffle_buffer = (size_t)v;
+    if (seed && !node_uint(seed, UINT64_MAX, &ds->shuffle_seed)) {
+        sl_diag_error(diag, seed->pos, "shuffle.seed must be a non-negative whole number");
+        return;
+    }
+    ds->manifest.shuffle = true;
+    ds->manifest.shuffle_buffer = ds->shuffle_buffer;
+    ds->manifest.shuffle_seed = ds->shuffle_seed;
+}
+
+static void free_shard(shard *sh) {
+    free(sh->fields);
+    free(sh->inputs);
+    sl_buf_free(&sh->pending);
+}
+
+static void dataset_destroy(sl_component *c) {
+    dataset_sink *ds = c->impl;
+    if (!ds) return;
+    for (int s = 0; s < SL_DATASET_SPLITS; s++) {
+        split_state *sp = &ds->splits[s];
+        if (sp->cur.open) {   /* never published: a failed run leaves no partial shard */
+            close(sp->cur.fd);
+            unlink(sp->cur.tmp_path);
+        }
+        free_shard(&sp->cur);
+        for (size_t i = 0; i < ds->shuffle_buffer && sp->slots; i++) {
+            sl_buf_free(&sp->slots[i].text);
+            free(sp->slots[i].ids);
+        }
+        free(sp->slots);
+    }
+    for (size_t i = 0; i < ds->key_depth; i++) free(ds->key_path[i]);
+    free(ds->key_path);
+    free(ds->key_lens);
+    free(ds->key_text);
+    sl_manifest_free(&ds->manifest);
+    sl_compressor_free(&ds->compressor);
+    ZSTD_freeDCtx(ds->dctx);
+    sl_buf_free(&ds->scratch);
+    free(ds->xlate);
+    free(ds->path);
+    free(ds);
+    c->impl = NULL;
+}
+
+static int dataset_create(sl_component *c, const sl_opts *opts, sl_diag *diag) {
+    if (sodium_init() < 0) {
+        sl_diag_error(diag, c->pos, "cannot initialise libsodium (needed for SHA-256)");
+        return -1;
+    }
+    dataset_sink *ds = calloc(1, sizeof *ds);
+    if (!ds) abort();
+    c->impl = ds;
+    ds->name = c->name;
+    size_t errors = diag->errors;
+    sl_manifest_init(&ds->manifest);
+    sl_compressor_init(&ds->compressor, SL_COMPRESSION_ZSTD);
+    for (int s = 0; s < SL_DATASET_SPLITS; s++) ds->cut[s] = s == 0 ? 2.0 : 0;
+
+    const char *path = sl_opts_string(opts, "path");
+    ds->path = strdup(path ? path : "");
+    if (!ds->path) abort();
+    size_t len = strlen(ds->path);
+    while (len > 1 && ds->path[len - 1] == '/') ds->path[--len] = '\0';
+    if (path && len == 0)
+        sl_diag_error(diag, sl_opts_pos(opts, "path"), "path must not be empty");
+    else if (len > PATH_MAX - 64)
+        sl_diag_error(diag, sl_opts_pos(opts, "path"), "path is too long");
+
+    ds->shard_bytes = sl_opts_size(opts, "shard_bytes");
+    int64_t records = sl_opts_int(opts, "shard_records");
+    if (records < 0)
+        sl_diag_error(diag, sl_opts_pos(opts, "shard_records"), "shard_records must be 0 (no limit) or more");
+    ds->shard_records = records > 0 ? (uint64_t)records : 0;
+    ds->overwrite = sl_opts_bool(opts, "overwrite");
+    ds->manifest.shard_bytes = ds->shard_bytes;
+    ds->manifest.shard_records = ds->shard_records;
+    if (sl_opts_node(opts, "split")) read_split(ds, sl_opts_node(opts, "split"), diag);
+    if (sl_opts_node(opts, "shuffle")) read_shuffle(ds, sl_opts_node(opts, "shuffle"), diag);
+
+    if (diag->errors != errors) {
+        dataset_destroy(c);
+        return -1;
+    }
+    for (int s = 0; s < SL_DATASET_SPLITS; s++) {
+        split_state *sp = &ds->splits[s];
+        sp->cur.fd = -1;
+        sl_buf_init(&sp->cur.pending);
+        /* Each split its own stream, so one split's order depends on its own records only. */
+        sp->rng = ds->shuffle_seed ^ (0x9e3779b97f4a7c15ull * (uint64_t)(s + 1));
+        if (ds->shuffle_buffer) {
+            sp->slots = calloc(ds->shuffle_buffer, sizeof *sp->slots);
+            if (!sp->slots) abort();
+        }
+    }
+    return 0;
+}
+
+/* ---- encode (workers) ---- */
+
+static void *dataset_worker_init(sl_component *c, sl_error *err) {
+    dataset_worker *w = calloc(1, sizeof *w);
+    if (!w) abort();
+    sl_compressor_init(&w->compressor, SL_COMPRESSION_ZSTD);
+    return w;
+}
+
+static void dataset_worker_free(sl_component *c, void *wstate) {
+    dataset_worker *w = wstate;
+    for (int s = 0; s < SL_DATASET_SPLITS; s++) {
+        sl_buf_free(&w->parts[s].text);
+        sl_buf_free(&w->parts[s].lines);
+        free(w->parts[s].fields);
+    }
+    sl_compressor_free(&w->compressor);
+    free(w);
+}
+
+static const sl_value *split_key(const dataset_sink *ds, const sl_value *rec) {
+    const sl_value *v = rec;
+    for (size_t k = 0; k < ds->key_depth && v; k++)
+        v = v->type == SL_MAP ? sl_map_get(v, ds->key_path[k], ds->key_lens[k]) : NULL;
+    return v;
+}
+
+/* The split for a key: its hash as a number in [0,1) against the cumulative fractions. */
+static int choose_split(const dataset_sink *ds, const sl_value *key) {
+    double u = (double)(sl_value_hash(key, SPLIT_SEED) >> 11) * 0x1.0p-53;
+    int s = 0;
+    while (u >= ds->cut[s]) s++;
+    return s;
+}
+
+/* The field-table index of (name, type), added when new. Records of a
+ * batch usually share their layout, so the entry that matched position i
+ * last time is tried first. */
+static size_t part_field(part_builder *pb, const sl_field *f, uint32_t position) {
+    uint8_t type = f->value.type == SL_UINT ? SL_INT : f->value.type;
+    if (position < HINTS && pb->hint[position] < pb->n_fields) {
+        const field_ref *r = &pb->fields[pb->hint[position]];
+        if (r->type == type && r->len == f->key_len && memcmp(r->name, f->key, f->key_len) == 0)
+            return pb->hint[position];
+    }
+    size_t i = 0;
+    while (i < pb->n_fields && !(pb->fields[i].type == type && pb->fields[i].len == f->key_len &&
+                                 memcmp(pb->fields[i].name, f->key, f->key_len) == 0))
+        i++;
+    if (i == pb->n_fields) {
+        pb->fields = grow(pb->fields, &pb->fields_cap, pb->n_fields, sizeof *pb->fields);
+        pb->fields[pb->n_fields++] = (field_ref){f->key, f->key_len, type};
+    }
+    if (position < HINTS) pb->hint[position] = (uint32_t)i;
+    return i;
+}
+
+static void part_add(part_builder *pb, const sl_record *r) {
+    size_t start = pb->text.len;
+    sl_json_encode(&pb->text, &r->value);
+    sl_buf_putc(&pb->text, '\n');
+    line_entry e = {.len = (uint32_t)(pb->text.len - start), .offset = r->pos.offset};
+    if (r->value.type == SL_MAP) {
+        for (uint32_t i = 0; i < r->value.len; i++) {
+            size_t id = part_field(pb, &r->value.as.fields[i], i);
+            if (id < MASK_FIELDS)
+                e.fields |= 1ull << id;
+            else
+                pb->wide = true;
+        }
+    }
+    if (pb->lines.len == 0 || r->pos.offset < pb->first) pb->first = r->pos.offset;
+    if (pb->lines.len == 0 || r->pos.offset > pb->last) pb->last = r->pos.offset;
+    pb->all_fields |= e.fields;
+    sl_buf_append(&pb->lines, &e, sizeof e);
+}
+
+static void part_reset(part_builder *pb) {
+    pb->text.len = pb->lines.len = 0;
+    pb->n_fields = 0;
+    pb->first = pb->last = pb->all_fields = 0;
+    pb->wide = false;
+    memset(pb->hint, 0xff, sizeof pb->hint);
+}
+
+/* Serialises a builder into its payload part. */
+static void part_emit(const dataset_sink *ds, dataset_worker *w, part_builder *pb, sl_payload_part *part,
+                      const char *source, const char *origin) {
+    part_header h = {
+        .lines = (uint32_t)(pb->lines.len / sizeof(line_entry)),
+        .n_fields = (uint32_t)pb->n_fields,
+        .flags = (ds->shuffle_buffer ? 0 : PART_COMPRESSED) | (pb->wide ? PART_WIDE : 0),
+        .text_len = pb->text.len,
+        .first = pb->first, .last = pb->last, .all_fields = pb->all_fields,
+        .source = source, .origin = origin,
+    };
+    if (h.flags & PART_COMPRESSED) sl_compress_buf(&w->compressor, &pb->text);
+    h.blob_len = pb->text.len;
+    sl_buf *d = &part->data;
+    size_t names = 0;
+    for (size_t i = 0; i < pb->n_fields; i++) names += 8 + pb->fields[i].len;
+    sl_buf_reserve(d, sizeof h + names + pb->lines.len + pb->text.len);
+    sl_buf_append(d, &h, sizeof h);
+    for (size_t i = 0; i < pb->n_fields; i++) {
+        uint32_t meta[2] = {pb->fields[i].len, pb->fields[i].type};
+        sl_buf_append(d, meta, sizeof meta);
+        sl_buf_append(d, pb->fields[i].name, pb->fields[i].len);
+    }
+    sl_buf_append(d, pb->lines.data, pb->lines.len);
+    sl_buf_append(d, pb->text.data, pb->text.len);
+    part->records += h.lines;
+}
+
+static void dataset_encode(sl_component *c, void *wstate, sl_batch *b, sl_record **recs, size_t n,
+                           sl_payload *out, sl_emit *dlq) {
+    dataset_sink *ds = c->impl;
+    dataset_worker *w = wstate;
+    for (int s = 0; s < SL_DATASET_SPLITS; s++) part_reset(&w->parts[s]);
+    for (size_t i = 0; i < n; i++) {
+        int s = 0;
+        if (ds->key_depth) {
+            const sl_value *key = split_key(ds, &recs[i]->value);
+            if (!key || key->type == SL_NULL) {
+                sl_emit_dlq(dlq, recs[i], "missing_split_key",
+                            "the split key field '%s' is missing or null", ds->key_text);
+                continue;
+            }
+            s = choose_split(ds, key);
+        }
+        part_add(&w->parts[s], recs[i]);
+    }
+    const char *source = sl_emit_source_name(dlq);
+    const char *origin = b->origin ? b->origin : source;
+    for (int s = 0; s < SL_DATASET_SPLITS; s++) {
+        part_builder *pb = &w->parts[s];
+        if (pb->lines.len == 0) continue;
+        const char *key = sl_dataset_split_names[s];
+        part_emit(ds, w, pb, sl_payload_part_get(out, key, strlen(key)), source, origin);
+    }
+}
+
+/* ---- the sink thread: shards ---- */
+
+static int write_all(int fd, const char *p, size_t n) {
+    while (n > 0) {
+        ssize_t k = write(fd, p, n);
+        if (k < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        p += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+static bool shard_full(const dataset_sink *ds, const shard *sh) {
+    return (ds->shard_records && sh->records >= ds->shard_records) ||
+           (ds->shard_bytes && sh->text_bytes >= ds->shard_bytes);
+}
+
+/* Whether `lines` more records of `bytes` text would take a non-empty shard past a limit. */
+static bool shard_overflows(const dataset_sink *ds, const shard *sh, uint64_t lines, uint64_t bytes) {
+    return sh->records > 0 && ((ds->shard_records && sh->records + lines > ds->shard_records) ||
+                               (ds->shard_bytes && sh->text_bytes + bytes > ds->shard_bytes));
+}
+
+static int shard_open(dataset_sink *ds, int s, sl_error *err) {
+    split_state *sp = &ds->splits[s];
+    shard *sh = &sp->cur;
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s/%s", ds->path, sl_dataset_split_names[s]);
+    if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+        return sl_errorf(err, "cannot create %s: %s", dir, strerror(errno));
+    sh->number = sp->next_number++;
+    char file[sizeof sh->file];
+    snprintf(file, sizeof file, "%s/shard-%05u.jsonl.zst", sl_dataset_split_names[s], sh->number);
+    memcpy(sh->file, file, sizeof file);
+    snprintf(sh->tmp_path, sizeof sh->tmp_path, "%s/%s.inprogress", ds->path, file);
+    sh->fd = open(sh->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (sh->fd < 0) return sl_errorf(err, "cannot create %s: %s", sh->tmp_path, strerror(errno));
+    sh->open = true;
+    sh->records = sh->text_bytes = sh->file_bytes = 0;
+    sh->n_inputs = 0;
+    if (sh->fields) memset(sh->fields, 0, sh->field_words * sizeof *sh->fields);
+    crypto_hash_sha256_init(&sh->sha);
+    return 0;
+}
+
+/* Appends bytes to the shard file, hashing them on the way. */
+static int shard_put(shard *sh, const char *p, size_t n, sl_error *err) {
+    if (write_all(sh->fd, p, n) < 0) return sl_errorf(err, "cannot write %s: %s", sh->tmp_path, strerror(errno));
+    crypto_hash_sha256_update(&sh->sha, (const unsigned char *)p, n);
+    sh->file_bytes += n;
+    return 0;
+}
+
+/* Compresses the pending lines as one frame and appends it. */
+static int shard_put_pending(dataset_sink *ds, shard *sh, sl_error *err) {
+    if (sh->pending.len == 0) return 0;
+    sl_compress_buf(&ds->compressor, &sh->pending);
+    int rc = shard_put(sh, sh->pending.data, sh->pending.len, err);
+    sh->pending.len = 0;
+    return rc;
+}
+
+static void shard_mark(shard *sh, const uint32_t *ids, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        size_t word = ids[i] / 64;
+        if (word >= sh->field_words) {
+            size_t words = word + 1;
+            sh->fields = realloc(sh->fields, words * sizeof *sh->fields);
+            if (!sh->fields) abort();
+            memset(sh->fields + sh->field_words, 0, (words - sh->field_words) * sizeof *sh->fields);
+            sh->field_words = words;
+        }
+        sh->fields[word] |= 1ull << (ids[i] % 64);
+    }
+}
+
+static void shard_input(shard *sh, uint32_t input, uint64_t first, uint64_t last, uint64_t records) {
+    for (size_t i = sh->n_inputs; i-- > 0;) {
+        sl_shard_input *in = &sh->inputs[i];
+        if (in->input != input) continue;
+        if (first < in->first) in->first = first;
+        if (last > in->last) in->last = last;
+        in->records += records;
+        return;
+    }
+    sh->inputs = grow(sh->inputs, &sh->inputs_cap, sh->n_inputs, sizeof *sh->inputs);
+    sh->inputs[sh->n_inputs++] = (sl_shard_input){input, first, last, records};
+}
+
+/* Closes the current shard of split s: fsync, rename into place, list it. */
+static int shard_publish(dataset_sink *ds, int s, sl_error *err) {
+    shard *sh = &ds->splits[s].cur;
+    if (!sh->open) return 0;
+    if (shard_put_pending(ds, sh, err) < 0) return -1;
+    if (fsync(sh->fd) < 0) return sl_errorf(err, "cannot fsync %s: %s", sh->tmp_path, strerror(errno));
+    close(sh->fd);
+    sh->fd = -1;
+    sh->open = false;
+    char final[PATH_MAX + 64], dir[PATH_MAX];
+    snprintf(final, sizeof final, "%s/%s", ds->path, sh->file);
+    snprintf(dir, sizeof dir, "%s/%s", ds->path, sl_dataset_split_names[s]);
+    if (rename(sh->tmp_path, final) < 0) {
+        int e = errno;
+        unlink(sh->tmp_path);
+        return sl_errorf(err, "cannot rename %s to %s: %s", sh->tmp_path, final, strerror(e));
+    }
+    if (sl_fsync_dir(dir, err) < 0) return -1;
+
+    sl_shard_entry e = {.split = s, .records = sh->records, .bytes = sh->text_bytes,
+                        .compressed_bytes = sh->file_bytes};
+    e.file = strdup(sh->file);
+    if (!e.file) abort();
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_final(&sh->sha, digest);
+    sodium_bin2hex(e.sha256, sizeof e.sha256, digest, sizeof digest);
+    for (size_t wd = 0; wd < sh->field_words; wd++) e.n_fields += (size_t)__builtin_popcountll(sh->fields[wd]);
+    e.fields = malloc((e.n_fields ? e.n_fields : 1) * sizeof *e.fields);
+    if (!e.fields) abort();
+    size_t k = 0;
+    for (size_t wd = 0; wd < sh->field_words; wd++)
+        for (uint64_t m = sh->fields[wd]; m; m &= m - 1)
+            e.fields[k++] = (uint32_t)(wd * 64 + (size_t)__builtin_ctzll(m));
+    e.n_inputs = sh->n_inputs;
+    e.inputs = malloc((sh->n_inputs ? sh->n_inputs : 1) * sizeof *e.inputs);
+    if (!e.inputs) abort();
+    if (sh->n_inputs) memcpy(e.inputs, sh->inputs, sh->n_inputs * sizeof *e.inputs);
+    sl_manifest_add_shard(&ds->manifest, &e);
+    sl_debug(ds->name, "published %s/%s (%llu records)", ds->path, sh->file, (unsigned long long)sh->records);
+    return sl_manifest_publish(&ds->manifest, ds->path, err);
+}
+
+/* Adds one line to split s, cutting the shard first when it would overflow. */
+static int emit_line(dataset_sink *ds, int s, const char *text, size_t len, uint32_t input, uint64_t offset,
+                     const uint32_t *ids, size_t n_ids, sl_error *err) {
+    shard *sh = &ds->splits[s].cur;
+    if (shard_overflows(ds, sh, 1, len) && shard_publish(ds, s, err) < 0) return -1;
+    if (!sh->open && shard_open(ds, s, err) < 0) return -1;
+    sl_buf_append(&sh->pending, text, len);
+    sh->records++;
+    sh->text_bytes += len;
+    shard_mark(sh, ids, n_ids);
+    shard_input(sh, input, offset, offset, 1);
+    if (sh->pending.len >= FRAME_BYTES && shard_put_pending(ds, sh, err) < 0) return -1;
+    if (shard_full(ds, sh)) return shard_publish(ds, s, err);
+    return 0;
+}
+
+/* ---- the sink thread: shuffling ---- */
+
+static uint64_t next_random(uint64_t *state) {   /* splitmix64 */
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static size_t random_below(uint64_t *state, size_t n) {
+    return (size_t)(((unsigned __int128)next_random(state) * n) >> 64);
+}
+
+static void slot_store(shuffle_slot *slot, const char *text, size_t len, uint32_t input, uint64_t offset,
+                       const uint32_t *ids, size_t n_ids) {
+    slot->text.len = 0;
+    sl_buf_append(&slot->text, text, len);
+    slot->input = input;
+    slot->offset = offset;
+    slot->ids = grow(slot->ids, &slot->ids_cap, n_ids, sizeof *slot->ids);
+    memcpy(slot->ids, ids, n_ids * sizeof *ids);
+    slot->n_ids = n_ids;
+}
+
+static int slot_emit(dataset_sink *ds, int s, const shuffle_slot *slot, sl_error *err) {
+    return emit_line(ds, s, slot->text.data, slot->text.len, slot->input, slot->offset, slot->ids,
+                     slot->n_ids, err);
+}
+
+/* Through the buffer: fills it, then each line evicts a random one. */
+static int shuffle_line(dataset_sink *ds, int s, const char *text, size_t len, uint32_t input, uint64_t offset,
+                        const uint32_t *ids, size_t n_ids, sl_error *err) {
+    split_state *sp = &ds->splits[s];
+    if (sp->n_slots < ds->shuffle_buffer) {
+        slot_store(&sp->slots[sp->n_slots++], text, len, input, offset, ids, n_ids);
+        return 0;
+    }
+    shuffle_slot *slot = &sp->slots[random_below(&sp->rng, sp->n_slots)];
+    if (slot_emit(ds, s, slot, err) < 0) return -1;
+    slot_store(slot, text, len, input, offset, ids, n_ids);
+    return 0;
+}
+
+/* At the end: what is left in the buffer, in random order. */
+static int shuffle_drain(dataset_sink *ds, int s, sl_error *err) {
+    split_state *sp = &ds->splits[s];
+    while (sp->n_slots > 0) {
+        size_t j = random_below(&sp->rng, sp->n_slots);
+        if (slot_emit(ds, s, &sp->slots[j], err) < 0) return -1;
+        shuffle_slot last = sp->slots[sp->n_slots - 1];
+        sp->slots[sp->n_slots - 1] = sp->slots[j];
+        sp->slots[j] = last;
+        sp->n_slots--;
+    }
+    return 0;
+}
+
+/* ---- the sink thread: parts ---- */
+
+typedef struct part_view {
+    part_header h;
+    const char *fields;     /* the serialised field table */
+    const char *lines;      /* line_entry array (unaligned) */
+    const char *blob;
+} part_view;
+
+static void part_view_of(const sl_payload_part *part, part_view *v) {
+    const char *p = part->data.data;
+    memcpy(&v->h, p, sizeof v->h);
+    p += sizeof v->h;
+    v->fields = p;
+    for (uint32_t i = 0; i < v->h.n_fields; i++) {
+        uint32_t meta[2];
+        memcpy(meta, p, sizeof meta);
+        p += sizeof meta + meta[0];
+    }
+    v->lines = p;
+    v->blob = p + (size_t)v->h.lines * sizeof(line_entry);
+}
+
+/* Maps the part's field table to manifest ids, into ds->xlate. */
+static void translate_fields(dataset_sink *ds, const part_view *v) {
+    ds->xlate = grow(ds->xlate, &ds->xlate_cap, v->h.n_fields, sizeof *ds->xlate);
+    const char *p = v->fields;
+    for (uint32_t i = 0; i < v->h.n_fields; i++) {
+        uint32_t meta[2];
+        memcpy(meta, p, sizeof meta);
+        ds->xlate[i] = sl_manifest_field_id(&ds->manifest, p + sizeof meta, meta[0], (uint8_t)meta[1]);
+        p += sizeof meta + meta[0];
+    }
+}
+
+/* The manifest ids of a line's fields (all of the part's for a wide part). */
+static const uint32_t *line_ids(dataset_sink *ds, const part_view *v, uint64_t mask, size_t *n) {
+    if (v->h.flags & PART_WIDE) {
+        *n = v->h.n_fields;
+        return ds->xlate;
+    }
+    size_t k = 0;
+    for (; mask; mask &= mask - 1) ds->ids[k++] = ds->xlate[__builtin_ctzll(mask)];
+    *n = k;
+    return ds->ids;
+}
+
+/* The part's text, decompressed when needed. */
+static const char *part_text(dataset_sink *ds, const part_view *v, sl_error *err) {
+    if (!(v->h.flags & PART_COMPRESSED)) return v->blob;
+    if (!ds->dctx && !(ds->dctx = ZSTD_createDCtx())) abort();
+    ds->scratch.len = 0;
+    sl_buf_reserve(&ds->scratch, v->h.text_len);
+    size_t n = ZSTD_decompressDCtx(ds->dctx, ds->scratch.data, ds->scratch.cap, v->blob, v->h.blob_len);
+    if (ZSTD_isError(n) || n != v->h.text_len)
+        return sl_errorf(err, "internal error: a dataset part does not decompress (%s)",
+                         ZSTD_isError(n) ? ZSTD_getErrorName(n) : "wrong size"), NULL;
+    return ds->scratch.data;
+}
+
+static int write_part(dataset_sink *ds, int s, const sl_payload_part *part, sl_error *err) {
+    part_view v;
+    part_view_of(part, &v);
+    translate_fields(ds, &v);
+    uint32_t input = sl_manifest_input_id(&ds->manifest, v.h.source, v.h.origin);
+    shard *sh = &ds->splits[s].cur;
+
+    bool whole = !ds->shuffle_buffer && !shard_overflows(ds, sh, v.h.lines, v.h.text_len) &&
+                 !(sh->records == 0 && ((ds->shard_records && v.h.lines > ds->shard_records) ||
+                                        (ds->shard_bytes && v.h.text_len > ds->shard_bytes)));
+    if (whole) {
+        if (!sh->open && shard_open(ds, s, err) < 0) return -1;
+        if (shard_put_pending(ds, sh, err) < 0) return -1;
+        if (shard_put(sh, v.blob, v.h.blob_len, err) < 0) return -1;
+        sh->records += v.h.lines;
+        sh->text_bytes += v.h.text_len;
+        size_t n;
+        const uint32_t *ids = line_ids(ds, &v, v.h.all_fields, &n);
+        shard_mark(sh, ids, n);
+        shard_input(sh, input, v.h.first, v.h.last, v.h.lines);
+        return shard_full(ds, sh) ? shard_publish(ds, s, err) : 0;
+    }
+
+    const char *text = part_text(ds, &v, err);
+    if (!text) return -1;
+    for (uint32_t i = 0; i < v.h.lines; i++) {
+        line_entry e;
+        memcpy(&e, v.lines + (size_t)i * sizeof e, sizeof e);
+        size_t n;
+        const uint32_t *ids = line_ids(ds, &v, e.fields, &n);
+        int rc = ds->shuffle_buffer ? shuffle_line(ds, s, text, e.len, input, e.offset, ids, n, err)
+                                    : emit_line(ds, s, text, e.len, input, e.offset, ids, n, err);
+        if (rc < 0) return -1;
+        text += e.len;
+    }
+    return 0;
+}
+
+/* Whether dir/name ends like a shard or its temporary file. */
+static bool is_shard_file(const char *name) {
+    size_t n = strlen(name);
+    return strncmp(name, "shard-", 6) == 0 &&
+           ((n > 10 && strcmp(name + n - 10, ".jsonl.zst") == 0) ||
+            (n > 21 && strcmp(name + n - 21, ".jsonl.zst.inprogress") == 0));
+}
+
+/* Deletes (remove) or finds (!remove) the shard files of the split directories. */
+static int scan_shards(const dataset_sink *ds, bool remove, bool *found, sl_error *err) {
+    for (int s = 0; s < SL_DATASET_SPLITS; s++) {
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof dir, "%s/%s", ds->path, sl_dataset_split_names[s]);
+        DIR *d = opendir(dir);
+        if (!d) {
+            if (errno == ENOENT) continue;
+            return sl_errorf(err, "cannot read %s: %s", dir, strerror(errno));
+        }
+        struct dirent *de;
+        while ((de = readdir(d))) {
+            if (!is_shard_file(de->d_name)) continue;
+            *found = true;
+            if (!remove) break;
+            char file[PATH_MAX + 256];
+            snprintf(file, sizeof file, "%s/%s", dir, de->d_name);
+            if (unlink(file) < 0 && errno != ENOENT) {
+                int e = errno;
+                closedir(d);
+                return sl_errorf(err, "cannot delete %s: %s", file, strerror(e));
+            }
+        }
+        closedir(d);
+    }
+    return 0;
+}
+
+static int make_dirs(const char *path, sl_error *err) {
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    for (char *s = dir + 1;; s++) {
+        if (*s != '/' && *s != '\0') continue;
+        char c = *s;
+        *s = '\0';
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST) return sl_errorf(err, "cannot create %s: %s", dir, strerror(errno));
+        if (!c) break;
+        *s = c;
+    }
+    return 0;
+}
+
+/* First thing on the sink thread: refuse (or clear, with overwrite) an
+ * existing dataset, and publish an empty manifest. */
+static int prepare(dataset_sink *ds, sl_error *err) {
+    if (make_dirs(ds->path, err) < 0) return -1;
+    char index[PATH_MAX];
+    snprintf(index, sizeof index, "%s/index.json", ds->path);
+    bool found = access(index, F_OK) == 0;
+    if (scan_shards(ds, false, &found, err) < 0) return -1;
+    if (found && !ds->overwrite)
+        return sl_errorf(err, "%s already holds a dataset (index.json or shard files); set "
+                         "'overwrite: true' to replace it, or choose another path", ds->path);
+    if (found) {
+        /* The manifest goes first, so that no reader is sent to a deleted shard. */
+        if (unlink(index) < 0 && errno != ENOENT)
+            return sl_errorf(err, "cannot delete %s: %s", index, strerror(errno));
+        if (sl_fsync_dir(ds->path, err) < 0 || scan_shards(ds, true, &found, err) < 0) return -1;
+        sl_info(ds->name, "overwriting the dataset in %s", ds->path);
+    }
+    ds->prepared = true;
+    return sl_manifest_publish(&ds->manifest, ds->path, err);
+}
+
+static int dataset_write(sl_component *c, sl_payload *p, sl_error *err) {
+    dataset_sink *ds = c->impl;
+    if (!ds->prepared && prepare(ds, err) < 0) return -1;
+    for (size_t k = 0; k < p->count; k++) {
+        const sl_payload_part *part = &p->parts[k];
+        if (part->data.len == 0 || !part->key) continue;
+        int s = 0;
+        while (s < SL_DATASET_SPLITS && strcmp(part->key, sl_dataset_split_names[s]) != 0) s++;
+        if (s == SL_DATASET_SPLITS || write_part(ds, s, part, err) < 0) {
+            if (s == SL_DATASET_SPLITS) sl_errorf(err, "internal error: unknown split '%s'", part->key);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int dataset_close(sl_component *c, sl_error *err) {
+    dataset_sink *ds = c->impl;
+    if (!ds->prepared && prepare(ds, err) < 0) return -1;
+    for (int s = 0; s < SL_DATASET_SPLITS; s++) {
+        if (ds->shuffle_buffer && shuffle_drain(ds, s, err) < 0) return -1;
+        if (shard_publish(ds, s, err) < 0) return -1;
+    }
+    ds->manifest.finished = true;
+    if (sl_manifest_publish(&ds->manifest, ds->path, err) < 0) return -1;
+    uint64_t records = 0;
+    for (size_t i = 0; i < ds->manifest.n_shards; i++) records += ds->manifest.shards[i].records;
+    sl_info(ds->name, "dataset %s: %zu shards, %llu records", ds->path, ds->manifest.n_shards,
+            (unsigned long long)records);
+    return 0;
+}
+
+const sl_component_type sl_sink_dataset_type = {
+    .name = "dataset",
+    .kind = SL_SINK,
+    .summary = "Writes training-ready shards (zstd JSON lines) split into train/validation/test, "
+               "with an index.json manifest",
+    .doc =
+        "Writes a dataset directory a trainer can read directly: `index.json` and, per split, "
+        "`train/shard-00000.jsonl.zst`, `train/shard-00001.jsonl.zst`, ... (`validation/`, "
+        "`test/` likewise). Each shard is JSON lines compressed with zstd (one or more frames; "
+        "`zstd -d`, Python `zstandard` and Hugging Face `datasets` read it).\n\n"
+        "**Split.** With `split`, each record goes to the split chosen by a 64-bit hash of its "
+        "`key` field mapped to [0,1) and compared with the cumulative fractions (train, then "
+        "validation, then test). The same key value always lands in the same split, whatever "
+        "the run, batch size, worker count or shard size. A record whose key is missing or "
+        "null goes to the DLQ with reason `missing_split_key`.\n\n"
+        "**Shards.** A shard closes before its uncompressed text would exceed `shard_bytes`, or "
+        "once it holds `shard_records` records. Boundaries fall on the same records in every "
+        "run with the same input order.\n\n"
+        "**Shuffle.** With `shuffle`, each split's records pass through a buffer of `buffer` "
+        "records: once it is full, each arriving record replaces a randomly chosen one, which "
+        "is written. The generator is seeded with `seed`, so the order is the same in every "
+        "run with the same input order. Memory: up to `buffer` records per split.\n\n"
+        "**Manifest and atomicity.** Shards are written as `*.inprogress` and renamed when "
+        "complete; `index.json` lists every published shard with its record count, bytes, "
+        "SHA-256, field schema and the inputs (source, file, offset range) it was built from, "
+        "and is replaced atomically (temp file, fsync, rename, directory fsync) after each "
+        "shard. A reader that follows index.json never sees a partial shard. On SIGTERM the "
+        "open shards are closed and published. A directory that already holds a dataset is "
+        "refused unless `overwrite: true`.",
+    .example =
+        "sinks:\n"
+        "  corpus:\n"
+        "    type: dataset\n"
+        "    inputs: [clean]\n"
+        "    path: out/corpus\n"
+        "    shard_bytes: 64MiB\n"
+        "    split: {key: id, train: 0.98, validation: 0.01, test: 0.01}\n"
+        "    shuffle: {buffer: 10000, seed: 1}\n",
+    .options = dataset_options,
+    .create = dataset_create,
+    .destroy = dataset_destroy,
+    .worker_init = dataset_worker_init,
+    .worker_free = dataset_worker_free,
+    .encode = dataset_encode,
+    .write = dataset_write,
+    .close = dataset_close,
+};

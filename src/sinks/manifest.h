@@ -1,0 +1,100 @@
+/* manifest.h — the dataset sink's index.json: what a published dataset
+ * holds, shard by shard, and how it is written so that a reader never sees
+ * half of it.
+ *
+ * The manifest is a model kept on the sink thread (fields and inputs are
+ * interned into small tables, shards refer to them by number) and rendered
+ * to JSON whole each time it is published: written to index.json.tmp,
+ * fsynced, renamed over index.json, and the directory fsynced. A reader
+ * that opens index.json therefore gets either the previous version or the
+ * new one, and every shard it lists is already complete under its final
+ * name (shards are renamed into place before the manifest naming them).
+ *
+ * The JSON format is documented in docs/datasets.md; `version` changes when
+ * it changes incompatibly.
+ */
+#ifndef SL_SINK_MANIFEST_H
+#define SL_SINK_MANIFEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/buf.h"
+#include "../core/error.h"
+
+#define SL_DATASET_SPLITS 3
+#define SL_MANIFEST_VERSION 1
+
+/* "train", "validation", "test": the split directories, in this order. */
+extern const char *const sl_dataset_split_names[SL_DATASET_SPLITS];
+
+/* A top-level field name with one value type (a field seen with two types
+ * is two entries). */
+typedef struct sl_manifest_field {
+    char *name;
+    size_t name_len;
+    uint8_t type;            /* sl_type; SL_UINT is folded into SL_INT */
+} sl_manifest_field;
+
+/* Where records came from: the source component and the batch origin (a
+ * file path for file sources). */
+typedef struct sl_manifest_input {
+    char *source;
+    char *origin;
+} sl_manifest_input;
+
+/* The part of one input a shard was built from. */
+typedef struct sl_shard_input {
+    uint32_t input;          /* index into the manifest's inputs */
+    uint64_t first, last;    /* smallest and largest source position offset */
+    uint64_t records;
+} sl_shard_input;
+
+typedef struct sl_shard_entry {
+    int split;               /* index into sl_dataset_split_names */
+    char *file;              /* relative to the dataset directory */
+    uint64_t records;
+    uint64_t bytes;          /* uncompressed JSON lines */
+    uint64_t compressed_bytes;
+    char sha256[65];         /* of the file as written, lowercase hex */
+    uint32_t *fields;        /* field ids, ascending */
+    size_t n_fields;
+    sl_shard_input *inputs;
+    size_t n_inputs;
+} sl_shard_entry;
+
+typedef struct sl_manifest {
+    /* settings, shown in the manifest so a reader knows how it was cut */
+    const char *split_key;   /* NULL: no split, everything in train */
+    double fractions[SL_DATASET_SPLITS];
+    bool shuffle;
+    uint64_t shuffle_buffer, shuffle_seed;
+    uint64_t shard_bytes, shard_records;
+    bool finished;           /* the writer closed the dataset */
+
+    sl_manifest_field *fields;
+    size_t n_fields, fields_cap;
+    sl_manifest_input *inputs;
+    size_t n_inputs, inputs_cap;
+    size_t last_input;       /* lookup cache: inputs repeat batch after batch */
+    sl_shard_entry *shards;
+    size_t n_shards, shards_cap;
+} sl_manifest;
+
+void sl_manifest_init(sl_manifest *m);
+void sl_manifest_free(sl_manifest *m);
+/* The id of (name, type), added when new. */
+uint32_t sl_manifest_field_id(sl_manifest *m, const char *name, size_t len, uint8_t type);
+/* The id of (source, origin), added when new. */
+uint32_t sl_manifest_input_id(sl_manifest *m, const char *source, const char *origin);
+/* Appends a published shard; the manifest takes ownership of its arrays. */
+void sl_manifest_add_shard(sl_manifest *m, sl_shard_entry *e);
+/* index.json's text. */
+void sl_manifest_render(const sl_manifest *m, sl_buf *json);
+/* Writes index.json into dir atomically (see above). */
+int sl_manifest_publish(const sl_manifest *m, const char *dir, sl_error *err);
+/* fsyncs a directory, so that renames and creations in it are durable. */
+int sl_fsync_dir(const char *dir, sl_error *err);
+
+#endif
