@@ -9,6 +9,7 @@
 #include "api.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <microhttpd.h>
 #include <netdb.h>
@@ -24,6 +25,7 @@
 struct sl_api {
     struct MHD_Daemon *daemon;
     sl_pipeline *pipeline;
+    const sl_report_info *_Atomic report;   /* NULL: /report is not served */
     char url[300];
 };
 
@@ -119,12 +121,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     sl_api *api = cls;
     sl_buf body;
     sl_buf_init(&body);
-    static const char *const paths[] = {"/metrics", "/health", "/ready", "/stats"};
+    static const char *const paths[] = {"/metrics", "/health", "/ready", "/stats", "/report"};
+    const sl_report_info *report = atomic_load(&api->report);
     bool known = false;
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
-        known |= strcmp(url, paths[i]) == 0;
+        known |= strcmp(url, paths[i]) == 0 && (report || strcmp(url, "/report") != 0);
     if (!known) {
-        sl_buf_puts(&body, "{\"error\":\"not found\",\"endpoints\":[\"/metrics\",\"/health\",\"/ready\",\"/stats\"]}\n");
+        sl_buf_printf(&body, "{\"error\":\"not found\",\"endpoints\":[\"/metrics\",\"/health\",\"/ready\",\"/stats\"%s]}\n",
+                      report ? ",\"/report\"" : "");
         return respond(conn, MHD_HTTP_NOT_FOUND, "application/json", &body);
     }
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
@@ -139,6 +143,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     if (strcmp(url, "/health") == 0) {
         sl_buf_puts(&body, "{\"status\":\"ok\"}\n");
         return respond(conn, MHD_HTTP_OK, "application/json", &body);
+    }
+    if (strcmp(url, "/report") == 0) {
+        sl_report_build(api->pipeline, report, &body);
+        return respond(conn, MHD_HTTP_OK, "text/html; charset=utf-8", &body);
     }
     if (strcmp(url, "/ready") == 0) {
         bool ready = sl_pipeline_ready(api->pipeline);
@@ -187,6 +195,10 @@ sl_api *sl_api_start(const char *address, sl_pipeline *p, sl_error *err) {
         return NULL;
     }
     return api;
+}
+
+void sl_api_serve_report(sl_api *api, const sl_report_info *info) {
+    atomic_store(&api->report, info);
 }
 
 const char *sl_api_url(const sl_api *api) {

@@ -4,6 +4,8 @@
  *   GET /health    200 {"status":"ok"} while the process is up
  *   GET /ready     200 once sl_pipeline_ready, else 503
  *   GET /stats     the metrics as JSON
+ *   GET /report    the HTML report (quality/report.h), built on request,
+ *                  once sl_api_serve_report was called (404 before)
  * Other paths answer 404, other methods 405. HEAD is answered like GET.
  *
  * The server runs on its own thread (started here) until sl_api_stop. It
@@ -14,6 +16,7 @@
 #define SL_API_H
 
 #include "../core/error.h"
+#include "../quality/report.h"
 #include "../runtime/pipeline.h"
 
 typedef struct sl_api sl_api;
@@ -25,5 +28,8 @@ sl_api *sl_api_start(const char *address, sl_pipeline *p, sl_error *err);
 /* "http://host:port/" with the port actually bound (useful with port 0). */
 const char *sl_api_url(const sl_api *api);
 void sl_api_stop(sl_api *api);
+/* Serves /report from now on, built with info (which must stay valid and
+ * unchanged until sl_api_stop). */
+void sl_api_serve_report(sl_api *api, const sl_report_info *info);
 
 #endif

@@ -11,22 +11,33 @@
  * signals on an ordinary thread means no async-signal-safety constraints on
  * what the stop does. SIGUSR1, also blocked, is how the main thread wakes
  * that thread up to end it once the run is over.
+ *
+ * The report: when the configuration has `report:`, a throughput sampler
+ * runs alongside the pipeline and the HTML report is written when the run
+ * ends, whether it succeeded or failed. With the API on, /report serves the
+ * same report live.
  */
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../api/api.h"
 #include "../core/log.h"
+#include "../core/util.h"
+#include "../quality/report.h"
+#include "../quality/sampler.h"
+#include "../runtime/lineage.h"
 #include "cli.h"
 
 typedef struct signal_watch {
     sigset_t set;
     sl_pipeline *pipeline;
     atomic_bool done;
+    atomic_bool stopped;      /* a signal stopped the run early */
 } signal_watch;
 
 static void *watch_signals(void *arg) {
@@ -41,6 +52,7 @@ static void *watch_signals(void *arg) {
         if (sig == SIGUSR1)
             continue;
         if (stops++ == 0) {
+            atomic_store(&w->stopped, true);
             sl_info("sluice", "received %s: stopping after what was read is written "
                     "(send it again to exit at once)", sig == SIGINT ? "SIGINT" : "SIGTERM");
             sl_pipeline_stop(w->pipeline);
@@ -69,16 +81,82 @@ static bool set_log_level(const char *flag, bool *explicit_level) {
     return true;
 }
 
+/* The report's title: the configured one, else the pipeline file's name
+ * without its directory and extension. */
+static void report_title(const sl_config *cfg, char *out, size_t cap) {
+    if (cfg->report_title) {
+        snprintf(out, cap, "%s", cfg->report_title);
+        return;
+    }
+    const char *base = strrchr(cfg->path, '/');
+    base = base ? base + 1 : cfg->path;
+    const char *dot = strrchr(base, '.');
+    int len = dot && dot != base ? (int)(dot - base) : (int)strlen(base);
+    snprintf(out, cap, "%.*s", len, base);
+}
+
+/* What the report needs besides the pipeline; dlq_file is allocated. */
+static void report_info_init(const sl_cli_pipeline *lp, sl_report_info *info, char *title, size_t title_cap) {
+    report_title(lp->cfg, title, title_cap);
+    size_t len = strlen(lp->cfg->dlq_path) + sizeof "/dlq.jsonl";
+    char *dlq = malloc(len);
+    if (!dlq)
+        abort();
+    snprintf(dlq, len, "%s/dlq.jsonl", lp->cfg->dlq_path);
+    struct stat st;
+    *info = (sl_report_info){
+        .title = title,
+        .pipeline = lp->cfg->path,
+        .status = "running",
+        .elapsed_s = -1,
+        .dlq_file = dlq,
+        .dlq_offset = stat(dlq, &st) == 0 ? (uint64_t)st.st_size : 0,   /* this run's entries only */
+    };
+}
+
+/* Writes the final report; returns false (after saying why) when it could not. */
+static bool write_report(const sl_cli_pipeline *lp, const sl_report_info *live, int run_rc,
+                         const sl_error *run_err, double elapsed_s) {
+    sl_report_info info = *live;
+    info.status = run_rc < 0 ? "failed" : "succeeded";
+    info.error = run_rc < 0 ? run_err->msg : NULL;
+    info.elapsed_s = elapsed_s;
+    sl_error err = {{0}};
+    if (sl_report_write(lp->pipeline, &info, lp->cfg->report_path, &err) < 0) {
+        fprintf(stderr, "sluice: error: %s\n", err.msg);
+        return false;
+    }
+    sl_info("report", "wrote %s", lp->cfg->report_path);
+    return true;
+}
+
 static int run_loaded(sl_cli_pipeline *lp, bool progress) {
     sl_error err = {{0}};
     sl_api *api = NULL;
+    sl_sampler *sampler = NULL;
+    const char *report_path = lp->cfg->report_path;
+    char title[256];
+    sl_report_info info;
+    report_info_init(lp, &info, title, sizeof title);
+    if (report_path || lp->cfg->api_address) {
+        sampler = sl_sampler_start(lp->pipeline, 1000, &err);
+        if (!sampler) {
+            fprintf(stderr, "sluice: error: %s\n", err.msg);
+            free((char *)info.dlq_file);
+            return SL_EXIT_FAILED;
+        }
+        info.sampler = sampler;
+    }
     if (lp->cfg->api_address) {
         api = sl_api_start(lp->cfg->api_address, lp->pipeline, &err);
         if (!api) {
             fprintf(stderr, "sluice: error: %s\n", err.msg);
+            sl_sampler_free(sampler);
+            free((char *)info.dlq_file);
             return SL_EXIT_FAILED;
         }
-        sl_info("api", "listening on %s (metrics, health, ready, stats)", sl_api_url(api));
+        sl_api_serve_report(api, &info);
+        sl_info("api", "listening on %s (metrics, health, ready, stats, report)", sl_api_url(api));
     }
 
     signal_watch watch;
@@ -88,19 +166,35 @@ static int run_loaded(sl_cli_pipeline *lp, bool progress) {
     sigaddset(&watch.set, SIGUSR1);
     watch.pipeline = lp->pipeline;
     atomic_init(&watch.done, false);
+    atomic_init(&watch.stopped, false);
     pthread_t watcher;
     int rc = pthread_create(&watcher, NULL, watch_signals, &watch);
     if (rc != 0) {
         fprintf(stderr, "sluice: error: cannot start the signal thread: %s\n", strerror(rc));
         sl_api_stop(api);
+        sl_sampler_free(sampler);
+        free((char *)info.dlq_file);
         return SL_EXIT_FAILED;
     }
 
+    sl_lineage *lineage = sl_lineage_new(lp->cfg, lp->pipeline, SL_VERSION);
+    sl_lineage_start(lineage);
     sl_run_options ro = {.progress = progress};
+    int64_t t0 = sl_monotonic_ns();
     int run_rc = sl_pipeline_run(lp->pipeline, &ro, &err);
+    sl_lineage_end(lineage, run_rc < 0 ? err.msg : NULL, atomic_load(&watch.stopped));
+    sl_lineage_free(lineage);
+    double elapsed_s = (double)(sl_monotonic_ns() - t0) / 1e9;
+    if (sampler)
+        sl_sampler_stop(sampler);
+    bool report_ok = !report_path || write_report(lp, &info, run_rc, &err, elapsed_s);
     sl_pipeline_summary(lp->pipeline, stderr);
+    if (report_path && report_ok)
+        fprintf(stderr, "report: %s\n", report_path);
 
     sl_api_stop(api);
+    sl_sampler_free(sampler);
+    free((char *)info.dlq_file);
     atomic_store(&watch.done, true);
     pthread_kill(watcher, SIGUSR1);
     pthread_join(watcher, NULL);
@@ -109,7 +203,7 @@ static int run_loaded(sl_cli_pipeline *lp, bool progress) {
         fprintf(stderr, "sluice: error: %s\n", err.msg);
         return SL_EXIT_FAILED;
     }
-    return SL_EXIT_OK;
+    return report_ok ? SL_EXIT_OK : SL_EXIT_FAILED;
 }
 
 int sl_cmd_run(int argc, char **argv) {

@@ -30,9 +30,9 @@
 
 static const char *const top_keys[] = {
     "data_dir", "memory_limit", "workers", "batch", "log_level", "api", "dlq",
-    "sources", "transforms", "sinks", "checkpoint", "report", "tests",
+    "sources", "transforms", "sinks", "checkpoint", "report", "tests", "lineage",
 };
-static const char *const later_keys[] = { "checkpoint", "report", "tests" };
+static const char *const later_keys[] = { "checkpoint", "tests" };
 static const char *const section_keys[] = { "sources", "transforms", "sinks" };
 static const char *const kind_names[] = { "source", "transform", "sink" };
 static const char *const log_levels[] = { "debug", "info", "warn", "error" };
@@ -218,6 +218,39 @@ static void read_settings(sl_config *c, const sl_node *root, sl_diag *diag)
         size_t len = strlen(c->data_dir) + sizeof "/dlq";
         c->dlq_path = xrealloc(NULL, len);
         snprintf(c->dlq_path, len, "%s/dlq", c->data_dir);
+    }
+
+    if ((v = get(root, "lineage"))) {
+        static const char *const keys[] = { "file", "url", "namespace" };
+        char **dest[] = { &c->lineage_file, &c->lineage_url, &c->lineage_namespace };
+        static const char *const names[] = { "lineage.file", "lineage.url", "lineage.namespace" };
+        if (check_section(v, "lineage", keys, COUNT(keys), diag)) {
+            for (size_t i = 0; i < COUNT(keys); i++) {
+                const sl_node *f = get(v, keys[i]);
+                if (f && (s = setting_text(f, names[i], diag)))
+                    *dest[i] = xstrdup(s);
+            }
+            if (!c->lineage_file && !c->lineage_url)
+                sl_diag_error(diag, v->pos, "'lineage' needs a 'file' to append events to, a 'url' "
+                              "to POST them to, or both");
+        }
+    }
+
+    if ((v = get(root, "report"))) {
+        static const char *const keys[] = { "path", "title" };
+        const sl_node *f;
+        if (check_section(v, "report", keys, COUNT(keys), diag)) {
+            if (!(f = get(v, "path")))
+                sl_diag_error(diag, v->pos, "'report' needs a 'path', e.g. report: {path: out/report.html}");
+            else if ((s = setting_text(f, "report.path", diag))) {
+                if (!*s)
+                    sl_diag_error(diag, f->pos, "'report.path' must not be empty");
+                else
+                    c->report_path = xstrdup(s);
+            }
+            if ((f = get(v, "title")) && (s = setting_text(f, "report.title", diag)))
+                c->report_title = xstrdup(s);
+        }
     }
 }
 
@@ -420,6 +453,11 @@ void sl_config_free(sl_config *c)
     free(c->log_level);
     free(c->api_address);
     free(c->dlq_path);
+    free(c->report_path);
+    free(c->report_title);
+    free(c->lineage_file);
+    free(c->lineage_url);
+    free(c->lineage_namespace);
     free(c);
 }
 
@@ -504,6 +542,23 @@ void sl_config_print(const sl_config *c, sl_buf *out)
     bool dlq_secret = sl_node_get(sl_node_get(root, "dlq"), "path") ? is_secret(root, "dlq", "path") : dir_secret;
     put(dlq, "path", scalar(c->dlq_path, dlq_secret));
     put(top, "dlq", dlq);
+    if (c->report_path) {
+        sl_node *report = mapping();
+        put(report, "path", scalar(c->report_path, is_secret(root, "report", "path")));
+        if (c->report_title)
+            put(report, "title", scalar(c->report_title, is_secret(root, "report", "title")));
+        put(top, "report", report);
+    }
+    if (c->lineage_file || c->lineage_url) {
+        sl_node *lineage = mapping();
+        if (c->lineage_file)
+            put(lineage, "file", scalar(c->lineage_file, is_secret(root, "lineage", "file")));
+        if (c->lineage_url)
+            put(lineage, "url", scalar(c->lineage_url, is_secret(root, "lineage", "url")));
+        put(lineage, "namespace", scalar(c->lineage_namespace ? c->lineage_namespace : "sluice",
+                                         is_secret(root, "lineage", "namespace")));
+        put(top, "lineage", lineage);
+    }
     size_t borrowed_from = top->n_pairs;
     for (int k = 0; k < 3; k++) {
         sl_node *section = sl_node_get(root, section_keys[k]);

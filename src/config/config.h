@@ -8,8 +8,12 @@
  *   log_level      debug | info | warn | error (default info)
  *   api            {address: "127.0.0.1:8686"}  /metrics /health /ready /stats
  *   dlq            {path: "<data_dir>/dlq"}
+ *   report         {path: out/report.html, title: "..."}  the HTML report
+ *                  written at the end of a run (and served at /report)
+ *   lineage        {file: out/lineage.jsonl, url: http://..., namespace: sluice}
+ *                  OpenLineage run events (runtime/lineage.h)
  *   sources, transforms, sinks   named components: {type: ..., inputs: [...], ...}
- * Keys that later versions will use (checkpoint, report, tests) are recognised
+ * Keys that later versions will use (checkpoint, tests) are recognised
  * and rejected with "not implemented yet" rather than "unknown key".
  *
  * sl_config_load reports every problem (YAML syntax, unknown keys with "did
@@ -50,6 +54,11 @@ typedef struct sl_config {
     char *log_level;           /* NULL = default */
     char *api_address;         /* NULL = no API server */
     char *dlq_path;
+    char *report_path;         /* NULL = no report file */
+    char *report_title;        /* NULL = a title made from the file name */
+    char *lineage_file;        /* OpenLineage events appended as JSON lines, or NULL */
+    char *lineage_url;         /* OpenLineage HTTP endpoint to POST to, or NULL */
+    char *lineage_namespace;   /* job namespace; NULL = "sluice" */
     sl_component_decl *decls;  /* sources, then transforms, then sinks */
     size_t n_decls;
 } sl_config;
