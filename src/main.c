@@ -18,6 +18,7 @@ static const struct {
     {"profile", sl_cmd_profile},
     {"help", sl_cmd_help},
     {"wal", sl_cmd_wal},
+    {"dlq", sl_cmd_dlq},
 };
 
 int main(int argc, char **argv) {

@@ -32,6 +32,7 @@ int sl_cmd_version(int argc, char **argv);
 int sl_cmd_help(int argc, char **argv);
 int sl_cmd_profile(int argc, char **argv);
 int sl_cmd_wal(int argc, char **argv);
+int sl_cmd_dlq(int argc, char **argv);
 
 /* Prints the usage text of a command (help.c); false if there is no such
  * command. */

@@ -10,6 +10,7 @@
 #include "../config/options.h"
 #include "../core/util.h"
 #include "../runtime/component.h"
+#include "../runtime/sink_retry.h"
 #include "cli.h"
 
 static const struct {
@@ -88,6 +89,16 @@ static const struct {
      "Neither changes anything. Damage is repaired when the log is next opened:\n"
      "a torn tail is truncated, a damaged older segment is quarantined with the\n"
      "records before the damage kept.\n"},
+    {"dlq", "count dead letters by reason, component and source",
+     "usage: sluice dlq summary DIR_OR_FILE\n"
+     "\n"
+     "Reads a DLQ file, or every file of a DLQ directory (e.g. .sluice/dlq), and\n"
+     "prints the number of entries by reason, by component and by source, the\n"
+     "oldest and newest entry, how many are truncated (not replayable by the dlq\n"
+     "source) and how many lines are not DLQ entries. Changes nothing.\n"
+     "\n"
+     "exit status: 0 done, 1 a file could not be read completely, 2 bad command\n"
+     "line or the path does not exist\n"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
@@ -142,6 +153,10 @@ static void component_markdown(const sl_component_type *t, const char *h, sl_buf
     if (t->kind != SL_SOURCE)
         sl_buf_puts(out, "Besides `type`, every transform and sink takes `inputs`: the names of the "
                          "components it reads from (`route.output` for a route's named output).\n\n");
+    if (t->kind == SL_SINK)
+        sl_buf_puts(out, "Every sink also takes `retry`, `breaker`, `fallback` and `on_failure`, which decide "
+                         "what happens when a write fails: see [Options every sink accepts]"
+                         "(#options-every-sink-accepts).\n\n");
     if (t->options && t->options[0].name) {
         sl_options_doc_markdown(t->options, out);
         sl_buf_putc(out, '\n');
@@ -178,6 +193,20 @@ static void reference(sl_buf *out) {
         for (size_t i = 0; list[i]; i++)
             component_markdown(list[i], "###", out);
     }
+    sl_buf_puts(out,
+        "\n## Options every sink accepts\n\n"
+        "The runtime, not the sink, handles a failed write, the same way for every sink type. "
+        "A failed write is retried with exponential backoff and full jitter; consecutive "
+        "failures open the sink's circuit breaker, which fails payloads fast until a probe "
+        "write succeeds; a payload that is given up goes to the `fallback` sink, else to the "
+        "DLQ with reason `sink_failed` (or, with `on_failure: fail`, stops the run). Nothing "
+        "is dropped silently. See the \"Retries and failures\" section of docs/delivery.md.\n\n"
+        "```yaml\n"
+        "    retry: {initial: 100ms, max: 30s, max_attempts: 10}\n"
+        "    breaker: {failures: 5, cooldown: 10s}\n"
+        "    fallback: local_copy\n"
+        "```\n\n");
+    sl_options_doc_markdown(sl_sink_retry_options, out);
     /* Exactly one newline at the end of the file. */
     while (out->len > 0 && out->data[out->len - 1] == '\n')
         out->len--;

@@ -95,6 +95,9 @@ int sl_source_submit(sl_source_ctx *ctx, sl_batch *b);
 void sl_source_dlq(sl_source_ctx *ctx, const char *raw, size_t len, sl_position pos,
                    const char *origin, const char *reason, const char *fmt, ...)
     __attribute__((format(printf, 7, 8)));
+/* The path of the pipeline's own DLQ file (it may not exist yet), so that
+ * the dlq source can refuse to replay the file it would append to. */
+const char *sl_source_dlq_path(sl_source_ctx *ctx);
 /* Progress: total input bytes expected (files' sizes) and bytes consumed;
  * each call adds n to the pipeline's totals. */
 void sl_source_expect_bytes(sl_source_ctx *ctx, uint64_t n);

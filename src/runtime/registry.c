@@ -12,6 +12,7 @@
 extern const sl_component_type sl_source_file_type;
 extern const sl_component_type sl_source_stdin_type;
 extern const sl_component_type sl_source_generate_type;
+extern const sl_component_type sl_source_dlq_type;
 
 extern const sl_component_type sl_transform_parse_type;
 extern const sl_component_type sl_transform_filter_type;
@@ -36,6 +37,7 @@ static const sl_component_type *const sources[] = {
     &sl_source_file_type,
     &sl_source_stdin_type,
     &sl_source_generate_type,
+    &sl_source_dlq_type,
     NULL,
 };
 

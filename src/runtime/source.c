@@ -114,6 +114,11 @@ void sl_source_dlq(sl_source_ctx *ctx, const char *raw, size_t len, sl_position 
     if (sl_dlq_write(ctx->p->dlq, &e, &err) < 0) sl_pipeline_fail(ctx->p, "%s", err.msg);
 }
 
+const char *sl_source_dlq_path(sl_source_ctx *ctx)
+{
+    return sl_dlq_file(ctx->p->dlq);
+}
+
 void sl_source_expect_bytes(sl_source_ctx *ctx, uint64_t n)
 {
     atomic_fetch_add(&ctx->p->metrics->input_bytes_expected, n);

@@ -1,0 +1,244 @@
+/* dlq_read.c — reading dead-letter files back (see dlq_read.h).
+ *
+ * Lines are cut in an sl_buf filled from an sl_reader (so rotated DLQ files
+ * may be gzip or zstd compressed); a line is handed out in place, followed by
+ * the rest of the buffer and its padding, which is what the JSON decoder
+ * needs. Entries are decoded with the ordinary JSON decoder and their fields
+ * copied into the caller's arena.
+ */
+#include "dlq_read.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../codec/json.h"
+#include "../codec/reader.h"
+#include "../core/buf.h"
+
+#define READ_CHUNK (64 * 1024)
+#define LINE_MAX_BYTES (64u * 1024 * 1024)
+
+/* ---- files ---- */
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int sl_dlq_find_files(const char *path, char ***files, size_t *n, sl_error *err)
+{
+    *files = NULL;
+    *n = 0;
+    struct stat st;
+    if (stat(path, &st) < 0) return sl_errorf(err, "cannot read DLQ path %s: %s", path, strerror(errno));
+    if (!S_ISDIR(st.st_mode)) {
+        *files = malloc(sizeof **files);
+        if (!*files || !((*files)[0] = strdup(path))) abort();
+        *n = 1;
+        return 0;
+    }
+    DIR *dir = opendir(path);
+    if (!dir) return sl_errorf(err, "cannot list DLQ directory %s: %s", path, strerror(errno));
+    size_t cap = 0;
+    struct dirent *de;
+    while ((de = readdir(dir)) != NULL) {
+        if (de->d_name[0] == '.') continue;
+        size_t len = strlen(path) + 1 + strlen(de->d_name) + 1;
+        char *full = malloc(len);
+        if (!full) abort();
+        snprintf(full, len, "%s/%s", path, de->d_name);
+        if (stat(full, &st) < 0 || !S_ISREG(st.st_mode)) {
+            free(full);
+            continue;
+        }
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 8;
+            *files = realloc(*files, cap * sizeof **files);
+            if (!*files) abort();
+        }
+        (*files)[(*n)++] = full;
+    }
+    closedir(dir);
+    if (*n > 1) qsort(*files, *n, sizeof **files, compare_names);
+    return 0;
+}
+
+void sl_dlq_free_files(char **files, size_t n)
+{
+    for (size_t i = 0; i < n; i++) free(files[i]);
+    free(files);
+}
+
+/* ---- lines ---- */
+
+struct sl_dlq_lines {
+    sl_reader *r;
+    char *path;
+    sl_buf buf;
+    size_t start;       /* first byte of buf not handed out yet */
+    uint64_t base;      /* file offset of buf.data[0] */
+    bool eof;
+};
+
+sl_dlq_lines *sl_dlq_lines_open(const char *path, sl_error *err)
+{
+    sl_reader *r = sl_reader_open(path, err);
+    if (!r) return NULL;
+    sl_dlq_lines *l = calloc(1, sizeof *l);
+    if (!l || !(l->path = strdup(path))) abort();
+    l->r = r;
+    sl_buf_init(&l->buf);
+    return l;
+}
+
+int sl_dlq_lines_next(sl_dlq_lines *l, const char **line, size_t *len, uint64_t *offset, sl_error *err)
+{
+    for (;;) {
+        size_t avail = l->buf.len - l->start;
+        char *p = avail ? l->buf.data + l->start : NULL;
+        char *nl = avail ? memchr(p, '\n', avail) : NULL;
+        if (nl || (l->eof && avail > 0)) {
+            size_t n = nl ? (size_t)(nl - p) : avail;
+            *offset = l->base + l->start;
+            l->start += nl ? n + 1 : n;
+            while (n > 0 && p[n - 1] == '\r') n--;
+            if (n == 0) continue;           /* blank line */
+            *line = p;
+            *len = n;
+            return 1;
+        }
+        if (l->eof) return 0;
+        if (avail > LINE_MAX_BYTES)
+            return sl_errorf(err, "%s: line at byte %llu is longer than 64 MiB; this is not a DLQ file",
+                             l->path, (unsigned long long)(l->base + l->start));
+        sl_buf_consume(&l->buf, l->start);
+        l->base += l->start;
+        l->start = 0;
+        sl_buf_reserve(&l->buf, READ_CHUNK);
+        ssize_t got = sl_reader_read(l->r, l->buf.data + l->buf.len, READ_CHUNK, err);
+        if (got < 0) return -1;
+        if (got == 0) l->eof = true;
+        l->buf.len += (size_t)got;
+    }
+}
+
+uint64_t sl_dlq_lines_raw_offset(const sl_dlq_lines *l)
+{
+    return sl_reader_raw_offset(l->r);
+}
+
+void sl_dlq_lines_close(sl_dlq_lines *l)
+{
+    if (!l) return;
+    sl_reader_close(l->r);
+    sl_buf_free(&l->buf);
+    free(l->path);
+    free(l);
+}
+
+/* ---- entries ---- */
+
+static int base64_digit(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+}
+
+/* Decodes padded base64 into the arena; false when s is not valid base64. */
+static bool base64_decode(sl_arena *a, const char *s, size_t len, const char **out, size_t *out_len)
+{
+    if (len % 4 != 0) return false;
+    size_t pad = 0;
+    if (len > 0 && s[len - 1] == '=') pad++;
+    if (len > 1 && s[len - 2] == '=') pad++;
+    char *dst = sl_arena_alloc(a, len / 4 * 3 + 1);
+    size_t n = 0;
+    for (size_t i = 0; i < len; i += 4) {
+        bool last = i + 4 == len;
+        uint32_t v = 0;
+        for (size_t k = 0; k < 4; k++) {
+            int d = base64_digit((unsigned char)s[i + k]);
+            if (d < 0) {
+                if (!(last && s[i + k] == '=' && k >= 4 - pad)) return false;
+                d = 0;
+            }
+            v = v << 6 | (uint32_t)d;
+        }
+        dst[n++] = (char)(v >> 16);
+        if (!last || pad < 2) dst[n++] = (char)(v >> 8 & 0xFF);
+        if (!last || pad < 1) dst[n++] = (char)(v & 0xFF);
+    }
+    *out = dst;
+    *out_len = n;
+    return true;
+}
+
+/* The string field `key` as a NUL-terminated arena copy; NULL when absent or
+ * null, and -1 when it has another type. */
+static int string_field(sl_arena *a, const sl_value *entry, const char *key, const char **out, sl_error *err)
+{
+    *out = NULL;
+    const sl_value *v = sl_map_get(entry, key, strlen(key));
+    if (!v || v->type == SL_NULL) return 0;
+    if (v->type != SL_STRING) return sl_errorf(err, "\"%s\" is a %s, not a string", key, sl_type_name(v->type));
+    *out = sl_arena_strndup(a, v->as.s, v->len);
+    return 0;
+}
+
+static bool unsigned_field(const sl_value *obj, const char *key, uint64_t *out)
+{
+    const sl_value *v = obj ? sl_map_get(obj, key, strlen(key)) : NULL;
+    if (!v) return false;
+    if (v->type == SL_INT && v->as.i >= 0) *out = (uint64_t)v->as.i;
+    else if (v->type == SL_UINT) *out = v->as.u;
+    else return false;
+    return true;
+}
+
+int sl_dlq_parse(sl_arena *a, const char *line, size_t len, sl_dlq_record *out, sl_error *err)
+{
+    memset(out, 0, sizeof *out);
+    sl_value entry;
+    sl_decode_error derr = {0};
+    if (sl_json_decode(a, line, len, 0, true, &entry, &derr) < 0)
+        return sl_errorf(err, "not a JSON object (%s: %s)", derr.reason, derr.msg);
+    if (string_field(a, &entry, "reason", &out->reason, err) < 0) return -1;
+    if (!out->reason) return sl_errorf(err, "no \"reason\" field; not a DLQ entry");
+    if (string_field(a, &entry, "time", &out->time, err) < 0 ||
+        string_field(a, &entry, "component", &out->component, err) < 0 ||
+        string_field(a, &entry, "source", &out->source, err) < 0 ||
+        string_field(a, &entry, "origin", &out->origin, err) < 0 ||
+        string_field(a, &entry, "message", &out->message, err) < 0)
+        return -1;
+
+    const sl_value *pos = sl_map_get(&entry, "position", 8);
+    if (pos && pos->type == SL_MAP) {
+        unsigned_field(pos, "file_id", &out->pos.file_id);
+        unsigned_field(pos, "offset", &out->pos.offset);
+    }
+
+    const sl_value *raw = sl_map_get(&entry, "raw", 3);
+    const sl_value *b64 = sl_map_get(&entry, "raw_base64", 10);
+    if (raw && raw->type == SL_STRING) {
+        out->raw = sl_arena_strndup(a, raw->as.s, raw->len);
+        out->raw_len = raw->len;
+    } else if (raw && raw->type != SL_NULL) {
+        return sl_errorf(err, "\"raw\" is a %s, not a string", sl_type_name(raw->type));
+    } else if (b64 && b64->type == SL_STRING) {
+        if (!base64_decode(a, b64->as.s, b64->len, &out->raw, &out->raw_len))
+            return sl_errorf(err, "\"raw_base64\" is not valid base64");
+    } else if (b64 && b64->type != SL_NULL) {
+        return sl_errorf(err, "\"raw_base64\" is a %s, not a string", sl_type_name(b64->type));
+    }
+    const sl_value *truncated = sl_map_get(&entry, "raw_truncated", 13);
+    out->raw_truncated = truncated && truncated->type == SL_BOOL && truncated->as.b;
+    return 0;
+}

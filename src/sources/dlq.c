@@ -1,0 +1,296 @@
+/* dlq.c — the `dlq` source: replays dead letters. It reads DLQ files
+ * (runtime/dlq_read.h) and emits each selected entry's original bytes as a
+ * frame, decoded with the configured format as if read from the original
+ * input, so a fixed pipeline can process what failed before.
+ *
+ * Entries that cannot be replayed are never dropped: a truncated record
+ * (`dlq_truncated`), an entry without bytes (`dlq_no_raw`) and a line that
+ * is not a DLQ entry (`dlq_invalid`) go to this pipeline's DLQ again. The
+ * source refuses to read the pipeline's own DLQ output, which it would be
+ * appending to while reading.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../core/log.h"
+#include "../runtime/component.h"
+#include "../runtime/dlq_read.h"
+#include "stream.h"
+
+typedef struct dlq_source {
+    sl_stream stream;
+    char **files;          /* found at run start; batches' origins point here */
+    size_t n_files;
+    uint64_t replayed, skipped, resent;
+} dlq_source;
+
+static const sl_option dlq_options[] = {
+    {"path", SL_OPT_STRING, true, NULL,
+     "A DLQ file, or a directory whose regular files (not hidden ones) are all read, in "
+     "name order. Gzip and zstd files are decompressed. It must not be this pipeline's own "
+     "DLQ output (`dlq.path`): move the dead letters aside first.",
+     NULL},
+    {"reasons", SL_OPT_LIST, false, NULL,
+     "Replay only entries with one of these reasons, e.g. `[expr_error, json_syntax]`. "
+     "Default: every reason.",
+     NULL},
+    {"components", SL_OPT_LIST, false, NULL,
+     "Replay only entries written by one of these components (the entry's `component`). "
+     "Default: every component.",
+     NULL},
+    SL_STREAM_FORMAT_OPTIONS,
+    {NULL, 0, false, NULL, NULL, NULL},
+};
+
+static int dlq_create(sl_component *c, const sl_opts *opts, sl_diag *diag)
+{
+    dlq_source *ds = calloc(1, sizeof *ds);
+    if (!ds) abort();
+    int rc = 0;
+    const char *path = sl_opts_string(opts, "path");
+    if (!path || !path[0]) {
+        sl_diag_error(diag, sl_opts_pos(opts, "path"), "path must name a DLQ file or directory");
+        rc = -1;
+    }
+    if (sl_stream_init(&ds->stream, c->name, opts, diag) < 0) {
+        rc = -1;
+    } else if (sl_format_has_header(&ds->stream.format)) {
+        sl_diag_error(diag, sl_opts_pos(opts, sl_opts_has(opts, "csv.header") ? "csv.header" : "format"),
+                      "a DLQ entry holds one CSV row without its file's header row: set "
+                      "csv.header: false and name the columns with csv.columns");
+        sl_stream_free(&ds->stream);
+        rc = -1;
+    }
+    if (rc < 0) {
+        if (ds->stream.name) sl_stream_free(&ds->stream);
+        free(ds);
+        return -1;
+    }
+    c->impl = ds;
+    return 0;
+}
+
+static void dlq_destroy(sl_component *c)
+{
+    dlq_source *ds = c->impl;
+    if (!ds) return;
+    sl_dlq_free_files(ds->files, ds->n_files);
+    sl_stream_free(&ds->stream);
+    free(ds);
+    c->impl = NULL;
+}
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/* Fails when path is, or contains, the file this pipeline's DLQ appends to:
+ * replayed records that fail again would be appended to the file being read. */
+static int refuse_own_dlq(const dlq_source *ds, const char *path, const char *own, sl_error *err)
+{
+    struct stat st, own_st;
+    const char *slash = strrchr(own, '/');
+    char *own_dir = slash ? strndup(own, slash == own ? 1 : (size_t)(slash - own)) : strdup(".");
+    if (!own_dir) abort();
+    bool clash = stat(path, &st) == 0 && S_ISDIR(st.st_mode) && stat(own_dir, &own_st) == 0 &&
+                 same_file(&st, &own_st);
+    free(own_dir);
+    for (size_t i = 0; !clash && i < ds->n_files; i++)
+        clash = stat(ds->files[i], &st) == 0 && stat(own, &own_st) == 0 && same_file(&st, &own_st);
+    if (!clash) return 0;
+    return sl_errorf(err,
+                     "path '%s' is this pipeline's own DLQ output (%s): replayed records that fail "
+                     "again would be appended to the file being read. Move the dead letters aside "
+                     "first (e.g. mv %s %s.replay) and set path to the moved file",
+                     path, own, own, own);
+}
+
+static bool listed(const sl_component *c, const char *option, const char *value)
+{
+    size_t n = sl_opts_list_len(c->opts, option);
+    if (n == 0) return true;
+    for (size_t i = 0; value && i < n; i++)
+        if (strcmp(sl_opts_list_item(c->opts, option, i), value) == 0) return true;
+    return false;
+}
+
+typedef struct replay {
+    dlq_source *ds;
+    sl_source_ctx *ctx;
+    const char *path;
+    uint64_t file_id;
+    sl_batch *b;
+    uint64_t progress;      /* bytes of the file reported as consumed */
+} replay;
+
+/* Hands the batch being filled to the workers; -1 when the run stopped. */
+static int submit(replay *rp, sl_dlq_lines *lines)
+{
+    uint64_t done = sl_dlq_lines_raw_offset(lines);
+    sl_source_progress(rp->ctx, done - rp->progress);
+    rp->progress = done;
+    sl_batch *b = rp->b;
+    rp->b = NULL;
+    if (!b) return 0;
+    return sl_source_submit(rp->ctx, b);
+}
+
+/* One line of a DLQ file: replayed, sent to the DLQ again, or left out by
+ * the reasons/components filters. */
+static void replay_line(replay *rp, const sl_component *c, sl_arena *scratch, const char *line, size_t len,
+                        uint64_t offset)
+{
+    dlq_source *ds = rp->ds;
+    sl_position pos = {rp->file_id, offset};
+    sl_dlq_record e;
+    sl_error perr = {{0}};
+    if (sl_dlq_parse(scratch, line, len, &e, &perr) < 0) {
+        sl_source_dlq(rp->ctx, line, len, pos, rp->path, "dlq_invalid",
+                      "line at byte %llu is not a DLQ entry: %s", (unsigned long long)offset, perr.msg);
+        ds->resent++;
+        return;
+    }
+    if (!listed(c, "reasons", e.reason) || !listed(c, "components", e.component)) {
+        ds->skipped++;
+        return;
+    }
+    const char *from = e.component ? e.component : "?";
+    if (e.raw_truncated) {
+        sl_source_dlq(rp->ctx, e.raw, e.raw_len, pos, rp->path, "dlq_truncated",
+                      "entry (reason %s, from %s) holds only the first %zu bytes of its record; "
+                      "it cannot be replayed",
+                      e.reason, from, e.raw_len);
+        ds->resent++;
+        return;
+    }
+    if (!e.raw || e.raw_len == 0) {
+        sl_source_dlq(rp->ctx, line, len, pos, rp->path, "dlq_no_raw",
+                      "entry (reason %s, from %s) holds no record bytes to replay", e.reason, from);
+        ds->resent++;
+        return;
+    }
+    if (!rp->b) {
+        rp->b = sl_source_batch_new(rp->ctx, sl_source_batch_bytes(rp->ctx));
+        rp->b->origin = rp->path;
+        rp->b->format = &ds->stream.format;
+        rp->b->stream = ds->stream.shared;
+    }
+    sl_batch_add_bytes(rp->b, e.raw, e.raw_len, pos);
+    rp->b->input_bytes += len + 1;
+    ds->replayed++;
+}
+
+/* Replays one file; returns 1 when the pipeline is stopping. */
+static int replay_file(dlq_source *ds, const sl_component *c, sl_source_ctx *ctx, const char *path,
+                       uint64_t size)
+{
+    struct stat st;
+    replay rp = {.ds = ds, .ctx = ctx, .path = path};
+    if (stat(path, &st) == 0) rp.file_id = ((uint64_t)st.st_dev << 32) ^ (uint64_t)st.st_ino;
+    sl_error err = {{0}};
+    sl_dlq_lines *lines = sl_dlq_lines_open(path, &err);
+    if (!lines) {
+        sl_err(c->name, "%s", err.msg);
+        sl_source_dlq(ctx, "", 0, (sl_position){rp.file_id, 0}, path, "read_error", "%s", err.msg);
+        sl_source_progress(ctx, size);
+        return 0;
+    }
+    sl_arena scratch;
+    sl_arena_init(&scratch, 16 * 1024);
+    size_t batch_bytes = sl_source_batch_bytes(ctx);
+    uint32_t batch_records = sl_source_batch_records(ctx);
+    int stopped = 0;
+    for (;;) {
+        if (sl_source_should_stop(ctx)) {
+            stopped = 1;
+            break;
+        }
+        const char *line;
+        size_t len;
+        uint64_t offset;
+        int rc = sl_dlq_lines_next(lines, &line, &len, &offset, &err);
+        if (rc < 0) {
+            sl_err(c->name, "%s; entries read before the error are kept", err.msg);
+            sl_source_dlq(ctx, "", 0, (sl_position){rp.file_id, 0}, path, "read_error", "%s", err.msg);
+        }
+        if (rc <= 0) break;
+        sl_arena_reset(&scratch);
+        replay_line(&rp, c, &scratch, line, len, offset);
+        if (rp.b && (rp.b->count >= batch_records || rp.b->data_len >= batch_bytes) && submit(&rp, lines) < 0) {
+            stopped = 1;
+            break;
+        }
+    }
+    if (submit(&rp, lines) < 0) stopped = 1;   /* a graceful stop delivers what was read */
+    sl_arena_free(&scratch);
+    sl_dlq_lines_close(lines);
+    return stopped;
+}
+
+static int dlq_run(sl_component *c, sl_source_ctx *ctx, sl_error *err)
+{
+    dlq_source *ds = c->impl;
+    const char *path = sl_opts_string(c->opts, "path");
+    sl_dlq_free_files(ds->files, ds->n_files);
+    ds->files = NULL;
+    ds->n_files = 0;
+    ds->replayed = ds->skipped = ds->resent = 0;
+    if (sl_dlq_find_files(path, &ds->files, &ds->n_files, err) < 0) return -1;
+    if (refuse_own_dlq(ds, path, sl_source_dlq_path(ctx), err) < 0) return -1;
+    if (ds->n_files == 0) sl_warn(c->name, "no DLQ files in %s; nothing to replay", path);
+
+    uint64_t *sizes = calloc(ds->n_files + 1, sizeof *sizes);
+    if (!sizes) abort();
+    uint64_t total = 0;
+    for (size_t i = 0; i < ds->n_files; i++) {
+        struct stat st;
+        if (stat(ds->files[i], &st) == 0) sizes[i] = (uint64_t)st.st_size;
+        total += sizes[i];
+    }
+    sl_source_expect_bytes(ctx, total);
+    for (size_t i = 0; i < ds->n_files; i++)
+        if (replay_file(ds, c, ctx, ds->files[i], sizes[i])) break;
+    free(sizes);
+    sl_info(c->name, "replayed %llu dead letters from %zu file%s; %llu left out by reasons/components; "
+            "%llu not replayable, sent to the DLQ again",
+            (unsigned long long)ds->replayed, ds->n_files, ds->n_files == 1 ? "" : "s",
+            (unsigned long long)ds->skipped, (unsigned long long)ds->resent);
+    return 0;
+}
+
+const sl_component_type sl_source_dlq_type = {
+    .name = "dlq",
+    .kind = SL_SOURCE,
+    .summary = "Replays dead letters: the original bytes of DLQ entries, decoded again",
+    .doc =
+        "Reads DLQ files written by sluice and emits each entry's original record bytes "
+        "(`raw`, or `raw_base64` decoded, byte for byte) as a record decoded with `format`, "
+        "so a fixed pipeline can process what failed before. `reasons` and `components` "
+        "select entries; the others are left out (counted in the log line at the end).\n\n"
+        "**Positions.** A replayed record's position is the DLQ file's identity (device and "
+        "inode) and the byte offset of its entry's line; its origin is the DLQ file's path. "
+        "A replayed record that fails again goes to this pipeline's DLQ with that position.\n\n"
+        "**Replaying once.** The source refuses to read the pipeline's own DLQ output: move "
+        "the dead letters aside first (`mv .sluice/dlq/dlq.jsonl replay-1.jsonl`), replay "
+        "that file once, then archive or delete it. Without checkpoints, a replay that is "
+        "killed and started again replays its entries again (see docs/delivery.md).\n\n"
+        "**Dead letters.** `dlq_truncated`: the entry holds only the first 4 KiB of a larger "
+        "record, so it cannot be replayed; the entry carries those bytes. `dlq_no_raw`: the "
+        "entry holds no record bytes (e.g. a file that could not be opened). `dlq_invalid`: "
+        "a line of the file is not a DLQ entry. `read_error`: a DLQ file could not be read. "
+        "Records that do not decode go to the DLQ with the decoder's reason.\n\n"
+        "**CSV.** An entry holds one row without its file's header, so `format: csv` needs "
+        "`csv.header: false` and `csv.columns`.",
+    .example =
+        "sources:\n"
+        "  failed:\n"
+        "    type: dlq\n"
+        "    path: replay/dlq-2026-11-24.jsonl\n"
+        "    reasons: [expr_error]\n",
+    .options = dlq_options,
+    .create = dlq_create,
+    .destroy = dlq_destroy,
+    .run = dlq_run,
+};

@@ -1,0 +1,186 @@
+"""Dead-letter replay with the real binary: a pipeline fills its DLQ (records
+a filter cannot evaluate, broken JSON, invalid UTF-8), the DLQ file is moved
+aside, and the fixed pipeline replays it with a `dlq` source. Checks that
+exactly the failed records come out, that bytes survive byte for byte, that
+the reasons/components filters select, that entries which cannot be replayed
+go to the DLQ again, and that `sluice dlq summary` counts exactly.
+"""
+import base64
+import json
+import os
+
+import harness
+
+N = 300
+
+
+def make_input(work):
+    """N lines: ids 1..N. Every 7th record has a string `n` (expr_error in a
+    filter `.n > 1`), every 11th line is broken JSON (json_syntax), id 50 has
+    invalid UTF-8 (json_utf8). Returns (path, {reason: [original line bytes]})."""
+    lines, failed = [], {"expr_error": [], "json_syntax": [], "json_utf8": []}
+    for i in range(1, N + 1):
+        if i == 50:
+            line = b'{"id":50,"s":"bad \xff\xfe bytes","n":3}'
+            failed["json_utf8"].append(line)
+        elif i % 11 == 0:
+            line = b'{"id":%d,"n":' % i
+            failed["json_syntax"].append(line)
+        elif i % 7 == 0:
+            line = json.dumps({"id": i, "n": "seven", "text": "caf\u00e9 \"q\" \\ \u2603"},
+                              ensure_ascii=False).encode()
+            failed["expr_error"].append(line)
+        else:
+            line = json.dumps({"id": i, "n": i % 5}).encode()
+        lines.append(line)
+    return work.write("in.jsonl", b"\n".join(lines) + b"\n"), failed
+
+
+def pipeline(work, name, source, condition, dlq, out):
+    return work.write(name, """
+data_dir: %s
+sources:
+  in: %s
+transforms:
+  keep: {type: filter, inputs: [in], condition: '%s'}
+sinks:
+  out: {type: file, inputs: [keep], path: %s}
+dlq: {path: %s}
+""" % (work("state"), source, condition, out, dlq))
+
+
+def run_ok(args):
+    proc = harness.run(args)
+    assert proc.returncode == 0, harness.text(proc.stdout) + harness.text(proc.stderr)
+    return proc
+
+
+def fill_dlq(work):
+    """Runs the broken pipeline; returns (moved DLQ file, failed lines)."""
+    path, failed = make_input(work)
+    p = pipeline(work, "broken.yaml", "{type: file, paths: [%s]}" % path, ".n > 1",
+                 work("dlq"), work("out1.jsonl"))
+    run_ok(["run", "--no-progress", p])
+    entries = harness.read_jsonl(work("dlq", "dlq.jsonl"))
+    assert len(entries) == sum(len(v) for v in failed.values()), len(entries)
+    os.makedirs(work("replay"))
+    moved = work("replay", "dlq-1.jsonl")
+    os.rename(work("dlq", "dlq.jsonl"), moved)
+    return moved, failed
+
+
+def test_replay_emits_exactly_the_failed_records(work):
+    moved, failed = fill_dlq(work)
+    p = pipeline(work, "fixed.yaml", "{type: dlq, path: %s, reasons: [expr_error]}" % work("replay"),
+                 ".id > 0", work("dlq2"), work("out2.jsonl"))
+    run_ok(["run", "--no-progress", p])
+    out = harness.read_jsonl(work("out2.jsonl"))
+    expected = [json.loads(line) for line in failed["expr_error"]]
+    assert len(expected) == 39, len(expected)
+    assert out == expected, (out[:3], expected[:3])
+    # nothing else was replayed, so nothing failed again
+    assert not os.path.exists(work("dlq2", "dlq.jsonl"))
+
+
+def test_unfiltered_replay_resends_what_still_fails_byte_exact(work):
+    moved, failed = fill_dlq(work)
+    p = pipeline(work, "fixed.yaml", "{type: dlq, path: %s}" % moved, ".id > 0", work("dlq2"),
+                 work("out2.jsonl"))
+    run_ok(["run", "--no-progress", p])
+    assert [r["id"] for r in harness.read_jsonl(work("out2.jsonl"))] == \
+        [json.loads(line)["id"] for line in failed["expr_error"]]
+    again = harness.read_jsonl(work("dlq2", "dlq.jsonl"))
+    by_reason = {}
+    for e in again:
+        by_reason.setdefault(e["reason"], []).append(e)
+    assert sorted(by_reason) == ["json_syntax", "json_utf8"], sorted(by_reason)
+    assert [e["raw"].encode() for e in by_reason["json_syntax"]] == failed["json_syntax"]
+    (utf8,) = by_reason["json_utf8"]
+    assert base64.b64decode(utf8["raw_base64"]) == failed["json_utf8"][0]
+    # positions point into the DLQ file that was replayed: the entry's line
+    st = os.stat(moved)
+    lines = open(moved, "rb").read()
+    for e in again:
+        assert e["origin"] == moved and e["component"] == "in" and e["source"] == "in"
+        assert e["position"]["file_id"] == ((st.st_dev << 32) ^ st.st_ino)
+        off = e["position"]["offset"]
+        assert off == 0 or lines[off - 1:off] == b"\n", off
+        assert json.loads(lines[off:lines.index(b"\n", off)])["reason"] == e["reason"]
+
+
+def test_components_filter(work):
+    moved, failed = fill_dlq(work)
+    # the source `in` rejected the undecodable lines; the filter `keep` the rest
+    p = pipeline(work, "fixed.yaml", "{type: dlq, path: %s, components: [in]}" % moved, ".id > 0",
+                 work("dlq2"), work("out2.jsonl"))
+    run_ok(["run", "--no-progress", p])
+    assert harness.read_jsonl(work("out2.jsonl")) == []
+    assert len(harness.read_jsonl(work("dlq2", "dlq.jsonl"))) == 28
+
+
+def test_entries_that_cannot_be_replayed_go_to_the_dlq_again(work):
+    entry = {"time": "2026-11-24T01:02:03.123Z", "component": "keep", "source": "in",
+             "origin": "x.jsonl", "position": {"file_id": 1, "offset": 2},
+             "reason": "record_too_large", "message": "m"}
+    work.write("replay/dlq.jsonl", "\n".join([
+        json.dumps(dict(entry, raw='{"id":1', raw_truncated=True)),
+        json.dumps(dict(entry, reason="read_error", raw="")),
+        "this line is not JSON",
+        json.dumps(dict(entry, reason="expr_error", raw='{"id":7}')),
+    ]) + "\n")
+    p = pipeline(work, "fixed.yaml", "{type: dlq, path: %s}" % work("replay"), ".id > 0",
+                 work("dlq2"), work("out2.jsonl"))
+    run_ok(["run", "--no-progress", p])
+    assert harness.read_jsonl(work("out2.jsonl")) == [{"id": 7}]
+    again = harness.read_jsonl(work("dlq2", "dlq.jsonl"))
+    assert [e["reason"] for e in again] == ["dlq_truncated", "dlq_no_raw", "dlq_invalid"], again
+    assert again[0]["raw"] == '{"id":1'
+    assert again[2]["raw"] == "this line is not JSON"
+
+
+def test_own_dlq_is_refused(work):
+    moved, failed = fill_dlq(work)
+    p = pipeline(work, "self.yaml", "{type: dlq, path: %s}" % work("replay"), ".id > 0",
+                 work("replay"), work("out2.jsonl"))
+    proc = harness.run(["run", "--no-progress", p])
+    err = harness.text(proc.stderr)
+    assert proc.returncode == 1, err
+    assert "is this pipeline's own DLQ output" in err and "Move the dead letters aside" in err, err
+    assert not os.path.exists(work("out2.jsonl")) or harness.read_jsonl(work("out2.jsonl")) == []
+
+
+def test_summary_counts(work):
+    moved, failed = fill_dlq(work)
+    with open(moved, "ab") as f:
+        f.write(b"garbage that is not an entry\n")
+    proc = harness.run(["dlq", "summary", work("replay")])
+    out = harness.text(proc.stdout)
+    assert proc.returncode == 0, out + harness.text(proc.stderr)
+    lines = out.splitlines()
+    assert lines[0] == "%s: 67 entries in 1 file" % work("replay"), lines[0]
+    assert lines[1].startswith("oldest: 20") and lines[2].startswith("newest: 20"), out
+    assert "truncated (not replayable): 0" in lines and "unreadable lines: 1" in lines, out
+    tables = {}
+    for block in out.split("\n\n")[1:]:
+        head, *rows = block.strip().splitlines()
+        tables[head.split()[0]] = [tuple(row.split()) for row in rows]
+    assert tables == {
+        "reason": [("expr_error", "39"), ("json_syntax", "27"), ("json_utf8", "1")],
+        "component": [("keep", "39"), ("in", "28")],
+        "source": [("in", "67")],
+    }, tables
+    assert "unreadable line at byte" in harness.text(proc.stderr)
+
+    missing = harness.run(["dlq", "summary", work("nope")])
+    err = harness.text(missing.stderr)
+    assert missing.returncode == 2 and missing.stdout == b"", err
+    assert err.count("\n") == 1 and "cannot read DLQ path" in err and "No such file" in err, err
+
+
+if __name__ == "__main__":
+    harness.main([test_replay_emits_exactly_the_failed_records,
+                  test_unfiltered_replay_resends_what_still_fails_byte_exact,
+                  test_components_filter,
+                  test_entries_that_cannot_be_replayed_go_to_the_dlq_again,
+                  test_own_dlq_is_refused,
+                  test_summary_counts])
