@@ -337,7 +337,7 @@ int sl_graph_resolve(const sl_graph_vertex *v, size_t n, sl_graph *out, sl_diag 
                           "source '%s' cannot have inputs: sources read from outside the pipeline", x->name);
             continue;
         }
-        if (x->kind != SL_DECL_SOURCE && x->n_inputs == 0) {
+        if (x->kind != SL_DECL_SOURCE && x->n_inputs == 0 && !x->inputs_optional) {
             sl_diag_error(diag, x->pos, "%s '%s' has no inputs: add 'inputs: [...]' naming the "
                           "components it reads from", kind_name(x->kind), x->name);
             continue;

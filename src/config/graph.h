@@ -24,6 +24,7 @@ typedef struct sl_graph_vertex {
     char *const *inputs;
     const sl_pos *input_pos;
     size_t n_inputs;
+    bool inputs_optional;        /* a sink the runtime feeds (a fallback) may have none */
 } sl_graph_vertex;
 
 typedef struct sl_edge {

@@ -92,7 +92,25 @@ static bool create_component(sl_pipeline *p, const sl_component_decl *d, int i,
     c->metrics = sl_metrics_add(p->metrics, c->name, sl_kind_name(c->kind), c->type->name);
 
     size_t errors_before = diag->errors;
-    c->opts = sl_opts_resolve(c->type->options, d->node, diag);
+    if (c->kind == SL_SINK && d->node && d->node->kind == SL_NODE_MAP) {
+        /* The retry options are the runtime's: each schema sees its own keys. */
+        sl_node own = *d->node, retry = *d->node;
+        own.pairs = xcalloc(d->node->n_pairs, sizeof *own.pairs);
+        retry.pairs = xcalloc(d->node->n_pairs, sizeof *retry.pairs);
+        own.n_pairs = retry.n_pairs = 0;
+        for (size_t k = 0; k < d->node->n_pairs; k++) {
+            const sl_node_pair *pair = &d->node->pairs[k];
+            if (sl_sink_retry_key(pair->key->text)) retry.pairs[retry.n_pairs++] = *pair;
+            else own.pairs[own.n_pairs++] = *pair;
+        }
+        p->retry_opts[i] = sl_opts_resolve(sl_sink_retry_options, &retry, diag);
+        c->opts = sl_opts_resolve(c->type->options, &own, diag);
+        free(own.pairs);
+        free(retry.pairs);
+    } else {
+        if (c->kind == SL_SINK) p->retry_opts[i] = sl_opts_resolve(sl_sink_retry_options, NULL, diag);
+        c->opts = sl_opts_resolve(c->type->options, d->node, diag);
+    }
     /* Options that failed to parse would only make create report the same
      * problem again, in other words. */
     if (diag->errors > errors_before) return false;
@@ -116,6 +134,7 @@ static int resolve_graph(sl_pipeline *p, const sl_config *cfg, sl_diag *diag)
         v[i].inputs = d->inputs;
         v[i].input_pos = d->input_pos;
         v[i].n_inputs = d->n_inputs;
+        v[i].inputs_optional = sl_sink_retry_is_fallback(p, d->name);
     }
     int rc = sl_graph_resolve(v, cfg->n_decls, &p->graph, diag);
     free(v);
@@ -244,6 +263,7 @@ sl_pipeline *sl_pipeline_build_with(const sl_config *cfg, const sl_component_typ
     sl_pipeline *p = xcalloc(1, sizeof *p);
     p->n_comps = (int)cfg->n_decls;
     p->comps = xcalloc(cfg->n_decls, sizeof *p->comps);
+    p->retry_opts = xcalloc(cfg->n_decls, sizeof *p->retry_opts);
     p->metrics = sl_metrics_new();
     bool *created = xcalloc(cfg->n_decls, sizeof *created);
     bool all_created = true;
@@ -252,6 +272,7 @@ sl_pipeline *sl_pipeline_build_with(const sl_config *cfg, const sl_component_typ
         all_created = all_created && created[i];
     }
     int graph_rc = resolve_graph(p, cfg, diag);
+    sl_sink_retry_check(p, diag);
 
     if (!all_created || graph_rc < 0 || sl_diag_has_errors(diag)) {
         for (size_t i = 0; i < cfg->n_decls; i++)
@@ -262,6 +283,7 @@ sl_pipeline *sl_pipeline_build_with(const sl_config *cfg, const sl_component_typ
     }
     free(created);
     make_plan(p);
+    sl_sink_retry_init(p);
     apply_settings(p, cfg);
     return p;
 }
@@ -278,8 +300,10 @@ void sl_pipeline_free(sl_pipeline *p)
         sl_component *c = &p->comps[i];
         if (c->type && c->type->destroy) c->type->destroy(c);
         if (c->opts) sl_opts_free(c->opts);
+        if (p->retry_opts && p->retry_opts[i]) sl_opts_free(p->retry_opts[i]);
         free(c->name);
     }
+    free(p->retry_opts);
     for (int i = 0; i < p->n_sources; i++) sl_sequencer_destroy(&p->sources[i]);
     for (int i = 0; i < p->n_sinks; i++) sl_queue_free(p->sinks[i].queue);
     if (p->vplan)

@@ -92,6 +92,7 @@ void sl_pipeline_prometheus(sl_pipeline *p, sl_buf *out)
     sl_metrics_render_prometheus(p->metrics, out);
     sl_buf own;
     sl_buf_init(&own);
+    sl_sink_retry_prometheus(p, &own);
     for (int i = 0; i < p->n_comps; i++) {
         sl_component *c = &p->comps[i];
         if (c->type->metrics)

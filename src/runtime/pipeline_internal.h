@@ -26,6 +26,7 @@
 #include "dlq.h"
 #include "pipeline.h"
 #include "queue.h"
+#include "sink_retry.h"
 
 /* A vertex's place in the per-batch dataflow. */
 typedef struct sl_vertex_plan {
@@ -79,6 +80,7 @@ typedef struct sl_sink_rt {
     sl_component *c;
     sl_queue *queue;         /* of sl_sink_item */
     pthread_t thread;
+    sl_sink_guard guard;     /* retries, breaker, fallback (sink_retry.h) */
 } sl_sink_rt;
 
 struct sl_pipeline {
@@ -92,6 +94,7 @@ struct sl_pipeline {
     int n_sources;
     sl_sink_rt *sinks;
     int n_sinks;
+    sl_opts **retry_opts;    /* per component: a sink's retry/breaker/fallback options */
     sl_metrics *metrics;
 
     /* settings, from the config */

@@ -96,19 +96,6 @@ static void *source_main(void *arg)
     return NULL;
 }
 
-/* Writes one payload; returns false when the sink failed. */
-static bool sink_write(sl_sink_rt *s, sl_sink_item *item)
-{
-    sl_component *c = s->c;
-    sl_error err = {{0}};
-    if (c->type->write(c, &item->payload, &err) < 0) {
-        sl_pipeline_fail(s->p, "sink '%s': %s", c->name, err.msg);
-        return false;
-    }
-    sl_metrics_sent(c->metrics, item->payload.records, item->payload.bytes);
-    return true;
-}
-
 static bool sink_flush(sl_sink_rt *s)
 {
     sl_component *c = s->c;
@@ -120,10 +107,11 @@ static bool sink_flush(sl_sink_rt *s)
     return true;
 }
 
-/* A sink's thread: writes payloads in queue order and flushes when it has
- * written something and a second has passed, and at the end. After a
- * failure it keeps draining its queue (discarding) so that workers never
- * block on it. */
+/* A sink's thread: delivers payloads in queue order (a failed write is
+ * retried, or the payload given up to the fallback or the DLQ: see
+ * sink_retry.h) and flushes when it has written something and a second has
+ * passed, and at the end. After a failure that fails the run it keeps
+ * draining its queue (discarding) so that workers never block on it. */
 static void *sink_main(void *arg)
 {
     sl_sink_rt *s = arg;
@@ -140,10 +128,11 @@ static void *sink_main(void *arg)
         if (rc < 0) break;
         if (rc == 1) {
             if (ok) {
-                ok = sink_write(s, item);
+                ok = sl_sink_deliver(s, item);
                 dirty = true;
+            } else {
+                sl_sink_item_discard(s->p, item);
             }
-            sl_sink_item_discard(s->p, item);
         }
         if (ok && dirty && sl_monotonic_ns() - last_flush >= FLUSH_INTERVAL_MS * 1000000LL) {
             ok = sink_flush(s);
@@ -223,8 +212,7 @@ int sl_pipeline_run(sl_pipeline *p, const sl_run_options *ro, sl_error *err)
     sl_queue_close(p->batches);
     for (int i = 0; i < p->workers; i++) pthread_join(worker_threads[i], NULL);
     finish_components(p);
-    for (int i = 0; i < p->n_sinks; i++) sl_queue_close(p->sinks[i].queue);
-    for (int i = 0; i < p->n_sinks; i++) pthread_join(p->sinks[i].thread, NULL);
+    sl_sinks_close_and_join(p);
 
     sl_error dlq_err;
     if (sl_dlq_flush(p->dlq, &dlq_err) < 0) sl_pipeline_fail(p, "%s", dlq_err.msg);

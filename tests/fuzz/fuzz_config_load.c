@@ -45,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             (void)sl_opts_list_len(o, "paths");
             sl_opts_free(o);
             v[i] = (sl_graph_vertex){ d->name, d->kind, d->node->pos, NULL, 0,
-                                      d->inputs, d->input_pos, d->n_inputs };
+                                      d->inputs, d->input_pos, d->n_inputs, false };
         }
         sl_graph g;
         sl_graph_resolve(v, cfg->n_decls, &g, &diag);

@@ -44,7 +44,7 @@ static char *check_config(const char *text)
                 sl_opts_free(sl_opts_resolve(test_schema, d->node, &diag));
             bool route = d->type && strcmp(d->type, "route") == 0;
             v[i] = (sl_graph_vertex){ d->name, d->kind, d->node->pos, route ? route_outputs : NULL,
-                                      route ? 2 : 0, d->inputs, d->input_pos, d->n_inputs };
+                                      route ? 2 : 0, d->inputs, d->input_pos, d->n_inputs, false };
         }
         sl_graph g;
         sl_graph_resolve(v, cfg->n_decls, &g, &diag);

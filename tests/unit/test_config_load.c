@@ -411,11 +411,11 @@ static void test_graph_order(void)
     sl_pos p[2] = { { "g", 1, 1 }, { "g", 1, 5 } };
     /* declared out of flow order on purpose */
     sl_graph_vertex v[] = {
-        { "sink", SL_DECL_SINK, { "g", 9, 1 }, NULL, 0, in_s, p, 2 },
-        { "y", SL_DECL_TRANSFORM, { "g", 8, 1 }, NULL, 0, in_b, p, 2 },
-        { "x", SL_DECL_TRANSFORM, { "g", 7, 1 }, NULL, 0, in_a, p, 1 },
-        { "r", SL_DECL_TRANSFORM, { "g", 6, 1 }, outs, 2, in_r, p, 1 },
-        { "src", SL_DECL_SOURCE, { "g", 5, 1 }, NULL, 0, NULL, NULL, 0 },
+        { "sink", SL_DECL_SINK, { "g", 9, 1 }, NULL, 0, in_s, p, 2, false },
+        { "y", SL_DECL_TRANSFORM, { "g", 8, 1 }, NULL, 0, in_b, p, 2, false },
+        { "x", SL_DECL_TRANSFORM, { "g", 7, 1 }, NULL, 0, in_a, p, 1, false },
+        { "r", SL_DECL_TRANSFORM, { "g", 6, 1 }, outs, 2, in_r, p, 1, false },
+        { "src", SL_DECL_SOURCE, { "g", 5, 1 }, NULL, 0, NULL, NULL, 0, false },
     };
     sl_diag diag;
     sl_diag_init(&diag);
@@ -441,8 +441,8 @@ static void test_graph_order(void)
     /* a self-loop is a cycle of one; on error the graph comes back empty */
     char *self[] = { "src", "loop" };
     sl_graph_vertex w[] = {
-        { "src", SL_DECL_SOURCE, { "g", 1, 1 }, NULL, 0, NULL, NULL, 0 },
-        { "loop", SL_DECL_TRANSFORM, { "g", 2, 1 }, NULL, 0, self, p, 2 },
+        { "src", SL_DECL_SOURCE, { "g", 1, 1 }, NULL, 0, NULL, NULL, 0, false },
+        { "loop", SL_DECL_TRANSFORM, { "g", 2, 1 }, NULL, 0, self, p, 2, false },
     };
     CHECK_INT(sl_graph_resolve(w, 2, &g, &diag), -1);
     CHECK(g.edges == NULL && g.order == NULL);

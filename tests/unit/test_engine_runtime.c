@@ -678,13 +678,16 @@ static void test_stop_drains(void)
     teardown(&h);
 }
 
+/* With on_failure: fail and no retry (the default retries, then uses the
+ * DLQ: see test_engine_retries). */
 static void test_sink_failure_is_fatal(void)
 {
     harness h;
     CHECK(setup(&h, "workers: 2\n"
                     "sources:\n  in: {type: tsource, count: 5000, batch: 10}\n"
                     "sinks:\n"
-                    "  bad: {type: collect, fail_after: 3, inputs: [in]}\n"
+                    "  bad: {type: collect, fail_after: 3, inputs: [in], on_failure: fail,\n"
+                    "        retry: {max_attempts: 1}}\n"
                     "  good: {type: collect, inputs: [in]}\n"));
     if (!h.p) {
         teardown(&h);
@@ -693,7 +696,7 @@ static void test_sink_failure_is_fatal(void)
     sl_error err = {{0}};
     sl_run_options ro = {.progress = false};
     CHECK_INT(sl_pipeline_run(h.p, &ro, &err), -1);
-    CHECK_STR(err.msg, "sink 'bad': disk full");
+    CHECK_STR(err.msg, "sink 'bad': write failed 1 time: disk full");
     CHECK_INT(find_collector("bad")->records, 20);
     CHECK_INT(sl_budget_used(&h.p->budget), 0);
     teardown(&h);
