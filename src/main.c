@@ -1,7 +1,9 @@
 /* main.c — the sluice command-line entry: finds the subcommand and hands it
  * the rest of the arguments. The commands themselves live in src/cli/.
  */
+#include <curl/curl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -22,6 +24,12 @@ static const struct {
 };
 
 int main(int argc, char **argv) {
+    /* Not thread-safe: before any thread starts (lineage POSTs with libcurl). */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "sluice: cannot initialise libcurl\n");
+        return SL_EXIT_FAILED;
+    }
+    atexit(curl_global_cleanup);
     if (argc < 2)
         return sl_cmd_help(1, (char *[]){"help", NULL});
     const char *name = argv[1];

@@ -3,8 +3,17 @@
  * The listening socket is created and bound here rather than by
  * libmicrohttpd, so that a bind failure can be reported with its errno
  * ("Address already in use") instead of a bare "could not start". The socket
- * is then handed to MHD, which serves it from one internal polling thread.
+ * is then handed to MHD, which answers each connection on a thread of its
+ * own (at most MAX_CONNECTIONS of them), so a slow request such as /report
+ * never holds up /metrics or /health. The handlers only read state that is
+ * safe to read from any thread: atomic counters, and the components'
+ * describe and metrics hooks, which take their own locks.
  * Every endpoint renders into an sl_buf whose memory MHD frees with free().
+ *
+ * /report is built at most once per REPORT_CACHE_NS: building it reads up to
+ * 16 MiB of the DLQ file and merges the profiles, so it is cached, and
+ * requests arriving meanwhile (or while it is being built) get the cached
+ * page instead of building their own.
  */
 #include "api.h"
 
@@ -13,6 +22,7 @@
 #include <stdbool.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,12 +31,19 @@
 
 #include "../core/buf.h"
 #include "../core/metrics.h"
+#include "../core/util.h"
+
+#define MAX_CONNECTIONS 64u
+#define REPORT_CACHE_NS (2 * 1000000000LL)
 
 struct sl_api {
     struct MHD_Daemon *daemon;
     sl_pipeline *pipeline;
     const sl_report_info *_Atomic report;   /* NULL: /report is not served */
     char url[300];
+    pthread_mutex_t report_lock;   /* guards the cached report below */
+    sl_buf report_html;
+    int64_t report_built_ns;       /* monotonic; 0: never built */
 };
 
 /* Splits "host:port" / "[v6]:port" into host and port strings. */
@@ -115,6 +132,20 @@ static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, con
     return ret;
 }
 
+/* Appends the report to body: the cached page when it is younger than
+ * REPORT_CACHE_NS, else a fresh one (which becomes the cached page). */
+static void report_page(sl_api *api, const sl_report_info *info, sl_buf *body) {
+    pthread_mutex_lock(&api->report_lock);
+    int64_t now = sl_monotonic_ns();
+    if (api->report_built_ns == 0 || now - api->report_built_ns >= REPORT_CACHE_NS) {
+        api->report_html.len = 0;
+        sl_report_build(api->pipeline, info, &api->report_html);
+        api->report_built_ns = sl_monotonic_ns();
+    }
+    sl_buf_append(body, api->report_html.data, api->report_html.len);
+    pthread_mutex_unlock(&api->report_lock);
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
                               const char *method, const char *version, const char *upload_data,
                               size_t *upload_data_size, void **con_cls) {
@@ -145,7 +176,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         return respond(conn, MHD_HTTP_OK, "application/json", &body);
     }
     if (strcmp(url, "/report") == 0) {
-        sl_report_build(api->pipeline, report, &body);
+        report_page(api, report, &body);
         return respond(conn, MHD_HTTP_OK, "text/html; charset=utf-8", &body);
     }
     if (strcmp(url, "/ready") == 0) {
@@ -181,15 +212,19 @@ sl_api *sl_api_start(const char *address, sl_pipeline *p, sl_error *err) {
     }
     api->pipeline = p;
     memcpy(api->url, url, sizeof api->url);
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
+    pthread_mutex_init(&api->report_lock, NULL);
+    sl_buf_init(&api->report_html);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_AUTO;
     if (family == AF_INET6)
         flags |= MHD_USE_IPv6;
     api->daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle, api,
                                    MHD_OPTION_LISTEN_SOCKET, fd,
                                    MHD_OPTION_CONNECTION_TIMEOUT, 10u,
+                                   MHD_OPTION_CONNECTION_LIMIT, MAX_CONNECTIONS,
                                    MHD_OPTION_END);
     if (!api->daemon) {
         close(fd);
+        pthread_mutex_destroy(&api->report_lock);
         free(api);
         sl_errorf(err, "cannot start the api server on %s", address);
         return NULL;
@@ -208,6 +243,8 @@ const char *sl_api_url(const sl_api *api) {
 void sl_api_stop(sl_api *api) {
     if (!api)
         return;
-    MHD_stop_daemon(api->daemon);   /* also closes the listening socket */
+    MHD_stop_daemon(api->daemon);   /* also closes the listening socket, joins the connections */
+    pthread_mutex_destroy(&api->report_lock);
+    sl_buf_free(&api->report_html);
     free(api);
 }

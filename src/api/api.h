@@ -3,14 +3,16 @@
  *   GET /metrics   Prometheus text format 0.0.4 (metrics.h)
  *   GET /health    200 {"status":"ok"} while the process is up
  *   GET /ready     200 once sl_pipeline_ready, else 503
- *   GET /stats     the metrics as JSON
- *   GET /report    the HTML report (quality/report.h), built on request,
- *                  once sl_api_serve_report was called (404 before)
+ *   GET /stats     the metrics as JSON, with the components' state
+ *   GET /report    the HTML report (quality/report.h), once
+ *                  sl_api_serve_report was called (404 before); built at
+ *                  most once every 2 s, requests in between get that copy
  * Other paths answer 404, other methods 405. HEAD is answered like GET.
  *
- * The server runs on its own thread (started here) until sl_api_stop. It
- * only reads the pipeline's metrics and readiness, which are safe to read
- * from any thread.
+ * The server runs a thread per connection (at most 64), started here, until
+ * sl_api_stop, so a slow /report never holds up /metrics or /health. It
+ * reads the pipeline's metrics, readiness and component state, which are
+ * safe to read from any thread.
  */
 #ifndef SL_API_H
 #define SL_API_H

@@ -2,73 +2,37 @@
 #include "checkpoint.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "crc32c.h"
+#include "util.h"
 
 #define MAX_DOC (256u << 20)
 
-static int write_all(int fd, const void *p, size_t n)
-{
-    const char *c = p;
-    while (n > 0) {
-        ssize_t k = write(fd, c, n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0)
-            return -1;
-        c += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
-
-static int sync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
 int sl_checkpoint_write(const char *dir, const void *doc, size_t len, sl_error *err)
 {
-    char tmp[4200], newest[4200], prev[4200];
-    if (snprintf(tmp, sizeof tmp, "%s/checkpoint.tmp", dir) >= (int)sizeof tmp)
-        return sl_errorf(err, "checkpoint directory path too long: %s", dir);
-    snprintf(newest, sizeof newest, "%s/checkpoint", dir);
-    snprintf(prev, sizeof prev, "%s/checkpoint.prev", dir);
-    if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-        return sl_errorf(err, "cannot create %s: %s", dir, strerror(errno));
-
-    char header[80];
-    int hn = snprintf(header, sizeof header, "sluice-checkpoint 1 %zu %08" PRIx32 "\n", len,
-                      sl_crc32c(0, doc, len));
-    int fd = open(tmp, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return sl_errorf(err, "cannot write checkpoint %s: %s", tmp, strerror(errno));
-    if (write_all(fd, header, (size_t)hn) < 0 || write_all(fd, doc, len) < 0 || fsync(fd) < 0) {
-        int e = errno;
-        close(fd);
-        unlink(tmp);
-        return sl_errorf(err, "cannot write checkpoint %s: %s", tmp, strerror(e));
-    }
-    close(fd);
-    if (rename(newest, prev) < 0 && errno != ENOENT)
-        return sl_errorf(err, "cannot keep the previous checkpoint: %s", strerror(errno));
-    if (rename(tmp, newest) < 0)
-        return sl_errorf(err, "cannot publish checkpoint %s: %s", newest, strerror(errno));
-    if (sync_dir(dir) < 0)
-        return sl_errorf(err, "cannot sync %s: %s", dir, strerror(errno));
-    return 0;
+    if (sl_mkdirs(dir, err) < 0)
+        return sl_error_prefix(err, "cannot write the checkpoint");
+    sl_buf file, newest, prev;
+    sl_buf_init(&file);
+    sl_buf_init(&newest);
+    sl_buf_init(&prev);
+    sl_buf_printf(&file, "sluice-checkpoint 1 %zu %08" PRIx32 "\n", len, sl_crc32c(0, doc, len));
+    sl_buf_append(&file, doc, len);
+    sl_buf_printf(&newest, "%s/checkpoint", dir);
+    sl_buf_printf(&prev, "%s/checkpoint.prev", dir);
+    int rc;
+    if (rename(newest.data, prev.data) < 0 && errno != ENOENT)
+        rc = sl_errorf(err, "cannot keep the previous checkpoint: %s", strerror(errno));
+    else if ((rc = sl_write_file_atomic(newest.data, file.data, file.len, err)) < 0)
+        sl_error_prefix(err, "cannot write the checkpoint");
+    sl_buf_free(&file);
+    sl_buf_free(&newest);
+    sl_buf_free(&prev);
+    return rc;
 }
 
 /* Reads one generation; returns NULL on success or what is wrong with it. */

@@ -7,9 +7,10 @@
  *     sluice-checkpoint 1 <length> <crc32c as 8 hex digits>\n
  * followed by exactly <length> bytes of document.
  *
- * Writing: temp file -> fsync -> rename newest to .prev -> rename temp to
- * newest -> fsync the directory. A crash at any point leaves at least one
- * whole generation.
+ * Writing: rename newest to .prev, then sl_write_file_atomic of the new
+ * newest (temp file -> fsync -> rename -> fsync the directory). A crash or a
+ * failed write at any point leaves at least one whole generation: the new
+ * newest, or .prev (then loading says the newest is missing).
  * Loading never refuses to start: the newest if it is whole and its checksum
  * matches, else the previous one (and says why), else none (and says why).
  */

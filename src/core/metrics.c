@@ -127,7 +127,7 @@ static int copy_reasons(const sl_component_metrics *c, const sl_reason_count *ta
 
 /* ---- Prometheus ---- */
 
-static void prom_escape(sl_buf *out, const char *s) {
+void sl_prom_escape(sl_buf *out, const char *s) {
     for (; *s; s++) {
         if (*s == '\\') sl_buf_puts(out, "\\\\");
         else if (*s == '"') sl_buf_puts(out, "\\\"");
@@ -140,11 +140,11 @@ static void prom_escape(sl_buf *out, const char *s) {
  * leaves the label set open for the caller to add to or close. */
 static void prom_series(sl_buf *out, const char *name, const sl_component_metrics *c) {
     sl_buf_printf(out, "%s{component=\"", name);
-    prom_escape(out, c->component);
+    sl_prom_escape(out, c->component);
     sl_buf_puts(out, "\",component_kind=\"");
-    prom_escape(out, c->kind);
+    sl_prom_escape(out, c->kind);
     sl_buf_puts(out, "\",component_type=\"");
-    prom_escape(out, c->type);
+    sl_prom_escape(out, c->type);
     sl_buf_putc(out, '"');
 }
 
@@ -173,7 +173,7 @@ static void prom_reasons(const sl_metrics *m, sl_buf *out, const char *name, con
         for (int k = 0; k < n; k++) {
             prom_series(out, name, c);
             sl_buf_printf(out, ",%s=\"", label);
-            prom_escape(out, rows[k].reason);
+            sl_prom_escape(out, rows[k].reason);
             sl_buf_printf(out, "\"} %llu\n", (unsigned long long)rows[k].count);
         }
     }

@@ -60,6 +60,10 @@ void sl_metrics_latency(sl_component_metrics *c, uint64_t ns);
 void sl_metrics_error(sl_component_metrics *c, const char *error_type, uint64_t n);
 void sl_metrics_dlq(sl_metrics *m, sl_component_metrics *c, const char *reason, uint64_t n);
 
+/* Appends s as a Prometheus label value (without the quotes): backslash,
+ * double quote and newline escaped. Every metrics hook writing labels uses it. */
+void sl_prom_escape(sl_buf *out, const char *s);
+
 /* Prometheus text exposition format 0.0.4. */
 void sl_metrics_render_prometheus(const sl_metrics *m, sl_buf *out);
 /* JSON object: {"uptime_seconds":..,"components":[{"name":..,"kind":..,...}]} */

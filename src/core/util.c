@@ -1,13 +1,19 @@
 /* util.c — small shared helpers (see util.h): strict UTF-8 validation,
- * base64, RFC 3339 time, human sizes and durations, "did you mean", hashing.
+ * base64, RFC 3339 time, human sizes and durations, "did you mean", hashing,
+ * mkdir -p, directory fsync and atomic file replacement.
  */
 #include "util.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -408,4 +414,105 @@ const char *sl_did_you_mean(const char *word, const char *const *candidates, siz
 
 uint64_t sl_hash64(const void *p, size_t len, uint64_t seed) {
     return XXH3_64bits_withSeed(p, len, seed);
+}
+
+/* ---- files ---- */
+
+/* mkdir that accepts an existing directory (but not an existing file). */
+static int make_dir(const char *path, sl_error *err) {
+    if (mkdir(path, 0755) == 0) return 0;
+    int e = errno;
+    struct stat st;
+    if (e == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) return 0;
+    if (e == EEXIST) e = ENOTDIR;
+    return sl_errorf(err, "cannot create the directory %s: %s", path, strerror(e));
+}
+
+int sl_mkdirs(const char *path, sl_error *err) {
+    char *dir = strdup(path);
+    if (!dir) abort();
+    int rc = 0;
+    /* Each prefix ending before a slash (skipping the root and repeated
+     * slashes), then the whole path. */
+    for (char *p = dir + 1; *p && rc == 0; p++) {
+        if (*p != '/' || p[-1] == '/') continue;
+        *p = '\0';
+        rc = make_dir(dir, err);
+        *p = '/';
+    }
+    if (rc == 0 && *dir) rc = make_dir(dir, err);
+    free(dir);
+    return rc;
+}
+
+int sl_mkdirs_parent(const char *path, sl_error *err) {
+    const char *slash = strrchr(path, '/');
+    if (!slash || slash == path) return 0;
+    char *dir = strndup(path, (size_t)(slash - path));
+    if (!dir) abort();
+    int rc = sl_mkdirs(dir, err);
+    free(dir);
+    return rc;
+}
+
+int sl_fsync_dir(const char *dir, sl_error *err) {
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return sl_errorf(err, "cannot open the directory %s: %s", dir, strerror(errno));
+    int rc = fsync(fd);
+    int e = errno;
+    close(fd);
+    return rc < 0 ? sl_errorf(err, "cannot fsync the directory %s: %s", dir, strerror(e)) : 0;
+}
+
+static int write_all(int fd, const char *p, size_t len) {
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int sl_write_file_atomic(const char *path, const void *data, size_t len, sl_error *err) {
+    /* The process id and a counter make the temporary name unique among
+     * concurrent writers; O_EXCL makes sure. */
+    static _Atomic unsigned counter;
+    sl_buf tmp, dir;
+    sl_buf_init(&tmp);
+    sl_buf_init(&dir);
+    sl_buf_printf(&tmp, "%s.tmp-%ld-%u", path, (long)getpid(), atomic_fetch_add(&counter, 1));
+    const char *slash = strrchr(path, '/');
+    if (!slash) sl_buf_puts(&dir, ".");
+    else if (slash == path) sl_buf_puts(&dir, "/");
+    else sl_buf_append(&dir, path, (size_t)(slash - path));
+
+    int rc = -1;
+    int fd = open(tmp.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        sl_errorf(err, "cannot create %s: %s", tmp.data, strerror(errno));
+        goto out;
+    }
+    bool ok = write_all(fd, data, len) == 0 && fsync(fd) == 0;
+    int e = errno;
+    if (close(fd) < 0 && ok) {
+        ok = false;
+        e = errno;
+    }
+    if (!ok) {
+        sl_errorf(err, "cannot write %s: %s", tmp.data, strerror(e));
+        unlink(tmp.data);
+        goto out;
+    }
+    if (rename(tmp.data, path) < 0) {
+        sl_errorf(err, "cannot rename %s to %s: %s", tmp.data, path, strerror(errno));
+        unlink(tmp.data);
+        goto out;
+    }
+    rc = sl_fsync_dir(dir.data, err);
+out:
+    sl_buf_free(&tmp);
+    sl_buf_free(&dir);
+    return rc;
 }

@@ -1,5 +1,7 @@
 /* util.h — small helpers shared by every module: UTF-8, base64, time,
- * human sizes and durations, levenshtein distance for "did you mean".
+ * human sizes and durations, levenshtein distance for "did you mean", and
+ * the file-system steps of durable output (mkdir -p, directory fsync,
+ * atomic file replacement).
  */
 #ifndef SL_UTIL_H
 #define SL_UTIL_H
@@ -9,6 +11,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "error.h"
 
 bool sl_utf8_valid(const char *s, size_t len);
 /* Appends the base64 (RFC 4648, padded) encoding of p. */
@@ -41,5 +44,21 @@ const char *sl_did_you_mean(const char *word, const char *const *candidates, siz
 
 /* 64-bit hash of bytes (XXH3), stable across runs. */
 uint64_t sl_hash64(const void *p, size_t len, uint64_t seed);
+
+/* Creates the directory path and its missing parents ("mkdir -p", mode 0755
+ * before umask). Succeeds when path already is a directory. */
+int sl_mkdirs(const char *path, sl_error *err);
+/* sl_mkdirs of the directory holding the file path ("a/b/c.json" -> "a/b");
+ * nothing to do when path has no directory part. */
+int sl_mkdirs_parent(const char *path, sl_error *err);
+/* fsyncs a directory, so that creations, renames and deletions in it are
+ * durable. */
+int sl_fsync_dir(const char *dir, sl_error *err);
+/* Replaces the file path with data, atomically and durably: writes a
+ * temporary file in the same directory (mode 0644 before umask), fsyncs it,
+ * renames it over path and fsyncs the directory. Readers see the old file or
+ * the new one, never a mix; after a crash, path holds one of them. On
+ * failure path is untouched and the temporary file is removed. */
+int sl_write_file_atomic(const char *path, const void *data, size_t len, sl_error *err);
 
 #endif

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "crc32c.h"
+#include "util.h"
 
 static const char MAGIC[8] = {'S', 'L', 'W', 'A', 'L', '0', '0', '1'};
 
@@ -176,35 +177,6 @@ static void unmap(mapped *m)
         munmap(m->data, m->len);
 }
 
-static int fsync_dir(const char *dir, sl_error *err)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return sl_errorf(err, "cannot open directory %s: %s", dir, strerror(errno));
-    int rc = fsync(fd);
-    int e = errno;
-    close(fd);
-    return rc < 0 ? sl_errorf(err, "cannot sync directory %s: %s", dir, strerror(e)) : 0;
-}
-
-static int mkdir_p(const char *path, sl_error *err)
-{
-    char buf[4096];
-    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-        return sl_errorf(err, "path too long: %s", path);
-    for (char *p = buf + 1;; p++) {
-        if (*p == '/' || *p == '\0') {
-            char saved = *p;
-            *p = '\0';
-            if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-                return sl_errorf(err, "cannot create directory %s: %s", buf, strerror(errno));
-            *p = saved;
-            if (saved == '\0')
-                return 0;
-        }
-    }
-}
-
 static void segment_path(char *out, size_t cap, const char *dir, uint64_t first)
 {
     snprintf(out, cap, "%s/%020" PRIu64 ".wal", dir, first);
@@ -291,7 +263,7 @@ static int write_all(int fd, const void *p, size_t n)
 static int quarantine_segment(sl_wal *w, const char *path, const char *name, const mapped *m,
                               uint64_t keep_bytes, sl_error *err)
 {
-    if (mkdir_p(w->quarantine, err) < 0)
+    if (sl_mkdirs(w->quarantine, err) < 0)
         return -1;
     char dest[4400], tmp[4400];
     if (snprintf(dest, sizeof dest, "%s/%s.%lld", w->quarantine, name, (long long)time(NULL)) >= (int)sizeof dest ||
@@ -311,7 +283,7 @@ static int quarantine_segment(sl_wal *w, const char *path, const char *name, con
         return sl_errorf(err, "cannot move %s to %s: %s", path, dest, strerror(errno));
     if (keep_bytes > SL_WAL_HEADER_BYTES && rename(tmp, path) < 0)
         return sl_errorf(err, "cannot restore salvaged %s: %s", path, strerror(errno));
-    if (fsync_dir(w->quarantine, err) < 0 || fsync_dir(w->dir, err) < 0)
+    if (sl_fsync_dir(w->quarantine, err) < 0 || sl_fsync_dir(w->dir, err) < 0)
         return -1;
     return keep_bytes > SL_WAL_HEADER_BYTES ? 1 : 0;   /* 1: the segment still exists */
 }
@@ -410,7 +382,7 @@ static int start_segment(sl_wal *w, sl_error *err)
         unlink(path);
         return sl_errorf(err, "cannot write WAL segment %s: %s", path, strerror(e));
     }
-    if (fsync_dir(w->dir, err) < 0) {
+    if (sl_fsync_dir(w->dir, err) < 0) {
         close(fd);
         return -1;
     }
@@ -496,7 +468,7 @@ sl_wal *sl_wal_open(const char *dir, const sl_wal_options *opts, sl_wal_recovery
     if (!rec)
         rec = &scratch;
     memset(rec, 0, sizeof *rec);
-    if (mkdir_p(dir, err) < 0)
+    if (sl_mkdirs(dir, err) < 0)
         return NULL;
     sl_wal *w = calloc(1, sizeof *w);
     if (!w)
@@ -624,7 +596,7 @@ int sl_wal_release(sl_wal *w, uint64_t upto, sl_error *err)
     memmove(w->segs, w->segs + deleted, (w->n_segs - deleted) * sizeof *w->segs);
     w->n_segs -= deleted;
     pthread_mutex_unlock(&w->lock);
-    if (deleted && fsync_dir(w->dir, err) < 0)
+    if (deleted && sl_fsync_dir(w->dir, err) < 0)
         return -1;
     return (int)deleted;
 }

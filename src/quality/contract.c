@@ -32,7 +32,8 @@
 #include "contract_internal.h"
 
 #define SHOW_MAX 40   /* longest value text quoted in a message */
-#define UNIQUE_SEED 0x756e69717565ULL
+#define UNIQUE_SEED_LO 0x756e69717565ULL
+#define UNIQUE_SEED_HI 0x657571696e75ULL
 
 struct sl_contract_scratch {
     pcre2_match_data *match;
@@ -192,7 +193,7 @@ static int number_spec(sl_contract *c, sl_spec *sp, sl_error *err) {
         sp->r_unique = add_rule(c, sp->name, "unique");
         sp->unique_bit = (int)c->n_unique;
         c->unique_specs[c->n_unique] = sp;
-        c->windows[c->n_unique] = sl_hashwindow_new(sp->unique_window);
+        sl_seen_set_init(&c->windows[c->n_unique], sp->unique_window);
         c->n_unique++;
     }
     if (sp->items && number_spec(c, sp->items, err) != 0) return -1;
@@ -241,7 +242,7 @@ void sl_contract_free(sl_contract *c) {
     }
     free(c->customs);
     free(c->rules);
-    for (size_t i = 0; i < c->n_unique; i++) sl_hashwindow_free(c->windows[i]);
+    for (size_t i = 0; i < c->n_unique; i++) sl_seen_set_free(&c->windows[i]);
     pthread_mutex_destroy(&c->unique_lock);
     free(c);
 }
@@ -282,6 +283,13 @@ const sl_violation *sl_contract_violations(const sl_contract_scratch *s) {
     return s->violations;
 }
 
+/* A value's key in a unique window: two independently seeded sl_value_hash
+ * (so 1 and 1.0 are one value), 128 bits in all, so that two different
+ * values practically never read as duplicates. */
+static sl_hash128 unique_key(const sl_value *v) {
+    return (sl_hash128){.lo = sl_value_hash(v, UNIQUE_SEED_LO), .hi = sl_value_hash(v, UNIQUE_SEED_HI)};
+}
+
 void sl_contract_mark_duplicates(sl_contract *c, sl_record *const *recs, size_t n, uint64_t *dup) {
     memset(dup, 0, n * sizeof *dup);
     pthread_mutex_lock(&c->unique_lock);
@@ -289,7 +297,10 @@ void sl_contract_mark_duplicates(sl_contract *c, sl_record *const *recs, size_t 
         for (size_t k = 0; k < c->n_unique; k++) {
             const sl_value *v = sl_path_get(c->unique_specs[k]->path, &recs[i]->value);
             if (!v || v->type == SL_NULL) continue;
-            if (sl_hashwindow_seen(c->windows[k], sl_value_hash(v, UNIQUE_SEED))) dup[i] |= 1ULL << k;
+            sl_hash128 key = unique_key(v);
+            uint64_t first;
+            if (sl_seen_set_find(&c->windows[k], key, &first)) dup[i] |= 1ULL << k;
+            else sl_seen_set_add(&c->windows[k], key, 0);
         }
     }
     pthread_mutex_unlock(&c->unique_lock);

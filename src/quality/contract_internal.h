@@ -17,7 +17,7 @@
 #include "../expr/expr.h"
 #include "contract.h"
 #include "formats.h"
-#include "hashwindow.h"
+#include "seen_set.h"
 
 /* Type bits of a spec's `types` (0 = any type). */
 enum {
@@ -76,7 +76,7 @@ struct sl_contract {
     size_t n_rules, cap_rules;
     /* unique fields, by bit */
     const sl_spec *unique_specs[SL_CONTRACT_MAX_UNIQUE];
-    sl_hashwindow *windows[SL_CONTRACT_MAX_UNIQUE];
+    sl_seen_set windows[SL_CONTRACT_MAX_UNIQUE];   /* the last unique_window values, by key */
     size_t n_unique;
     pthread_mutex_t unique_lock;
 };

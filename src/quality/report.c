@@ -29,6 +29,7 @@
 #include "../core/util.h"
 #include "../core/value.h"
 #include "../runtime/component.h"
+#include "pii.h"
 
 #define BLUE "#0072B2"
 #define SKY "#56B4E9"
@@ -644,51 +645,54 @@ static int cmp_reason(const void *a, const void *b)
     return x->count < y->count ? 1 : x->count > y->count ? -1 : strcmp(x->reason, y->reason);
 }
 
-/* Appends text with e-mail addresses and runs of 7+ digits masked. */
-static void put_redacted(sl_buf *out, const char *s, size_t len)
+/* Appends s[0..len) with each run of seven or more digits written as
+ * [NUMBER]: account numbers and unformatted phone numbers, which the
+ * detectors leave alone because the redact transform must not rewrite every
+ * plain number, while a report shown outside the data's access control is
+ * better off masking too much than too little. */
+static void mask_digit_runs(sl_buf *out, const char *s, size_t len)
 {
     size_t i = 0;
     while (i < len) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= '0' && c <= '9') {
-            size_t j = i;
-            while (j < len && s[j] >= '0' && s[j] <= '9')
-                j++;
-            if (j - i >= 7)
-                sl_buf_puts(out, "•••");
-            else
-                esc(out, s + i, j - i);
-            i = j;
-            continue;
+        size_t j = i;
+        while (j < len && s[j] >= '0' && s[j] <= '9')
+            j++;
+        if (j - i >= 7) {
+            sl_buf_puts(out, "[NUMBER]");
+        } else {
+            j += j == i;   /* not a digit: copy one byte */
+            sl_buf_append(out, s + i, j - i);
         }
-        if (c == '@') {
-            /* local part: already written; take it back up to the last separator */
-            size_t start = out->len;
-            while (start > 0) {
-                char b = out->data[start - 1];
-                if (!((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9') ||
-                      b == '.' || b == '_' || b == '%' || b == '+' || b == '-'))
-                    break;
-                start--;
-            }
-            size_t j = i + 1;
-            bool dot = false;
-            while (j < len && ((s[j] >= 'a' && s[j] <= 'z') || (s[j] >= 'A' && s[j] <= 'Z') ||
-                               (s[j] >= '0' && s[j] <= '9') || s[j] == '.' || s[j] == '-')) {
-                dot |= s[j] == '.';
-                j++;
-            }
-            if (start < out->len && dot) {
-                out->len = start;
-                out->data[out->len] = '\0';
-                sl_buf_puts(out, "•••@•••");
-                i = j;
-                continue;
-            }
-        }
-        esc(out, s + i, 1);
-        i++;
+        i = j;
     }
+}
+
+/* Appends text masked for display, escaped and cut to max characters: each
+ * hit of the personal-data detectors (pii.h: e-mail addresses, phone, card
+ * and social security numbers, IP addresses, IBANs) becomes its [LABEL],
+ * and long digit runs between hits become [NUMBER]. The whole text is
+ * masked before it is cut, so a value straddling the cut is masked too. */
+static void put_masked(sl_buf *out, const char *s, size_t len, size_t max)
+{
+    sl_pii_spans spans = {0};
+    unsigned possible = sl_pii_candidates(s, len);
+    for (int d = 0; d < SL_PII_BUILTIN_COUNT; d++)
+        if (possible & (1u << d))
+            sl_pii_detectors[d].scan(s, len, d, &spans);
+    sl_pii_resolve(&spans);
+    sl_buf masked;
+    sl_buf_init(&masked);
+    size_t at = 0;
+    for (size_t i = 0; i < spans.count; i++) {
+        const sl_pii_span *hit = &spans.items[i];
+        mask_digit_runs(&masked, s + at, hit->start - at);
+        sl_buf_printf(&masked, "[%s]", sl_pii_detectors[hit->detector].label);
+        at = hit->end;
+    }
+    mask_digit_runs(&masked, s + at, len - at);
+    esc_cut(out, masked.data, masked.len, max);
+    sl_buf_free(&masked);
+    sl_pii_spans_free(&spans);
 }
 
 static void add_example(dlq_examples *ex, const sl_value *entry)
@@ -724,13 +728,8 @@ static void add_example(dlq_examples *ex, const sl_value *entry)
         put_count(h, (uint64_t)offset);
     }
     sl_buf_puts(h, "</span><br>");
-    if (jstr(jget(entry, "message"), &s, &len)) {
-        bool cut;
-        size_t keep = utf8_cut(s, len, 160, &cut);
-        put_redacted(h, s, keep);
-        if (cut)
-            sl_buf_puts(h, "…");
-    }
+    if (jstr(jget(entry, "message"), &s, &len))
+        put_masked(h, s, len, 160);
     sl_buf_puts(h, "</li>");
 }
 
@@ -773,7 +772,7 @@ static void dlq_section(sl_buf *out, sl_pipeline *p, const sl_report_info *info,
 {
     section_open(out, "dlq", "Dead-letter queue",
                  "Records that could not be decoded, transformed or written, by reason. Examples show "
-                 "the message only — never the record — with e-mail addresses and long numbers masked.");
+                 "the message only — never the record — with personal data and long numbers masked.");
     dlq_reason rows[SL_REPORT_MAX_ROWS];
     size_t n = 0;
     for (int i = 0; i < sl_pipeline_component_count(p); i++) {
@@ -1049,12 +1048,8 @@ static void top_values(sl_buf *out, const sl_value *top, uint64_t count)
         const char *s;
         size_t len;
         sl_buf_puts(out, "<code>");
-        if (jstr(jget(t, "value"), &s, &len)) {
-            bool cut;
-            put_redacted(out, s, utf8_cut(s, len, 40, &cut));
-            if (cut)
-                sl_buf_puts(out, "…");
-        }
+        if (jstr(jget(t, "value"), &s, &len))
+            put_masked(out, s, len, 40);
         else
             sl_buf_puts(out, "<i>(bytes)</i>");
         sl_buf_puts(out, "</code>");

@@ -15,9 +15,10 @@
  * fonts, no network. Every string from data or configuration is escaped.
  *
  * DLQ examples show the entry's component, origin, position and message —
- * never the raw record — with e-mail addresses and runs of 7 or more digits
- * masked and the message cut to 160 characters. Top values of profiled
- * fields are masked the same way (and cut to 40 characters).
+ * never the raw record — with personal data masked by the PII detectors
+ * (quality/pii.h: e-mail, phone, IP, card, IBAN, SSN become [EMAIL] ...) and
+ * any other run of 7 or more digits as [NUMBER], then cut to 160 characters.
+ * Top values of profiled fields are masked the same way (cut to 40).
  */
 #ifndef SL_REPORT_H
 #define SL_REPORT_H

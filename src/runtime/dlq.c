@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../codec/json.h"
@@ -50,30 +49,9 @@ sl_dlq *sl_dlq_new(const char *dir, sl_metrics *metrics)
     return d;
 }
 
-/* Creates dir and its parents ("mkdir -p"). */
-static int make_dirs(const char *dir, sl_error *err)
-{
-    char *path = strdup(dir);
-    if (!path) abort();
-    for (char *p = path + 1; ; p++) {
-        if (*p != '/' && *p != '\0') continue;
-        char saved = *p;
-        *p = '\0';
-        if (mkdir(path, 0755) < 0 && errno != EEXIST) {
-            sl_errorf(err, "cannot create DLQ directory %s: %s", path, strerror(errno));
-            free(path);
-            return -1;
-        }
-        *p = saved;
-        if (saved == '\0') break;
-    }
-    free(path);
-    return 0;
-}
-
 static int open_locked(sl_dlq *d, sl_error *err)
 {
-    if (make_dirs(d->dir, err) < 0) return -1;
+    if (sl_mkdirs(d->dir, err) < 0) return sl_error_prefix(err, "cannot open the DLQ");
     d->fd = open(d->file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (d->fd < 0) return sl_errorf(err, "cannot open DLQ file %s: %s", d->file, strerror(errno));
     return 0;

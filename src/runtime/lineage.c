@@ -5,6 +5,10 @@
  * the lineage is created (the same glob(3) rules as the file source), so
  * START and the end event list the same files. Dataset outputs read their
  * index.json at the end for the schema and statistics facets.
+ *
+ * The endpoint URL may carry credentials (user:password@, ?api_key=...):
+ * messages name it by scheme://host:port only, and as <redacted> when the
+ * URL came from interpolation (a secret, see docs/security.md).
  */
 #include "lineage.h"
 
@@ -47,6 +51,7 @@ struct sl_lineage {
     char *job;
     char config_sha256[65];       /* "" when the file could not be read */
     char run_id[37];
+    char *endpoint;               /* lineage_url as messages may show it */
     dataset_ref *inputs, *outputs;
     size_t n_inputs, n_outputs;
 };
@@ -124,19 +129,44 @@ static char *job_name(const char *path) {
     return name;
 }
 
+/* lineage.url for messages: scheme://host:port, without the user info,
+ * path and query that may hold credentials; "<redacted>" when secret. */
+static char *endpoint_for_logs(const sl_config *cfg) {
+    const sl_node *node = sl_node_get(sl_node_get(cfg->root, "lineage"), "url");
+    if (node && node->secret) return xstrdup("<redacted>");
+    CURLU *u = curl_url();
+    if (!u) abort();
+    char *scheme = NULL, *host = NULL, *port = NULL;
+    sl_buf b;
+    sl_buf_init(&b);
+    if (curl_url_set(u, CURLUPART_URL, cfg->lineage_url, CURLU_GUESS_SCHEME) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK)
+        sl_buf_printf(&b, "%s://%s:%s", scheme, host, port);
+    else
+        sl_buf_puts(&b, "(a URL that does not parse)");
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(u);
+    size_t len;
+    return sl_buf_steal(&b, &len);
+}
+
 sl_lineage *sl_lineage_new(const sl_config *cfg, const sl_pipeline *p, const char *version) {
     if (!cfg->lineage_file && !cfg->lineage_url) return NULL;
     if (sodium_init() < 0) {
         sl_warn("lineage", "cannot initialise libsodium; no lineage events");
         return NULL;
     }
-    if (cfg->lineage_url) curl_global_init(CURL_GLOBAL_DEFAULT);
     sl_lineage *l = calloc(1, sizeof *l);
     if (!l) abort();
     l->cfg = cfg;
     l->p = p;
     l->version = xstrdup(version);
     l->job = job_name(cfg->path);
+    if (cfg->lineage_url) l->endpoint = endpoint_for_logs(cfg);
     make_run_id(l->run_id);
     hash_config(l);
 
@@ -165,7 +195,7 @@ void sl_lineage_free(sl_lineage *l) {
     free(l->outputs);
     free(l->version);
     free(l->job);
-    if (l->cfg->lineage_url) curl_global_cleanup();
+    free(l->endpoint);
     free(l);
 }
 
@@ -410,14 +440,14 @@ static size_t discard_body(char *p, size_t size, size_t n, void *user) {
     return size * n;
 }
 
-static void post(const char *url, const sl_buf *json) {
+static void post(const sl_lineage *l, const sl_buf *json) {
     CURL *curl = curl_easy_init();
     if (!curl) {
-        sl_warn("lineage", "cannot start an HTTP request to %s", url);
+        sl_warn("lineage", "cannot start an HTTP request to %s", l->endpoint);
         return;
     }
     struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
-    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_URL, l->cfg->lineage_url);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, json->data);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)json->len);
@@ -428,9 +458,9 @@ static void post(const char *url, const sl_buf *json) {
     long status = 0;
     if (rc == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     if (rc != CURLE_OK)
-        sl_warn("lineage", "cannot POST the lineage event to %s: %s", url, curl_easy_strerror(rc));
+        sl_warn("lineage", "cannot POST the lineage event to %s: %s", l->endpoint, curl_easy_strerror(rc));
     else if (status < 200 || status >= 300)
-        sl_warn("lineage", "the lineage endpoint %s answered HTTP %ld", url, status);
+        sl_warn("lineage", "the lineage endpoint %s answered HTTP %ld", l->endpoint, status);
     curl_slist_free_all(headers);
     curl_easy_cleanup(curl);
 }
@@ -439,7 +469,7 @@ static void emit(sl_lineage *l, const char *event_type, const char *error) {
     sl_buf json;
     sl_buf_init(&json);
     sl_lineage_event_json(l, event_type, error, &json);
-    if (l->cfg->lineage_url) post(l->cfg->lineage_url, &json);
+    if (l->cfg->lineage_url) post(l, &json);
     if (l->cfg->lineage_file) {
         sl_buf_putc(&json, '\n');
         append_to_file(l->cfg->lineage_file, &json);

@@ -15,8 +15,11 @@
  *
  * Events are appended as JSON lines to `lineage.file` and/or POSTed to
  * `lineage.url` (5 s timeout). Lineage never fails a run: problems are
- * logged as warnings. All functions run on the main thread; every one
- * accepts NULL (lineage not configured) and does nothing.
+ * logged as warnings, which name the endpoint by scheme://host:port only
+ * (<redacted> when the URL was interpolated). All functions run on the main
+ * thread; every one accepts NULL (lineage not configured) and does nothing.
+ * libcurl must be initialised before any thread starts: main() calls
+ * curl_global_init first thing.
  */
 #ifndef SL_LINEAGE_H
 #define SL_LINEAGE_H

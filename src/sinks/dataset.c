@@ -20,9 +20,10 @@
  * case, no recompression); a part that crosses a shard boundary is
  * decompressed and its lines taken one at a time, so boundaries fall at
  * exactly the same records whatever the batching. With `shuffle`, each
- * split has a buffer of `buffer` lines; once full, each new line replaces a
- * line chosen by a seeded generator, which is written out (the tf.data
- * shuffle buffer). Lines the sink thread writes itself are compressed in
+ * split has a buffer of `buffer` lines and at most `buffer_bytes` of text;
+ * once full, each new line replaces a line chosen by a seeded generator,
+ * which is written out (the tf.data shuffle buffer); when full by bytes,
+ * random lines are written out until the new one fits. Lines the sink thread writes itself are compressed in
  * frames of about 1 MiB.
  *
  * Atomic publishing: a shard is written as shard-NNNNN.jsonl.zst.inprogress;
@@ -32,7 +33,14 @@
  * buffers are drained, the open shards are published and the manifest is
  * marked finished. A shard that was never published is deleted when the
  * sink is destroyed after a failure. index.json only ever lists complete
- * shards.
+ * shards. A directory that already holds a dataset is refused when the sink
+ * is created (so `sluice check` reports it); with `overwrite` it is cleared
+ * only when the run starts writing.
+ *
+ * Field names come from the data: the workers' part tables and the
+ * manifest find fields through hash tables, and the manifest lists at most
+ * SL_MANIFEST_MAX_FIELDS of them, so hostile records cost neither
+ * quadratic time nor an unbounded index.json.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -49,6 +57,7 @@
 #include "../codec/json.h"
 #include "../core/log.h"
 #include "../core/util.h"
+#include "../expr/expr.h"
 #include "../runtime/component.h"
 #include "encoder.h"
 #include "manifest.h"
@@ -57,6 +66,10 @@
 #define FRAME_BYTES (1u << 20)              /* sink-thread frames of about this much text */
 #define MASK_FIELDS 64                      /* per-line field masks cover this many pairs */
 #define MAX_SHUFFLE_BUFFER 10000000
+#define SHUFFLE_BUFFER_BYTES "256MiB"           /* default shuffle.buffer_bytes */
+#define SLOT_KEEP_BYTES (64u << 10)             /* a shuffle slot keeps a larger buffer only while it is used */
+#define FIELD_SEED 0x6669656c64736c75ull
+#define ID_WORDS ((SL_MANIFEST_MAX_FIELDS + 64 + 63) / 64)   /* bit set over manifest ids */
 #define HINTS 32                            /* field positions remembered for lookups */
 
 /* ---- the part format, worker -> sink thread ---- */
@@ -110,6 +123,7 @@ typedef struct split_state {
     unsigned next_number;
     shuffle_slot *slots;        /* shuffle buffer: n_slots filled, buffer allocated */
     size_t n_slots;
+    uint64_t slot_bytes;        /* text held by the filled slots */
     uint64_t rng;
 } split_state;
 
@@ -119,13 +133,11 @@ typedef struct dataset_sink {
     uint64_t shard_bytes, shard_records;
     bool overwrite;
     /* split */
-    char *key_text;             /* as written, e.g. "meta.id" */
-    char **key_path;            /* its segments */
-    size_t *key_lens, key_depth;
+    sl_path *key;               /* NULL: no split */
     double cut[SL_DATASET_SPLITS];   /* cumulative fractions */
     /* shuffle */
     size_t shuffle_buffer;      /* 0: no shuffle */
-    uint64_t shuffle_seed;
+    uint64_t shuffle_bytes, shuffle_seed;
     /* sink thread */
     bool prepared;
     split_state splits[SL_DATASET_SPLITS];
@@ -136,6 +148,8 @@ typedef struct dataset_sink {
     uint32_t *xlate;            /* part field index -> manifest field id */
     size_t xlate_cap;
     uint32_t ids[MASK_FIELDS];
+    uint32_t wide_ids[ID_WORDS * 64];   /* a wide part's distinct manifest ids */
+    size_t n_wide_ids;
 } dataset_sink;
 
 typedef struct field_ref {
@@ -148,6 +162,8 @@ typedef struct part_builder {
     sl_buf text, lines;
     field_ref *fields;
     size_t n_fields, fields_cap;
+    uint32_t *slots;            /* hash of (name, type): field index + 1, 0 = empty */
+    size_t slots_cap;           /* a power of two */
     uint32_t hint[HINTS];       /* field-table index last matched at record position i */
     uint64_t first, last, all_fields;
     bool wide;
@@ -177,12 +193,14 @@ static const sl_option dataset_options[] = {
      "fractions must add up to 1 (a missing one is 0). Unset: every record goes to `train`.",
      NULL},
     {"shuffle", SL_OPT_ANY, false, NULL,
-     "Mapping `{buffer: N, seed: S}`: shuffle each split through a buffer of N records "
-     "(memory: N records per split) with a generator seeded by S (default 0).",
+     "Mapping `{buffer: N, buffer_bytes: SIZE, seed: S}`: shuffle each split through a buffer "
+     "of at most N records and `buffer_bytes` of text (default " SHUFFLE_BUFFER_BYTES ", per "
+     "split) with a generator seeded by S (default 0).",
      NULL},
     {"overwrite", SL_OPT_BOOL, false, "false",
      "Replace a dataset already in `path` (its index.json and shards are deleted when the run "
-     "starts writing). When false, a run into a directory that holds a dataset fails.",
+     "starts writing). When false, a directory that holds a dataset is a configuration error "
+     "(reported by `sluice check` too).",
      NULL},
     {NULL, 0, false, NULL, NULL, NULL},
 };
@@ -249,26 +267,7 @@ static void read_split(dataset_sink *ds, const sl_node *n, sl_diag *diag) {
                       "chooses the split, such as 'id'");
         return;
     }
-    ds->key_text = strdup(key->text);
-    if (!ds->key_text) abort();
-    const char *p = key->text;
-    for (;;) {
-        const char *dot = strchr(p, '.');
-        size_t len = dot ? (size_t)(dot - p) : strlen(p);
-        if (len == 0) {
-            sl_diag_error(diag, key->pos, "split.key '%s' is not a field path like 'id' or 'meta.id'",
-                          key->text);
-            return;
-        }
-        ds->key_path = realloc(ds->key_path, (ds->key_depth + 1) * sizeof *ds->key_path);
-        ds->key_lens = realloc(ds->key_lens, (ds->key_depth + 1) * sizeof *ds->key_lens);
-        if (!ds->key_path || !ds->key_lens) abort();
-        ds->key_path[ds->key_depth] = strndup(p, len);
-        if (!ds->key_path[ds->key_depth]) abort();
-        ds->key_lens[ds->key_depth++] = len;
-        if (!dot) break;
-        p = dot + 1;
-    }
+    if (!(ds->key = sl_path_parse(key->text, key->pos, diag))) return;
     double sum = 0;
     for (int s = 0; s < SL_DATASET_SPLITS; s++) {
         const sl_node *f = sl_node_get(n, sl_dataset_split_names[s]);
@@ -287,18 +286,19 @@ static void read_split(dataset_sink *ds, const sl_node *n, sl_diag *diag) {
         return;
     }
     ds->cut[SL_DATASET_SPLITS - 1] = 2.0;   /* rounding never leaves a record without a split */
-    ds->manifest.split_key = ds->key_text;
+    ds->manifest.split_key = sl_path_source(ds->key);
 }
 
 static void read_shuffle(dataset_sink *ds, const sl_node *n, sl_diag *diag) {
-    static const char *const keys[] = {"buffer", "seed"};
+    static const char *const keys[] = {"buffer", "buffer_bytes", "seed"};
     if (n->kind != SL_NODE_MAP) {
         sl_diag_error(diag, n->pos, "shuffle must be a mapping like {buffer: 10000, seed: 1}, found %s",
                       sl_node_kind_name(n->kind));
         return;
     }
-    check_keys(n, "shuffle", keys, 2, diag);
+    check_keys(n, "shuffle", keys, 3, diag);
     const sl_node *buffer = sl_node_get(n, "buffer"), *seed = sl_node_get(n, "seed");
+    const sl_node *bytes = sl_node_get(n, "buffer_bytes");
     uint64_t v;
     if (!buffer || !node_uint(buffer, MAX_SHUFFLE_BUFFER, &v) || v == 0) {
         sl_diag_error(diag, buffer ? buffer->pos : n->pos,
@@ -306,12 +306,18 @@ static void read_shuffle(dataset_sink *ds, const sl_node *n, sl_diag *diag) {
         return;
     }
     ds->shuffle_buffer = (size_t)v;
+    const char *size = !bytes ? SHUFFLE_BUFFER_BYTES : bytes->kind == SL_NODE_SCALAR ? bytes->text : "";
+    if (!sl_parse_size(size, &ds->shuffle_bytes) || ds->shuffle_bytes == 0) {
+        sl_diag_error(diag, bytes->pos, "shuffle.buffer_bytes must be a size such as 64MiB");
+        return;
+    }
     if (seed && !node_uint(seed, UINT64_MAX, &ds->shuffle_seed)) {
         sl_diag_error(diag, seed->pos, "shuffle.seed must be a non-negative whole number");
         return;
     }
     ds->manifest.shuffle = true;
     ds->manifest.shuffle_buffer = ds->shuffle_buffer;
+    ds->manifest.shuffle_buffer_bytes = ds->shuffle_bytes;
     ds->manifest.shuffle_seed = ds->shuffle_seed;
 }
 
@@ -337,10 +343,7 @@ static void dataset_destroy(sl_component *c) {
         }
         free(sp->slots);
     }
-    for (size_t i = 0; i < ds->key_depth; i++) free(ds->key_path[i]);
-    free(ds->key_path);
-    free(ds->key_lens);
-    free(ds->key_text);
+    sl_path_free(ds->key);
     sl_manifest_free(&ds->manifest);
     sl_compressor_free(&ds->compressor);
     ZSTD_freeDCtx(ds->dctx);
@@ -349,6 +352,21 @@ static void dataset_destroy(sl_component *c) {
     free(ds->path);
     free(ds);
     c->impl = NULL;
+}
+
+static int scan_shards(const dataset_sink *ds, bool remove, bool *found, sl_error *err);
+
+/* Reports a dataset already in ds->path (without overwrite). */
+static void refuse_existing(const dataset_sink *ds, sl_pos pos, sl_diag *diag) {
+    char index[PATH_MAX];
+    snprintf(index, sizeof index, "%s/index.json", ds->path);
+    bool found = access(index, F_OK) == 0;
+    sl_error err;
+    if (scan_shards(ds, false, &found, &err) < 0)
+        sl_diag_error(diag, pos, "%s", err.msg);
+    else if (found)
+        sl_diag_error(diag, pos, "%s already holds a dataset (index.json or shard files); set "
+                      "'overwrite: true' to replace it, or choose another path", ds->path);
 }
 
 static int dataset_create(sl_component *c, const sl_opts *opts, sl_diag *diag) {
@@ -385,6 +403,7 @@ static int dataset_create(sl_component *c, const sl_opts *opts, sl_diag *diag) {
     ds->manifest.shard_records = ds->shard_records;
     if (sl_opts_node(opts, "split")) read_split(ds, sl_opts_node(opts, "split"), diag);
     if (sl_opts_node(opts, "shuffle")) read_shuffle(ds, sl_opts_node(opts, "shuffle"), diag);
+    if (diag->errors == errors && !ds->overwrite) refuse_existing(ds, sl_opts_pos(opts, "path"), diag);
 
     if (diag->errors != errors) {
         dataset_destroy(c);
@@ -419,16 +438,10 @@ static void dataset_worker_free(sl_component *c, void *wstate) {
         sl_buf_free(&w->parts[s].text);
         sl_buf_free(&w->parts[s].lines);
         free(w->parts[s].fields);
+        free(w->parts[s].slots);
     }
     sl_compressor_free(&w->compressor);
     free(w);
-}
-
-static const sl_value *split_key(const dataset_sink *ds, const sl_value *rec) {
-    const sl_value *v = rec;
-    for (size_t k = 0; k < ds->key_depth && v; k++)
-        v = v->type == SL_MAP ? sl_map_get(v, ds->key_path[k], ds->key_lens[k]) : NULL;
-    return v;
 }
 
 /* The split for a key: its hash as a number in [0,1) against the cumulative fractions. */
@@ -439,9 +452,28 @@ static int choose_split(const dataset_sink *ds, const sl_value *key) {
     return s;
 }
 
+static size_t field_slot(const char *name, size_t len, uint8_t type, size_t cap) {
+    return (size_t)sl_hash64(name, len, FIELD_SEED + type) & (cap - 1);
+}
+
+/* Rebuilds the builder's hash at twice the size. */
+static void part_grow_slots(part_builder *pb) {
+    size_t cap = pb->slots_cap ? pb->slots_cap * 2 : 64;
+    free(pb->slots);
+    pb->slots = calloc(cap, sizeof *pb->slots);
+    if (!pb->slots) abort();
+    pb->slots_cap = cap;
+    for (size_t k = 0; k < pb->n_fields; k++) {
+        const field_ref *r = &pb->fields[k];
+        size_t i = field_slot(r->name, r->len, r->type, cap);
+        while (pb->slots[i]) i = (i + 1) & (cap - 1);
+        pb->slots[i] = (uint32_t)k + 1;
+    }
+}
+
 /* The field-table index of (name, type), added when new. Records of a
  * batch usually share their layout, so the entry that matched position i
- * last time is tried first. */
+ * last time is tried first; then the hash. */
 static size_t part_field(part_builder *pb, const sl_field *f, uint32_t position) {
     uint8_t type = f->value.type == SL_UINT ? SL_INT : f->value.type;
     if (position < HINTS && pb->hint[position] < pb->n_fields) {
@@ -449,13 +481,19 @@ static size_t part_field(part_builder *pb, const sl_field *f, uint32_t position)
         if (r->type == type && r->len == f->key_len && memcmp(r->name, f->key, f->key_len) == 0)
             return pb->hint[position];
     }
-    size_t i = 0;
-    while (i < pb->n_fields && !(pb->fields[i].type == type && pb->fields[i].len == f->key_len &&
-                                 memcmp(pb->fields[i].name, f->key, f->key_len) == 0))
-        i++;
-    if (i == pb->n_fields) {
-        pb->fields = grow(pb->fields, &pb->fields_cap, pb->n_fields, sizeof *pb->fields);
-        pb->fields[pb->n_fields++] = (field_ref){f->key, f->key_len, type};
+    if (2 * (pb->n_fields + 1) > pb->slots_cap) part_grow_slots(pb);
+    size_t slot = field_slot(f->key, f->key_len, type, pb->slots_cap), i;
+    for (;; slot = (slot + 1) & (pb->slots_cap - 1)) {
+        if (!pb->slots[slot]) {
+            i = pb->n_fields;
+            pb->fields = grow(pb->fields, &pb->fields_cap, pb->n_fields, sizeof *pb->fields);
+            pb->fields[pb->n_fields++] = (field_ref){f->key, f->key_len, type};
+            pb->slots[slot] = (uint32_t)i + 1;
+            break;
+        }
+        i = pb->slots[slot] - 1;
+        const field_ref *r = &pb->fields[i];
+        if (r->type == type && r->len == f->key_len && memcmp(r->name, f->key, f->key_len) == 0) break;
     }
     if (position < HINTS) pb->hint[position] = (uint32_t)i;
     return i;
@@ -483,6 +521,7 @@ static void part_add(part_builder *pb, const sl_record *r) {
 
 static void part_reset(part_builder *pb) {
     pb->text.len = pb->lines.len = 0;
+    if (pb->n_fields) memset(pb->slots, 0, pb->slots_cap * sizeof *pb->slots);
     pb->n_fields = 0;
     pb->first = pb->last = pb->all_fields = 0;
     pb->wide = false;
@@ -524,11 +563,11 @@ static void dataset_encode(sl_component *c, void *wstate, sl_batch *b, sl_record
     for (int s = 0; s < SL_DATASET_SPLITS; s++) part_reset(&w->parts[s]);
     for (size_t i = 0; i < n; i++) {
         int s = 0;
-        if (ds->key_depth) {
-            const sl_value *key = split_key(ds, &recs[i]->value);
+        if (ds->key) {
+            const sl_value *key = sl_path_get(ds->key, &recs[i]->value);
             if (!key || key->type == SL_NULL) {
                 sl_emit_dlq(dlq, recs[i], "missing_split_key",
-                            "the split key field '%s' is missing or null", ds->key_text);
+                            "the split key field '%s' is missing or null", sl_path_source(ds->key));
                 continue;
             }
             s = choose_split(ds, key);
@@ -710,6 +749,8 @@ static size_t random_below(uint64_t *state, size_t n) {
 
 static void slot_store(shuffle_slot *slot, const char *text, size_t len, uint32_t input, uint64_t offset,
                        const uint32_t *ids, size_t n_ids) {
+    /* A buffer kept from a much longer line would hold memory buffer_bytes does not count. */
+    if (slot->text.cap > SLOT_KEEP_BYTES && slot->text.cap > 2 * len) sl_buf_free(&slot->text);
     slot->text.len = 0;
     sl_buf_append(&slot->text, text, len);
     slot->input = input;
@@ -724,31 +765,45 @@ static int slot_emit(dataset_sink *ds, int s, const shuffle_slot *slot, sl_error
                      slot->n_ids, err);
 }
 
-/* Through the buffer: fills it, then each line evicts a random one. */
+/* Writes out a random line of the buffer and removes it. */
+static int shuffle_pop(dataset_sink *ds, int s, sl_error *err) {
+    split_state *sp = &ds->splits[s];
+    size_t j = random_below(&sp->rng, sp->n_slots);
+    if (slot_emit(ds, s, &sp->slots[j], err) < 0) return -1;
+    sp->slot_bytes -= sp->slots[j].text.len;
+    shuffle_slot last = sp->slots[sp->n_slots - 1];
+    sp->slots[sp->n_slots - 1] = sp->slots[j];
+    sp->slots[j] = last;
+    sp->n_slots--;
+    return 0;
+}
+
+/* Through the buffer: fills it, then each line evicts a random one. When
+ * the line would take the text past buffer_bytes, random lines are written
+ * out first until it fits (a line larger than the whole budget passes
+ * straight through). */
 static int shuffle_line(dataset_sink *ds, int s, const char *text, size_t len, uint32_t input, uint64_t offset,
                         const uint32_t *ids, size_t n_ids, sl_error *err) {
     split_state *sp = &ds->splits[s];
+    if (len > ds->shuffle_bytes) return emit_line(ds, s, text, len, input, offset, ids, n_ids, err);
+    while (sp->n_slots > 0 && sp->slot_bytes + len > ds->shuffle_bytes)
+        if (shuffle_pop(ds, s, err) < 0) return -1;
     if (sp->n_slots < ds->shuffle_buffer) {
         slot_store(&sp->slots[sp->n_slots++], text, len, input, offset, ids, n_ids);
+        sp->slot_bytes += len;
         return 0;
     }
     shuffle_slot *slot = &sp->slots[random_below(&sp->rng, sp->n_slots)];
     if (slot_emit(ds, s, slot, err) < 0) return -1;
+    sp->slot_bytes = sp->slot_bytes - slot->text.len + len;
     slot_store(slot, text, len, input, offset, ids, n_ids);
     return 0;
 }
 
 /* At the end: what is left in the buffer, in random order. */
 static int shuffle_drain(dataset_sink *ds, int s, sl_error *err) {
-    split_state *sp = &ds->splits[s];
-    while (sp->n_slots > 0) {
-        size_t j = random_below(&sp->rng, sp->n_slots);
-        if (slot_emit(ds, s, &sp->slots[j], err) < 0) return -1;
-        shuffle_slot last = sp->slots[sp->n_slots - 1];
-        sp->slots[sp->n_slots - 1] = sp->slots[j];
-        sp->slots[j] = last;
-        sp->n_slots--;
-    }
+    while (ds->splits[s].n_slots > 0)
+        if (shuffle_pop(ds, s, err) < 0) return -1;
     return 0;
 }
 
@@ -775,23 +830,32 @@ static void part_view_of(const sl_payload_part *part, part_view *v) {
     v->blob = p + (size_t)v->h.lines * sizeof(line_entry);
 }
 
-/* Maps the part's field table to manifest ids, into ds->xlate. */
+/* Maps the part's field table to manifest ids, into ds->xlate, and for a
+ * wide part collects the distinct ids (many part fields may share the
+ * manifest's _other_fields entries) into ds->wide_ids. */
 static void translate_fields(dataset_sink *ds, const part_view *v) {
     ds->xlate = grow(ds->xlate, &ds->xlate_cap, v->h.n_fields, sizeof *ds->xlate);
+    uint64_t seen[ID_WORDS] = {0};
+    ds->n_wide_ids = 0;
     const char *p = v->fields;
     for (uint32_t i = 0; i < v->h.n_fields; i++) {
         uint32_t meta[2];
         memcpy(meta, p, sizeof meta);
-        ds->xlate[i] = sl_manifest_field_id(&ds->manifest, p + sizeof meta, meta[0], (uint8_t)meta[1]);
+        uint32_t id = sl_manifest_field_id(&ds->manifest, p + sizeof meta, meta[0], (uint8_t)meta[1]);
+        ds->xlate[i] = id;
         p += sizeof meta + meta[0];
+        if ((v->h.flags & PART_WIDE) && !(seen[id / 64] & (1ull << (id % 64)))) {
+            seen[id / 64] |= 1ull << (id % 64);
+            ds->wide_ids[ds->n_wide_ids++] = id;
+        }
     }
 }
 
 /* The manifest ids of a line's fields (all of the part's for a wide part). */
 static const uint32_t *line_ids(dataset_sink *ds, const part_view *v, uint64_t mask, size_t *n) {
     if (v->h.flags & PART_WIDE) {
-        *n = v->h.n_fields;
-        return ds->xlate;
+        *n = ds->n_wide_ids;
+        return ds->wide_ids;
     }
     size_t k = 0;
     for (; mask; mask &= mask - 1) ds->ids[k++] = ds->xlate[__builtin_ctzll(mask)];
@@ -865,7 +929,7 @@ static int scan_shards(const dataset_sink *ds, bool remove, bool *found, sl_erro
         snprintf(dir, sizeof dir, "%s/%s", ds->path, sl_dataset_split_names[s]);
         DIR *d = opendir(dir);
         if (!d) {
-            if (errno == ENOENT) continue;
+            if (errno == ENOENT || errno == ENOTDIR) continue;   /* no dataset there (yet) */
             return sl_errorf(err, "cannot read %s: %s", dir, strerror(errno));
         }
         struct dirent *de;
@@ -900,8 +964,8 @@ static int make_dirs(const char *path, sl_error *err) {
     return 0;
 }
 
-/* First thing on the sink thread: refuse (or clear, with overwrite) an
- * existing dataset, and publish an empty manifest. */
+/* First thing on the sink thread: clear an existing dataset (with
+ * overwrite; without, create refused one) and publish an empty manifest. */
 static int prepare(dataset_sink *ds, sl_error *err) {
     if (make_dirs(ds->path, err) < 0) return -1;
     char index[PATH_MAX];
@@ -909,7 +973,7 @@ static int prepare(dataset_sink *ds, sl_error *err) {
     bool found = access(index, F_OK) == 0;
     if (scan_shards(ds, false, &found, err) < 0) return -1;
     if (found && !ds->overwrite)
-        return sl_errorf(err, "%s already holds a dataset (index.json or shard files); set "
+        return sl_errorf(err, "%s holds a dataset written since the pipeline was checked; set "
                          "'overwrite: true' to replace it, or choose another path", ds->path);
     if (found) {
         /* The manifest goes first, so that no reader is sent to a deleted shard. */
@@ -975,14 +1039,20 @@ const sl_component_type sl_sink_dataset_type = {
         "**Shuffle.** With `shuffle`, each split's records pass through a buffer of `buffer` "
         "records: once it is full, each arriving record replaces a randomly chosen one, which "
         "is written. The generator is seeded with `seed`, so the order is the same in every "
-        "run with the same input order. Memory: up to `buffer` records per split.\n\n"
+        "run with the same input order. Memory: up to `buffer` records and `buffer_bytes` "
+        "(default " SHUFFLE_BUFFER_BYTES ") of text per split; when the bytes run out first, "
+        "randomly chosen records are written until the new one fits.\n\n"
         "**Manifest and atomicity.** Shards are written as `*.inprogress` and renamed when "
         "complete; `index.json` lists every published shard with its record count, bytes, "
         "SHA-256, field schema and the inputs (source, file, offset range) it was built from, "
         "and is replaced atomically (temp file, fsync, rename, directory fsync) after each "
         "shard. A reader that follows index.json never sees a partial shard. On SIGTERM the "
         "open shards are closed and published. A directory that already holds a dataset is "
-        "refused unless `overwrite: true`.",
+        "refused when the pipeline is built (`sluice check` reports it) unless `overwrite: true`.\n\n"
+        "**Schema.** The schema lists each top-level field name with its types. A dataset lists "
+        "at most 1024 (name, type) pairs; fields first seen after that are listed as "
+        "`_other_fields`, and `other_fields` in index.json counts how often that happened "
+        "(once per batch and field).",
     .example =
         "sinks:\n"
         "  corpus:\n"

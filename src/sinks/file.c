@@ -396,18 +396,6 @@ static int write_all(int fd, const char *p, size_t n) {
     return 0;
 }
 
-static int make_parents(const char *path) {
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", path);
-    for (char *s = dir + 1; *s; s++) {
-        if (*s != '/') continue;
-        *s = '\0';
-        if (mkdir(dir, 0755) < 0 && errno != EEXIST) return -1;
-        *s = '/';
-    }
-    return 0;
-}
-
 static void close_file(file_sink *fs, size_t i) {
     close(fs->files[i].fd);
     free(fs->files[i].path);
@@ -420,8 +408,7 @@ static void close_file(file_sink *fs, size_t i) {
 static open_file *open_path(file_sink *fs, const char *path, sl_error *err) {
     int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0 && errno == ENOENT && fs->mkdir) {
-        if (make_parents(path) < 0)
-            return sl_errorf(err, "cannot create the directories of %s: %s", path, strerror(errno)), NULL;
+        if (sl_mkdirs_parent(path, err) < 0) return sl_error_prefix(err, "cannot open %s", path), NULL;
         fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     }
     if (fd < 0) return sl_errorf(err, "cannot open %s: %s", path, strerror(errno)), NULL;

@@ -1,5 +1,11 @@
 /* manifest.c — the dataset sink's index.json (see manifest.h): interning of
  * fields and inputs, JSON rendering, atomic publication.
+ *
+ * Fields are found through an open-addressing hash of their names, so
+ * every (name, type) of a name sits on one probe sequence and the types of
+ * a name are chained together: interning is O(1) and rendering a schema is
+ * linear in the fields it lists. A shard's schema is rendered once, when
+ * the shard is added; each publication only renders the dataset's.
  */
 #include "manifest.h"
 
@@ -40,6 +46,8 @@ void sl_manifest_init(sl_manifest *m) {
 
 void sl_manifest_free(sl_manifest *m) {
     for (size_t i = 0; i < m->n_fields; i++) free(m->fields[i].name);
+    free(m->field_index);
+    free(m->listed);
     for (size_t i = 0; i < m->n_inputs; i++) {
         free(m->inputs[i].source);
         free(m->inputs[i].origin);
@@ -48,6 +56,7 @@ void sl_manifest_free(sl_manifest *m) {
         free(m->shards[i].file);
         free(m->shards[i].fields);
         free(m->shards[i].inputs);
+        free(m->shards[i].schema);
     }
     free(m->fields);
     free(m->inputs);
@@ -55,14 +64,57 @@ void sl_manifest_free(sl_manifest *m) {
     memset(m, 0, sizeof *m);
 }
 
-uint32_t sl_manifest_field_id(sl_manifest *m, const char *name, size_t len, uint8_t type) {
-    for (size_t i = 0; i < m->n_fields; i++) {
-        const sl_manifest_field *f = &m->fields[i];
-        if (f->type == type && f->name_len == len && memcmp(f->name, name, len) == 0) return (uint32_t)i;
+#define NO_FIELD UINT32_MAX
+#define NAME_SEED 0x6d616e6966657374ull
+
+static size_t name_slot(const char *name, size_t len, size_t cap) {
+    return (size_t)sl_hash64(name, len, NAME_SEED) & (cap - 1);
+}
+
+/* Rebuilds the hash of names at twice the size. */
+static void grow_index(sl_manifest *m) {
+    size_t cap = m->field_index_cap ? m->field_index_cap * 2 : 64;
+    uint32_t *index = calloc(cap, sizeof *index);
+    if (!index) abort();
+    for (size_t id = 0; id < m->n_fields; id++) {
+        size_t i = name_slot(m->fields[id].name, m->fields[id].name_len, cap);
+        while (index[i]) i = (i + 1) & (cap - 1);
+        index[i] = (uint32_t)id + 1;
     }
+    free(m->field_index);
+    m->field_index = index;
+    m->field_index_cap = cap;
+}
+
+uint32_t sl_manifest_field_id(sl_manifest *m, const char *name, size_t len, uint8_t type) {
+    if (2 * (m->n_fields + 1) > m->field_index_cap) grow_index(m);
+    size_t cap = m->field_index_cap;
+    uint32_t first = NO_FIELD;   /* an entry with this name and another type */
+    size_t i = name_slot(name, len, cap);
+    for (; m->field_index[i]; i = (i + 1) & (cap - 1)) {
+        uint32_t id = m->field_index[i] - 1;
+        const sl_manifest_field *f = &m->fields[id];
+        if (f->name_len != len || memcmp(f->name, name, len) != 0) continue;
+        if (f->type == type) return id;
+        first = f->first;
+    }
+    bool other = len == strlen(SL_MANIFEST_OTHER_FIELDS) && memcmp(name, SL_MANIFEST_OTHER_FIELDS, len) == 0;
+    if (!other && m->n_named >= SL_MANIFEST_MAX_FIELDS) {
+        m->other_fields++;
+        return sl_manifest_field_id(m, SL_MANIFEST_OTHER_FIELDS, strlen(SL_MANIFEST_OTHER_FIELDS), type);
+    }
+    uint32_t id = (uint32_t)m->n_fields;
     m->fields = grow(m->fields, &m->fields_cap, m->n_fields, sizeof *m->fields);
-    m->fields[m->n_fields] = (sl_manifest_field){dup_text(name, len), len, type};
-    return (uint32_t)m->n_fields++;
+    m->fields[id] = (sl_manifest_field){dup_text(name, len), len, type, first == NO_FIELD ? id : first, NO_FIELD};
+    if (first != NO_FIELD) {
+        uint32_t last = first;
+        while (m->fields[last].next_type != NO_FIELD) last = m->fields[last].next_type;
+        m->fields[last].next_type = id;
+    }
+    if (!other) m->n_named++;
+    m->field_index[i] = id + 1;
+    m->n_fields++;
+    return id;
 }
 
 uint32_t sl_manifest_input_id(sl_manifest *m, const char *source, const char *origin) {
@@ -82,7 +134,24 @@ uint32_t sl_manifest_input_id(sl_manifest *m, const char *source, const char *or
     return (uint32_t)m->n_inputs++;
 }
 
+static void put_schema(sl_buf *b, const sl_manifest *m, const bool *has, size_t n_has);
+
 void sl_manifest_add_shard(sl_manifest *m, sl_shard_entry *e) {
+    bool *has = calloc(m->n_fields ? m->n_fields : 1, sizeof *has);
+    if (!has) abort();
+    if (m->listed_cap < m->n_fields) {
+        m->listed = realloc(m->listed, m->n_fields * sizeof *m->listed);
+        if (!m->listed) abort();
+        memset(m->listed + m->listed_cap, 0, (m->n_fields - m->listed_cap) * sizeof *m->listed);
+        m->listed_cap = m->n_fields;
+    }
+    for (size_t i = 0; i < e->n_fields; i++) has[e->fields[i]] = m->listed[e->fields[i]] = true;
+    sl_buf schema;
+    sl_buf_init(&schema);
+    put_schema(&schema, m, has, m->n_fields);
+    size_t len;
+    e->schema = sl_buf_steal(&schema, &len);
+    free(has);
     m->shards = grow(m->shards, &m->shards_cap, m->n_shards, sizeof *m->shards);
     m->shards[m->n_shards++] = *e;
     memset(e, 0, sizeof *e);
@@ -100,18 +169,16 @@ static void put_double(sl_buf *b, double d) {
 }
 
 /* [{"name":"id","types":["int"]}, ...] for the field ids marked in `has`
- * (indexed by id), names in order of first appearance, types in the order
- * they were first seen. */
-static void put_schema(sl_buf *b, const sl_manifest *m, const bool *has) {
+ * (indexed by id, n_has entries), names in order of first appearance,
+ * types in the order they were first seen. */
+static void put_schema(sl_buf *b, const sl_manifest *m, const bool *has, size_t n_has) {
     sl_buf_putc(b, '[');
     bool first_name = true;
-    for (size_t i = 0; i < m->n_fields; i++) {
+    for (size_t i = 0; i < n_has; i++) {
         if (!has[i]) continue;
         const sl_manifest_field *f = &m->fields[i];
         bool seen = false;   /* this name was already written with an earlier id */
-        for (size_t j = 0; j < i && !seen; j++)
-            seen = has[j] && m->fields[j].name_len == f->name_len &&
-                   memcmp(m->fields[j].name, f->name, f->name_len) == 0;
+        for (uint32_t j = f->first; j != i && !seen; j = m->fields[j].next_type) seen = has[j];
         if (seen) continue;
         if (!first_name) sl_buf_putc(b, ',');
         first_name = false;
@@ -119,9 +186,9 @@ static void put_schema(sl_buf *b, const sl_manifest *m, const bool *has) {
         sl_json_encode_string(b, f->name, f->name_len);
         sl_buf_puts(b, ",\"types\":[");
         bool first_type = true;
-        for (size_t j = i; j < m->n_fields; j++) {
+        for (uint32_t j = (uint32_t)i; j != NO_FIELD && j < n_has; j = m->fields[j].next_type) {
             const sl_manifest_field *g = &m->fields[j];
-            if (!has[j] || g->name_len != f->name_len || memcmp(g->name, f->name, f->name_len) != 0) continue;
+            if (!has[j]) continue;
             if (!first_type) sl_buf_putc(b, ',');
             first_type = false;
             sl_json_encode_string(b, sl_type_name((sl_type)g->type), strlen(sl_type_name((sl_type)g->type)));
@@ -131,7 +198,7 @@ static void put_schema(sl_buf *b, const sl_manifest *m, const bool *has) {
     sl_buf_putc(b, ']');
 }
 
-static void put_shard(sl_buf *b, const sl_manifest *m, const sl_shard_entry *e, bool *has) {
+static void put_shard(sl_buf *b, const sl_manifest *m, const sl_shard_entry *e) {
     sl_buf_puts(b, "{\"split\":");
     sl_json_encode_string(b, sl_dataset_split_names[e->split], strlen(sl_dataset_split_names[e->split]));
     sl_buf_puts(b, ",\"file\":");
@@ -139,9 +206,7 @@ static void put_shard(sl_buf *b, const sl_manifest *m, const sl_shard_entry *e, 
     sl_buf_printf(b, ",\"records\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"compressed_bytes\":%" PRIu64
                   ",\"sha256\":\"%s\",\"schema\":",
                   e->records, e->bytes, e->compressed_bytes, e->sha256);
-    memset(has, 0, m->n_fields * sizeof *has);
-    for (size_t i = 0; i < e->n_fields; i++) has[e->fields[i]] = true;
-    put_schema(b, m, has);
+    sl_buf_puts(b, e->schema);
     sl_buf_puts(b, ",\"inputs\":[");
     for (size_t i = 0; i < e->n_inputs; i++) {
         const sl_shard_input *in = &e->inputs[i];
@@ -160,8 +225,6 @@ static void put_shard(sl_buf *b, const sl_manifest *m, const sl_shard_entry *e, 
 void sl_manifest_render(const sl_manifest *m, sl_buf *b) {
     char now[40];
     sl_format_rfc3339(now, sl_now_ns());
-    bool *has = calloc(m->n_fields ? m->n_fields : 1, sizeof *has);
-    if (!has) abort();
 
     sl_buf_printf(b, "{\"format\":\"sluice-dataset\",\"version\":%d,\"finished\":%s,\"updated\":\"%s\","
                   "\"compression\":\"zstd\",",
@@ -180,7 +243,8 @@ void sl_manifest_render(const sl_manifest *m, sl_buf *b) {
     }
     sl_buf_puts(b, ",\"shuffle\":");
     if (m->shuffle)
-        sl_buf_printf(b, "{\"buffer\":%" PRIu64 ",\"seed\":%" PRIu64 "}", m->shuffle_buffer, m->shuffle_seed);
+        sl_buf_printf(b, "{\"buffer\":%" PRIu64 ",\"buffer_bytes\":%" PRIu64 ",\"seed\":%" PRIu64 "}",
+                      m->shuffle_buffer, m->shuffle_buffer_bytes, m->shuffle_seed);
     else
         sl_buf_puts(b, "null");
     sl_buf_printf(b, ",\"shard_bytes\":%" PRIu64 ",\"shard_records\":%" PRIu64 ",\"splits\":{",
@@ -199,68 +263,25 @@ void sl_manifest_render(const sl_manifest *m, sl_buf *b) {
                       s ? "," : "", sl_dataset_split_names[s], shards, records, bytes, compressed);
     }
     sl_buf_puts(b, "},\"schema\":");
-    for (size_t i = 0; i < m->n_shards; i++)
-        for (size_t k = 0; k < m->shards[i].n_fields; k++) has[m->shards[i].fields[k]] = true;
-    put_schema(b, m, has);
-    sl_buf_puts(b, ",\"shards\":[");
+    put_schema(b, m, m->listed, m->listed_cap);
+    sl_buf_printf(b, ",\"other_fields\":%" PRIu64 ",\"shards\":[", m->other_fields);
     for (size_t i = 0; i < m->n_shards; i++) {
         sl_buf_puts(b, i ? ",\n" : "\n");
-        put_shard(b, m, &m->shards[i], has);
+        put_shard(b, m, &m->shards[i]);
     }
     sl_buf_puts(b, "]}\n");
-    free(has);
 }
 
 /* ---- publication ---- */
 
-int sl_fsync_dir(const char *dir, sl_error *err) {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return sl_errorf(err, "cannot open the directory %s: %s", dir, strerror(errno));
-    if (fsync(fd) < 0) {
-        int e = errno;
-        close(fd);
-        return sl_errorf(err, "cannot fsync the directory %s: %s", dir, strerror(e));
-    }
-    close(fd);
-    return 0;
-}
-
 int sl_manifest_publish(const sl_manifest *m, const char *dir, sl_error *err) {
-    char tmp[PATH_MAX], final[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s/index.json.tmp", dir);
-    snprintf(final, sizeof final, "%s/index.json", dir);
+    char final[PATH_MAX];
+    if (snprintf(final, sizeof final, "%s/index.json", dir) >= (int)sizeof final)
+        return sl_errorf(err, "dataset path too long: %s", dir);
     sl_buf json;
     sl_buf_init(&json);
     sl_manifest_render(m, &json);
-
-    int rc = -1;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        sl_errorf(err, "cannot create %s: %s", tmp, strerror(errno));
-        goto out;
-    }
-    for (size_t done = 0; done < json.len;) {
-        ssize_t n = write(fd, json.data + done, json.len - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            sl_errorf(err, "cannot write %s: %s", tmp, strerror(errno));
-            close(fd);
-            goto out;
-        }
-        done += (size_t)n;
-    }
-    if (fsync(fd) < 0) {
-        sl_errorf(err, "cannot fsync %s: %s", tmp, strerror(errno));
-        close(fd);
-        goto out;
-    }
-    close(fd);
-    if (rename(tmp, final) < 0) {
-        sl_errorf(err, "cannot rename %s to %s: %s", tmp, final, strerror(errno));
-        goto out;
-    }
-    rc = sl_fsync_dir(dir, err);
-out:
+    int rc = sl_write_file_atomic(final, json.data, json.len, err);
     sl_buf_free(&json);
     return rc;
 }

@@ -25,16 +25,24 @@
 
 #define SL_DATASET_SPLITS 3
 #define SL_MANIFEST_VERSION 1
+/* Distinct (name, type) pairs a dataset's schema lists. Pairs first seen
+ * after that are listed under SL_MANIFEST_OTHER_FIELDS (one entry per
+ * type), so hostile field names cannot make the manifest or the time to
+ * build it grow without bound. */
+#define SL_MANIFEST_MAX_FIELDS 1024
+#define SL_MANIFEST_OTHER_FIELDS "_other_fields"
 
 /* "train", "validation", "test": the split directories, in this order. */
 extern const char *const sl_dataset_split_names[SL_DATASET_SPLITS];
 
 /* A top-level field name with one value type (a field seen with two types
- * is two entries). */
+ * is two entries, chained in the order they were interned). */
 typedef struct sl_manifest_field {
     char *name;
     size_t name_len;
     uint8_t type;            /* sl_type; SL_UINT is folded into SL_INT */
+    uint32_t first;          /* id of the first entry with this name */
+    uint32_t next_type;      /* id of the next entry with this name, or UINT32_MAX */
 } sl_manifest_field;
 
 /* Where records came from: the source component and the batch origin (a
@@ -60,6 +68,7 @@ typedef struct sl_shard_entry {
     char sha256[65];         /* of the file as written, lowercase hex */
     uint32_t *fields;        /* field ids, ascending */
     size_t n_fields;
+    char *schema;            /* the fields as JSON, rendered once by sl_manifest_add_shard */
     sl_shard_input *inputs;
     size_t n_inputs;
 } sl_shard_entry;
@@ -69,12 +78,18 @@ typedef struct sl_manifest {
     const char *split_key;   /* NULL: no split, everything in train */
     double fractions[SL_DATASET_SPLITS];
     bool shuffle;
-    uint64_t shuffle_buffer, shuffle_seed;
+    uint64_t shuffle_buffer, shuffle_buffer_bytes, shuffle_seed;
     uint64_t shard_bytes, shard_records;
     bool finished;           /* the writer closed the dataset */
 
     sl_manifest_field *fields;
     size_t n_fields, fields_cap;
+    size_t n_named;          /* entries other than SL_MANIFEST_OTHER_FIELDS's */
+    uint64_t other_fields;   /* lookups of fields left out because of the cap */
+    uint32_t *field_index;   /* hash of names: id + 1, 0 = empty */
+    size_t field_index_cap;  /* a power of two */
+    bool *listed;            /* by id: in some published shard */
+    size_t listed_cap;
     sl_manifest_input *inputs;
     size_t n_inputs, inputs_cap;
     size_t last_input;       /* lookup cache: inputs repeat batch after batch */
@@ -84,17 +99,17 @@ typedef struct sl_manifest {
 
 void sl_manifest_init(sl_manifest *m);
 void sl_manifest_free(sl_manifest *m);
-/* The id of (name, type), added when new. */
+/* The id of (name, type), added when new; once SL_MANIFEST_MAX_FIELDS
+ * pairs are known, the id of (SL_MANIFEST_OTHER_FIELDS, type) for a new one. */
 uint32_t sl_manifest_field_id(sl_manifest *m, const char *name, size_t len, uint8_t type);
 /* The id of (source, origin), added when new. */
 uint32_t sl_manifest_input_id(sl_manifest *m, const char *source, const char *origin);
-/* Appends a published shard; the manifest takes ownership of its arrays. */
+/* Appends a published shard and renders its schema; the manifest takes
+ * ownership of its arrays. */
 void sl_manifest_add_shard(sl_manifest *m, sl_shard_entry *e);
 /* index.json's text. */
 void sl_manifest_render(const sl_manifest *m, sl_buf *json);
 /* Writes index.json into dir atomically (see above). */
 int sl_manifest_publish(const sl_manifest *m, const char *dir, sl_error *err);
-/* fsyncs a directory, so that renames and creations in it are durable. */
-int sl_fsync_dir(const char *dir, sl_error *err);
 
 #endif

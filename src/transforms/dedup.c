@@ -497,25 +497,25 @@ static void dedup_describe(sl_component *c, sl_buf *json)
                   (unsigned long long)st.bytes, (unsigned long long)st.evictions);
 }
 
+static void dedup_metric(sl_buf *prom, const char *name, const char *type, const char *help, const char *component,
+                         uint64_t value)
+{
+    sl_buf_printf(prom, "# HELP %s %s\n# TYPE %s %s\n%s{component=\"", name, help, name, type, name);
+    sl_prom_escape(prom, component);
+    sl_buf_printf(prom, "\"} %llu\n", (unsigned long long)value);
+}
+
 static void dedup_metrics(sl_component *c, sl_buf *prom)
 {
     dedup_state *s = c->impl;
     dedup_stats st = read_stats(s);
-    sl_buf_printf(prom,
-                  "# HELP sluice_dedup_documents_total Records dedup checked for duplicates.\n"
-                  "# TYPE sluice_dedup_documents_total counter\n"
-                  "sluice_dedup_documents_total{component=\"%s\"} %llu\n"
-                  "# HELP sluice_dedup_duplicates_total Records found to repeat an earlier record.\n"
-                  "# TYPE sluice_dedup_duplicates_total counter\n"
-                  "sluice_dedup_duplicates_total{component=\"%s\"} %llu\n"
-                  "# HELP sluice_dedup_index_bytes Memory held by the dedup index.\n"
-                  "# TYPE sluice_dedup_index_bytes gauge\n"
-                  "sluice_dedup_index_bytes{component=\"%s\"} %llu\n"
-                  "# HELP sluice_dedup_evictions_total Entries evicted from a full dedup index.\n"
-                  "# TYPE sluice_dedup_evictions_total counter\n"
-                  "sluice_dedup_evictions_total{component=\"%s\"} %llu\n",
-                  c->name, (unsigned long long)st.documents, c->name, (unsigned long long)st.duplicates,
-                  c->name, (unsigned long long)st.bytes, c->name, (unsigned long long)st.evictions);
+    dedup_metric(prom, "sluice_dedup_documents_total", "counter", "Records dedup checked for duplicates.", c->name,
+                 st.documents);
+    dedup_metric(prom, "sluice_dedup_duplicates_total", "counter", "Records found to repeat an earlier record.",
+                 c->name, st.duplicates);
+    dedup_metric(prom, "sluice_dedup_index_bytes", "gauge", "Memory held by the dedup index.", c->name, st.bytes);
+    dedup_metric(prom, "sluice_dedup_evictions_total", "counter", "Entries evicted from a full dedup index.",
+                 c->name, st.evictions);
 }
 
 const sl_component_type sl_transform_dedup_type = {

@@ -19,12 +19,16 @@
  * values) is either repaired (each invalid sequence becomes U+FFFD) or sends
  * the record to the DLQ with reason `invalid_utf8`. A `bytes` value in a
  * listed field becomes a string. Fields that are missing or hold neither a
- * string nor bytes are left alone.
+ * string nor bytes are left alone. If utf8proc cannot normalize a value (for
+ * a reason other than memory, which aborts as everywhere else), the record
+ * goes to the DLQ with reason `normalize_failed` rather than passing through
+ * unnormalized.
  *
  * Counters (records changed per field, invalid UTF-8 seen) are summed per
  * batch and added atomically, so workers never contend per record.
  */
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -57,7 +61,11 @@ typedef struct normalize_state {
 typedef struct normalize_worker {
     sl_buf repaired;    /* input with invalid sequences replaced */
     sl_buf out;         /* the cleaned value */
+    utf8proc_ssize_t map_error;   /* utf8proc's error code after VALUE_MAP_FAILED */
 } normalize_worker;
+
+/* What normalize_value did with one value. */
+typedef enum { VALUE_SAME, VALUE_CHANGED, VALUE_INVALID_UTF8, VALUE_MAP_FAILED } value_result;
 
 static const char *const form_values[] = {"nfc", "nfkc", "nfd", "nfkd", "none", NULL};
 static const char *const case_values[] = {"none", "lower", "fold", NULL};
@@ -298,17 +306,18 @@ static void clean_pass(const normalize_state *s, const char *in, size_t len, sl_
     if (s->trim) out->len = end_of_text;
 }
 
-/* Cleans one value. Returns 1 when *v was replaced, 0 when unchanged, -1
- * when it holds invalid UTF-8 and the policy is dlq. */
-static int normalize_value(normalize_state *s, normalize_worker *w, sl_arena *arena, sl_value *v,
-                           uint64_t *invalid) {
+/* Cleans one value, replacing *v when cleaning changed it. Returns
+ * VALUE_INVALID_UTF8 when it holds invalid UTF-8 and the policy is dlq, and
+ * VALUE_MAP_FAILED (with w->map_error set) when utf8proc failed. */
+static value_result normalize_value(normalize_state *s, normalize_worker *w, sl_arena *arena, sl_value *v,
+                                    uint64_t *invalid) {
     const char *text = v->as.s;
     size_t len = v->len;
-    if (v->type == SL_STRING && ascii_unchanged(s, (const unsigned char *)text, len)) return 0;
+    if (v->type == SL_STRING && ascii_unchanged(s, (const unsigned char *)text, len)) return VALUE_SAME;
 
     if (!sl_utf8_valid(text, len)) {
         (*invalid)++;
-        if (s->invalid_to_dlq) return -1;
+        if (s->invalid_to_dlq) return VALUE_INVALID_UTF8;
         repair_utf8(text, len, &w->repaired);
         text = w->repaired.data ? w->repaired.data : "";
         len = w->repaired.len;
@@ -318,20 +327,24 @@ static int normalize_value(normalize_state *s, normalize_worker *w, sl_arena *ar
     if (s->map_options) {
         utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)text, (utf8proc_ssize_t)len, &mapped,
                                           s->map_options);
-        if (n < 0) {   /* only on allocation failure: the input is valid UTF-8 */
-            mapped = NULL;
-        } else {
-            text = (const char *)mapped;
-            len = (size_t)n;
+        if (n == UTF8PROC_ERROR_NOMEM) {
+            fprintf(stderr, "sluice: out of memory normalizing %zu bytes\n", len);
+            abort();
         }
+        if (n < 0) {   /* e.g. UTF8PROC_ERROR_OVERFLOW: the text is too long */
+            w->map_error = n;
+            return VALUE_MAP_FAILED;
+        }
+        text = (const char *)mapped;
+        len = (size_t)n;
     }
     clean_pass(s, text, len, &w->out);
     free(mapped);
 
     if (v->type == SL_STRING && w->out.len == v->len && memcmp(w->out.data, v->as.s, v->len) == 0)
-        return 0;
+        return VALUE_SAME;
     *v = sl_string_copy(arena, w->out.data ? w->out.data : "", w->out.len);
-    return 1;
+    return VALUE_CHANGED;
 }
 
 static void normalize_process(sl_component *c, void *wstate, sl_batch *b, sl_record **recs, size_t n,
@@ -349,13 +362,19 @@ static void normalize_process(sl_component *c, void *wstate, sl_batch *b, sl_rec
              * batch's record, which the transform owns while processing. */
             sl_value *v = (sl_value *)sl_path_get(s->fields[f].path, &r->value);
             if (!v || (v->type != SL_STRING && v->type != SL_BYTES)) continue;
-            int rc = normalize_value(s, w, &b->arena, v, &invalid);
-            if (rc < 0) {
-                sl_emit_dlq(out, r, "invalid_utf8", "field %s is not valid UTF-8",
-                            sl_path_source(s->fields[f].path));
+            const char *field = sl_path_source(s->fields[f].path);
+            switch (normalize_value(s, w, &b->arena, v, &invalid)) {
+            case VALUE_SAME: break;
+            case VALUE_CHANGED: changed[f]++; break;
+            case VALUE_INVALID_UTF8:
+                sl_emit_dlq(out, r, "invalid_utf8", "field %s is not valid UTF-8", field);
                 to_dlq = true;
-            } else {
-                changed[f] += (uint64_t)rc;
+                break;
+            case VALUE_MAP_FAILED:
+                sl_emit_dlq(out, r, "normalize_failed", "field %s could not be normalized: %s", field,
+                            utf8proc_errmsg(w->map_error));
+                to_dlq = true;
+                break;
             }
         }
         if (!to_dlq) sl_emit_record(out, 0, r);
@@ -399,7 +418,9 @@ const sl_component_type sl_transform_normalize_type = {
         "Cleans the text of each field in `fields`, in this order: invalid UTF-8 is repaired "
         "(each invalid byte sequence becomes U+FFFD) or, with `invalid_utf8: dlq`, the record "
         "goes to the DLQ with reason `invalid_utf8`; the Unicode normalization `form` is "
-        "applied (NFC by default, via utf8proc) together with case folding when `case: fold`; "
+        "applied (NFC by default, via utf8proc) together with case folding when `case: fold` "
+        "(should utf8proc fail, e.g. on a value too long for it, the record goes to the DLQ "
+        "with reason `normalize_failed`); "
         "then control characters are removed (`strip_control`), whitespace runs collapsed "
         "(`collapse_whitespace`, keeping line breaks and at most one blank line with "
         "`keep_newlines`), letters lowercased (`case: lower`) and the ends trimmed (`trim`).\n\n"

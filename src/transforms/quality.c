@@ -350,16 +350,6 @@ static void quality_describe(sl_component *c, sl_buf *json)
     sl_buf_puts(json, "]}");
 }
 
-/* A Prometheus label value: backslash, quote and newline escaped. */
-static void label_value(sl_buf *out, const char *s)
-{
-    for (; *s; s++) {
-        if (*s == '\\' || *s == '"') sl_buf_putc(out, '\\');
-        if (*s == '\n') sl_buf_puts(out, "\\n");
-        else sl_buf_putc(out, *s);
-    }
-}
-
 static void quality_metrics(sl_component *c, sl_buf *out)
 {
     quality_state *q = c->impl;
@@ -375,9 +365,9 @@ static void quality_metrics(sl_component *c, sl_buf *out)
         for (size_t i = 0; i < q->n; i++) {
             const check_state *cs = &q->checks[i];
             sl_buf_printf(out, "%s{component=\"", families[f][0]);
-            label_value(out, c->name);
+            sl_prom_escape(out, c->name);
             sl_buf_puts(out, "\",check=\"");
-            label_value(out, cs->check.name);
+            sl_prom_escape(out, cs->check.name);
             if (f == 0) sl_buf_printf(out, "\"} %d\n", status_pass(cs) ? 1 : 0);
             else sl_buf_printf(out, "\"} %llu\n", (unsigned long long)cs->failed_windows);
         }

@@ -15,6 +15,13 @@
  * (`pii_limit`) or any downstream one — shows the redacted record as JSON,
  * never the original text.
  *
+ * Custom patterns run with an explicit PCRE2 match limit, so a pattern that
+ * backtracks catastrophically on some text cannot stall a worker. Only "no
+ * match" ends a pattern's scan; any other PCRE2 result (match limit, heap
+ * limit, ...) sends the whole record to the DLQ (`redact_error`) with the
+ * string that failed replaced by [REDACT_ERROR], so neither the output nor
+ * the DLQ ever holds text the pattern may not have fully scanned.
+ *
  * Keyed hashing is HMAC-SHA-256 (libsodium) of the value's canonical form;
  * the key comes from a secret node (${env:...} or ${file:...}) and is never
  * printed. Hit counters are summed per batch and added atomically.
@@ -40,6 +47,8 @@ static const char *const over_limit_values[] = {"dlq", "drop", NULL};
 
 #define CUSTOM_NAME_MAX 48
 #define HASH_HEX 16   /* hex characters of the HMAC shown in a token */
+#define MATCH_LIMIT 1000000   /* PCRE2 backtracking steps per match attempt */
+#define ERROR_TOKEN "[REDACT_ERROR]"
 
 typedef struct redact_detector {
     const sl_pii_detector *builtin;   /* NULL for a custom pattern */
@@ -54,6 +63,7 @@ typedef struct redact_state {
     redact_detector *dets;
     size_t n_dets;
     unsigned builtin_mask;            /* 1 << sl_pii_builtin of the enabled built-ins */
+    pcre2_match_context *match_ctx;   /* custom patterns: the match limit */
     sl_path **fields;                 /* NULL = every string, recursively */
     size_t n_fields;
     bool limit, limit_to_dlq;
@@ -76,6 +86,8 @@ typedef struct redact_ctx {
     sl_arena *arena;
     uint64_t *hits;        /* per detector, for this batch */
     uint64_t record_hits;
+    int match_error;       /* 0, or the PCRE2 error that stopped a custom pattern */
+    size_t error_detector; /* ... and that pattern's index in s->dets */
 } redact_ctx;
 
 static const sl_option redact_options[] = {
@@ -118,6 +130,7 @@ static void redact_destroy(sl_component *c) {
     if (!s) return;
     for (size_t i = 0; i < s->n_dets; i++) pcre2_code_free(s->dets[i].re);
     free(s->dets);
+    pcre2_match_context_free(s->match_ctx);
     for (size_t i = 0; i < s->n_fields; i++) sl_path_free(s->fields[i]);
     free(s->fields);
     if (s->key) {
@@ -196,6 +209,14 @@ static int add_patterns(redact_state *s, const sl_node *map, sl_diag *diag) {
             return -1;
         }
         pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);   /* falls back to the interpreter when unavailable */
+        if (!s->match_ctx) {
+            if (!(s->match_ctx = pcre2_match_context_create(NULL))) {
+                pcre2_code_free(re);
+                sl_diag_error(diag, v->pos, "out of memory");
+                return -1;
+            }
+            pcre2_set_match_limit(s->match_ctx, MATCH_LIMIT);
+        }
         redact_detector *r = &s->dets[s->n_dets++];
         r->re = re;
         snprintf(r->name, sizeof r->name, "%s", k->text);
@@ -326,11 +347,16 @@ static void redact_worker_free(sl_component *c, void *wstate) {
 
 /* ---- finding and replacing ---- */
 
-static void scan_custom(const redact_detector *d, int index, const char *s, size_t len, redact_worker *w) {
+/* Adds the hits of one custom pattern. Returns 0, or the PCRE2 error code
+ * when matching failed (e.g. the match limit): the text may then hold hits
+ * that were not found. */
+static int scan_custom(const redact_state *st, const redact_detector *d, int index, const char *s, size_t len,
+                       redact_worker *w) {
     size_t start = 0;
     while (start <= len) {
-        int rc = pcre2_match(d->re, (PCRE2_SPTR)s, len, start, 0, w->md, NULL);
-        if (rc < 0) return;   /* no match, or a match limit: nothing more to find */
+        int rc = pcre2_match(d->re, (PCRE2_SPTR)s, len, start, 0, w->md, st->match_ctx);
+        if (rc == PCRE2_ERROR_NOMATCH) return 0;
+        if (rc < 0) return rc;
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(w->md);
         if (ov[1] > ov[0]) {
             sl_pii_spans_push(&w->spans, ov[0], ov[1], index);
@@ -340,6 +366,7 @@ static void scan_custom(const redact_detector *d, int index, const char *s, size
             while (start < len && ((unsigned char)s[start] & 0xC0) == 0x80) start++;
         }
     }
+    return 0;
 }
 
 /* Writes the keyed token [LABEL:0123456789abcdef] for one hit. */
@@ -364,7 +391,8 @@ static size_t write_hash(const redact_state *s, const redact_detector *d, redact
 
 /* Redacts one string. Returns the number of hits; sets *drop when the field
  * is to be removed (a hit whose action is drop_field), otherwise replaces *v
- * with the redacted text when there were hits. */
+ * with the redacted text when there were hits. When a custom pattern fails,
+ * records the error in x and replaces *v by [REDACT_ERROR]. */
 static size_t redact_string(redact_ctx *x, sl_value *v, bool *drop) {
     redact_state *s = x->s;
     redact_worker *w = x->w;
@@ -378,7 +406,15 @@ static size_t redact_string(redact_ctx *x, sl_value *v, bool *drop) {
             if (possible & (1u << (d->builtin - sl_pii_detectors)))
                 d->builtin->scan(text, len, (int)i, &w->spans);
         } else {
-            scan_custom(d, (int)i, text, len, w);
+            int rc = scan_custom(s, d, (int)i, text, len, w);
+            if (rc < 0) {
+                if (!x->match_error) {
+                    x->match_error = rc;
+                    x->error_detector = i;
+                }
+                *v = sl_string(ERROR_TOKEN, sizeof ERROR_TOKEN - 1);
+                return 0;
+            }
         }
     }
     if (w->spans.count == 0) return 0;
@@ -474,6 +510,7 @@ static void redact_process(sl_component *c, void *wstate, sl_batch *b, sl_record
     for (size_t i = 0; i < n; i++) {
         sl_record *r = recs[i];
         x.record_hits = 0;
+        x.match_error = 0;
         if (s->n_fields == 0) {
             if (r->value.type == SL_MAP) redact_tree(&x, &r->value);
         } else {
@@ -483,6 +520,17 @@ static void redact_process(sl_component *c, void *wstate, sl_batch *b, sl_record
                 sl_value *v = (sl_value *)sl_path_get(s->fields[f], &r->value);
                 if (v && redact_value(&x, v)) sl_path_delete(s->fields[f], &r->value);
             }
+        }
+        if (x.match_error) {
+            PCRE2_UCHAR msg[128];
+            pcre2_get_error_message(x.match_error, msg, sizeof msg);
+            r->raw = NULL;   /* the DLQ shows the record with [REDACT_ERROR], never the input */
+            r->raw_len = 0;
+            sl_emit_dlq(out, r, "redact_error",
+                        "pattern '%s' failed: %s; simplify it (nested repeats such as (a+)+ "
+                        "backtrack without bound)",
+                        s->dets[x.error_detector].name, (const char *)msg);
+            continue;
         }
         if (x.record_hits == 0) {
             sl_emit_record(out, 0, r);
@@ -523,22 +571,30 @@ static void redact_describe(sl_component *c, sl_buf *json) {
     sl_buf_puts(json, "]}");
 }
 
+/* One sample line: name{component=".."[,detector=".."]} value. */
+static void redact_sample(sl_buf *prom, const char *name, const char *component, const char *detector,
+                          uint64_t value) {
+    sl_buf_printf(prom, "%s{component=\"", name);
+    sl_prom_escape(prom, component);
+    if (detector) {
+        sl_buf_puts(prom, "\",detector=\"");
+        sl_prom_escape(prom, detector);
+    }
+    sl_buf_printf(prom, "\"} %llu\n", (unsigned long long)value);
+}
+
 static void redact_metrics(sl_component *c, sl_buf *prom) {
     redact_state *s = c->impl;
     sl_buf_puts(prom, "# HELP sluice_redact_hits_total Personal-data hits redacted, per detector.\n"
                       "# TYPE sluice_redact_hits_total counter\n");
     for (size_t i = 0; i < s->n_dets; i++)
-        sl_buf_printf(prom, "sluice_redact_hits_total{component=\"%s\",detector=\"%s\"} %llu\n", c->name,
-                      s->dets[i].name, (unsigned long long)atomic_load(&s->dets[i].hits));
-    sl_buf_printf(prom,
-                  "# HELP sluice_redact_records_with_pii_total Records in which redact found personal data.\n"
-                  "# TYPE sluice_redact_records_with_pii_total counter\n"
-                  "sluice_redact_records_with_pii_total{component=\"%s\"} %llu\n"
-                  "# HELP sluice_redact_records_dropped_total Records dropped by drop_record_over.\n"
-                  "# TYPE sluice_redact_records_dropped_total counter\n"
-                  "sluice_redact_records_dropped_total{component=\"%s\"} %llu\n",
-                  c->name, (unsigned long long)atomic_load(&s->records_with_pii), c->name,
-                  (unsigned long long)atomic_load(&s->records_dropped));
+        redact_sample(prom, "sluice_redact_hits_total", c->name, s->dets[i].name, atomic_load(&s->dets[i].hits));
+    sl_buf_puts(prom, "# HELP sluice_redact_records_with_pii_total Records in which redact found personal data.\n"
+                      "# TYPE sluice_redact_records_with_pii_total counter\n");
+    redact_sample(prom, "sluice_redact_records_with_pii_total", c->name, NULL, atomic_load(&s->records_with_pii));
+    sl_buf_puts(prom, "# HELP sluice_redact_records_dropped_total Records dropped by drop_record_over.\n"
+                      "# TYPE sluice_redact_records_dropped_total counter\n");
+    redact_sample(prom, "sluice_redact_records_dropped_total", c->name, NULL, atomic_load(&s->records_dropped));
 }
 
 const sl_component_type sl_transform_redact_type = {
@@ -558,8 +614,10 @@ const sl_component_type sl_transform_redact_type = {
         "writes a keyed HMAC-SHA-256 token such as `[EMAIL:3f2a9c1b7d4e5f60]`, the same for the "
         "same value and `key`, so redacted data can still be joined; `drop_field` removes the "
         "field. With `drop_record_over: N` a record holding more than N hits in total goes to the "
-        "DLQ with reason `pii_limit` (or is dropped, `over_limit: drop`). A redacted record's DLQ "
-        "entries carry the redacted record, never the original input.\n\n"
+        "DLQ with reason `pii_limit` (or is dropped, `over_limit: drop`). A custom pattern that "
+        "fails on a string (e.g. exceeds PCRE2's match limit by backtracking) sends the record to "
+        "the DLQ with reason `redact_error`, that string replaced by `[REDACT_ERROR]`. A redacted "
+        "record's DLQ entries carry the redacted record, never the original input.\n\n"
         "Counters per detector are in the component's stats and in "
         "`sluice_redact_hits_total{component,detector}`.",
     .example =

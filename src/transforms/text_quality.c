@@ -433,25 +433,32 @@ static void text_quality_describe(sl_component *c, sl_buf *json) {
     sl_buf_puts(json, "]}");
 }
 
+/* One sample line: name{component="..",rule=".."} value. */
+static void rule_sample(sl_buf *prom, const char *name, const char *component, const char *rule, uint64_t value) {
+    sl_buf_printf(prom, "%s{component=\"", name);
+    sl_prom_escape(prom, component);
+    sl_buf_printf(prom, "\",rule=\"%s\"} %llu\n", rule, (unsigned long long)value);
+}
+
 static void text_quality_metrics(sl_component *c, sl_buf *prom) {
     text_quality_state *s = c->impl;
-    sl_buf_printf(prom,
-                  "# HELP sluice_text_quality_documents_total Documents judged by text_quality.\n"
-                  "# TYPE sluice_text_quality_documents_total counter\n"
-                  "sluice_text_quality_documents_total{component=\"%s\"} %llu\n"
-                  "# HELP sluice_text_quality_rejected_total Documents rejected, by the first rule they failed.\n"
-                  "# TYPE sluice_text_quality_rejected_total counter\n",
-                  c->name, (unsigned long long)atomic_load(&s->documents));
+    sl_buf_puts(prom, "# HELP sluice_text_quality_documents_total Documents judged by text_quality.\n"
+                      "# TYPE sluice_text_quality_documents_total counter\n"
+                      "sluice_text_quality_documents_total{component=\"");
+    sl_prom_escape(prom, c->name);
+    sl_buf_printf(prom, "\"} %llu\n", (unsigned long long)atomic_load(&s->documents));
+    sl_buf_puts(prom, "# HELP sluice_text_quality_rejected_total Documents rejected, by the first rule they failed.\n"
+                      "# TYPE sluice_text_quality_rejected_total counter\n");
     for (int r = 0; r < N_RULES; r++)
         if (s->enabled[r] && rule_defs[r].kind != LINE_RULE)
-            sl_buf_printf(prom, "sluice_text_quality_rejected_total{component=\"%s\",rule=\"%s\"} %llu\n", c->name,
-                          rule_defs[r].name, (unsigned long long)atomic_load(&s->rule_count[r]));
+            rule_sample(prom, "sluice_text_quality_rejected_total", c->name, rule_defs[r].name,
+                        atomic_load(&s->rule_count[r]));
     sl_buf_puts(prom, "# HELP sluice_text_quality_lines_removed_total Lines the C4 line rules removed.\n"
                       "# TYPE sluice_text_quality_lines_removed_total counter\n");
     for (int r = R_C4_MAX_WORD_LENGTH; r <= R_C4_POLICY; r++)
         if (s->enabled[r])
-            sl_buf_printf(prom, "sluice_text_quality_lines_removed_total{component=\"%s\",rule=\"%s\"} %llu\n",
-                          c->name, rule_defs[r].name, (unsigned long long)atomic_load(&s->rule_count[r]));
+            rule_sample(prom, "sluice_text_quality_lines_removed_total", c->name, rule_defs[r].name,
+                        atomic_load(&s->rule_count[r]));
 }
 
 const sl_component_type sl_transform_text_quality_type = {

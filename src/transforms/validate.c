@@ -190,15 +190,6 @@ static void validate_describe(sl_component *c, sl_buf *json) {
     sl_buf_puts(json, "]}");
 }
 
-/* A Prometheus label value: backslash, quote and newline escaped. */
-static void label_value(sl_buf *out, const char *s) {
-    for (; *s; s++) {
-        if (*s == '\\' || *s == '"') sl_buf_putc(out, '\\');
-        if (*s == '\n') sl_buf_puts(out, "\\n");
-        else sl_buf_putc(out, *s);
-    }
-}
-
 static void validate_metrics(sl_component *c, sl_buf *out) {
     validate_state *s = c->impl;
     sl_buf_puts(out, "# HELP sluice_validate_records_total Records checked against a contract, by result.\n"
@@ -207,7 +198,7 @@ static void validate_metrics(sl_component *c, sl_buf *out) {
     uint64_t counts[] = {atomic_load(&s->passed), atomic_load(&s->failed)};
     for (int i = 0; i < 2; i++) {
         sl_buf_puts(out, "sluice_validate_records_total{component=\"");
-        label_value(out, c->name);
+        sl_prom_escape(out, c->name);
         sl_buf_printf(out, "\",result=\"%s\"} %llu\n", results[i], (unsigned long long)counts[i]);
     }
     sl_buf_puts(out, "# HELP sluice_validate_rule_failures_total Records that broke a contract rule.\n"
@@ -215,9 +206,9 @@ static void validate_metrics(sl_component *c, sl_buf *out) {
     for (size_t k = 0; k < s->n_rules; k++) {
         const sl_rule *r = sl_contract_rule(s->contract, k);
         sl_buf_puts(out, "sluice_validate_rule_failures_total{component=\"");
-        label_value(out, c->name);
+        sl_prom_escape(out, c->name);
         sl_buf_puts(out, "\",field=\"");
-        label_value(out, r->field);
+        sl_prom_escape(out, r->field);
         sl_buf_printf(out, "\",rule=\"%s\"} %llu\n", r->kind, (unsigned long long)atomic_load(&s->rule_failures[k]));
     }
 }

@@ -9,6 +9,11 @@
 - OpenLineage: the events in lineage.file have the shape the spec requires
   (START then COMPLETE, FAIL with an errorMessage, ABORT after SIGTERM), and
   an HTTP server the test starts on 127.0.0.1 receives the same events.
+- Warnings about the lineage endpoint never show the credentials, path or
+  query of its URL (nor anything of an interpolated URL).
+- `sluice check` refuses a directory that already holds a dataset.
+- 20,000 records with a field name each: quick, and index.json stays small
+  (the schema is capped, the rest counted under _other_fields).
 """
 import hashlib
 import http.server
@@ -247,8 +252,13 @@ sinks:
                    for path, ctype, _ in Collector.received)
         assert posted == events, (posted, events)
 
-        # A failed run: FAIL with the error message.
+        # A failed run (the dataset directory cannot be created under a
+        # file): FAIL with the error message.
         Collector.received.clear()
+        with open(cfg) as f:
+            text = f.read()
+        with open(cfg, "w") as f:
+            f.write(text.replace("path: %s/ds" % work.path, "path: %s/in.jsonl/ds" % work.path))
         proc = harness.run(["run", "--no-progress", cfg])
         assert proc.returncode != 0
         events = harness.read_jsonl(work("lineage.jsonl"))[2:]
@@ -256,7 +266,7 @@ sinks:
         for e in events:
             check_event(e)
         message = events[1]["run"]["facets"]["errorMessage"]["message"]
-        assert "already holds a dataset" in message, message
+        assert "cannot create" in message and "in.jsonl/ds" in message, message
         assert len(Collector.received) == 2
     finally:
         server.shutdown()
@@ -280,6 +290,79 @@ sinks:
     assert total == 100
 
 
+def test_lineage_url_credentials_never_logged(work):
+    port = harness.free_port()   # nothing listens there
+    body = """\
+data_dir: {d}/state
+lineage: {{url: "{url}"}}
+sources:
+  gen: {{type: generate, count: 10}}
+sinks:
+  ds: {{type: dataset, inputs: [gen], path: {d}/{ds}}}
+"""
+    url = "http://alice:hunter2@127.0.0.1:%d/api/v1/lineage?api_key=topsecret" % port
+    cfg = work.write("p.yaml", body.format(d=work.path, url=url, ds="ds1"))
+    proc = harness.run(["run", "--no-progress", cfg])
+    assert proc.returncode == 0, harness.text(proc.stderr)
+    err = harness.text(proc.stderr)
+    assert "cannot POST the lineage event to http://127.0.0.1:%d:" % port in err, err
+    for secret in ("alice", "hunter2", "topsecret", "api_key", "/api/v1/lineage"):
+        assert secret not in err, (secret, err)
+    # An interpolated URL is a secret: not even its host is shown.
+    cfg = work.write("q.yaml", body.format(d=work.path, url="${env:LINEAGE_URL}", ds="ds2"))
+    proc = harness.run(["run", "--no-progress", cfg], env={"LINEAGE_URL": url})
+    assert proc.returncode == 0, harness.text(proc.stderr)
+    err = harness.text(proc.stderr)
+    assert "cannot POST the lineage event to <redacted>:" in err, err
+    for secret in ("hunter2", "topsecret", "127.0.0.1:%d" % port):
+        assert secret not in err, (secret, err)
+
+
+def test_check_reports_existing_dataset(work):
+    cfg = work.write("p.yaml", """\
+data_dir: {d}/state
+sources:
+  gen: {{type: generate, count: 50}}
+sinks:
+  ds: {{type: dataset, inputs: [gen], path: {d}/ds}}
+""".format(d=work.path))
+    proc = harness.run(["check", cfg])
+    assert proc.returncode == 0, harness.text(proc.stderr)
+    proc = harness.run(["run", "--no-progress", cfg])
+    assert proc.returncode == 0, harness.text(proc.stderr)
+    proc = harness.run(["check", cfg])
+    assert proc.returncode != 0
+    err = harness.text(proc.stderr)
+    assert "p.yaml:" in err and "already holds a dataset" in err, err
+    check_dataset(work("ds"))   # untouched
+
+
+def test_unique_field_names_stay_cheap(work):
+    n = 20000
+    with open(work.write("in.jsonl", ""), "w") as f:
+        for i in range(n):
+            f.write(json.dumps({"id": i, "field_%d" % i: i}) + "\n")
+    cfg = work.write("p.yaml", """\
+data_dir: {d}/state
+sources:
+  docs: {{type: file, paths: ["{d}/in.jsonl"], format: jsonl}}
+sinks:
+  ds: {{type: dataset, inputs: [docs], path: {d}/ds, shard_records: 2000}}
+""".format(d=work.path))
+    started = time.monotonic()
+    proc = harness.run(["run", "--no-progress", cfg], timeout=60)
+    assert proc.returncode == 0, harness.text(proc.stderr)
+    assert time.monotonic() - started < 30
+    index, total = check_dataset(work("ds"))
+    assert total == n
+    assert os.path.getsize(work("ds", "index.json")) < 150000
+    names = [f["name"] for f in index["schema"]]
+    assert len(names) == 1025 and names[0] == "id" and names[-1] == "_other_fields", names[-3:]
+    assert index["other_fields"] == n - 1023
+
+
 if __name__ == "__main__":
     harness.main([test_run_writes_checked_shards, test_sigterm_leaves_only_complete_listed_shards,
-                  test_openlineage_events, test_lineage_endpoint_down_is_not_fatal])
+                  test_openlineage_events, test_lineage_endpoint_down_is_not_fatal,
+                  test_lineage_url_credentials_never_logged, test_check_reports_existing_dataset,
+                  test_unique_field_names_stay_cheap])

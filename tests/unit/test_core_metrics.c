@@ -128,9 +128,24 @@ static void test_log_levels(void) {
     sl_log_set_level(SL_LOG_INFO);
 }
 
+static void test_prom_escape(void) {
+    sl_buf b;
+    sl_buf_init(&b);
+    sl_prom_escape(&b, "plain");
+    CHECK_STR(b.data, "plain");
+    b.len = 0;
+    sl_prom_escape(&b, "a\"b\\c\nd");
+    CHECK_STR(b.data, "a\\\"b\\\\c\\nd");
+    b.len = 0;
+    sl_prom_escape(&b, "");
+    CHECK_INT(b.len, 0);
+    sl_buf_free(&b);
+}
+
 int main(void) {
     RUN(test_prometheus);
     RUN(test_label_escaping_and_overflow);
+    RUN(test_prom_escape);
     RUN(test_json);
     RUN(test_log_levels);
     return check_report();

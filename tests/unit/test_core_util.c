@@ -1,6 +1,12 @@
 /* test_core_util.c — UTF-8 validation, base64, RFC 3339, sizes, durations,
- * levenshtein and "did you mean". */
+ * levenshtein and "did you mean", mkdir -p, directory fsync and atomic file
+ * replacement. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "core/util.h"
@@ -184,6 +190,124 @@ static void test_hash(void) {
     CHECK(sl_hash64("", 0, 0) == 0x2d06800538d394c2ull);   /* XXH3_64bits("") */
 }
 
+/* ---- files ---- */
+
+static bool is_dir(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static void slurp(const char *path, sl_buf *out) {
+    out->len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) return;
+    char chunk[256];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) sl_buf_append(out, chunk, n);
+    fclose(f);
+}
+
+static size_t count_entries(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    size_t n = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) n++;
+    closedir(d);
+    return n;
+}
+
+static void remove_tree(const char *path) {
+    DIR *d = opendir(path);
+    if (!d) {
+        unlink(path);
+        return;
+    }
+    for (struct dirent *e; (e = readdir(d));) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+        char child[4096];
+        snprintf(child, sizeof child, "%s/%s", path, e->d_name);
+        remove_tree(child);
+    }
+    closedir(d);
+    rmdir(path);
+}
+
+static void test_mkdirs(void) {
+    char root[] = "/tmp/sluice-util-XXXXXX";
+    CHECK(mkdtemp(root) != NULL);
+    char path[256], file[256];
+    sl_error err;
+
+    snprintf(path, sizeof path, "%s/a/b//c/", root);
+    CHECK_INT(sl_mkdirs(path, &err), 0);
+    snprintf(path, sizeof path, "%s/a/b/c", root);
+    CHECK(is_dir(path));
+    CHECK_INT(sl_mkdirs(path, &err), 0);            /* already there */
+
+    snprintf(file, sizeof file, "%s/a/file", root);
+    CHECK_INT(sl_write_file_atomic(file, "x", 1, &err), 0);
+    CHECK_INT(sl_mkdirs(file, &err), -1);           /* a file is not a directory */
+    CHECK(strstr(err.msg, "file: Not a directory") != NULL);
+    snprintf(path, sizeof path, "%s/a/file/sub", root);
+    CHECK_INT(sl_mkdirs(path, &err), -1);
+    CHECK(strstr(err.msg, "cannot create the directory") != NULL);
+
+    snprintf(file, sizeof file, "%s/x/y/out.json", root);
+    CHECK_INT(sl_mkdirs_parent(file, &err), 0);
+    snprintf(path, sizeof path, "%s/x/y", root);
+    CHECK(is_dir(path));
+    snprintf(path, sizeof path, "%s/x/y/out.json", root);
+    CHECK(!is_dir(path));                            /* only the parents */
+    CHECK_INT(sl_mkdirs_parent("plain-name", &err), 0);
+
+    CHECK_INT(sl_fsync_dir(root, &err), 0);
+    snprintf(path, sizeof path, "%s/missing", root);
+    CHECK_INT(sl_fsync_dir(path, &err), -1);
+    CHECK(strstr(err.msg, "cannot open the directory") != NULL);
+    remove_tree(root);
+}
+
+static void test_write_file_atomic(void) {
+    char root[] = "/tmp/sluice-util-XXXXXX";
+    CHECK(mkdtemp(root) != NULL);
+    char path[256];
+    sl_error err;
+    sl_buf got;
+    sl_buf_init(&got);
+
+    snprintf(path, sizeof path, "%s/doc.json", root);
+    CHECK_INT(sl_write_file_atomic(path, "{\"v\":1}\n", 8, &err), 0);
+    slurp(path, &got);
+    CHECK_MEM(got.data, got.len, "{\"v\":1}\n");
+    CHECK_INT(sl_write_file_atomic(path, "second", 6, &err), 0);   /* replaces */
+    slurp(path, &got);
+    CHECK_MEM(got.data, got.len, "second");
+    CHECK_INT(sl_write_file_atomic(path, "", 0, &err), 0);
+    slurp(path, &got);
+    CHECK_INT(got.len, 0);
+    CHECK_INT(count_entries(root), 1);               /* no temporary file left */
+    struct stat st;
+    CHECK(stat(path, &st) == 0 && (st.st_mode & 0600) == 0600);
+
+    /* A directory in the way: the rename fails, the temp file is removed. */
+    snprintf(path, sizeof path, "%s/dir", root);
+    CHECK_INT(sl_mkdirs(path, &err), 0);
+    char inner[300];
+    snprintf(inner, sizeof inner, "%s/keep", path);
+    CHECK_INT(sl_write_file_atomic(inner, "k", 1, &err), 0);
+    CHECK_INT(sl_write_file_atomic(path, "data", 4, &err), -1);
+    CHECK(strstr(err.msg, "cannot rename") != NULL);
+    CHECK_INT(count_entries(root), 2);               /* doc.json and dir */
+    CHECK_INT(count_entries(path), 1);
+
+    snprintf(path, sizeof path, "%s/missing/doc.json", root);
+    CHECK_INT(sl_write_file_atomic(path, "x", 1, &err), -1);
+    CHECK(strstr(err.msg, "cannot create") != NULL);
+    sl_buf_free(&got);
+    remove_tree(root);
+}
+
 int main(void) {
     RUN(test_utf8);
     RUN(test_base64);
@@ -192,5 +316,7 @@ int main(void) {
     RUN(test_durations);
     RUN(test_did_you_mean);
     RUN(test_hash);
+    RUN(test_mkdirs);
+    RUN(test_write_file_atomic);
     return check_report();
 }

@@ -1,7 +1,6 @@
 /* test_engine_dataset.c — the dataset sink, run through a real pipeline
- * (sl_pipeline_build_with, as test_engine_transforms.c does) with a test
- * source that generates N records {"id": i, ...} in batches of the
- * configured size.
+ * (transform_harness.h) with a test source that generates N records
+ * {"id": i, ...} in batches of the configured size.
  *
  * Every shard listed in index.json is read back: its SHA-256 recomputed
  * over the file, its lines decompressed with sl_reader and counted, its
@@ -10,21 +9,12 @@
  * must be a deterministic permutation.
  */
 #include <dirent.h>
-#include <ftw.h>
 #include <sodium.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "check.h"
-#include "codec/format.h"
-#include "codec/json.h"
 #include "codec/reader.h"
-#include "config/config.h"
-#include "runtime/component.h"
-#include "runtime/pipeline.h"
+#include "transform_harness.h"
 
 extern const sl_component_type sl_sink_dataset_type;
 
@@ -99,64 +89,19 @@ static const sl_component_type gen_type = {
     .create = gen_create, .destroy = gen_destroy, .run = gen_run,
 };
 
-static const sl_component_type *const test_sources[] = {&gen_type, NULL};
-static const sl_component_type *const test_sinks[] = {&sl_sink_dataset_type, NULL};
-
-static const sl_component_type *const *test_types(sl_kind kind) {
-    switch (kind) {
-    case SL_SOURCE: return test_sources;
-    case SL_TRANSFORM: return sl_registry_list(SL_TRANSFORM);
-    case SL_SINK: return test_sinks;
-    }
-    return NULL;
-}
-
 /* ---- running ---- */
 
-static char dir[64];
-static sl_buf diag_text;
-static char run_error[SL_ERROR_MAX];
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-    return remove(path);
-}
-
-static void make_dir(void) {
-    if (dir[0]) nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-    snprintf(dir, sizeof dir, "/tmp/sluice-test-dataset-XXXXXX");
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        abort();
-    }
-}
-
 /* Runs the generator (count records, the given source extras) into a
- * dataset sink at <dir>/ds with the sink options in `sink`. Returns 0
+ * dataset sink at <data_dir>/ds with the sink options in `sink`. Returns 0
  * when the pipeline built and ran. */
-static int run(int count, const char *source_extra, const char *sink, int workers, int per_batch) {
+static int run_gen(int count, const char *source_extra, const char *sink, int workers, int per_batch) {
     sl_buf yaml;
     sl_buf_init(&yaml);
     sl_buf_printf(&yaml, "data_dir: %s/state\nworkers: %d\nbatch: {max_records: %d}\n"
                          "sources:\n  in: {type: gen, count: %d%s}\n"
                          "sinks:\n  ds: {type: dataset, inputs: [in], path: %s/ds%s%s}\n",
-                  dir, workers, per_batch, count, source_extra, dir, *sink ? ", " : "", sink);
-    sl_buf_free(&diag_text);
-    run_error[0] = 0;
-    sl_diag diag;
-    sl_diag_init(&diag);
-    sl_config *cfg = sl_config_parse("test.yaml", yaml.data, yaml.len, &diag);
-    sl_pipeline *p = cfg && !sl_diag_has_errors(&diag) ? sl_pipeline_build_with(cfg, test_types, &diag) : NULL;
-    sl_diag_print(&diag, &diag_text);
-    sl_buf_putc(&diag_text, 0);
-    int rc = -1;
-    if (p) {
-        sl_error err = {{0}};
-        rc = sl_pipeline_run(p, &(sl_run_options){.progress = false}, &err);
-        if (rc < 0) snprintf(run_error, sizeof run_error, "%s", err.msg);
-        sl_pipeline_free(p);
-    }
-    sl_diag_free(&diag);
-    sl_config_free(cfg);
+                  data_dir, workers, per_batch, count, source_extra, data_dir, *sink ? ", " : "", sink);
+    int rc = run_config(text_of(&yaml));
     sl_buf_free(&yaml);
     return rc;
 }
@@ -224,7 +169,7 @@ static void check_shard(dataset *d, const sl_value *e) {
     }
 
     char path[256];
-    snprintf(path, sizeof path, "%s/ds/%.*s", dir, (int)file->len, file->as.s);
+    snprintf(path, sizeof path, "%s/ds/%.*s", data_dir, (int)file->len, file->as.s);
     sl_buf bytes;
     sl_buf_init(&bytes);
     read_file(path, &bytes);
@@ -273,7 +218,7 @@ static int leftovers(void) {
     static const char *const names[] = {"train", "validation", "test"};
     for (int s = 0; s < 3; s++) {
         char path[128];
-        snprintf(path, sizeof path, "%s/ds/%s", dir, names[s]);
+        snprintf(path, sizeof path, "%s/ds/%s", data_dir, names[s]);
         DIR *dd = opendir(path);
         if (!dd) continue;
         struct dirent *de;
@@ -287,7 +232,7 @@ static int leftovers(void) {
 static void load(dataset *d) {
     memset(d, 0, sizeof *d);
     char path[128];
-    snprintf(path, sizeof path, "%s/ds/index.json", dir);
+    snprintf(path, sizeof path, "%s/ds/index.json", data_dir);
     sl_buf text;
     sl_buf_init(&text);
     read_file(path, &text);
@@ -331,8 +276,8 @@ static dataset first, second;
 #define SPLIT "split: {key: id, train: 0.8, validation: 0.1, test: 0.1}"
 
 static void test_manifest_matches_shards(void) {
-    make_dir();
-    CHECK_INT(run(2000, "", "shard_records: 300, " SPLIT, 2, 64), 0);
+    new_data_dir();
+    CHECK_INT(run_gen(2000, "", "shard_records: 300, " SPLIT, 2, 64), 0);
     load(&first);
     CHECK_INT(first.problems, 0);
     CHECK(first.finished);
@@ -361,12 +306,12 @@ static void test_manifest_matches_shards(void) {
 }
 
 static void test_split_is_stable(void) {
-    make_dir();
-    CHECK_INT(run(5000, "", "shard_records: 100, " SPLIT, 1, 7), 0);
+    new_data_dir();
+    CHECK_INT(run_gen(5000, "", "shard_records: 100, " SPLIT, 1, 7), 0);
     load(&first);
     CHECK_INT(first.problems, 0);
-    make_dir();
-    CHECK_INT(run(5000, "", "shard_bytes: 4k, " SPLIT, 2, 1000), 0);
+    new_data_dir();
+    CHECK_INT(run_gen(5000, "", "shard_bytes: 4k, " SPLIT, 2, 1000), 0);
     load(&second);
     CHECK_INT(second.problems, 0);
     CHECK(first.n_shards != second.n_shards);   /* the shard sizes really differ */
@@ -379,11 +324,11 @@ static void test_split_is_stable(void) {
 }
 
 static void test_shard_boundaries_independent_of_batching(void) {
-    make_dir();
-    CHECK_INT(run(3000, "", "shard_records: 250", 1, 3), 0);
+    new_data_dir();
+    CHECK_INT(run_gen(3000, "", "shard_records: 250", 1, 3), 0);
     load(&first);
-    make_dir();
-    CHECK_INT(run(3000, "", "shard_records: 250", 2, 512), 0);
+    new_data_dir();
+    CHECK_INT(run_gen(3000, "", "shard_records: 250", 2, 512), 0);
     load(&second);
     CHECK_INT(first.problems + second.problems, 0);
     CHECK_INT(first.n_shards, 12);
@@ -393,11 +338,11 @@ static void test_shard_boundaries_independent_of_batching(void) {
 }
 
 static void test_shuffle_deterministic_permutation(void) {
-    make_dir();
-    CHECK_INT(run(4000, "", "shard_records: 500, shuffle: {buffer: 300, seed: 1}, " SPLIT, 1, 10), 0);
+    new_data_dir();
+    CHECK_INT(run_gen(4000, "", "shard_records: 500, shuffle: {buffer: 300, seed: 1}, " SPLIT, 1, 10), 0);
     load(&first);
-    make_dir();
-    CHECK_INT(run(4000, "", "shard_bytes: 8k, shuffle: {buffer: 300, seed: 1}, " SPLIT, 2, 333), 0);
+    new_data_dir();
+    CHECK_INT(run_gen(4000, "", "shard_bytes: 8k, shuffle: {buffer: 300, seed: 1}, " SPLIT, 2, 333), 0);
     load(&second);
     CHECK_INT(first.problems + second.problems, 0);
     CHECK_INT(first.n[0] + first.n[1] + first.n[2], 4000);
@@ -407,8 +352,8 @@ static void test_shuffle_deterministic_permutation(void) {
     }
     /* A permutation of the unshuffled split, in a different order. */
     static dataset plain;
-    make_dir();
-    CHECK_INT(run(4000, "", SPLIT, 2, 100), 0);
+    new_data_dir();
+    CHECK_INT(run_gen(4000, "", SPLIT, 2, 100), 0);
     load(&plain);
     int in_place = 0;
     for (int s = 0; s < 3; s++) {
@@ -417,17 +362,17 @@ static void test_shuffle_deterministic_permutation(void) {
     }
     CHECK(in_place < 100);
     /* Another seed, another order. */
-    make_dir();
-    CHECK_INT(run(4000, "", "shuffle: {buffer: 300, seed: 2}, " SPLIT, 2, 100), 0);
+    new_data_dir();
+    CHECK_INT(run_gen(4000, "", "shuffle: {buffer: 300, seed: 2}, " SPLIT, 2, 100), 0);
     load(&second);
     CHECK(memcmp(first.ids[0], second.ids[0], sizeof(int) * (size_t)first.n[0]) != 0);
     CHECK(same_set(first.ids[0], first.n[0], second.ids[0], second.n[0]));
 }
 
 static void test_shard_schema(void) {
-    make_dir();
+    new_data_dir();
     /* Records 0..99 have {id, a, text}, 100..199 {id, b}; batches of 30 straddle the change. */
-    CHECK_INT(run(200, ", shape_from: 100", "shard_records: 100", 2, 30), 0);
+    CHECK_INT(run_gen(200, ", shape_from: 100", "shard_records: 100", 2, 30), 0);
     load(&first);
     CHECK_INT(first.problems, 0);
     CHECK_INT(first.n_shards, 2);
@@ -436,13 +381,13 @@ static void test_shard_schema(void) {
 }
 
 static void test_missing_key_goes_to_dlq(void) {
-    make_dir();
-    CHECK_INT(run(100, ", missing_key_every: 10", SPLIT, 1, 16), 0);
+    new_data_dir();
+    CHECK_INT(run_gen(100, ", missing_key_every: 10", SPLIT, 1, 16), 0);
     load(&first);
     CHECK_INT(first.problems, 0);
     CHECK_INT(first.n[0] + first.n[1] + first.n[2], 90);
     char path[128];
-    snprintf(path, sizeof path, "%s/state/dlq/dlq.jsonl", dir);
+    snprintf(path, sizeof path, "%s/state/dlq/dlq.jsonl", data_dir);
     sl_buf text;
     sl_buf_init(&text);
     read_file(path, &text);
@@ -453,26 +398,27 @@ static void test_missing_key_goes_to_dlq(void) {
 }
 
 static void test_existing_dataset(void) {
-    make_dir();
-    CHECK_INT(run(500, "", "shard_records: 100", 1, 50), 0);
-    CHECK_INT(run(50, "", "shard_records: 100", 1, 50), -1);
-    CHECK(strstr(run_error, "already holds a dataset") != NULL);
-    CHECK(strstr(run_error, "overwrite: true") != NULL);
+    new_data_dir();
+    CHECK_INT(run_gen(500, "", "shard_records: 100", 1, 50), 0);
+    CHECK_INT(run_gen(50, "", "shard_records: 100", 1, 50), -1);
+    /* Refused when the pipeline is built, so `sluice check` reports it too. */
+    CHECK_CONTAINS(diag_output(), "already holds a dataset");
+    CHECK_CONTAINS(diag_output(), "overwrite: true");
     load(&first);
     CHECK_INT(first.n[0], 500);   /* untouched */
-    CHECK_INT(run(50, "", "shard_records: 100, overwrite: true", 1, 50), 0);
+    CHECK_INT(run_gen(50, "", "shard_records: 100, overwrite: true", 1, 50), 0);
     load(&first);
     CHECK_INT(first.problems, 0);
     CHECK_INT(first.n_shards, 1);
     CHECK_INT(first.n[0], 50);
     char old[128];
-    snprintf(old, sizeof old, "%s/ds/train/shard-00004.jsonl.zst", dir);
+    snprintf(old, sizeof old, "%s/ds/train/shard-00004.jsonl.zst", data_dir);
     CHECK(access(old, F_OK) != 0);
 }
 
 static void test_empty_input(void) {
-    make_dir();
-    CHECK_INT(run(0, "", SPLIT, 1, 50), 0);
+    new_data_dir();
+    CHECK_INT(run_gen(0, "", SPLIT, 1, 50), 0);
     load(&first);
     CHECK_INT(first.problems, 0);
     CHECK(first.finished);
@@ -480,17 +426,17 @@ static void test_empty_input(void) {
 }
 
 static void test_option_errors(void) {
-    make_dir();
-    CHECK_INT(run(10, "", "split: {key: id, train: 0.8, validation: 0.1}", 1, 5), -1);
-    CHECK(strstr(diag_text.data, "the split fractions add up to 0.9; they must add up to 1") != NULL);
-    CHECK_INT(run(10, "", "split: {key: id, train: 1, tests: 0}", 1, 5), -1);
-    CHECK(strstr(diag_text.data, "unknown key 'tests' in 'split'; did you mean 'test'?") != NULL);
-    CHECK_INT(run(10, "", "split: {train: 1}", 1, 5), -1);
-    CHECK(strstr(diag_text.data, "split needs a 'key'") != NULL);
-    CHECK_INT(run(10, "", "shuffle: {buffer: 0}", 1, 5), -1);
-    CHECK(strstr(diag_text.data, "shuffle.buffer must be a number of records from 1 to") != NULL);
-    CHECK_INT(run(10, "", "shuffle: 5", 1, 5), -1);
-    CHECK(strstr(diag_text.data, "shuffle must be a mapping") != NULL);
+    new_data_dir();
+    CHECK_INT(run_gen(10, "", "split: {key: id, train: 0.8, validation: 0.1}", 1, 5), -1);
+    CHECK(strstr(diag_output(), "the split fractions add up to 0.9; they must add up to 1") != NULL);
+    CHECK_INT(run_gen(10, "", "split: {key: id, train: 1, tests: 0}", 1, 5), -1);
+    CHECK(strstr(diag_output(), "unknown key 'tests' in 'split'; did you mean 'test'?") != NULL);
+    CHECK_INT(run_gen(10, "", "split: {train: 1}", 1, 5), -1);
+    CHECK(strstr(diag_output(), "split needs a 'key'") != NULL);
+    CHECK_INT(run_gen(10, "", "shuffle: {buffer: 0}", 1, 5), -1);
+    CHECK(strstr(diag_output(), "shuffle.buffer must be a number of records from 1 to") != NULL);
+    CHECK_INT(run_gen(10, "", "shuffle: 5", 1, 5), -1);
+    CHECK(strstr(diag_output(), "shuffle must be a mapping") != NULL);
 }
 
 static void test_lineage_config(void) {
@@ -522,8 +468,141 @@ static void test_lineage_config(void) {
     sl_diag_free(&diag);
 }
 
+/* index.json of the last run, decoded into a (the caller frees it); NULL when unreadable. */
+static const sl_value *read_index(sl_arena *a, sl_value *root) {
+    char path[128];
+    snprintf(path, sizeof path, "%s/ds/index.json", data_dir);
+    sl_buf text;
+    sl_buf_init(&text);
+    read_file(path, &text);
+    char *copy = sl_arena_calloc(a, text.len + SL_BUF_PADDING);
+    if (text.len) memcpy(copy, text.data, text.len);
+    sl_decode_error derr;
+    int rc = text.len ? sl_json_decode(a, copy, text.len, 0, true, root, &derr) : -1;
+    sl_buf_free(&text);
+    return rc == 0 ? root : NULL;
+}
+
+static long file_size(const char *name) {
+    char path[128];
+    snprintf(path, sizeof path, "%s/ds/%s", data_dir, name);
+    struct stat st;
+    return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+/* 20,000 records, each with a field name of its own: interning is hashed
+ * and the schema capped, so the run is quick and index.json small. */
+static void test_unique_field_names_are_capped(void) {
+    enum { N = 20000 };
+    sl_buf input;
+    sl_buf_init(&input);
+    for (int i = 0; i < N; i++) sl_buf_printf(&input, "{\"id\":%d,\"k%d\":%d}\n", i, i, i);
+    new_data_dir();
+    sl_buf yaml;
+    sl_buf_init(&yaml);
+    lines_config(&yaml, text_of(&input), 2, 1000);
+    sl_buf_printf(&yaml, "sinks:\n  ds: {type: dataset, inputs: [in], path: %s/ds, shard_records: 5000}\n", data_dir);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    CHECK_INT(run_config(text_of(&yaml)), 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    CHECK(t1.tv_sec - t0.tv_sec < 20);
+    sl_buf_free(&yaml);
+    sl_buf_free(&input);
+
+    load(&first);
+    CHECK_INT(first.problems, 0);
+    CHECK_INT(first.n_shards, 4);
+    CHECK_INT(first.n[0], N);
+    long size = file_size("index.json");
+    CHECK(size > 0 && size < 150000);
+    sl_arena a;
+    sl_arena_init(&a, 4096);
+    sl_value root;
+    const sl_value *index = read_index(&a, &root);
+    CHECK(index != NULL);
+    const sl_value *schema = get(index, "schema");
+    /* id and k0..k1022 (1024 pairs), then everything else as _other_fields */
+    CHECK(schema && schema->type == SL_ARRAY && schema->len == 1025);
+    if (schema && schema->len == 1025) {
+        const sl_value *last = get(&schema->as.items[1024], "name");
+        CHECK(last && last->len == 13 && memcmp(last->as.s, "_other_fields", 13) == 0);
+        const sl_value *k1022 = get(&schema->as.items[1023], "name");
+        CHECK(k1022 && k1022->len == 5 && memcmp(k1022->as.s, "k1022", 5) == 0);
+    }
+    CHECK_INT(get_int(index, "other_fields"), N - 1023);
+    const sl_value *shards = get(index, "shards");
+    CHECK(shards && shards->len == 4);
+    if (shards && shards->len == 4) {
+        CHECK_INT(get(&shards->as.items[0], "schema")->len, 1025);   /* k0..k1022 are in the first shard */
+        CHECK_INT(get(&shards->as.items[3], "schema")->len, 2);      /* id, _other_fields */
+    }
+    sl_arena_free(&a);
+}
+
+/* shuffle.buffer_bytes bounds the buffer: a record is never written more
+ * than about buffer_bytes of text ahead of its place. */
+static void test_shuffle_bounded_by_bytes(void) {
+    new_data_dir();
+    /* Lines are about 60 bytes: 1 KiB holds some 17 of the 1000 records `buffer` allows. */
+    CHECK_INT(run_gen(3000, "", "shuffle: {buffer: 1000, buffer_bytes: 1k, seed: 4}", 2, 100), 0);
+    load(&first);
+    CHECK_INT(first.problems, 0);
+    CHECK_INT(first.n[0], 3000);
+    int ahead = 0, in_place = 0;
+    for (int k = 0; k < first.n[0]; k++) {
+        if (first.ids[0][k] - k > ahead) ahead = first.ids[0][k] - k;
+        in_place += first.ids[0][k] == k;
+    }
+    CHECK(ahead >= 5 && ahead <= 20);
+    CHECK(in_place < 300);
+    int expect[3000];
+    for (int i = 0; i < 3000; i++) expect[i] = i;
+    CHECK(same_set(first.ids[0], first.n[0], expect, 3000));
+    sl_arena a;
+    sl_arena_init(&a, 4096);
+    sl_value root;
+    const sl_value *index = read_index(&a, &root);
+    CHECK_INT(get_int(get(index, "shuffle"), "buffer_bytes"), 1024);
+    sl_arena_free(&a);
+
+    CHECK_INT(run_gen(10, "", "shuffle: {buffer: 10, buffer_bytes: lots}", 1, 5), -1);
+    CHECK_CONTAINS(diag_output(), "shuffle.buffer_bytes must be a size such as 64MiB");
+}
+
+/* The split key is a field path like any other: quoted segments work. */
+static void test_split_key_quoted_path(void) {
+    sl_buf input;
+    sl_buf_init(&input);
+    for (int i = 0; i < 400; i++) sl_buf_printf(&input, "{\"id\":%d,\"meta\":{\"doc id\":\"d%d\"}}\n", i, i);
+    new_data_dir();
+    sl_buf yaml;
+    sl_buf_init(&yaml);
+    lines_config(&yaml, text_of(&input), 1, 64);
+    sl_buf_printf(&yaml, "sinks:\n  ds:\n    type: dataset\n    inputs: [in]\n    path: %s/ds\n"
+                         "    split: {key: 'meta.\"doc id\"', train: 0.5, validation: 0.5}\n", data_dir);
+    CHECK_INT(run_config(text_of(&yaml)), 0);
+    CHECK_STR(diag_output(), "");
+    sl_buf_free(&yaml);
+    sl_buf_free(&input);
+    CHECK_STR(dlq(), "");
+    load(&first);
+    CHECK_INT(first.problems, 0);
+    CHECK_INT(first.n[0] + first.n[1], 400);
+    CHECK(first.n[0] > 140 && first.n[1] > 140);
+    CHECK_INT(first.n[2], 0);
+    sl_arena a;
+    sl_arena_init(&a, 4096);
+    sl_value root;
+    const sl_value *key = get(get(read_index(&a, &root), "split"), "key");
+    CHECK(key && key->type == SL_STRING && strncmp(key->as.s, "meta.\"doc id\"", key->len) == 0);
+    sl_arena_free(&a);
+}
+
 int main(void) {
     if (sodium_init() < 0) return 1;
+    add_test_type(&gen_type);
+    add_test_type(&sl_sink_dataset_type);
     RUN(test_manifest_matches_shards);
     RUN(test_split_is_stable);
     RUN(test_shard_boundaries_independent_of_batching);
@@ -534,7 +613,9 @@ int main(void) {
     RUN(test_empty_input);
     RUN(test_option_errors);
     RUN(test_lineage_config);
-    if (dir[0]) nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-    sl_buf_free(&diag_text);
+    RUN(test_unique_field_names_are_capped);
+    RUN(test_shuffle_bounded_by_bytes);
+    RUN(test_split_key_quoted_path);
+    reset();
     return check_report();
 }

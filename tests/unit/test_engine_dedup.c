@@ -11,24 +11,17 @@
  * least 0.9. Exact dedup must find exactly the planted copies.
  *
  * Records come from a test-only `corpus` source (records built in the
- * batch's arena, positioned by sequence number) and reach a `capture` sink
- * that collects them as JSON lines.
+ * batch's arena, positioned by sequence number) and reach the `capture`
+ * sink of transform_harness.h.
  */
-#include <ftw.h>
-#include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "check.h"
-#include "codec/json.h"
-#include "config/config.h"
 #include "core/util.h"
 #include "quality/minhash.h"
 #include "quality/slot_table.h"
-#include "runtime/component.h"
-#include "runtime/pipeline.h"
+#include "transform_harness.h"
 
 /* ---- the test corpus and its source ---- */
 
@@ -81,157 +74,26 @@ static const sl_component_type corpus_type = {
     .create = corpus_create, .destroy = corpus_destroy, .run = corpus_run,
 };
 
-/* ---- the test sink: records as JSON lines, per sink name ---- */
-
-#define MAX_CAPTURES 4
-
-static struct {
-    char name[32];
-    sl_buf text;
-} captures[MAX_CAPTURES];
-static int n_captures;
-static pthread_mutex_t captures_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static int capture_create(sl_component *c, const sl_opts *opts, sl_diag *diag) {
-    return 0;
-}
-
-static void capture_destroy(sl_component *c) {}
-
-static void capture_encode(sl_component *c, void *wstate, sl_batch *b, sl_record **recs, size_t n,
-                           sl_payload *out, sl_emit *dlq) {
-    sl_payload_part *part = sl_payload_part_get(out, NULL, 0);
-    for (size_t i = 0; i < n; i++) {
-        sl_json_encode(&part->data, &recs[i]->value);
-        sl_buf_putc(&part->data, '\n');
-    }
-    part->records += n;
-}
-
-static int capture_write(sl_component *c, sl_payload *p, sl_error *err) {
-    pthread_mutex_lock(&captures_lock);
-    int i = 0;
-    while (i < n_captures && strcmp(captures[i].name, c->name) != 0) i++;
-    if (i == n_captures && n_captures < MAX_CAPTURES) {
-        snprintf(captures[i].name, sizeof captures[i].name, "%s", c->name);
-        sl_buf_init(&captures[i].text);
-        n_captures++;
-    }
-    for (size_t k = 0; k < p->count; k++)
-        sl_buf_append(&captures[i].text, p->parts[k].data.data, p->parts[k].data.len);
-    pthread_mutex_unlock(&captures_lock);
-    return 0;
-}
-
-static int capture_flush(sl_component *c, sl_error *err) {
-    return 0;
-}
-
-static const sl_component_type capture_type = {
-    .name = "capture", .kind = SL_SINK, .summary = "test output", .options = no_options,
-    .create = capture_create, .destroy = capture_destroy, .encode = capture_encode,
-    .write = capture_write, .flush = capture_flush,
-};
-
-static const sl_component_type *const test_sources[] = {&corpus_type, NULL};
-static const sl_component_type *const test_sinks[] = {&capture_type, NULL};
-
-static const sl_component_type *const *test_types(sl_kind kind) {
-    switch (kind) {
-    case SL_SOURCE: return test_sources;
-    case SL_TRANSFORM: return sl_registry_list(SL_TRANSFORM);
-    case SL_SINK: return test_sinks;
-    }
-    return NULL;
-}
-
-/* ---- running a pipeline ---- */
-
-static char data_dir[64];
-static sl_buf diag_text, describe_text, prometheus_text;
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-    return remove(path);
-}
-
-static void reset(void) {
-    for (int i = 0; i < n_captures; i++) sl_buf_free(&captures[i].text);
-    n_captures = 0;
-    sl_buf_free(&diag_text);
-    sl_buf_free(&describe_text);
-    sl_buf_free(&prometheus_text);
-    if (data_dir[0]) nftw(data_dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-    data_dir[0] = 0;
-}
-
-static const char *terminated(sl_buf *b) {
-    sl_buf_putc(b, 0);
-    b->len--;
-    return b->data;
-}
-
-/* What sink `name` received in the last run ("" when nothing). */
-static const char *output(const char *name) {
-    for (int i = 0; i < n_captures; i++)
-        if (strcmp(captures[i].name, name) == 0) return terminated(&captures[i].text);
-    return "";
-}
-
 /* Runs the corpus through `body` (transforms: and sinks:) with `workers`
- * workers and batches of `per_batch` records; keeps the diag, the
- * describe JSON and the Prometheus text. Returns 0 when it built and ran. */
-static int run_with(const char *body, int workers, int per_batch) {
-    reset();
-    snprintf(data_dir, sizeof data_dir, "/tmp/sluice-test-dedup-XXXXXX");
-    if (!mkdtemp(data_dir)) abort();
+ * workers and batches of `per_batch` records. Returns 0 when it built and
+ * ran. */
+static int run_corpus_with(const char *body, int workers, int per_batch) {
+    new_data_dir();
     sl_buf yaml;
     sl_buf_init(&yaml);
     sl_buf_printf(&yaml, "data_dir: %s\nworkers: %d\nbatch: {max_records: %d}\n"
                          "sources:\n  in:\n    type: corpus\n%s",
                   data_dir, workers, per_batch, body);
-    sl_diag diag;
-    sl_diag_init(&diag);
-    sl_config *cfg = sl_config_parse("test.yaml", yaml.data, yaml.len, &diag);
-    sl_pipeline *p = cfg && !sl_diag_has_errors(&diag) ? sl_pipeline_build_with(cfg, test_types, &diag)
-                                                        : NULL;
-    sl_diag_print(&diag, &diag_text);
-    terminated(&diag_text);
-    int rc = -1;
-    if (p) {
-        sl_run_options ro = {.progress = false};
-        sl_error err;
-        rc = sl_pipeline_run(p, &ro, &err);
-        if (rc != 0) fprintf(stderr, "pipeline failed: %s\n", err.msg);
-        sl_pipeline_describe(p, &describe_text);
-        terminated(&describe_text);
-        sl_pipeline_prometheus(p, &prometheus_text);
-        terminated(&prometheus_text);
-        sl_pipeline_free(p);
-    }
-    sl_config_free(cfg);
-    sl_diag_free(&diag);
+    int rc = run_config(text_of(&yaml));
     sl_buf_free(&yaml);
     return rc;
 }
 
-static int run(const char *body) {
-    return run_with(body, 1, 1024);
-}
-
-static void check_contains(const char *text, const char *needle) {
-    bool found = text && strstr(text, needle) != NULL;
-    CHECK(found);
-    if (!found) fprintf(stderr, "  text was: %s\n  expected to contain: %s\n", text ? text : "(null)", needle);
-}
-
-static int count_lines(const char *text) {
-    int n = 0;
-    for (const char *p = text; *p; p++) n += *p == '\n';
-    return n;
+static int run_corpus(const char *body) {
+    return run_corpus_with(body, 1, 1024);
 }
 
 #define DEDUP(opts) "transforms:\n  d:\n    type: dedup\n    inputs: [in]\n" opts
-#define SINK_OUT(from) "sinks:\n  out:\n    type: capture\n    inputs: [" from "]\n"
 
 /* ---- building blocks ---- */
 
@@ -428,7 +290,7 @@ static void test_near_precision_recall(void) {
     CHECK_INT(min_true_jaccard_class[3], 60);
     CHECK_INT(min_true_jaccard_class[4], 49);
 
-    CHECK_INT(run(NEAR_ANNOTATE), 0);
+    CHECK_INT(run_corpus(NEAR_ANNOTATE), 0);
     static bool dup[MAX_DOCS];
     static long cluster[MAX_DOCS];
     CHECK_INT(parse_verdicts(output("out"), dup, cluster), corpus_n);
@@ -451,22 +313,22 @@ static void test_near_precision_recall(void) {
     char expect[256];
     snprintf(expect, sizeof expect, "\"documents\":%d,\"duplicates\":%d,\"skipped\":0,\"indexed\":%d", corpus_n,
              tp + fp, corpus_n - tp - fp);
-    check_contains(describe_text.data, expect);
+    CHECK_CONTAINS(describe_output(), expect);
     reset();
 }
 
 /* Same output for 1 and 2 workers and for different batch sizes. */
 static void test_near_determinism(void) {
     build_near_corpus();
-    CHECK_INT(run_with(NEAR_ANNOTATE, 1, 1024), 0);
+    CHECK_INT(run_corpus_with(NEAR_ANNOTATE, 1, 1024), 0);
     char *one = strdup(output("out"));
-    CHECK_INT(run_with(NEAR_ANNOTATE, 2, 7), 0);
+    CHECK_INT(run_corpus_with(NEAR_ANNOTATE, 2, 7), 0);
     CHECK_STR(output("out"), one);
-    CHECK_INT(run_with(NEAR_ANNOTATE, 2, 1), 0);
+    CHECK_INT(run_corpus_with(NEAR_ANNOTATE, 2, 1), 0);
     CHECK_STR(output("out"), one);
-    CHECK_INT(run_with(DEDUP("    mode: near\n") SINK_OUT("d"), 2, 5), 0);
+    CHECK_INT(run_corpus_with(DEDUP("    mode: near\n") SINK_OUT("d"), 2, 5), 0);
     int kept = count_lines(output("out"));
-    CHECK_INT(run_with(DEDUP("    mode: near\n") SINK_OUT("d"), 1, 64), 0);
+    CHECK_INT(run_corpus_with(DEDUP("    mode: near\n") SINK_OUT("d"), 1, 64), 0);
     CHECK_INT(count_lines(output("out")), kept);
     free(one);
     reset();
@@ -480,16 +342,16 @@ static void test_near_eviction(void) {
     corpus_add("a completely different sentence about compilers and linkers and loaders");
     corpus_add("yet another unrelated text on the weather in the mountains this week");
     corpus_add("The quick brown fox jumps over the lazy dog near the river bank");
-    CHECK_INT(run(DEDUP("    mode: near\n    max_documents: 2\n") SINK_OUT("d")), 0);
+    CHECK_INT(run_corpus(DEDUP("    mode: near\n    max_documents: 2\n") SINK_OUT("d")), 0);
     CHECK_INT(count_lines(output("out")), 4);
-    check_contains(prometheus_text.data, "sluice_dedup_evictions_total{component=\"d\"} 2\n");
-    check_contains(prometheus_text.data, "sluice_dedup_duplicates_total{component=\"d\"} 0\n");
-    check_contains(describe_text.data, "\"indexed\":2,\"index_entries\":28,");
+    CHECK_CONTAINS(metrics_output(), "sluice_dedup_evictions_total{component=\"d\"} 2\n");
+    CHECK_CONTAINS(metrics_output(), "sluice_dedup_duplicates_total{component=\"d\"} 0\n");
+    CHECK_CONTAINS(describe_output(), "\"indexed\":2,\"index_entries\":28,");
     /* with room, the copy is found */
-    CHECK_INT(run(DEDUP("    mode: near\n") SINK_OUT("d")), 0);
+    CHECK_INT(run_corpus(DEDUP("    mode: near\n") SINK_OUT("d")), 0);
     CHECK_INT(count_lines(output("out")), 3);
-    check_contains(prometheus_text.data, "sluice_dedup_evictions_total{component=\"d\"} 0\n");
-    check_contains(prometheus_text.data, "sluice_dedup_duplicates_total{component=\"d\"} 1\n");
+    CHECK_CONTAINS(metrics_output(), "sluice_dedup_evictions_total{component=\"d\"} 0\n");
+    CHECK_CONTAINS(metrics_output(), "sluice_dedup_duplicates_total{component=\"d\"} 1\n");
     reset();
 }
 
@@ -525,10 +387,10 @@ static void test_exact_planted(void) {
     for (int i = 0; i < 100; i++) free(docs[i]);
 
     /* whole record: the id differs, so nothing repeats */
-    CHECK_INT(run(DEDUP("") SINK_OUT("d")), 0);
+    CHECK_INT(run_corpus(DEDUP("") SINK_OUT("d")), 0);
     CHECK_INT(count_lines(output("out")), 115);
     /* the text field: exactly the 10 planted copies */
-    CHECK_INT(run(DEDUP("    fields: [text]\n    action: route\n")
+    CHECK_INT(run_corpus(DEDUP("    fields: [text]\n    action: route\n")
                   "sinks:\n  out:\n    type: capture\n    inputs: [d.unique]\n"
                   "  dups:\n    type: capture\n    inputs: [d.duplicates]\n"), 0);
     CHECK_INT(count_lines(output("out")), 105);
@@ -537,13 +399,13 @@ static void test_exact_planted(void) {
     for (int k = 0; k < 10; k++) {
         char id[32];
         snprintf(id, sizeof id, "{\"id\":%d,", 100 + k);
-        check_contains(dups, id);
+        CHECK_CONTAINS(dups, id);
     }
     /* normalized: the 5 case/space variants too */
-    CHECK_INT(run(DEDUP("    fields: [text]\n    normalize: true\n") SINK_OUT("d")), 0);
+    CHECK_INT(run_corpus(DEDUP("    fields: [text]\n    normalize: true\n") SINK_OUT("d")), 0);
     CHECK_INT(count_lines(output("out")), 100);
-    check_contains(prometheus_text.data, "sluice_dedup_duplicates_total{component=\"d\"} 15\n");
-    check_contains(describe_text.data,
+    CHECK_CONTAINS(metrics_output(), "sluice_dedup_duplicates_total{component=\"d\"} 15\n");
+    CHECK_CONTAINS(describe_output(),
                    "{\"d\":{\"type\":\"dedup\",\"mode\":\"exact\",\"documents\":115,\"duplicates\":15,"
                    "\"skipped\":0,\"indexed\":100,\"index_entries\":100,\"index_bytes\":32768,\"evictions\":0}}");
     reset();
@@ -556,7 +418,7 @@ static void test_exact_annotate_and_eviction(void) {
     corpus_add("a");
     corpus_add("c");
     corpus_add("a");
-    CHECK_INT(run(DEDUP("    fields: [text]\n    action: annotate\n") SINK_OUT("d")), 0);
+    CHECK_INT(run_corpus(DEDUP("    fields: [text]\n    action: annotate\n") SINK_OUT("d")), 0);
     CHECK_STR(output("out"),
               "{\"id\":0,\"text\":\"a\",\"_dedup\":{\"cluster\":0,\"similarity\":1.0,\"duplicate\":false}}\n"
               "{\"id\":1,\"text\":\"b\",\"_dedup\":{\"cluster\":1,\"similarity\":1.0,\"duplicate\":false}}\n"
@@ -564,10 +426,10 @@ static void test_exact_annotate_and_eviction(void) {
               "{\"id\":3,\"text\":\"c\",\"_dedup\":{\"cluster\":3,\"similarity\":1.0,\"duplicate\":false}}\n"
               "{\"id\":4,\"text\":\"a\",\"_dedup\":{\"cluster\":0,\"similarity\":1.0,\"duplicate\":true}}\n");
     /* room for 2 hashes: inserting c forgets a, so the last a is new again */
-    CHECK_INT(run(DEDUP("    fields: [text]\n    max_entries: 2\n") SINK_OUT("d")), 0);
+    CHECK_INT(run_corpus(DEDUP("    fields: [text]\n    max_entries: 2\n") SINK_OUT("d")), 0);
     CHECK_STR(output("out"), "{\"id\":0,\"text\":\"a\"}\n{\"id\":1,\"text\":\"b\"}\n{\"id\":3,\"text\":\"c\"}\n"
                              "{\"id\":4,\"text\":\"a\"}\n");
-    check_contains(prometheus_text.data, "sluice_dedup_evictions_total{component=\"d\"} 2\n");
+    CHECK_CONTAINS(metrics_output(), "sluice_dedup_evictions_total{component=\"d\"} 2\n");
     reset();
 }
 
@@ -576,18 +438,12 @@ static void test_near_skips_records_without_text(void) {
     corpus_add("");
     corpus_add("   ");
     corpus_add("some words here");
-    CHECK_INT(run(DEDUP("    mode: near\n    fields: [missing]\n") SINK_OUT("d")), 0);
+    CHECK_INT(run_corpus(DEDUP("    mode: near\n    fields: [missing]\n") SINK_OUT("d")), 0);
     CHECK_INT(count_lines(output("out")), 3);
-    check_contains(describe_text.data, "\"documents\":0,\"duplicates\":0,\"skipped\":3,");
-    CHECK_INT(run(DEDUP("    mode: near\n") SINK_OUT("d")), 0);
+    CHECK_CONTAINS(describe_output(), "\"documents\":0,\"duplicates\":0,\"skipped\":3,");
+    CHECK_INT(run_corpus(DEDUP("    mode: near\n") SINK_OUT("d")), 0);
     CHECK_INT(count_lines(output("out")), 3);
-    check_contains(describe_text.data, "\"documents\":1,\"duplicates\":0,\"skipped\":2,");
-    reset();
-}
-
-static void check_build_error(const char *body, const char *expected) {
-    CHECK(run(body) != 0);
-    check_contains(diag_text.data, expected);
+    CHECK_CONTAINS(describe_output(), "\"documents\":1,\"duplicates\":0,\"skipped\":2,");
     reset();
 }
 
@@ -607,6 +463,7 @@ static void test_option_errors(void) {
 }
 
 int main(void) {
+    add_test_type(&corpus_type);
     RUN(test_words);
     RUN(test_signature);
     RUN(test_slot_table);

@@ -3,47 +3,14 @@
  * case, invalid UTF-8 (repaired or sent to the DLQ), counters, option
  * errors, and that clean ASCII is left in place without a copy.
  */
+#include <utf8proc.h>
+
 #include "check.h"
 #include "transform_harness.h"
 
 #define NORMALIZE(opts) \
     "transforms:\n  n:\n    type: normalize\n    inputs: [in]\n" opts \
     "sinks:\n  out:\n    type: capture\n    inputs: [n]\n"
-
-static sl_buf dlq_text;   /* "reason: message\n" per DLQ entry of the last run */
-
-static void field_text(sl_buf *out, const sl_value *entry, const char *key) {
-    const sl_value *v = sl_map_get(entry, key, strlen(key));
-    if (v && v->type == SL_STRING) sl_buf_append(out, v->as.s, v->len);
-}
-
-/* Reads <data_dir>/dlq/dlq.jsonl as "reason: message" lines. */
-static const char *dlq(void) {
-    sl_buf_free(&dlq_text);
-    char path[128];
-    snprintf(path, sizeof path, "%s/dlq/dlq.jsonl", data_dir);
-    FILE *f = fopen(path, "r");
-    if (f) {
-        char line[8192];
-        sl_arena a;
-        sl_arena_init(&a, 4096);
-        while (fgets(line, sizeof line, f)) {
-            size_t n = strlen(line);
-            char *copy = sl_arena_calloc(&a, n + SL_BUF_PADDING);
-            memcpy(copy, line, n);
-            sl_value entry;
-            sl_decode_error derr;
-            if (sl_json_decode(&a, copy, n, 64, true, &entry, &derr) != 0) continue;
-            field_text(&dlq_text, &entry, "reason");
-            sl_buf_puts(&dlq_text, ": ");
-            field_text(&dlq_text, &entry, "message");
-            sl_buf_putc(&dlq_text, '\n');
-        }
-        sl_arena_free(&a);
-        fclose(f);
-    }
-    return text_of(&dlq_text);
-}
 
 static int run(const char *body, const char *input) {
     return run_with(body, input, 1, 1024);
@@ -170,79 +137,31 @@ static const sl_component_type inject_type = {
     .create = noop_create, .destroy = noop_destroy, .process = inject_process,
 };
 
-static const sl_component_type *const *custom_types(sl_kind kind) {
-    static const sl_component_type *transforms[64];
-    if (kind != SL_TRANSFORM) return test_types(kind);
-    const sl_component_type *const *all = sl_registry_list(SL_TRANSFORM);
-    size_t n = 0;
-    while (all[n] && n < 60) {
-        transforms[n] = all[n];
-        n++;
-    }
-    transforms[n++] = &probe_type;
-    transforms[n++] = &inject_type;
-    transforms[n] = NULL;
-    return transforms;
-}
-
-/* Like run_with, with the probe and inject transforms available. */
-static int run_custom(const char *body, const char *input) {
-    reset();
-    snprintf(data_dir, sizeof data_dir, "/tmp/sluice-test-normalize-XXXXXX");
-    if (!mkdtemp(data_dir)) abort();
-    sl_buf yaml;
-    sl_buf_init(&yaml);
-    sl_buf_printf(&yaml, "data_dir: %s\nsources:\n  in:\n    type: lines\n    text: |\n", data_dir);
-    for (const char *p = input; *p;) {
-        const char *nl = strchr(p, '\n');
-        size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        sl_buf_printf(&yaml, "      %.*s\n", (int)len, p);
-        p += len + (nl ? 1 : 0);
-    }
-    sl_buf_puts(&yaml, body);
-    sl_diag diag;
-    sl_diag_init(&diag);
-    sl_config *cfg = sl_config_parse("test.yaml", yaml.data, yaml.len, &diag);
-    sl_pipeline *p = cfg && !sl_diag_has_errors(&diag) ? sl_pipeline_build_with(cfg, custom_types, &diag) : NULL;
-    sl_diag_print(&diag, &diag_text);
-    int rc = -1;
-    if (p) {
-        sl_run_options ro = {.progress = false};
-        rc = sl_pipeline_run(p, &ro, &run_error);
-        sl_pipeline_describe(p, &describe_text);
-        sl_pipeline_free(p);
-    }
-    sl_config_free(cfg);
-    sl_diag_free(&diag);
-    sl_buf_free(&yaml);
-    return rc;
-}
-
 static void test_invalid_utf8(void) {
     const char *body = "transforms:\n  mk:\n    type: inject\n    inputs: [in]\n"
                        "  n:\n    type: normalize\n    inputs: [mk]\n    fields: [text, blob]\n%s"
                        "sinks:\n  out:\n    type: capture\n    inputs: [n]\n";
     char yaml[512];
     snprintf(yaml, sizeof yaml, body, "");
-    CHECK_INT(run_custom(yaml, "{\"id\":1}\n"), 0);
+    CHECK_INT(run(yaml, "{\"id\":1}\n"), 0);
     /* each invalid sequence -> U+FFFD; bytes become a string */
     CHECK_STR(output("out"), "{\"id\":1,\"text\":\"ok\xef\xbf\xbdx\xef\xbf\xbd\",\"blob\":\"b\xef\xbf\xbd" "b\"}\n");
     CHECK_CONTAINS(describe_output(), "\"invalid_utf8\":2}");
 
     snprintf(yaml, sizeof yaml, body, "    invalid_utf8: dlq\n");
-    CHECK_INT(run_custom(yaml, "{\"id\":1}\n"), 0);
+    CHECK_INT(run(yaml, "{\"id\":1}\n"), 0);
     CHECK_STR(output("out"), "");
     CHECK_STR(dlq(), "invalid_utf8: field text is not valid UTF-8\n");
 }
 
 static void test_ascii_fast_path_no_copy(void) {
-    CHECK_INT(run_custom("transforms:\n  n:\n    type: normalize\n    inputs: [in]\n    fields: [text]\n"
-                         "    collapse_whitespace: true\n    trim: true\n"
-                         "  p:\n    type: probe\n    inputs: [n]\n"
-                         "sinks:\n  out:\n    type: capture\n    inputs: [p]\n",
-                         "{\"text\":\"clean ascii text, nothing to do.\"}\n"
-                         "{\"text\":\"needs  collapsing\"}\n"
-                         "{\"text\":\"caf\xc3\xa9 is already NFC\"}\n"),
+    CHECK_INT(run("transforms:\n  n:\n    type: normalize\n    inputs: [in]\n    fields: [text]\n"
+                  "    collapse_whitespace: true\n    trim: true\n"
+                  "  p:\n    type: probe\n    inputs: [n]\n"
+                  "sinks:\n  out:\n    type: capture\n    inputs: [p]\n",
+                  "{\"text\":\"clean ascii text, nothing to do.\"}\n"
+                  "{\"text\":\"needs  collapsing\"}\n"
+                  "{\"text\":\"caf\xc3\xa9 is already NFC\"}\n"),
               0);
     /* clean ASCII: untouched; changed text: a copy; non-ASCII text that the
      * slow path leaves equal: also untouched. (Strings with JSON escapes are
@@ -253,7 +172,33 @@ static void test_ascii_fast_path_no_copy(void) {
               "{\"text\":\"caf\xc3\xa9 is already NFC\",\"in_input\":true}\n");
 }
 
+/* ---- utf8proc failing. Valid text makes utf8proc_map fail only when it is
+ * too long to count (UTF8PROC_ERROR_OVERFLOW), so this test program defines
+ * its own utf8proc_map, which the linker prefers to the shared library's:
+ * it fails for text starting with "overflow" and otherwise does the real
+ * work through utf8proc_map_custom. ---- */
+
+utf8proc_ssize_t utf8proc_map(const utf8proc_uint8_t *str, utf8proc_ssize_t len, utf8proc_uint8_t **dstptr,
+                              utf8proc_option_t options) {
+    if (len >= 8 && memcmp(str, "overflow", 8) == 0) {
+        *dstptr = NULL;
+        return UTF8PROC_ERROR_OVERFLOW;
+    }
+    return utf8proc_map_custom(str, len, dstptr, options, NULL, NULL);
+}
+
+static void test_map_error_to_dlq(void) {
+    CHECK_INT(run(NORMALIZE("    fields: [text]\n"),
+                  "{\"text\":\"overflow caf\\u00e9\"}\n{\"text\":\"caf\\u0065\\u0301\"}\n"),
+              0);
+    CHECK_STR(output("out"), "{\"text\":\"caf\xc3\xa9\"}\n");
+    CHECK_STR(dlq(), "normalize_failed: field text could not be normalized: UTF-8 string is too long to be processed.\n");
+    CHECK_CONTAINS(describe_output(), "{\"field\":\"text\",\"changed\":1}");
+}
+
 int main(void) {
+    add_test_type(&probe_type);
+    add_test_type(&inject_type);
     RUN(test_nfc_default);
     RUN(test_forms);
     RUN(test_whitespace);
@@ -263,7 +208,7 @@ int main(void) {
     RUN(test_invalid_utf8);
     RUN(test_option_errors);
     RUN(test_ascii_fast_path_no_copy);
+    RUN(test_map_error_to_dlq);
     reset();
-    sl_buf_free(&dlq_text);
     return check_report();
 }

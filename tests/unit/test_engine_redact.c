@@ -464,6 +464,39 @@ static void test_custom_patterns(void) {
     CHECK_CONTAINS(describe_output(), "{\"detector\":\"employee_id\",\"action\":\"mask\",\"hits\":2}");
 }
 
+/* A custom pattern that backtracks past the match limit on one string must
+ * not leave later hits in place: the record goes to the DLQ (redact_error)
+ * with that string replaced, and no original text reaches output or DLQ. */
+static void test_custom_pattern_match_limit(void) {
+    char input[512];
+    snprintf(input, sizeof input,
+             "{\"t\":\"call me EMP-123456 %.40s then EMP-654321\",\"u\":\"mail a@example.com\"}\n"
+             "{\"t\":\"EMP-111111 aaaa then EMP-222222\"}\n",
+             "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    CHECK_INT(run_with("transforms:\n  r:\n    type: redact\n    inputs: [in]\n"
+                       "    patterns: {employee_id: 'EMP-\\d{6}|(a+)+b'}\n"
+                       "sinks:\n  out:\n    type: capture\n    inputs: [r]\n",
+                       input, 1, 1024),
+              0);
+    CHECK_STR(output("out"), "{\"t\":\"[EMPLOYEE_ID] aaaa then [EMPLOYEE_ID]\"}\n");
+    CHECK_STR(dlq(), "redact_error: pattern 'employee_id' failed: match limit exceeded; simplify it "
+                     "(nested repeats such as (a+)+ backtrack without bound)\n");
+    char path[128];
+    snprintf(path, sizeof path, "%s/dlq/dlq.jsonl", data_dir);
+    FILE *f = fopen(path, "r");
+    CHECK(f != NULL);
+    if (f) {
+        char line[2048] = {0};
+        size_t n = fread(line, 1, sizeof line - 1, f);
+        fclose(f);
+        line[n] = 0;
+        CHECK_CONTAINS(line, "[REDACT_ERROR]");
+        CHECK_CONTAINS(line, "mail [EMAIL]");
+        CHECK(strstr(line, "EMP-") == NULL);
+        CHECK(strstr(line, "a@example.com") == NULL);
+    }
+}
+
 int main(void) {
     RUN(test_detector_table);
     RUN(test_scan_several);
@@ -474,6 +507,7 @@ int main(void) {
     RUN(test_drop_field_and_nested);
     RUN(test_drop_record_over);
     RUN(test_custom_patterns);
+    RUN(test_custom_pattern_match_limit);
     reset();
     return check_report();
 }

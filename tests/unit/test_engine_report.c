@@ -19,27 +19,12 @@
  * sampler, and returns the report built with info (state from describe). */
 static char *report_of(const char *body, const char *input, unsigned per_batch, sl_report_info info,
                        const char *dlq_lines) {
-    reset();
-    snprintf(data_dir, sizeof data_dir, "/tmp/sluice-test-report-XXXXXX");
-    if (!mkdtemp(data_dir))
-        abort();
+    new_data_dir();
     sl_buf yaml;
     sl_buf_init(&yaml);
-    sl_buf_printf(&yaml, "data_dir: %s\nworkers: 2\nbatch: {max_records: %u}\n"
-                         "sources:\n  in:\n    type: lines\n    pause_ms: %u\n    text: |\n",
-                  data_dir, per_batch, source_pause_ms);
-    for (const char *p = input; *p;) {
-        const char *nl = strchr(p, '\n');
-        size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        sl_buf_printf(&yaml, "      %.*s\n", (int)len, p);
-        p += len + (nl ? 1 : 0);
-    }
+    lines_config(&yaml, input, 2, (int)per_batch);
     sl_buf_puts(&yaml, body);
-    sl_diag diag;
-    sl_diag_init(&diag);
-    sl_config *cfg = sl_config_parse("test.yaml", yaml.data, yaml.len, &diag);
-    sl_pipeline *p = cfg ? sl_pipeline_build_with(cfg, test_types, &diag) : NULL;
-    sl_diag_print(&diag, &diag_text);
+    sl_pipeline *p = build_config(text_of(&yaml));
     CHECK_STR(diag_output(), "");
     sl_buf html;
     sl_buf_init(&html);
@@ -47,8 +32,7 @@ static char *report_of(const char *body, const char *input, unsigned per_batch, 
         sl_error err = {{0}};
         sl_sampler *s = sl_sampler_start(p, 50, &err);
         CHECK(s != NULL);
-        sl_run_options ro = {.progress = false};
-        CHECK_INT(sl_pipeline_run(p, &ro, &run_error), 0);
+        CHECK_INT(run_pipeline(p), 0);
         sl_sampler_stop(s);
         char dlq[128];
         snprintf(dlq, sizeof dlq, "%s/examples.jsonl", data_dir);
@@ -63,8 +47,6 @@ static char *report_of(const char *body, const char *input, unsigned per_batch, 
         sl_sampler_free(s);
         sl_pipeline_free(p);
     }
-    sl_config_free(cfg);
-    sl_diag_free(&diag);
     sl_buf_free(&yaml);
     sl_buf_putc(&html, '\0');
     return sl_buf_steal(&html, NULL);
@@ -125,7 +107,7 @@ static void test_sections_and_numbers(void) {
     /* DLQ: the reason, its count, a masked example without the raw record */
     CHECK_CONTAINS(html, "<code class=\"reason\">json_syntax</code> <span class=\"muted\">in in</span>");
     CHECK_CONTAINS(html, "<div class=\"n dlq-count\">1</div>");
-    CHECK_CONTAINS(html, "bad value from •••@••• card ••• at 12");
+    CHECK_CONTAINS(html, "bad value from [EMAIL] card [CREDIT_CARD] at 12");
     CHECK(strstr(html, "bob.smith") == NULL);
     CHECK(strstr(html, "4111111111111111") == NULL);
     CHECK(strstr(html, "SECRET-RAW") == NULL);
@@ -256,23 +238,16 @@ static void test_size_bounded(void) {
 
 static void test_sampler_covers_the_run(void) {
     /* The sampler's own accounting: the points' records add up to the input. */
-    reset();
-    snprintf(data_dir, sizeof data_dir, "/tmp/sluice-test-report-XXXXXX");
-    if (!mkdtemp(data_dir))
-        abort();
+    new_data_dir();
     char yaml[512];
     snprintf(yaml, sizeof yaml, "data_dir: %s\nbatch: {max_records: 1}\nsources:\n  in:\n    type: lines\n"
              "    pause_ms: 30\n    text: |\n      {\"a\":1}\n      {\"a\":2}\n      {\"a\":3}\n      {\"a\":4}\n"
              "sinks:\n  out: {type: capture, inputs: [in]}\n", data_dir);
-    sl_diag diag;
-    sl_diag_init(&diag);
-    sl_config *cfg = sl_config_parse("t.yaml", yaml, strlen(yaml), &diag);
-    sl_pipeline *p = sl_pipeline_build_with(cfg, test_types, &diag);
+    sl_pipeline *p = build_config(yaml);
     CHECK(p != NULL);
     sl_error err = {{0}};
     sl_sampler *s = sl_sampler_start(p, 10, &err);
-    sl_run_options ro = {.progress = false};
-    CHECK_INT(sl_pipeline_run(p, &ro, &err), 0);
+    CHECK_INT(run_pipeline(p), 0);
     sl_sampler_stop(s);
     sl_sample pts[SL_SAMPLER_MAX_POINTS];
     size_t n = sl_sampler_points(s, pts, SL_SAMPLER_MAX_POINTS);
@@ -291,9 +266,49 @@ static void test_sampler_covers_the_run(void) {
     CHECK(fabs(span - pts[n - 1].end_s) < 1e-6);
     sl_sampler_free(s);
     sl_pipeline_free(p);
-    sl_config_free(cfg);
-    sl_diag_free(&diag);
     reset();
+}
+
+/* Personal data in DLQ messages and profile top values is masked with the
+ * redact transform's detectors: phone and social security numbers (which a
+ * digit-run rule alone misses), e-mail addresses, long digit runs, and a
+ * number that straddles the 160-character cut of a message. Dates and short
+ * numbers stay readable. */
+static void test_masking_personal_data(void) {
+    const char *state =
+        "{\"prof\":{\"type\":\"profile\",\"profile\":{\"version\":1,\"records\":10,\"fields\":{"
+        "\"contact\":{\"count\":10,\"types\":{\"string\":10},\"length\":{\"min\":9,\"max\":20,\"mean\":12},"
+        "\"top\":[{\"value\":\"415-555-2671\",\"count\":4},{\"value\":\"123-45-6789\",\"count\":3},"
+        "{\"value\":\"ann@example.org\",\"count\":1},{\"value\":\"acct 12345678\",\"count\":1},"
+        "{\"value\":\"released 2026-11-24\",\"count\":1}]}}}}}";
+    sl_buf dlq;
+    sl_buf_init(&dlq);
+    sl_buf_puts(&dlq, "{\"component\":\"in\",\"reason\":\"contract\",\"message\":\"caller 415-555-2671 "
+                      "gave ssn 123-45-6789 on 2026-11-24\"}\n"
+                      "{\"component\":\"in\",\"reason\":\"contract\",\"message\":\"");
+    for (int i = 0; i < 148; i++)   /* the number spans characters 149 to 160 */
+        sl_buf_putc(&dlq, 'x');
+    sl_buf_puts(&dlq, " 415-555-2671 and more\"}\n");
+    sl_buf_putc(&dlq, '\0');
+    sl_report_info info = {.status = "running", .elapsed_s = 1, .state_json = state, .state_len = strlen(state)};
+    /* a broken line, so that the run has dead letters and examples are shown */
+    char *html = report_of("sinks:\n  out: {type: capture, inputs: [in]}\n", "{\"a\":1}\n{oops\n", 10, info,
+                           dlq.data);
+    CHECK_CONTAINS(html, "caller [PHONE] gave ssn [SSN] on 2026-11-24");
+    CHECK_CONTAINS(html, "xxxxx [PHONE] and…");
+    CHECK_CONTAINS(html, "<code>[PHONE]</code>");
+    CHECK_CONTAINS(html, "<code>[SSN]</code>");
+    CHECK_CONTAINS(html, "<code>[EMAIL]</code>");
+    CHECK_CONTAINS(html, "<code>acct [NUMBER]</code>");
+    CHECK_CONTAINS(html, "<code>released 2026-11-24</code>");
+    CHECK(strstr(html, "415-555") == NULL);
+    CHECK(strstr(html, "555-2671") == NULL);
+    CHECK(strstr(html, "123-45-6789") == NULL);
+    CHECK(strstr(html, "45-6789") == NULL);
+    CHECK(strstr(html, "ann@") == NULL);
+    CHECK(strstr(html, "12345678") == NULL);
+    free(html);
+    sl_buf_free(&dlq);
 }
 
 int main(void) {
@@ -305,6 +320,7 @@ int main(void) {
     RUN(test_escaping);
     RUN(test_size_bounded);
     RUN(test_sampler_covers_the_run);
+    RUN(test_masking_personal_data);
     reset();
     return check_report();
 }

@@ -25,43 +25,6 @@ static const char *const rule_names[] = {
 };
 #define N_RULES (sizeof rule_names / sizeof *rule_names)
 
-static sl_buf dlq_text;
-
-static void field_text(sl_buf *out, const sl_value *entry, const char *key) {
-    const sl_value *v = sl_map_get(entry, key, strlen(key));
-    if (v && v->type == SL_STRING) sl_buf_append(out, v->as.s, v->len);
-}
-
-/* The last run's DLQ as "reason: message" lines. */
-static const char *dlq(void) {
-    sl_buf_free(&dlq_text);
-    char path[128];
-    snprintf(path, sizeof path, "%s/dlq/dlq.jsonl", data_dir);
-    FILE *f = fopen(path, "r");
-    if (f) {
-        char *line = NULL;
-        size_t cap = 0;
-        ssize_t n;
-        sl_arena a;
-        sl_arena_init(&a, 4096);
-        while ((n = getline(&line, &cap, f)) > 0) {
-            char *copy = sl_arena_calloc(&a, (size_t)n + SL_BUF_PADDING);
-            memcpy(copy, line, (size_t)n);
-            sl_value entry;
-            sl_decode_error derr;
-            if (sl_json_decode(&a, copy, (size_t)n, 64, true, &entry, &derr) != 0) continue;
-            field_text(&dlq_text, &entry, "reason");
-            sl_buf_puts(&dlq_text, ": ");
-            field_text(&dlq_text, &entry, "message");
-            sl_buf_putc(&dlq_text, '\n');
-        }
-        free(line);
-        sl_arena_free(&a);
-        fclose(f);
-    }
-    return text_of(&dlq_text);
-}
-
 /* ---- building documents and configs ---- */
 
 /* {"text": <doc>} as one JSON line. */
@@ -434,6 +397,5 @@ int main(void) {
     RUN(test_annotate_scores);
     RUN(test_option_errors);
     reset();
-    sl_buf_free(&dlq_text);
     return check_report();
 }

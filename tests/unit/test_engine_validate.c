@@ -11,313 +11,18 @@
  * line:col, coercion, the unique window, custom expression rules, the
  * failure modes, metrics, and two workers sharing one contract.
  *
- * Pipelines run in-process with the test-only `lines` source and `capture`
- * sink of test_engine_transforms.c (copied: tests are single files).
+ * Pipelines run in-process with the `lines` source and `capture` sink of
+ * transform_harness.h.
  */
-#include <ftw.h>
-#include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
 #include "check.h"
-#include "codec/format.h"
-#include "codec/json.h"
-#include "config/config.h"
 #include "quality/contract.h"
 #include "quality/formats.h"
-#include "quality/hashwindow.h"
 #include "quality/jsonschema.h"
-#include "runtime/component.h"
-#include "runtime/pipeline.h"
-
-/* ---- the test source: JSON lines from an option ---- */
-
-typedef struct lines_source {
-    const char *text;
-    sl_format format;
-    void *stream;
-} lines_source;
-
-static const sl_option lines_options[] = {
-    {"text", SL_OPT_STRING, true, NULL, "JSON lines to emit.", NULL},
-    {NULL, 0, false, NULL, NULL, NULL},
-};
-
-static int lines_create(sl_component *c, const sl_opts *opts, sl_diag *diag) {
-    lines_source *s = calloc(1, sizeof *s);
-    s->text = sl_opts_string(opts, "text");
-    sl_format_init(&s->format, SL_FORMAT_JSONL);
-    sl_decode_error derr;
-    s->stream = sl_format_stream_new(&s->format, NULL, 0, &derr);
-    c->impl = s;
-    return 0;
-}
-
-static void lines_destroy(sl_component *c) {
-    lines_source *s = c->impl;
-    sl_format_stream_free(&s->format, s->stream);
-    sl_format_free(&s->format);
-    free(s);
-}
-
-static int lines_run(sl_component *c, sl_source_ctx *ctx, sl_error *err) {
-    lines_source *s = c->impl;
-    uint32_t per_batch = sl_source_batch_records(ctx);
-    const char *p = s->text;
-    size_t offset = 0;
-    while (*p) {
-        sl_batch *b = sl_source_batch_new(ctx, 4096);
-        b->origin = "test-input";
-        b->format = &s->format;
-        b->stream = s->stream;
-        while (*p && b->count < per_batch) {
-            const char *nl = strchr(p, '\n');
-            size_t len = nl ? (size_t)(nl - p) + 1 : strlen(p);
-            sl_batch_add_bytes(b, p, len, (sl_position){42, offset});
-            offset += len;
-            p += len;
-        }
-        b->input_bytes = b->data_len;
-        if (sl_source_submit(ctx, b) < 0) break;
-    }
-    return 0;
-}
-
-static const sl_component_type lines_type = {
-    .name = "lines", .kind = SL_SOURCE, .summary = "test input", .options = lines_options,
-    .create = lines_create, .destroy = lines_destroy, .run = lines_run,
-};
-
-/* ---- the test sink: records as JSON lines, per sink name ---- */
-
-#define MAX_CAPTURES 8
-
-static struct {
-    char name[32];
-    sl_buf text;
-} captures[MAX_CAPTURES];
-static int n_captures;
-static pthread_mutex_t captures_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static const sl_option capture_options[] = {{NULL, 0, false, NULL, NULL, NULL}};
-
-static int capture_create(sl_component *c, const sl_opts *opts, sl_diag *diag) {
-    return 0;
-}
-
-static void capture_destroy(sl_component *c) {}
-
-static void capture_encode(sl_component *c, void *wstate, sl_batch *b, sl_record **recs, size_t n,
-                           sl_payload *out, sl_emit *dlq) {
-    sl_payload_part *part = sl_payload_part_get(out, NULL, 0);
-    for (size_t i = 0; i < n; i++) {
-        sl_json_encode(&part->data, &recs[i]->value);
-        sl_buf_putc(&part->data, '\n');
-    }
-    part->records += n;
-}
-
-static int capture_write(sl_component *c, sl_payload *p, sl_error *err) {
-    pthread_mutex_lock(&captures_lock);
-    int i = 0;
-    while (i < n_captures && strcmp(captures[i].name, c->name) != 0) i++;
-    if (i == n_captures && n_captures < MAX_CAPTURES) {
-        snprintf(captures[i].name, sizeof captures[i].name, "%s", c->name);
-        sl_buf_init(&captures[i].text);
-        n_captures++;
-    }
-    for (size_t k = 0; k < p->count; k++)
-        sl_buf_append(&captures[i].text, p->parts[k].data.data, p->parts[k].data.len);
-    pthread_mutex_unlock(&captures_lock);
-    return 0;
-}
-
-static int capture_flush(sl_component *c, sl_error *err) {
-    return 0;
-}
-
-static const sl_component_type capture_type = {
-    .name = "capture", .kind = SL_SINK, .summary = "test output", .options = capture_options,
-    .create = capture_create, .destroy = capture_destroy, .encode = capture_encode,
-    .write = capture_write, .flush = capture_flush,
-};
-
-static const sl_component_type *const test_sources[] = {&lines_type, NULL};
-static const sl_component_type *const test_sinks[] = {&capture_type, NULL};
-
-static const sl_component_type *const *test_types(sl_kind kind) {
-    switch (kind) {
-    case SL_SOURCE: return test_sources;
-    case SL_TRANSFORM: return sl_registry_list(SL_TRANSFORM);
-    case SL_SINK: return test_sinks;
-    }
-    return NULL;
-}
-
-/* ---- running a pipeline ---- */
-
-static char data_dir[64];
-static sl_buf diag_text;     /* the diag of the last build */
-static sl_buf dlq_text;      /* "reason: message\n" per DLQ entry of the last run */
-static sl_buf describe_text; /* sl_pipeline_describe after the last run */
-static sl_buf prom_text;     /* sl_pipeline_prometheus after the last run */
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-    return remove(path);
-}
-
-static void reset(void) {
-    for (int i = 0; i < n_captures; i++) sl_buf_free(&captures[i].text);
-    n_captures = 0;
-    sl_buf_free(&diag_text);
-    sl_buf_free(&dlq_text);
-    sl_buf_free(&describe_text);
-    sl_buf_free(&prom_text);
-    if (data_dir[0]) nftw(data_dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-    data_dir[0] = 0;
-}
-
-/* What sink `name` received in the last run ("" when nothing). */
-static const char *output(const char *name) {
-    for (int i = 0; i < n_captures; i++) {
-        if (strcmp(captures[i].name, name) == 0) {
-            sl_buf_putc(&captures[i].text, 0);
-            captures[i].text.len--;
-            return captures[i].text.data;
-        }
-    }
-    return "";
-}
-
-static const char *dlq(void) {
-    return dlq_text.data ? dlq_text.data : "";
-}
-
-static const char *diag_output(void) {
-    return diag_text.data ? diag_text.data : "";
-}
-
-static void field_text(sl_buf *out, const sl_value *entry, const char *key) {
-    const sl_value *v = sl_map_get(entry, key, strlen(key));
-    if (v && v->type == SL_STRING) sl_buf_append(out, v->as.s, v->len);
-}
-
-/* Reads <data_dir>/dlq/dlq.jsonl into dlq_text as "reason: message" lines. */
-static void read_dlq(void) {
-    char path[128];
-    snprintf(path, sizeof path, "%s/dlq/dlq.jsonl", data_dir);
-    FILE *f = fopen(path, "r");
-    if (!f) return;
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    sl_arena a;
-    sl_arena_init(&a, 4096);
-    while ((n = getline(&line, &cap, f)) > 0) {
-        char *copy = sl_arena_alloc(&a, (size_t)n + SL_BUF_PADDING);
-        memcpy(copy, line, (size_t)n);
-        memset(copy + n, 0, SL_BUF_PADDING);
-        sl_value entry;
-        sl_decode_error derr;
-        if (sl_json_decode(&a, copy, (size_t)n, 64, true, &entry, &derr) != 0) {
-            sl_buf_printf(&dlq_text, "BAD DLQ LINE: %s", line);
-            continue;
-        }
-        field_text(&dlq_text, &entry, "reason");
-        sl_buf_puts(&dlq_text, ": ");
-        field_text(&dlq_text, &entry, "message");
-        sl_buf_putc(&dlq_text, '\n');
-    }
-    sl_buf_putc(&dlq_text, 0);
-    dlq_text.len--;
-    free(line);
-    sl_arena_free(&a);
-    fclose(f);
-}
-
-/* Runs `body` (transforms: and sinks: sections) on the JSON lines of
- * `input`, with `workers` workers and batches of `per_batch` records.
- * Returns 0 when the pipeline built and ran. */
-static int run_with(const char *body, const char *input, int workers, int per_batch) {
-    reset();
-    snprintf(data_dir, sizeof data_dir, "/tmp/sluice-test-validate-XXXXXX");
-    if (!mkdtemp(data_dir)) {
-        perror("mkdtemp");
-        abort();
-    }
-    sl_buf yaml;
-    sl_buf_init(&yaml);
-    sl_buf_printf(&yaml, "data_dir: %s\nworkers: %d\nbatch: {max_records: %d}\n"
-                         "sources:\n  in:\n    type: lines\n    text: |\n",
-                  data_dir, workers, per_batch);
-    for (const char *p = input; *p;) {
-        const char *nl = strchr(p, '\n');
-        size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        sl_buf_printf(&yaml, "      %.*s\n", (int)len, p);
-        p += len + (nl ? 1 : 0);
-    }
-    sl_buf_puts(&yaml, body);
-
-    sl_diag diag;
-    sl_diag_init(&diag);
-    sl_config *cfg = sl_config_parse("test.yaml", yaml.data, yaml.len, &diag);
-    sl_pipeline *p = cfg && !sl_diag_has_errors(&diag) ? sl_pipeline_build_with(cfg, test_types, &diag)
-                                                        : NULL;
-    sl_diag_print(&diag, &diag_text);
-    sl_buf_putc(&diag_text, 0);
-    diag_text.len--;
-    int rc = -1;
-    if (p) {
-        sl_run_options ro = {.progress = false};
-        sl_error err;
-        rc = sl_pipeline_run(p, &ro, &err);
-        if (rc != 0) fprintf(stderr, "pipeline failed: %s\n", err.msg);
-        sl_pipeline_describe(p, &describe_text);
-        sl_pipeline_prometheus(p, &prom_text);
-        sl_pipeline_free(p);
-        read_dlq();
-    }
-    sl_config_free(cfg);
-    sl_diag_free(&diag);
-    sl_buf_free(&yaml);
-    return rc;
-}
+#include "quality/seen_set.h"
+#include "transform_harness.h"
 
 static int run(const char *body, const char *input) {
     return run_with(body, input, 1, 1024);
-}
-
-/* Builds `body` (expected to fail) and checks the diag mentions `expected`. */
-static void check_build_error(const char *body, const char *expected) {
-    CHECK(run(body, "{}\n") != 0);
-    bool found = strstr(diag_output(), expected) != NULL;
-    CHECK(found);
-    if (!found) fprintf(stderr, "  diag was: %s\n  expected to contain: %s\n", diag_output(), expected);
-}
-
-/* Checks that text starts with prefix (messages whose tail comes from
- * another module). */
-static void check_prefix(const char *text, const char *prefix) {
-    bool ok = strncmp(text, prefix, strlen(prefix)) == 0;
-    CHECK(ok);
-    if (!ok) fprintf(stderr, "  text was: %s\n  expected to start with: %s\n", text, prefix);
-}
-
-#define SINK_OUT(from) "sinks:\n  out:\n    type: capture\n    inputs: [" from "]\n"
-
-/* Checks that text contains sub. */
-static void check_contains(const char *text, const char *sub) {
-    bool ok = strstr(text, sub) != NULL;
-    CHECK(ok);
-    if (!ok) fprintf(stderr, "  text was: %s\n  expected to contain: %s\n", text, sub);
-}
-
-static size_t count_lines(const char *text) {
-    size_t n = 0;
-    for (; *text; text++) n += *text == '\n';
-    return n;
 }
 
 /* ---- the dirty dataset ---- */
@@ -504,9 +209,9 @@ static void test_dirty_dataset(void) {
     CHECK_STR(dlq(), expected.data);
     CHECK_INT(count_lines(output("out")), passing);
     expected_describe(&describe, passing);
-    CHECK_STR(describe_text.data, describe.data);
+    CHECK_STR(describe_output(), describe.data);
     /* Passing records come out unchanged. */
-    check_contains(output("out"), "{\"seq\":1,\"id\":100001,");
+    CHECK_CONTAINS(output("out"), "{\"seq\":1,\"id\":100001,");
     sl_buf_free(&input);
     sl_buf_free(&expected);
     sl_buf_free(&describe);
@@ -526,7 +231,7 @@ static void test_two_workers(void) {
     CHECK_INT(count_lines(output("out")), passing);
     CHECK_INT(count_lines(dlq()), N_RECORDS - passing);
     expected_describe(&describe, passing);
-    CHECK_STR(describe_text.data, describe.data);
+    CHECK_STR(describe_output(), describe.data);
     sl_buf_free(&input);
     sl_buf_free(&expected);
     sl_buf_free(&describe);
@@ -538,13 +243,13 @@ static void test_metrics(void) {
                   "    fields: {level: {enum: [info]}, n: {type: int}}\n" SINK_OUT("v"),
                   "{\"level\":\"info\"}\n{\"level\":\"x\"}\n{\"level\":\"y\",\"n\":\"z\"}\n"),
               0);
-    check_contains(prom_text.data, "sluice_validate_records_total{component=\"v\",result=\"passed\"} 1\n");
-    check_contains(prom_text.data, "sluice_validate_records_total{component=\"v\",result=\"failed\"} 2\n");
-    check_contains(prom_text.data,
+    CHECK_CONTAINS(metrics_output(), "sluice_validate_records_total{component=\"v\",result=\"passed\"} 1\n");
+    CHECK_CONTAINS(metrics_output(), "sluice_validate_records_total{component=\"v\",result=\"failed\"} 2\n");
+    CHECK_CONTAINS(metrics_output(),
                    "sluice_validate_rule_failures_total{component=\"v\",field=\"level\",rule=\"enum\"} 2\n");
-    check_contains(prom_text.data,
+    CHECK_CONTAINS(metrics_output(),
                    "sluice_validate_rule_failures_total{component=\"v\",field=\"n\",rule=\"type\"} 1\n");
-    check_contains(prom_text.data, "# TYPE sluice_validate_rule_failures_total counter\n");
+    CHECK_CONTAINS(metrics_output(), "# TYPE sluice_validate_rule_failures_total counter\n");
     reset();
 }
 
@@ -573,30 +278,51 @@ static void test_coercion(void) {
     reset();
 }
 
-static void test_unique_window(void) {
-    sl_hashwindow *w = sl_hashwindow_new(3);
-    CHECK(!sl_hashwindow_seen(w, 1));
-    CHECK(!sl_hashwindow_seen(w, 2));
-    CHECK(!sl_hashwindow_seen(w, 3));
-    CHECK(sl_hashwindow_seen(w, 1));
-    CHECK(!sl_hashwindow_seen(w, 4));    /* evicts 1 */
-    CHECK(!sl_hashwindow_seen(w, 1));    /* evicts 2 */
-    CHECK(sl_hashwindow_seen(w, 3));
-    CHECK(!sl_hashwindow_seen(w, 2));
-    CHECK_INT(sl_hashwindow_size(w), 3);
-    sl_hashwindow_free(w);
+/* The window under `unique`: seen_set used as validate uses it (find, else
+ * add), so a value counts as seen while it is among the last N added. */
+static bool seen(sl_seen_set *w, uint64_t v) {
+    sl_hash128 h = {.lo = v * 0x9E3779B97F4A7C15ULL, .hi = v};
+    uint64_t first;
+    if (sl_seen_set_find(w, h, &first)) return true;
+    sl_seen_set_add(w, h, 0);
+    return false;
+}
 
-    /* Many values through a small window: memory stays fixed, exactly the
+static void test_unique_window(void) {
+    sl_seen_set w;
+    sl_seen_set_init(&w, 3);
+    CHECK(!seen(&w, 1));
+    CHECK(!seen(&w, 2));
+    CHECK(!seen(&w, 3));
+    CHECK(seen(&w, 1));
+    CHECK(!seen(&w, 4));    /* evicts 1 */
+    CHECK(!seen(&w, 1));    /* evicts 2 */
+    CHECK(seen(&w, 3));
+    CHECK(!seen(&w, 2));
+    CHECK_INT(sl_seen_set_count(&w), 3);
+    sl_seen_set_free(&w);
+
+    /* Many values through a small window: memory stays bounded, exactly the
      * last `window` values are remembered. */
-    w = sl_hashwindow_new(1000);
-    for (uint64_t i = 0; i < 100000; i++) CHECK(!sl_hashwindow_seen(w, i * 0x9E3779B97F4A7C15ULL));
-    int seen = 0;
-    for (uint64_t i = 0; i < 100000; i++) seen += sl_hashwindow_seen(w, i * 0x9E3779B97F4A7C15ULL);
+    sl_seen_set_init(&w, 1000);
+    for (uint64_t i = 0; i < 100000; i++) CHECK(!seen(&w, i));
+    size_t bytes = sl_seen_set_bytes(&w);
+    int hits = 0;
+    for (uint64_t i = 0; i < 100000; i++) hits += seen(&w, i);
     /* The second pass starts with values evicted long ago, and each insert
      * evicts one of the remembered ones before the pass reaches it. */
-    CHECK_INT(seen, 0);
-    for (uint64_t i = 99000; i < 100000; i++) CHECK(sl_hashwindow_seen(w, i * 0x9E3779B97F4A7C15ULL));
-    sl_hashwindow_free(w);
+    CHECK_INT(hits, 0);
+    for (uint64_t i = 99000; i < 100000; i++) CHECK(seen(&w, i));
+    CHECK_INT(sl_seen_set_count(&w), 1000);
+    CHECK_INT(sl_seen_set_bytes(&w), bytes);
+    /* Keys that share their low 64 bits are still different values. */
+    sl_seen_set_free(&w);
+    sl_seen_set_init(&w, 10);
+    uint64_t first;
+    sl_seen_set_add(&w, (sl_hash128){.lo = 7, .hi = 1}, 0);
+    CHECK(!sl_seen_set_find(&w, (sl_hash128){.lo = 7, .hi = 2}, &first));
+    CHECK(sl_seen_set_find(&w, (sl_hash128){.lo = 7, .hi = 1}, &first));
+    sl_seen_set_free(&w);
 
     CHECK_INT(run("transforms:\n  v:\n    type: validate\n    inputs: [in]\n"
                   "    fields: {id: {unique: {window: 2}}}\n" SINK_OUT("v"),
@@ -615,9 +341,9 @@ static void test_custom_rules(void) {
               0);
     CHECK_STR(output("out"), "{\"a\":1,\"b\":2}\n");
     const char *d = dlq();
-    check_contains(d, "contract_violation: 2 rules failed: positive: expr `.a + 1 > 0` (false); "
+    CHECK_CONTAINS(d, "contract_violation: 2 rules failed: positive: expr `.a + 1 > 0` (false); "
                       "has_b: expr `exists(.b)` (false)\n");
-    check_contains(d, "contract_violation: 1 rule failed: positive: expr `.a + 1 > 0` (error: ");
+    CHECK_CONTAINS(d, "contract_violation: 1 rule failed: positive: expr `.a + 1 > 0` (error: ");
     reset();
 }
 
@@ -807,7 +533,7 @@ static void check_schema_error(const char *schema, const char *expected) {
     sl_buf text;
     sl_buf_init(&text);
     sl_diag_print(&diag, &text);
-    check_contains(text.data ? text.data : "", expected);
+    CHECK_CONTAINS(text.data ? text.data : "", expected);
     sl_buf_free(&text);
     sl_diag_free(&diag);
 }
@@ -836,7 +562,7 @@ static void test_schema_option(void) {
               0);
     CHECK_STR(output("out"), "{\"a\":1}\n");
     check_prefix(dlq(), "contract_violation: 2 rules failed: a: type int (got \"x\"); small: expr `.a < 10` (error: ");
-    check_contains(dlq(), "\ncontract_violation: 1 rule failed: small: expr `.a < 10` (false)\n"
+    CHECK_CONTAINS(dlq(), "\ncontract_violation: 1 rule failed: small: expr `.a < 10` (false)\n"
                           "contract_violation: 2 rules failed: a: required (missing); small: expr `.a < 10` (false)\n");
     reset();
     unlink(path);
@@ -866,7 +592,7 @@ static void test_contract_file(void) {
     check_build_error("transforms:\n  v:\n    type: validate\n    inputs: [in]\n"
                       "    contract: /tmp/sluice-test-validate-contract.yaml\n" SINK_OUT("v"),
                       "/tmp/sluice-test-validate-contract.yaml:4:5: error: level: unknown rule 'enun' (did you mean 'enum'?)");
-    check_contains(diag_output(), "/tmp/sluice-test-validate-contract.yaml:5:13: error: n: unknown type 'integr'");
+    CHECK_CONTAINS(diag_output(), "/tmp/sluice-test-validate-contract.yaml:5:13: error: n: unknown type 'integr'");
     reset();
     unlink(path);
 
@@ -889,9 +615,9 @@ static void test_option_errors(void) {
     check_build_error("transforms:\n  v:\n    type: validate\n    inputs: [in]\n"
                       "    fields: {a: {min: x, min_length: -1, unique: {window: 0}, coerce: true}}\n" SINK_OUT("v"),
                       "a: min must be a number");
-    check_contains(diag_output(), "a: min_length must be a whole number >= 0");
-    check_contains(diag_output(), "a: unique must be true, false or {window: N}");
-    check_contains(diag_output(), "a: coerce needs a type to convert to");
+    CHECK_CONTAINS(diag_output(), "a: min_length must be a whole number >= 0");
+    CHECK_CONTAINS(diag_output(), "a: unique must be true, false or {window: N}");
+    CHECK_CONTAINS(diag_output(), "a: coerce needs a type to convert to");
     check_build_error("transforms:\n  v:\n    type: validate\n    inputs: [in]\n"
                       "    rules: [{name: x, expr: '.a >'}]\n" SINK_OUT("v"),
                       "test.yaml:");

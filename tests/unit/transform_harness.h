@@ -1,15 +1,24 @@
-/* transform_harness.h — runs transforms through a real pipeline in-process,
- * for the unit tests of stateful transforms (quality, profile).
+/* transform_harness.h — runs pipelines in-process for the unit tests of
+ * transforms and sinks (test_engine_transforms.c and most test_engine_*
+ * tests that need a running pipeline).
  *
- * The approach of test_engine_transforms.c: sl_pipeline_build_with with two
- * test-only component types — a `lines` source that emits the JSON lines of
- * its `text` option (cut into batches of the configured size) and a
- * `capture` sink that collects what it receives as JSON lines per sink
- * name. After each run the harness keeps what a test wants to look at: the
- * sink outputs, the run's error message, the pipeline's describe JSON and
- * its Prometheus text, and the build diagnostics.
+ * Pipelines are built with sl_pipeline_build_with and two test-only
+ * component types: a `lines` source that emits the JSON lines of its
+ * `text` option (cut into batches of the configured size, each line at
+ * file_id 42 and its byte offset) and a `capture` sink that collects what
+ * it receives as JSON lines per sink name. A test can add its own types
+ * (a generating source, a probe transform, a real sink) with
+ * add_test_type. After each run the harness keeps what a test wants to
+ * look at: the sink outputs, the DLQ entries, the run's error message, the
+ * pipeline's describe JSON and its Prometheus text, and the build
+ * diagnostics.
  *
- * Header-only (static functions) so each test program includes it once.
+ * Most tests call run_with; tests with a configuration of their own use
+ * new_data_dir and run_config, or build_config and run_pipeline to do
+ * something between building and freeing the pipeline.
+ *
+ * Header-only (static inline helpers, so a test program that leaves some
+ * unused builds without warnings); each test program includes it once.
  */
 #ifndef SL_TRANSFORM_HARNESS_H
 #define SL_TRANSFORM_HARNESS_H
@@ -23,6 +32,7 @@
 
 #include "codec/format.h"
 #include "codec/json.h"
+#include "core/arena.h"
 #include "config/config.h"
 #include "runtime/component.h"
 #include "runtime/pipeline.h"
@@ -141,103 +151,213 @@ static const sl_component_type capture_type = {
     .flush = capture_flush,
 };
 
-static const sl_component_type *const test_sources[] = {&lines_type, NULL};
-static const sl_component_type *const test_sinks[] = {&capture_type, NULL};
+/* ---- the component types of a run ---- */
 
-static const sl_component_type *const *test_types(sl_kind kind) {
+#define MAX_TEST_TYPES 4
+
+static const sl_component_type *test_sources[MAX_TEST_TYPES + 2] = {&lines_type};
+static const sl_component_type *test_sinks[MAX_TEST_TYPES + 2] = {&capture_type};
+static const sl_component_type *test_transforms[MAX_TEST_TYPES + 1];
+
+/* Makes type t (a test's own source, transform or sink) available to the
+ * next builds, besides the harness's types and the registry's transforms. */
+static inline void add_test_type(const sl_component_type *t) {
+    const sl_component_type **list = t->kind == SL_SOURCE ? test_sources
+                                     : t->kind == SL_SINK ? test_sinks : test_transforms;
+    int n = 0;
+    while (list[n]) n++;
+    if (n == MAX_TEST_TYPES) abort();
+    list[n] = t;
+}
+
+static inline const sl_component_type *const *test_types(sl_kind kind) {
+    static const sl_component_type *transforms[128];
     switch (kind) {
     case SL_SOURCE: return test_sources;
-    case SL_TRANSFORM: return sl_registry_list(SL_TRANSFORM);
     case SL_SINK: return test_sinks;
+    case SL_TRANSFORM: break;
     }
-    return NULL;
+    const sl_component_type *const *registry = sl_registry_list(SL_TRANSFORM);
+    size_t n = 0;
+    for (; registry[n]; n++) {
+        if (n + MAX_TEST_TYPES + 1 >= sizeof transforms / sizeof *transforms) abort();
+        transforms[n] = registry[n];
+    }
+    for (int i = 0; test_transforms[i]; i++) transforms[n++] = test_transforms[i];
+    transforms[n] = NULL;
+    return transforms;
 }
 
 /* ---- running a pipeline ---- */
 
-static char data_dir[64];
-static sl_buf diag_text;      /* the diag of the last build */
-static sl_buf describe_text;  /* sl_pipeline_describe after the last run */
-static sl_buf metrics_text;   /* sl_pipeline_prometheus after the last run */
-static sl_error run_error;    /* the last run's error, when it failed */
+static char data_dir[64];      /* the data directory of the current runs */
+static sl_config *last_config; /* of the last build */
+static sl_buf diag_text;       /* the diag of the last build */
+static sl_buf describe_text;   /* sl_pipeline_describe after the last run */
+static sl_buf metrics_text;    /* sl_pipeline_prometheus after the last run */
+static sl_buf dlq_text;        /* dlq() of the last run */
+static sl_error run_error;     /* the last run's error, when it failed */
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+static inline int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
     return remove(path);
 }
 
-static void reset(void) {
+/* Forgets the last build and run, keeping the data directory. */
+static inline void clear_results(void) {
     for (int i = 0; i < n_captures; i++) sl_buf_free(&captures[i].text);
     n_captures = 0;
+    sl_config_free(last_config);
+    last_config = NULL;
     sl_buf_free(&diag_text);
     sl_buf_free(&describe_text);
     sl_buf_free(&metrics_text);
+    sl_buf_free(&dlq_text);
     run_error.msg[0] = 0;
+}
+
+/* Forgets the last run and removes the data directory. */
+static inline void reset(void) {
+    clear_results();
     if (data_dir[0]) nftw(data_dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
     data_dir[0] = 0;
 }
 
-static const char *text_of(sl_buf *b) {
-    sl_buf_putc(b, 0);
-    b->len--;
-    return b->data;
-}
-
-/* What sink `name` received in the last run ("" when nothing). */
-static const char *output(const char *name) {
-    for (int i = 0; i < n_captures; i++)
-        if (strcmp(captures[i].name, name) == 0) return text_of(&captures[i].text);
-    return "";
-}
-
-static const char *diag_output(void) { return text_of(&diag_text); }
-static const char *describe_output(void) { return text_of(&describe_text); }
-static const char *metrics_output(void) { return text_of(&metrics_text); }
-
-static unsigned source_pause_ms;   /* pause_ms of the next runs' source */
-
-/* Runs `body` (transforms: and sinks: sections) on the JSON lines of
- * `input`, with `workers` workers and batches of `per_batch` records.
- * Returns the run's result: 0, or -1 when the build or the run failed
- * (run_error holds the run's message). */
-static int run_with(const char *body, const char *input, int workers, int per_batch) {
+/* reset, then a new empty data_dir for the next runs. */
+static inline void new_data_dir(void) {
     reset();
     snprintf(data_dir, sizeof data_dir, "/tmp/sluice-test-harness-XXXXXX");
     if (!mkdtemp(data_dir)) {
         perror("mkdtemp");
         abort();
     }
-    sl_buf yaml;
-    sl_buf_init(&yaml);
-    sl_buf_printf(&yaml, "data_dir: %s\nworkers: %d\nbatch: {max_records: %d}\n"
-                         "sources:\n  in:\n    type: lines\n    pause_ms: %u\n    text: |\n",
-                  data_dir, workers, per_batch, source_pause_ms);
+}
+
+static inline const char *text_of(sl_buf *b) {
+    sl_buf_putc(b, 0);
+    b->len--;
+    return b->data;
+}
+
+/* What sink `name` received in the last run ("" when nothing). */
+static inline const char *output(const char *name) {
+    for (int i = 0; i < n_captures; i++)
+        if (strcmp(captures[i].name, name) == 0) return text_of(&captures[i].text);
+    return "";
+}
+
+static inline const char *diag_output(void) { return text_of(&diag_text); }
+static inline const char *describe_output(void) { return text_of(&describe_text); }
+static inline const char *metrics_output(void) { return text_of(&metrics_text); }
+
+static inline void field_text(sl_buf *out, const sl_value *entry, const char *key) {
+    const sl_value *v = sl_map_get(entry, key, strlen(key));
+    if (v && v->type == SL_STRING) sl_buf_append(out, v->as.s, v->len);
+}
+
+/* The DLQ entries of the last run (<data_dir>/dlq/dlq.jsonl) as
+ * "reason: message" lines ("" when there are none); read on the first call
+ * after a run. */
+static inline const char *dlq(void) {
+    if (dlq_text.data) return dlq_text.data;
+    char path[128];
+    snprintf(path, sizeof path, "%s/dlq/dlq.jsonl", data_dir);
+    FILE *f = data_dir[0] ? fopen(path, "r") : NULL;
+    if (!f) return text_of(&dlq_text);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    sl_arena a;
+    sl_arena_init(&a, 4096);
+    while ((n = getline(&line, &cap, f)) > 0) {
+        char *copy = sl_arena_calloc(&a, (size_t)n + SL_BUF_PADDING);
+        memcpy(copy, line, (size_t)n);
+        sl_value entry;
+        sl_decode_error derr;
+        if (sl_json_decode(&a, copy, (size_t)n, 64, true, &entry, &derr) != 0) {
+            sl_buf_printf(&dlq_text, "BAD DLQ LINE: %s", line);
+            continue;
+        }
+        field_text(&dlq_text, &entry, "reason");
+        sl_buf_puts(&dlq_text, ": ");
+        field_text(&dlq_text, &entry, "message");
+        sl_buf_putc(&dlq_text, '\n');
+    }
+    free(line);
+    sl_arena_free(&a);
+    fclose(f);
+    return text_of(&dlq_text);
+}
+
+/* Parses and builds the configuration `yaml` with the test types, keeping
+ * its diagnostics. Returns the pipeline, or NULL when it does not build. */
+static inline sl_pipeline *build_config(const char *yaml) {
+    clear_results();
+    sl_diag diag;
+    sl_diag_init(&diag);
+    last_config = sl_config_parse("test.yaml", yaml, strlen(yaml), &diag);
+    sl_pipeline *p = last_config && !sl_diag_has_errors(&diag)
+                         ? sl_pipeline_build_with(last_config, test_types, &diag)
+                         : NULL;
+    sl_diag_print(&diag, &diag_text);
+    sl_diag_free(&diag);
+    return p;
+}
+
+/* Runs p (from build_config), keeping its describe JSON and Prometheus
+ * text; run_error holds the message when it fails. The caller frees p. */
+static inline int run_pipeline(sl_pipeline *p) {
+    sl_run_options ro = {.progress = false};
+    int rc = sl_pipeline_run(p, &ro, &run_error);
+    sl_pipeline_describe(p, &describe_text);
+    sl_pipeline_prometheus(p, &metrics_text);
+    return rc;
+}
+
+/* Builds and runs `yaml`: 0, or -1 when the build or the run failed. */
+static inline int run_config(const char *yaml) {
+    sl_pipeline *p = build_config(yaml);
+    if (!p) return -1;
+    int rc = run_pipeline(p);
+    sl_pipeline_free(p);
+    return rc;
+}
+
+static unsigned source_pause_ms;   /* pause_ms of the next runs' source */
+
+/* Appends the start of a configuration to yaml: data_dir, `workers`
+ * workers, batches of `per_batch` records, and source `in` emitting the
+ * JSON lines of `input`. pause_ms is written only when set, so the lines
+ * of the body (and the diag positions tests expect) do not move. */
+static inline void lines_config(sl_buf *yaml, const char *input, int workers, int per_batch) {
+    sl_buf_printf(yaml, "data_dir: %s\nworkers: %d\nbatch: {max_records: %d}\n"
+                        "sources:\n  in:\n    type: lines\n",
+                  data_dir, workers, per_batch);
+    if (source_pause_ms) sl_buf_printf(yaml, "    pause_ms: %u\n", source_pause_ms);
+    sl_buf_puts(yaml, "    text: |\n");
     for (const char *p = input; *p;) {
         const char *nl = strchr(p, '\n');
         size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        sl_buf_printf(&yaml, "      %.*s\n", (int)len, p);
+        sl_buf_printf(yaml, "      %.*s\n", (int)len, p);
         p += len + (nl ? 1 : 0);
     }
-    sl_buf_puts(&yaml, body);
+}
 
-    sl_diag diag;
-    sl_diag_init(&diag);
-    sl_config *cfg = sl_config_parse("test.yaml", yaml.data, yaml.len, &diag);
-    sl_pipeline *p = cfg && !sl_diag_has_errors(&diag) ? sl_pipeline_build_with(cfg, test_types, &diag)
-                                                        : NULL;
-    sl_diag_print(&diag, &diag_text);
-    int rc = -1;
-    if (p) {
-        sl_run_options ro = {.progress = false};
-        rc = sl_pipeline_run(p, &ro, &run_error);
-        sl_pipeline_describe(p, &describe_text);
-        sl_pipeline_prometheus(p, &metrics_text);
-        sl_pipeline_free(p);
-    }
-    sl_config_free(cfg);
-    sl_diag_free(&diag);
+/* Runs `body` (transforms: and sinks: sections) on the JSON lines of
+ * `input`, with `workers` workers and batches of `per_batch` records, in a
+ * new data_dir. Returns 0, or -1 when the build or the run failed. */
+static inline int run_with(const char *body, const char *input, int workers, int per_batch) {
+    new_data_dir();
+    sl_buf yaml;
+    sl_buf_init(&yaml);
+    lines_config(&yaml, input, workers, per_batch);
+    sl_buf_puts(&yaml, body);
+    int rc = run_config(text_of(&yaml));
     sl_buf_free(&yaml);
     return rc;
 }
+
+/* A sink `out` capturing the output of `from`. */
+#define SINK_OUT(from) "sinks:\n  out:\n    type: capture\n    inputs: [" from "]\n"
 
 /* Checks that text contains needle, printing both when not. */
 #define CHECK_CONTAINS(text, needle) do { \
@@ -248,10 +368,24 @@ static int run_with(const char *body, const char *input, int workers, int per_ba
                                check_t_ ? check_t_ : "(null)", check_n_); \
 } while (0)
 
+/* Checks that text starts with prefix (messages whose tail comes from
+ * another module). */
+static inline void check_prefix(const char *text, const char *prefix) {
+    bool ok = strncmp(text, prefix, strlen(prefix)) == 0;
+    CHECK(ok);
+    if (!ok) fprintf(stderr, "  text was: %s\n  expected to start with: %s\n", text, prefix);
+}
+
 /* Builds `body` (expected to fail) and checks the diag mentions `expected`. */
-static void check_build_error(const char *body, const char *expected) {
+static inline void check_build_error(const char *body, const char *expected) {
     CHECK(run_with(body, "{}\n", 1, 1024) != 0);
     CHECK_CONTAINS(diag_output(), expected);
+}
+
+static inline size_t count_lines(const char *text) {
+    size_t n = 0;
+    for (; *text; text++) n += *text == '\n';
+    return n;
 }
 
 #endif
