@@ -42,6 +42,7 @@
 #include "../quality/minhash.h"
 #include "../quality/seen_set.h"
 #include "../runtime/component.h"
+#include "../runtime/order_gate.h"
 
 typedef enum { ACTION_DROP, ACTION_ANNOTATE, ACTION_ROUTE } dedup_action;
 
@@ -56,11 +57,9 @@ typedef struct dedup_state {
     sl_minhash minhash;
     const char *outputs[2];
 
-    /* Everything below is guarded by lock. */
-    pthread_mutex_t lock;
-    pthread_cond_t turn;
-    uint64_t *next_seq;          /* per source component index */
-    size_t n_next_seq;
+    /* Batches apply in per-source order; everything below is guarded by
+     * the gate's lock. */
+    sl_order_gate gate;
     sl_lsh_index lsh;
     sl_seen_set seen;
     uint64_t documents, duplicates, skipped;
@@ -126,9 +125,7 @@ static void dedup_destroy(sl_component *c)
     sl_minhash_free(&s->minhash);
     sl_lsh_index_free(&s->lsh);
     sl_seen_set_free(&s->seen);
-    free(s->next_seq);
-    pthread_mutex_destroy(&s->lock);
-    pthread_cond_destroy(&s->turn);
+    sl_order_gate_destroy(&s->gate);
     free(s);
     c->impl = NULL;
     c->outputs = NULL;
@@ -215,8 +212,7 @@ static int dedup_create(sl_component *c, const sl_opts *opts, sl_diag *diag)
         sl_diag_error(diag, c->pos, "out of memory");
         return -1;
     }
-    pthread_mutex_init(&s->lock, NULL);
-    pthread_cond_init(&s->turn, NULL);
+    sl_order_gate_init(&s->gate);
     c->impl = s;
     s->near = strcmp(sl_opts_enum(opts, "mode"), "near") == 0;
     const char *action = sl_opts_enum(opts, "action");
@@ -388,27 +384,6 @@ static void apply_near(dedup_state *s, uint32_t *const *sigs, size_t n, verdict 
     }
 }
 
-/* Waits for this batch's turn (batch seq - 1 of its source applied). */
-static void gate_enter(dedup_state *s, const sl_batch *b)
-{
-    pthread_mutex_lock(&s->lock);
-    if ((size_t)b->source >= s->n_next_seq) {
-        size_t n = (size_t)b->source + 1;
-        s->next_seq = realloc(s->next_seq, n * sizeof *s->next_seq);
-        if (!s->next_seq) abort();
-        memset(s->next_seq + s->n_next_seq, 0, (n - s->n_next_seq) * sizeof *s->next_seq);
-        s->n_next_seq = n;
-    }
-    while (s->next_seq[b->source] != b->seq) pthread_cond_wait(&s->turn, &s->lock);
-}
-
-static void gate_leave(dedup_state *s, const sl_batch *b)
-{
-    s->next_seq[b->source]++;
-    pthread_cond_broadcast(&s->turn);
-    pthread_mutex_unlock(&s->lock);
-}
-
 /* ---- phase 3: emit ---- */
 
 static void annotate(const dedup_state *s, sl_batch *b, sl_record *r, const verdict *v)
@@ -429,15 +404,15 @@ static void dedup_process(sl_component *c, void *wstate, sl_batch *b, sl_record 
     if (s->near) {
         uint32_t **sigs = n ? sl_arena_alloc(&b->arena, n * sizeof *sigs) : NULL;
         for (size_t i = 0; i < n; i++) sigs[i] = near_key(s, w, b, recs[i]);
-        gate_enter(s, b);
+        sl_order_gate_enter(&s->gate, b);
         apply_near(s, sigs, n, verdicts);
-        gate_leave(s, b);
+        sl_order_gate_leave(&s->gate, b);
     } else {
         sl_hash128 *keys = n ? sl_arena_alloc(&b->arena, n * sizeof *keys) : NULL;
         for (size_t i = 0; i < n; i++) keys[i] = exact_key(s, w, recs[i]);
-        gate_enter(s, b);
+        sl_order_gate_enter(&s->gate, b);
         apply_exact(s, keys, n, verdicts);
-        gate_leave(s, b);
+        sl_order_gate_leave(&s->gate, b);
     }
     for (size_t i = 0; i < n; i++) {
         const verdict *v = &verdicts[i];
@@ -465,7 +440,7 @@ typedef struct dedup_stats {
 static dedup_stats read_stats(dedup_state *s)
 {
     dedup_stats st;
-    pthread_mutex_lock(&s->lock);
+    pthread_mutex_lock(&s->gate.lock);
     st.documents = s->documents;
     st.duplicates = s->duplicates;
     st.skipped = s->skipped;
@@ -479,7 +454,7 @@ static dedup_stats read_stats(dedup_state *s)
         st.bytes = sl_seen_set_bytes(&s->seen);
         st.evictions = s->seen.evictions;
     }
-    pthread_mutex_unlock(&s->lock);
+    pthread_mutex_unlock(&s->gate.lock);
     return st;
 }
 

@@ -22,6 +22,7 @@
 #include "../quality/contract.h"
 #include "../quality/jsonschema.h"
 #include "../runtime/component.h"
+#include "../runtime/order_gate.h"
 
 typedef enum { ON_FAILURE_DLQ, ON_FAILURE_DROP, ON_FAILURE_ANNOTATE } on_failure;
 
@@ -33,6 +34,7 @@ typedef struct validate_state {
     size_t n_rules;
     _Atomic uint64_t records, passed, failed;
     _Atomic uint64_t *rule_failures;   /* n_rules */
+    sl_order_gate gate;                /* `unique` applies batches in source order */
 } validate_state;
 
 typedef struct validate_worker {
@@ -68,6 +70,7 @@ static void validate_destroy(sl_component *c) {
     if (!s) return;
     sl_contract_free(s->contract);
     free(s->rule_failures);
+    sl_order_gate_destroy(&s->gate);
     free(s);
     c->impl = NULL;
 }
@@ -102,6 +105,7 @@ static int validate_create(sl_component *c, const sl_opts *opts, sl_diag *diag) 
         abort();
     }
     s->contract = contract;
+    sl_order_gate_init(&s->gate);
     s->n_rules = n;
     s->rule_failures = failures;
     const char *mode = sl_opts_enum(opts, "on_failure");
@@ -139,9 +143,15 @@ static void validate_process(sl_component *c, void *wstate, sl_batch *b, sl_reco
     validate_worker *w = wstate;
     uint64_t *dup = NULL;
     if (sl_contract_has_unique(s->contract)) {
+        /* Which of two equal values is the duplicate must not depend on
+         * which worker got there first: batches pass in source order. */
         dup = sl_arena_alloc(&b->arena, (n ? n : 1) * sizeof *dup);
+        sl_order_gate_enter(&s->gate, b);
         sl_contract_mark_duplicates(s->contract, recs, n, dup);
+        sl_order_gate_leave(&s->gate, b);
     }
+    if (n == 0)
+        return;
     uint64_t failed = 0;
     for (size_t i = 0; i < n; i++) {
         sl_record *r = recs[i];
@@ -252,6 +262,7 @@ const sl_component_type sl_transform_validate_type = {
     .worker_init = validate_worker_init,
     .worker_free = validate_worker_free,
     .process = validate_process,
+    .ordered = true,
     .describe = validate_describe,
     .metrics = validate_metrics,
 };
