@@ -40,6 +40,7 @@ struct sl_profile {
     sl_profile_field *other;      /* _other_fields, NULL until used */
     uint32_t *table;              /* slot -> field index + 1, 0 = empty */
     unsigned table_bits;
+    sl_profile_field *top[SL_PROFILE_POSITIONS];   /* top-level fields by key position */
 };
 
 static void *xmalloc(size_t n) {
@@ -57,6 +58,11 @@ static uint64_t fnv(uint64_t h, const char *p, size_t n) {
 
 static uint32_t slot_of(const sl_profile *p, uint64_t h) {
     return (uint32_t)((h * 0x9e3779b97f4a7c15ULL) >> (64 - p->table_bits));
+}
+
+/* Strings between two evaluations of the top-values gate. */
+static uint64_t gate_interval(const sl_profile *p) {
+    return (uint64_t)SL_PROFILE_TOP_GATE_FACTOR * p->opts.topk_capacity;
 }
 
 /* --- options, construction */
@@ -118,6 +124,7 @@ static void field_free(sl_profile_field *f) {
     if (f->hll) { sl_hll_free(f->hll); free(f->hll); }
     if (f->kll) { sl_kll_free(f->kll); free(f->kll); }
     if (f->topk) { sl_topk_free(f->topk); free(f->topk); }
+    free(f->children);
     free(f->name);
     free(f);
 }
@@ -152,6 +159,7 @@ static sl_profile_field *field_new(sl_profile *p, uint64_t hash, const char *par
     f->hash = hash;
     f->num_min = INFINITY;
     f->num_max = -INFINITY;
+    f->top_gate_at = gate_interval(p);
     if (p->nfields == p->fields_cap) {
         p->fields_cap = p->fields_cap ? 2 * p->fields_cap : 16;
         p->fields = realloc(p->fields, p->fields_cap * sizeof *p->fields);
@@ -230,6 +238,53 @@ static void update_length(sl_profile_field *f, uint64_t len) {
     f->len_sum += len;
 }
 
+/* --- the top-values gate (profile.h, "Sampled top values") */
+
+/* Evaluated every gate_interval strings until it switches f to sampling:
+ * the field is near-unique (HLL: at least half its scalars distinct) and no
+ * tracked value is guaranteed frequent (count - error <= n / capacity). */
+static void top_gate(sl_profile *p, sl_profile_field *f) {
+    uint64_t n = f->types[SL_STRING];
+    f->top_gate_at = n + gate_interval(p);
+    uint64_t scalars = f->count - f->nulls - f->types[SL_ARRAY] - f->types[SL_MAP];
+    if (2 * sl_hll_estimate(f->hll) < (double)scalars)
+        return;
+    uint64_t frequent = n / f->topk->capacity;
+    for (uint32_t i = 0; i < f->topk->size; i++) {
+        const sl_topk_entry *e = &f->topk->entries[i];
+        if (e->count - e->error > frequent)
+            return;
+    }
+    f->top_sampled = true;
+}
+
+/* Whether the i-th string of a sampled field enters the top-values sketch:
+ * a pseudo-random 1 in SL_PROFILE_TOP_SAMPLE_RATE draw, a function of the
+ * value's hash and its position (splitmix64's finalizer mixes the two), so
+ * a run is reproducible and every occurrence of a value has the same chance. */
+static bool top_sampled_in(uint64_t hash, uint64_t i) {
+    uint64_t x = hash ^ (i * 0x9e3779b97f4a7c15ULL);
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return x < UINT64_MAX / SL_PROFILE_TOP_SAMPLE_RATE;
+}
+
+static void add_top(sl_profile *p, sl_profile_field *f, const sl_value *v, uint64_t hash) {
+    if (!f->topk) {
+        f->topk = xmalloc(sizeof *f->topk);
+        sl_topk_init(f->topk, p->opts.topk_capacity, p->opts.topk_max_len, NULL);
+    }
+    if (f->top_sampled) {
+        if (top_sampled_in(hash, f->types[SL_STRING]))
+            sl_topk_add_weighted(f->topk, v->as.s, v->len, hash, SL_PROFILE_TOP_SAMPLE_RATE);
+        return;
+    }
+    sl_topk_add_hashed(f->topk, v->as.s, v->len, hash);
+    if (f->types[SL_STRING] >= f->top_gate_at)
+        top_gate(p, f);
+}
+
 static void update(sl_profile *p, sl_profile_field *f, const sl_value *v) {
     sl_type t = v->type == SL_UINT ? SL_INT : (sl_type)v->type;
     f->count++;
@@ -246,25 +301,19 @@ static void update(sl_profile *p, sl_profile_field *f, const sl_value *v) {
         break;
     case SL_INT:
     case SL_UINT:
-    case SL_DOUBLE: {
-        double x = 0;
-        sl_value_as_double(v, &x);
-        update_number(p, f, x);
+    case SL_DOUBLE:
+        update_number(p, f, v->type == SL_INT ? (double)v->as.i
+                            : v->type == SL_UINT ? (double)v->as.u : v->as.d);
         break;
-    }
     case SL_STRING: {
         update_length(f, v->len);
-        if (!f->topk) {
-            f->topk = xmalloc(sizeof *f->topk);
-            sl_topk_init(f->topk, p->opts.topk_capacity, p->opts.topk_max_len, NULL);
-        }
         uint64_t h = sl_value_hash(v, 0);      /* one hash for both sketches */
-        sl_topk_add_hashed(f->topk, v->as.s, v->len, h);
         if (!f->hll) {
             f->hll = xmalloc(sizeof *f->hll);
             sl_hll_init(f->hll, p->opts.hll_lg_k, NULL);
         }
         sl_hll_add_hash(f->hll, h);
+        add_top(p, f, v, h);
         return;
     }
     case SL_BYTES:
@@ -291,18 +340,38 @@ static void add_other(sl_profile *p, const sl_value *map) {
     }
 }
 
-static void add_map(sl_profile *p, const sl_profile_field *parent, uint64_t parent_hash,
+/* Whether f, met under the same parent, is the field of this key: its name
+ * ends with the key and has the length parent "." key would have. */
+static bool same_key(const sl_profile_field *f, size_t name_len, const char *key, size_t key_len) {
+    return f->name_len == name_len && memcmp(f->name + name_len - key_len, key, key_len) == 0;
+}
+
+/* Profiles the members of map, whose field is parent (NULL for the record);
+ * known holds the fields met at each key position last time. */
+static void add_map(sl_profile *p, const sl_profile_field *parent, sl_profile_field **known,
                     const sl_value *map) {
+    size_t prefix = parent ? parent->name_len + 1 : 0;
     for (uint32_t i = 0; i < map->len; i++) {
         const sl_field *kv = &map->as.fields[i];
-        uint64_t h = fnv(parent_hash, kv->key, kv->key_len);
-        sl_profile_field *f = field_get(p, h, parent, kv->key, kv->key_len);
+        sl_profile_field *f = i < SL_PROFILE_POSITIONS ? known[i] : NULL;
+        if (!f || !same_key(f, prefix + kv->key_len, kv->key, kv->key_len)) {
+            uint64_t h = parent ? fnv(parent->hash, ".", 1) : FNV_OFFSET;
+            f = field_get(p, fnv(h, kv->key, kv->key_len), parent, kv->key, kv->key_len);
+            if (i < SL_PROFILE_POSITIONS && f != p->other)
+                known[i] = f;
+        }
         update(p, f, &kv->value);
         if (kv->value.type == SL_MAP) {
-            if (f == p->other)
+            if (f == p->other) {
                 add_other(p, &kv->value);
-            else
-                add_map(p, f, fnv(h, ".", 1), &kv->value);
+                continue;
+            }
+            if (!f->children) {
+                f->children = calloc(SL_PROFILE_POSITIONS, sizeof *f->children);
+                if (!f->children)
+                    abort();
+            }
+            add_map(p, f, f->children, &kv->value);
         }
     }
 }
@@ -310,7 +379,7 @@ static void add_map(sl_profile *p, const sl_profile_field *parent, uint64_t pare
 void sl_profile_add(sl_profile *p, const sl_value *record) {
     p->records++;
     if (record->type == SL_MAP) {
-        add_map(p, NULL, FNV_OFFSET, record);
+        add_map(p, NULL, p->top, record);
         return;
     }
     const char *name = SL_PROFILE_ROOT_FIELD;
@@ -363,6 +432,7 @@ size_t sl_profile_footprint(const sl_profile *p) {
         if (f->hll) total += sizeof *f->hll + ((size_t)1 << f->hll->lg_k);
         if (f->kll) total += sizeof *f->kll + sl_kll_footprint(f->kll);
         if (f->topk) total += sizeof *f->topk + sl_topk_footprint(f->topk);
+        if (f->children) total += SL_PROFILE_POSITIONS * sizeof *f->children;
     }
     return total;
 }
@@ -412,6 +482,7 @@ static void merge_field(sl_profile *p, sl_profile_field *d, const sl_profile_fie
             sl_topk_init(d->topk, p->opts.topk_capacity, p->opts.topk_max_len, NULL);
         }
         sl_topk_merge(d->topk, s->topk);
+        d->top_sampled |= s->top_sampled;
     }
 }
 
@@ -538,6 +609,8 @@ static void put_field(sl_buf *out, const sl_profile *p, const sl_profile_field *
     }
     if (f->topk)
         put_top(out, f->topk);
+    if (f->top_sampled)
+        sl_buf_puts(out, ",\"top_sampled\":true");
     if (f->types[SL_BOOL]) {
         sl_buf_puts(out, ",\"bools\":{\"true\":");
         put_u64(out, f->bool_true);
@@ -698,6 +771,11 @@ static int read_sketches(sl_profile *p, sl_profile_field *f, const sl_value *obj
             return sl_error_prefix(err, "profile: field \"%s\"", f->name);
         }
     }
+    const sl_value *sampled = member(obj, "top_sampled");
+    if (sampled && (sampled->type != SL_BOOL || (sampled->as.b && !topk)))
+        return sl_errorf(err, "profile: field \"%s\": \"top_sampled\" must be a bool, true only "
+                         "when strings were counted", f->name);
+    f->top_sampled = sampled && sampled->as.b;
     if (f->types[SL_BOOL]) {
         const sl_value *b = member(obj, "bools");
         if (!b || b->type != SL_MAP || get_count(b, "true", &f->bool_true, f->name, err) < 0 ||

@@ -35,21 +35,51 @@
  *    algorithm; merged with Chan et al.'s formula), and a KLL sketch for
  *    quantiles and histograms.
  *  - strings and bytes: length in bytes (min, max, mean); strings also feed
- *    the top-values sketch.
+ *    the top-values sketch (sampled on near-unique fields, below).
  *  - bools: true and false counts.
  *  - timestamps: counted in types and distinct only.
  *
  * Memory per field is bounded: about 250 bytes of counters; the HLL
  * (2^hll_lg_k bytes, 4 KiB) once a non-null value is seen; the KLL
  * (≈ 9.5 KiB at k = 256) once a number is seen; the top-values sketch
- * (≈ 12.5 KiB at 128 × 64 bytes) once a string is seen. So at most ≈ 27 KiB
- * per field and ≈ 7 MiB for 257 fields at the defaults, whatever the number
+ * (≈ 19 KiB at 128 × 64 bytes) once a string is seen. So at most ≈ 33 KiB
+ * per field and ≈ 8.5 MiB for 257 fields at the defaults, whatever the number
  * of records.
  *
- * Cost: sl_profile_add finds each field by an FNV-1a hash of its path,
- * extended key by key while descending (no string building), in an
- * open-addressing table, and allocates nothing once
- * every field has been seen (a KLL may grow a level, logarithmically rarely).
+ * Sampled top values. On a near-unique string field (timestamps, ids,
+ * emails, free text) nearly every value misses the top-values sketch and
+ * evicts its smallest entry, the most expensive update of the profile, to
+ * find no heavy hitter. So every SL_PROFILE_TOP_GATE_FACTOR × topk_capacity
+ * strings (8192 at the defaults) a field is tested, and switches for good to
+ * a sampled top-values sketch when all three hold:
+ *  - it has seen at least that many strings (n, the field's string count);
+ *  - its HLL estimates at least half of its non-null scalars distinct;
+ *  - no tracked value is guaranteed frequent: count - error <= n / capacity
+ *    for every entry (a value that frequent keeps the field exact).
+ * From then on each string enters the sketch with probability
+ * 1/SL_PROFILE_TOP_SAMPLE_RATE (1/16), with weight 16 (topk.h's weighted
+ * add). The draw is a pseudo-random function of the value's hash and its
+ * position in the field's stream: a profile is reproducible from the same
+ * records in the same order, and every occurrence of a value has the same
+ * chance, so each value's count stays an unbiased estimate (deciding by the
+ * value alone would keep 1 value in 16 and drop the others entirely,
+ * heavy hitters included). Counts and errors are then estimates: for a value
+ * of true frequency f, count - error <= f <= count holds up to the sampling
+ * noise, of standard deviation about sqrt(15 × f') where f' is the part of f
+ * counted after the switch (f' = 1600 gives ±155, ≈ 10 %). Heavy hitters
+ * (f well above n / capacity) are still tracked and ranked; the rare values
+ * near the bottom of the list are noise. The field's JSON then carries
+ * "top_sampled":true. Merging: counts are summed as in topk.h whatever the
+ * modes (an exact count plus an estimate is an estimate of the sum), and the
+ * result is sampled when either side is; a sampled field stays sampled.
+ *
+ * Cost: records of a steady shape cost one key comparison per field: each
+ * map (the record, and every nested map field) remembers which field it met
+ * at each key position (the first SL_PROFILE_POSITIONS keys) and reuses it
+ * when the key is the same. Otherwise the field is found by an FNV-1a hash of
+ * its path, extended key by key while descending (no string building), in an
+ * open-addressing table. Nothing is allocated once every field has been
+ * seen (a KLL may grow a level, logarithmically rarely).
  *
  * JSON format (sl_profile_to_json; sl_profile_from_json reads it back):
  *
@@ -76,6 +106,8 @@
  *        "top":[{"value":"x","count":N},...],   up to 10, count descending
  *                     (value_base64 instead of value for non-UTF-8 bytes;
  *                     "truncated":true when cut at topk_max_len bytes)
+ *        "top_sampled":true,            only when the top values are sampled
+ *                     (counts are estimates; see "Sampled top values")
  *        --- when bools were seen:
  *        "bools":{"true":N,"false":N},
  *        --- exact state for merging and reloading (renderers ignore it):
@@ -114,6 +146,9 @@
 #define SL_PROFILE_OTHER_FIELDS "_other_fields"
 #define SL_PROFILE_ROOT_FIELD "_value"
 #define SL_PROFILE_NUM_TYPES 10           /* sl_type values, SL_NULL .. SL_TIMESTAMP */
+#define SL_PROFILE_POSITIONS 32           /* key positions remembered per map */
+#define SL_PROFILE_TOP_GATE_FACTOR 64     /* gate tested every 64 × topk_capacity strings */
+#define SL_PROFILE_TOP_SAMPLE_RATE 16     /* a sampled field keeps 1 string in 16, weight 16 */
 
 typedef struct sl_profile_opts {
     unsigned hll_lg_k;        /* SL_HLL_DEFAULT_LG_K */
@@ -144,7 +179,12 @@ typedef struct sl_profile_field {
     sl_hll *hll;              /* non-null scalars */
     sl_kll *kll;              /* numbers */
     sl_topk *topk;            /* strings */
+    bool top_sampled;         /* topk holds a 1-in-16 weighted sample (see above) */
+    uint64_t top_gate_at;     /* internal: string count of the next gate test */
     uint64_t hash;            /* FNV-1a of name (internal: the lookup key) */
+    /* internal: for a map field, its children by key position in the last
+     * records (so records of a steady shape skip hashing their keys) */
+    struct sl_profile_field **children;
 } sl_profile_field;
 
 typedef struct sl_profile sl_profile;

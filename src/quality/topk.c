@@ -1,7 +1,8 @@
 /* topk.c — space-saving heavy hitters (see topk.h).
  *
  * Three structures over one fixed array of entries: a linear-probing hash
- * index (hash -> entry) to find a value, a min-heap by count to find the
+ * index (hash -> entry) to find a value, the "stream summary" buckets
+ * (entries of equal count, in a list by increasing count) to find the
  * entry to evict, and a slab of capacity × max_len bytes holding the values
  * (entry i owns storage + i × max_len). Nothing is allocated after init.
  */
@@ -21,6 +22,8 @@ static void *xcalloc(size_t n, size_t size) {
     return p;
 }
 
+static void rebuild_buckets(sl_topk *t);
+
 int sl_topk_init(sl_topk *t, unsigned capacity, unsigned max_len, sl_error *err) {
     memset(t, 0, sizeof *t);
     if (capacity < 1 || capacity > SL_TOPK_MAX_CAPACITY)
@@ -33,60 +36,128 @@ int sl_topk_init(sl_topk *t, unsigned capacity, unsigned max_len, sl_error *err)
     t->capacity = capacity;
     t->max_len = max_len;
     t->entries = xcalloc(capacity, sizeof *t->entries);
-    t->heap = xcalloc(capacity, sizeof *t->heap);
+    t->buckets = xcalloc(capacity, sizeof *t->buckets);
     t->index = xcalloc(slots, sizeof *t->index);
     t->index_mask = slots - 1;
     t->storage = xcalloc(capacity, max_len);
+    rebuild_buckets(t);
     return 0;
 }
 
 void sl_topk_free(sl_topk *t) {
     free(t->entries);
-    free(t->heap);
+    free(t->buckets);
     free(t->index);
     free(t->storage);
     memset(t, 0, sizeof *t);
 }
 
 size_t sl_topk_footprint(const sl_topk *t) {
-    return (size_t)t->capacity * (sizeof *t->entries + sizeof *t->heap + t->max_len) +
+    return (size_t)t->capacity * (sizeof *t->entries + sizeof *t->buckets + t->max_len) +
            ((size_t)t->index_mask + 1) * sizeof *t->index;
 }
 
-/* --- min-heap by count */
+/* --- stream summary: buckets of equal count, in increasing count order */
 
-static void heap_swap(sl_topk *t, uint32_t i, uint32_t j) {
-    uint32_t a = t->heap[i], b = t->heap[j];
-    t->heap[i] = b;
-    t->heap[j] = a;
-    t->entries[b].heap_pos = i;
-    t->entries[a].heap_pos = j;
+static uint32_t bucket_new(sl_topk *t, uint64_t count, uint32_t prev, uint32_t next) {
+    uint32_t b = t->free_bucket;            /* never 0: there are as many buckets as entries */
+    sl_topk_bucket *k = &t->buckets[b - 1];
+    t->free_bucket = k->next;
+    k->count = count;
+    k->first = k->last = 0;
+    k->prev = prev;
+    k->next = next;
+    if (prev) t->buckets[prev - 1].next = b; else t->min_bucket = b;
+    if (next) t->buckets[next - 1].prev = b;
+    return b;
 }
 
-static uint64_t heap_count(const sl_topk *t, uint32_t i) {
-    return t->entries[t->heap[i]].count;
+static void bucket_release(sl_topk *t, uint32_t b) {
+    sl_topk_bucket *k = &t->buckets[b - 1];
+    if (k->prev) t->buckets[k->prev - 1].next = k->next; else t->min_bucket = k->next;
+    if (k->next) t->buckets[k->next - 1].prev = k->prev;
+    k->next = t->free_bucket;
+    t->free_bucket = b;
 }
 
-static void sift_down(sl_topk *t, uint32_t i) {
-    for (;;) {
-        uint32_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < t->size && heap_count(t, l) < heap_count(t, m)) m = l;
-        if (r < t->size && heap_count(t, r) < heap_count(t, m)) m = r;
-        if (m == i)
-            return;
-        heap_swap(t, i, m);
-        i = m;
+/* Appends entry idx (count already set) to bucket b. */
+static void bucket_append(sl_topk *t, uint32_t b, uint32_t idx) {
+    sl_topk_bucket *k = &t->buckets[b - 1];
+    sl_topk_entry *e = &t->entries[idx];
+    e->bucket = b;
+    e->prev = k->last;
+    e->next = 0;
+    if (k->last) t->entries[k->last - 1].next = idx + 1; else k->first = idx + 1;
+    k->last = idx + 1;
+}
+
+/* Takes entry idx out of its bucket; an emptied bucket is released. */
+static void bucket_remove(sl_topk *t, uint32_t idx) {
+    sl_topk_entry *e = &t->entries[idx];
+    sl_topk_bucket *k = &t->buckets[e->bucket - 1];
+    if (e->prev) t->entries[e->prev - 1].next = e->next; else k->first = e->next;
+    if (e->next) t->entries[e->next - 1].prev = e->prev; else k->last = e->prev;
+    if (!k->first)
+        bucket_release(t, e->bucket);
+}
+
+/* Adds w >= 1 to the count of entry idx, moving it to the bucket of its new
+ * count: the next bucket when w is 1, else found by walking up the list (the
+ * weighted adds of a sampled profile, rare and over few buckets). */
+static void increment(sl_topk *t, uint32_t idx, uint64_t w) {
+    sl_topk_entry *e = &t->entries[idx];
+    uint32_t b = e->bucket;
+    sl_topk_bucket *k = &t->buckets[b - 1];
+    uint64_t c = e->count += w;
+    if (k->first == k->last && (!k->next || t->buckets[k->next - 1].count > c)) {
+        k->count = c;                        /* alone: the bucket itself moves up */
+        return;
     }
+    /* pos: the last bucket known to hold counts below c (0: none) */
+    uint32_t pos = k->first == k->last ? k->prev : b;
+    bucket_remove(t, idx);                   /* frees a bucket when it empties b */
+    uint32_t next = pos ? t->buckets[pos - 1].next : t->min_bucket;
+    while (next && t->buckets[next - 1].count < c) {
+        pos = next;
+        next = t->buckets[next - 1].next;
+    }
+    uint32_t nb = next && t->buckets[next - 1].count == c ? next : bucket_new(t, c, pos, next);
+    bucket_append(t, nb, idx);
 }
 
-static void sift_up(sl_topk *t, uint32_t i) {
-    while (i > 0) {
-        uint32_t parent = (i - 1) / 2;
-        if (heap_count(t, parent) <= heap_count(t, i))
-            return;
-        heap_swap(t, i, parent);
-        i = parent;
+/* Rebuilds the buckets from the entries' counts (after bulk loading). */
+typedef struct count_index {
+    uint64_t count;
+    uint32_t index;
+} count_index;
+
+static int cmp_count_index(const void *pa, const void *pb) {
+    const count_index *a = pa, *b = pb;
+    if (a->count != b->count)
+        return a->count < b->count ? -1 : 1;
+    return (a->index > b->index) - (a->index < b->index);
+}
+
+static void rebuild_buckets(sl_topk *t) {
+    t->min_bucket = 0;
+    t->free_bucket = t->capacity ? 1 : 0;
+    for (uint32_t i = 0; i < t->capacity; i++)
+        t->buckets[i].next = i + 1 < t->capacity ? i + 2 : 0;
+    if (!t->size)
+        return;
+    count_index *order = xcalloc(t->size, sizeof *order);
+    for (uint32_t i = 0; i < t->size; i++) {
+        order[i].count = t->entries[i].count;
+        order[i].index = i;
     }
+    qsort(order, t->size, sizeof *order, cmp_count_index);
+    uint32_t last = 0;
+    for (uint32_t i = 0; i < t->size; i++) {
+        if (!last || t->buckets[last - 1].count != order[i].count)
+            last = bucket_new(t, order[i].count, last, 0);
+        bucket_append(t, last, order[i].index);
+    }
+    free(order);
 }
 
 /* --- hash index */
@@ -146,14 +217,11 @@ static void set_entry(sl_topk *t, uint32_t idx, uint32_t slot, uint64_t hash, co
     t->index[slot] = idx + 1;
 }
 
-/* Inserts a value known to be absent, with room left. */
-static void insert_new(sl_topk *t, uint32_t slot, uint64_t hash, const char *p, uint32_t len,
-                       bool truncated, uint64_t count, uint64_t error) {
-    uint32_t idx = t->size++;
-    set_entry(t, idx, slot, hash, p, len, truncated, count, error);
-    t->heap[idx] = idx;
-    t->entries[idx].heap_pos = idx;
-    sift_up(t, idx);
+/* Loads a value known to be absent, with room left, without placing it in a
+ * bucket: bulk loads call rebuild_buckets once done. */
+static void load_new(sl_topk *t, uint32_t slot, uint64_t hash, const char *p, uint32_t len,
+                     bool truncated, uint64_t count, uint64_t error) {
+    set_entry(t, t->size++, slot, hash, p, len, truncated, count, error);
 }
 
 static uint64_t hash_bytes(const char *p, size_t len) {
@@ -166,34 +234,48 @@ void sl_topk_add(sl_topk *t, const char *p, size_t len) {
 }
 
 void sl_topk_add_hashed(sl_topk *t, const char *p, size_t len, uint64_t hash) {
+    sl_topk_add_weighted(t, p, len, hash, 1);
+}
+
+void sl_topk_add_weighted(sl_topk *t, const char *p, size_t len, uint64_t hash, uint64_t weight) {
     uint32_t n = truncated_len(t, p, len);
     bool truncated = n < len;
     if (truncated)
         hash = hash_bytes(p, n);
     uint32_t slot = find_slot(t, hash, p, n);
     if (t->index[slot]) {
-        sl_topk_entry *e = &t->entries[t->index[slot] - 1];
-        e->count++;
-        e->truncated |= truncated;
-        sift_down(t, e->heap_pos);
+        uint32_t idx = t->index[slot] - 1;
+        t->entries[idx].truncated |= truncated;
+        increment(t, idx, weight);
         return;
     }
     if (t->size < t->capacity) {
-        insert_new(t, slot, hash, p, n, truncated, 1, 0);
+        uint32_t idx = t->size++;
+        set_entry(t, idx, slot, hash, p, n, truncated, 1, 0);
+        uint32_t b = t->min_bucket;
+        if (!b || t->buckets[b - 1].count != 1)
+            b = bucket_new(t, 1, 0, b);
+        bucket_append(t, b, idx);
+        if (weight > 1)
+            increment(t, idx, weight - 1);
         return;
     }
-    /* evict the entry with the smallest count */
-    uint32_t idx = t->heap[0];
+    /* evict the oldest entry of the smallest count m; the new value takes
+     * its place with count m and error m, then moves up by its weight */
+    uint32_t idx = t->buckets[t->min_bucket - 1].first - 1;
     sl_topk_entry *victim = &t->entries[idx];
     uint64_t m = victim->count;
-    index_delete(t, find_slot(t, victim->hash, victim->value, victim->len));
+    uint32_t vslot = (uint32_t)victim->hash & t->index_mask;
+    while (t->index[vslot] != idx + 1)
+        vslot = (vslot + 1) & t->index_mask;
+    index_delete(t, vslot);
     slot = find_slot(t, hash, p, n);
-    set_entry(t, idx, slot, hash, p, n, truncated, m + 1, m);
-    sift_down(t, 0);
+    set_entry(t, idx, slot, hash, p, n, truncated, m, m);
+    increment(t, idx, weight);
 }
 
 uint64_t sl_topk_min_count(const sl_topk *t) {
-    return t->size == t->capacity ? t->entries[t->heap[0]].count : 0;
+    return t->size == t->capacity ? t->buckets[t->min_bucket - 1].count : 0;
 }
 
 static int cmp_entries(const void *pa, const void *pb) {
@@ -234,7 +316,7 @@ void sl_topk_merge(sl_topk *dst, const sl_topk *src) {
             uint64_t hash = hash_bytes(e->value, n);
             uint32_t slot = find_slot(&all, hash, e->value, n);
             if (!all.index[slot])
-                insert_new(&all, slot, hash, e->value, n, false, 0, 0);
+                load_new(&all, slot, hash, e->value, n, false, 0, 0);
             sl_topk_entry *a = &all.entries[all.index[slot] - 1];
             a->count += e->count;
             a->error += e->error;
@@ -253,9 +335,10 @@ void sl_topk_merge(sl_topk *dst, const sl_topk *src) {
     dst->size = 0;
     for (size_t i = 0; i < n && i < dst->capacity; i++) {
         const sl_topk_entry *e = sorted[i];
-        insert_new(dst, find_slot(dst, e->hash, e->value, e->len), e->hash, e->value, e->len,
-                   e->truncated, e->count, e->error);
+        load_new(dst, find_slot(dst, e->hash, e->value, e->len), e->hash, e->value, e->len,
+                 e->truncated, e->count, e->error);
     }
+    rebuild_buckets(dst);
     free(sorted);
     free(seen);
     sl_topk_free(&all);
@@ -338,7 +421,7 @@ static int entry_from_value(sl_topk *t, const sl_value *obj, size_t i, sl_error 
         if (t->index[slot])
             rc = sl_errorf(err, "top-k entry %zu repeats a value", i);
         else
-            insert_new(t, slot, hash, p, (uint32_t)len, trunc && trunc->as.b, count, error);
+            load_new(t, slot, hash, p, (uint32_t)len, trunc && trunc->as.b, count, error);
     }
     free(decoded);
     return rc;
@@ -358,5 +441,6 @@ int sl_topk_from_value(sl_topk *t, unsigned capacity, unsigned max_len,
             return -1;
         }
     }
+    rebuild_buckets(t);
     return 0;
 }

@@ -15,9 +15,14 @@
  * character boundary when the bytes are UTF-8): a value is identified by its
  * truncated bytes, and such entries are flagged `truncated`.
  *
- * Memory: capacity × (max_len + 56) bytes plus a hash index of 2 × capacity
- * slots; 12.5 KiB at the defaults (128 × 64 bytes). Nothing is allocated
- * after init: updates are a hash probe and a min-heap step (O(log capacity)).
+ * Memory: capacity × (max_len + 88) bytes (entry, bucket, two index slots);
+ * 19 KiB at the defaults (128 × 64 bytes). Nothing is allocated
+ * after init. Updates are O(1): a hash probe and, as in the paper's "stream
+ * summary", a move of the entry to the next bucket of a list of buckets
+ * ordered by count (entries of equal count share a bucket); the entry
+ * evicted is the one that has been in the smallest-count bucket longest.
+ * A weighted add (below) walks up the list to the bucket of its new count:
+ * O(buckets passed), a few in practice.
  *
  * Merge (Agarwal et al., "Mergeable summaries", 2012): counts of a value are
  * summed; a value absent from a full sketch gets that sketch's smallest count
@@ -55,16 +60,27 @@ typedef struct sl_topk_entry {
     uint64_t hash;           /* sl_value_hash of the stored bytes as a string, seed 0 */
     const char *value;       /* points into the sketch's storage */
     uint32_t len;
-    uint32_t heap_pos;       /* position in the min-heap (internal) */
     bool truncated;
+    /* internal: the entry's bucket and its neighbours there (index + 1, 0 = none) */
+    uint32_t bucket, prev, next;
 } sl_topk_entry;
+
+/* Internal: the entries sharing one count, oldest first; buckets form a list
+ * by increasing count (indexes + 1, 0 = none). */
+typedef struct sl_topk_bucket {
+    uint64_t count;
+    uint32_t first, last;
+    uint32_t prev, next;
+} sl_topk_bucket;
 
 typedef struct sl_topk {
     uint32_t capacity;
     uint32_t max_len;
     uint32_t size;           /* entries in use */
     sl_topk_entry *entries;  /* capacity entries */
-    uint32_t *heap;          /* entry indices, min-heap by count */
+    sl_topk_bucket *buckets; /* capacity buckets (internal) */
+    uint32_t min_bucket;     /* smallest count's bucket + 1, 0 when empty */
+    uint32_t free_bucket;    /* unused buckets, chained by next */
     uint32_t *index;         /* hash slots -> entry index + 1, 0 = empty */
     uint32_t index_mask;
     char *storage;           /* capacity × max_len bytes of values */
@@ -79,6 +95,12 @@ void sl_topk_add(sl_topk *t, const char *p, size_t len);
 /* The same, for a caller that already has hash = sl_value_hash of the string
  * p[0..len) with seed 0 (the hash the sketch uses): saves hashing it again. */
 void sl_topk_add_hashed(sl_topk *t, const char *p, size_t len, uint64_t hash);
+/* Counts weight >= 1 occurrences at once (hash as for sl_topk_add_hashed).
+ * This is weighted space-saving: an untracked value replacing the smallest
+ * count m gets count m + weight and error m, and the guarantees above hold
+ * with n the sum of the weights and f a value's summed weight. The profile
+ * uses it for sampled fields (weight 16 per sampled occurrence, profile.h). */
+void sl_topk_add_weighted(sl_topk *t, const char *p, size_t len, uint64_t hash, uint64_t weight);
 
 /* Merges src into dst (dst keeps its capacity and max_len). */
 void sl_topk_merge(sl_topk *dst, const sl_topk *src);
