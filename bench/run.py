@@ -7,7 +7,13 @@ Workloads (on the same generated input, ~390-byte JSON events):
   W1 passthrough       JSONL file -> decode -> encode -> JSONL file
   W2 filter + reshape  keep level warn/error, delete `prompt`, rename
                        `latency_ms` -> `latency`, add "pipeline":"bench"
-Peers: `jq -c` and `mlr` (Miller), from Debian. Fluent Bit is not packaged in
+  W3 W1 + contract     a 10-rule `validate` contract on every record
+  W4 W1 + profile      a `profile` of every field (sketches)
+  W5 corpus cleaning   >= 100,000 documents of 1-5 KB: normalize + redact +
+                       exact dedup + near dedup + text_quality -> dataset
+                       shards; W5n is near dedup alone, compared with a
+                       plain-Python MinHash LSH (bench/minhash_ref.py)
+Peers, for W1 and W2: `jq -c` and `mlr` (Miller), from Debian. Fluent Bit is not packaged in
 Debian, so it cannot be installed here; see docs/performance.md.
 
 For each (workload, tool) the command runs --runs times; the table shows the
@@ -61,6 +67,67 @@ sinks:
 """
 
 
+# W3 and W4 put data-quality stages into W1; their output must still be the
+# input, byte for byte (every generated event satisfies the contract).
+SLUICE_W3 = SLUICE_W1.replace("""sinks:
+  out: {{type: file, inputs: [in]""", """transforms:
+  contract:
+    type: validate
+    inputs: [in]
+    fields:
+      ts: {{type: timestamp, required: true}}
+      level: {{type: string, enum: [debug, info, warn, error]}}
+      service: {{type: string, required: true, min_length: 1}}
+      host: {{type: string, regex: '^node-[0-9]+$'}}
+      user.id: {{type: int, min: 1}}
+      user.email: {{type: string, format: email}}
+      latency_ms: {{type: float, min: 0}}
+      status: {{type: int, min: 100, max: 599}}
+      tokens.in: {{type: int, min: 0, max: 100000}}
+      request_id: {{type: string, regex: '^[0-9a-f]{{16}}$'}}
+sinks:
+  out: {{type: file, inputs: [contract]""")
+
+SLUICE_W4 = SLUICE_W1.replace("""sinks:
+  out: {{type: file, inputs: [in]""", """transforms:
+  profile: {{type: profile, inputs: [in]}}
+sinks:
+  out: {{type: file, inputs: [profile]""")
+
+SLUICE_TEMPLATES = {"W1": SLUICE_W1, "W2": SLUICE_W2, "W3": SLUICE_W3, "W4": SLUICE_W4}
+
+# W5: a training corpus through every cleaning stage into dataset shards.
+# The API is on so that the dedup index size can be read while it runs.
+SLUICE_W5 = """\
+data_dir: {state}
+api: {{address: "127.0.0.1:{port}"}}
+sources:
+  corpus: {{type: file, paths: ["{input}"]}}
+transforms:
+  clean: {{type: normalize, inputs: [corpus], fields: [text]}}
+  scrub: {{type: redact, inputs: [clean], fields: [text]}}
+  exact: {{type: dedup, inputs: [scrub], mode: exact, fields: [text], normalize: true}}
+  near: {{type: dedup, inputs: [exact], mode: near, fields: [text]}}
+  quality: {{type: text_quality, inputs: [near], field: text, action: drop}}
+sinks:
+  shards: {{type: dataset, inputs: [quality], path: "{output}", overwrite: true,
+            split: {{key: id, train: 0.98, validation: 0.01, test: 0.01}}}}
+"""
+# W5n: near dedup alone, the same work as the Python reference.
+SLUICE_W5N = """\
+data_dir: {state}
+api: {{address: "127.0.0.1:{port}"}}
+sources:
+  corpus: {{type: file, paths: ["{input}"]}}
+transforms:
+  near: {{type: dedup, inputs: [corpus], mode: near, fields: [text]}}
+sinks:
+  out: {{type: blackhole, inputs: [near]}}
+"""
+PEERS = {"W1", "W2"}          # workloads jq and Miller can do too
+PASSTHROUGH = {"W1", "W3", "W4"}
+
+
 def measure(argv, stdin_path, stdout_path):
     """Runs argv with wait4 to get its own rusage."""
     with open(stdin_path, "rb") as fin, open(stdout_path, "wb") as fout:
@@ -89,7 +156,7 @@ def expected_w2(record):
 
 def check_output(workload, tool, input_path, output_path):
     """Returns None when the output is the expected transformation, else why not."""
-    if workload == "W1" and tool == "sluice":
+    if workload in PASSTHROUGH and tool == "sluice":
         with open(input_path, "rb") as a, open(output_path, "rb") as b:
             while True:
                 x, y = a.read(1 << 20), b.read(1 << 20)
@@ -99,7 +166,7 @@ def check_output(workload, tool, input_path, output_path):
                     return None
     with open(input_path) as fin, open(output_path) as fout:
         for n, line in enumerate(fin):
-            want = exact(line) if workload == "W1" else expected_w2(exact(line))
+            want = exact(line) if workload in PASSTHROUGH else expected_w2(exact(line))
             if want is None:
                 continue
             got = fout.readline()
@@ -118,6 +185,8 @@ def main():
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--tools", default="sluice,jq,mlr")
+    ap.add_argument("--workloads", default="W1,W2,W3,W4,W5")
+    ap.add_argument("--corpus-docs", type=int, default=100_000)
     ap.add_argument("--workdir", default="build/bench")
     args = ap.parse_args()
 
@@ -134,9 +203,9 @@ def main():
 
     def commands(workload, output):
         cfg = os.path.join(work, "%s.yaml" % workload)
-        template = SLUICE_W1 if workload == "W1" else SLUICE_W2
         with open(cfg, "w") as f:
-            f.write(template.format(state=os.path.join(work, "state"), input=input_path, output=output))
+            f.write(SLUICE_TEMPLATES[workload].format(state=os.path.join(work, "state"), input=input_path,
+                                                      output=output))
         return {
             "sluice": [sluice, "run", "--no-progress", cfg],
             "jq": ["jq", "-c", "." if workload == "W1" else W2_JQ],
@@ -145,8 +214,11 @@ def main():
         }
 
     rows = []
-    for workload in ("W1", "W2"):
+    workloads = args.workloads.split(",")
+    for workload in [w for w in workloads if w != "W5"]:
         for tool in tools:
+            if tool != "sluice" and workload not in PEERS:
+                continue
             output = os.path.join(work, "%s-%s.out.jsonl" % (workload, tool))
             argv = commands(workload, output)[tool]
             # sluice reads the file itself; peers read stdin and write stdout.
@@ -166,17 +238,100 @@ def main():
 
     print()
     print("input: %d events, %.1f MB; median of %d runs on %d CPUs" % (args.events, input_mb, args.runs, os.cpu_count()))
-    print("| workload | tool | wall s | MB/s | CPU s | peak RSS MiB | vs jq | output |")
-    print("|---|---|---:|---:|---:|---:|---:|---|")
+    print("| workload | tool | wall s | MB/s | CPU s | peak RSS MiB | vs jq | vs W1 | output |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---|")
     jq_rate = {r[0]: r[3] for r in rows if r[1] == "jq"}
+    w1_rate = {r[1]: r[3] for r in rows if r[0] == "W1"}
     failed = False
     for workload, tool, wall, rate, cpu, rss, problem in rows:
         ratio = "%.1fx" % (rate / jq_rate[workload]) if workload in jq_rate else "-"
+        vs_w1 = "%.0f%%" % (100 * rate / w1_rate[tool]) if tool in w1_rate and workload != "W1" else "-"
         verdict = "ok" if problem is None else "WRONG: " + problem
         failed |= tool == "sluice" and problem is not None
-        print("| %s | %s | %.2f | %.0f | %.2f | %.0f | %s | %s |" % (workload, tool, wall, rate, cpu, rss, ratio, verdict))
+        print("| %s | %s | %.2f | %.0f | %.2f | %.0f | %s | %s | %s |" % (workload, tool, wall, rate, cpu, rss, ratio,
+                                                                     vs_w1, verdict))
+    if "W5" in workloads:
+        corpus_rows, corpus_mb = run_corpus(sluice, work, args.corpus_docs, args.runs)
+        print_corpus(corpus_rows, args.corpus_docs, corpus_mb)
     if failed:
         sys.exit("sluice produced wrong output")
+
+
+def free_port():
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run_corpus(sluice, work, docs, runs):
+    """W5 and W5n on a generated corpus; returns table rows."""
+    import json as _json
+    import threading
+    import urllib.request
+    corpus = os.path.join(work, "corpus-%d.jsonl" % docs)
+    if not os.path.exists(corpus):
+        print("generating a corpus of %d documents -> %s" % (docs, corpus), flush=True)
+        subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "corpus.py"),
+                        corpus + ".tmp", "--docs", str(docs)], check=True)
+        os.rename(corpus + ".tmp", corpus)
+    size_mb = os.path.getsize(corpus) / 1e6
+    rows = []
+    for name, template in (("W5", SLUICE_W5), ("W5n", SLUICE_W5N)):
+        samples, index_bytes = [], [0]
+        for _ in range(runs):
+            port = free_port()
+            cfg = os.path.join(work, "%s.yaml" % name)
+            with open(cfg, "w") as f:
+                f.write(template.format(state=os.path.join(work, "state"), port=port, input=corpus,
+                                        output=os.path.join(work, "dataset")))
+            done = threading.Event()
+
+            def poll():           # the dedup index size, read from /stats while it runs
+                while not done.wait(0.2):
+                    try:
+                        with urllib.request.urlopen("http://127.0.0.1:%d/stats" % port, timeout=1) as r:
+                            state = _json.loads(r.read())["state"]
+                        index_bytes[0] = max(index_bytes[0], sum(
+                            v.get("index_bytes", 0) for v in state.values() if v.get("type") == "dedup"))
+                    except (OSError, ValueError, KeyError):
+                        pass
+            t = threading.Thread(target=poll)
+            t.start()
+            samples.append(measure([sluice, "run", "--no-progress", cfg], os.devnull, os.devnull))
+            done.set()
+            t.join()
+            print("  %s sluice %.2fs" % (name, samples[-1][0]), flush=True)
+        wall = statistics.median(x[0] for x in samples)
+        cpu = statistics.median(x[1] for x in samples)
+        rows.append((name, "sluice", wall, docs / wall, size_mb / wall, cpu, max(x[2] for x in samples) / 2**20,
+                     index_bytes[0] / 2**20))
+    # The Python reference is ~100x slower: time it on a prefix and scale.
+    limit = min(docs, 3000)
+    out = subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "minhash_ref.py"), corpus,
+                          "--limit", str(limit)], capture_output=True, text=True, check=True)
+    ref = _json.loads(out.stdout.strip().splitlines()[-1])
+    rate = ref["docs_per_s"]
+    rows.append(("W5n", "python minhash (%d docs)" % limit, docs / rate, rate, rate * size_mb / docs,
+                 None, None, None))
+    return rows, size_mb
+
+
+def print_corpus(rows, docs, size_mb):
+    print()
+    print("corpus: %d documents, %.1f MB; W5 = normalize + redact + exact dedup + near dedup + "
+          "text_quality -> dataset; W5n = near dedup only" % (docs, size_mb))
+    print("| workload | tool | wall s | docs/s | MB/s | CPU s | MB/s per CPU s | peak RSS MiB | dedup index MiB |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    for name, tool, wall, dps, mbps, cpu, rss, index in rows:
+        per_core = "%.1f" % (size_mb / cpu) if cpu else "-"
+        print("| %s | %s | %.1f | %.0f | %.1f | %s | %s | %s | %s |" % (
+            name, tool, wall, dps, mbps, "%.1f" % cpu if cpu else "-", per_core,
+            "%.0f" % rss if rss else "-", "%.1f" % index if index else "-"))
+    ref = [r for r in rows if r[1].startswith("python")]
+    mine = [r for r in rows if r[0] == "W5n" and r[1] == "sluice"]
+    if ref and mine:
+        print("near dedup, sluice vs Python reference: %.0fx the documents/s" % (mine[0][3] / ref[0][3]))
 
 
 if __name__ == "__main__":

@@ -1446,65 +1446,14 @@ void sl_report_build(sl_pipeline *p, const sl_report_info *info, sl_buf *out)
     sl_buf_free(&state_json);
 }
 
-/* mkdir -p of path's parent directory. */
-static int make_parent(const char *path, sl_error *err)
-{
-    char *dir = strdup(path);
-    if (!dir)
-        abort();
-    char *slash = strrchr(dir, '/');
-    if (slash && slash != dir) {
-        *slash = '\0';
-        for (char *q = dir + 1; *q; q++) {
-            if (*q != '/')
-                continue;
-            *q = '\0';
-            if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-                sl_errorf(err, "cannot create directory %s for the report: %s", dir, strerror(errno));
-                free(dir);
-                return -1;
-            }
-            *q = '/';
-        }
-        if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-            sl_errorf(err, "cannot create directory %s for the report: %s", dir, strerror(errno));
-            free(dir);
-            return -1;
-        }
-    }
-    free(dir);
-    return 0;
-}
-
 int sl_report_write(sl_pipeline *p, const sl_report_info *info, const char *path, sl_error *err)
 {
-    if (make_parent(path, err) < 0)
-        return -1;
+    if (sl_mkdirs_parent(path, err) < 0)
+        return sl_error_prefix(err, "cannot write the report");
     sl_buf html;
     sl_buf_init(&html);
     sl_report_build(p, info, &html);
-    size_t tmp_len = strlen(path) + sizeof ".tmp";
-    char *tmp = malloc(tmp_len);
-    if (!tmp)
-        abort();
-    snprintf(tmp, tmp_len, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    int rc = -1;
-    if (!f) {
-        sl_errorf(err, "cannot write the report %s: %s", tmp, strerror(errno));
-    } else {
-        bool ok = fwrite(html.data, 1, html.len, f) == html.len;
-        ok &= fclose(f) == 0;
-        if (!ok)
-            sl_errorf(err, "cannot write the report %s: %s", tmp, strerror(errno));
-        else if (rename(tmp, path) < 0)
-            sl_errorf(err, "cannot rename the report to %s: %s", path, strerror(errno));
-        else
-            rc = 0;
-        if (rc < 0)
-            unlink(tmp);
-    }
-    free(tmp);
+    int rc = sl_write_file_atomic(path, html.data, html.len, err);
     sl_buf_free(&html);
     return rc;
 }

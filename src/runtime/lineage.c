@@ -413,18 +413,12 @@ void sl_lineage_event_json(sl_lineage *l, const char *event_type, const char *er
 /* ---- delivery ---- */
 
 static void append_to_file(const char *path, const sl_buf *line) {
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0 && errno == ENOENT) {
-        char dir[PATH_MAX];
-        snprintf(dir, sizeof dir, "%s", path);
-        for (char *s = dir + 1; *s; s++) {
-            if (*s != '/') continue;
-            *s = '\0';
-            mkdir(dir, 0755);
-            *s = '/';
-        }
-        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    sl_error err;
+    if (sl_mkdirs_parent(path, &err) < 0) {
+        sl_warn("lineage", "%s", err.msg);
+        return;
     }
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0) {
         sl_warn("lineage", "cannot open %s: %s", path, strerror(errno));
         return;
