@@ -191,20 +191,16 @@ static int run_profile(const profile_args *a, const char *out_path) {
 }
 
 static sl_profile *load_profile(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "sluice: cannot read %s: %s\n", path, strerror(errno));
-        return NULL;
-    }
     sl_buf text;
     sl_buf_init(&text);
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) sl_buf_append(&text, chunk, n);
-    fclose(f);
+    if (sl_read_file(path, &text) < 0) {
+        fprintf(stderr, "sluice: cannot read %s: %s\n", path, strerror(errno));
+        sl_buf_free(&text);
+        return NULL;
+    }
     sl_profile *p = NULL;
     sl_error err;
-    if (sl_profile_from_json(text.data ? text.data : "", text.len, &p, &err) < 0)
+    if (sl_profile_from_json(text.data, text.len, &p, &err) < 0)
         fprintf(stderr, "sluice: %s is not a profile: %s\n", path, err.msg);
     sl_buf_free(&text);
     return p;

@@ -26,6 +26,8 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "../core/util.h"
+
 #define MAX_DEPTH 100                        /* nested collections */
 #define MAX_NODES 100000                     /* nodes in one document, copies included */
 #define MAX_COPIED_BYTES (16u << 20)         /* scalar bytes created by aliases */
@@ -594,25 +596,13 @@ sl_node *sl_node_parse(const char *file, const char *text, size_t len, sl_diag *
 sl_node *sl_node_load_file(const char *path, sl_diag *diag)
 {
     sl_pos pos = { sl_diag_file(diag, path), 0, 0 };
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        sl_diag_error(diag, pos, "cannot open the configuration: %s", strerror(errno));
-        return NULL;
-    }
     sl_buf text;
     sl_buf_init(&text);
-    char chunk[65536];
-    size_t r;
-    while ((r = fread(chunk, 1, sizeof chunk, f)) > 0)
-        sl_buf_append(&text, chunk, r);
-    int failed = ferror(f);
-    int saved_errno = errno;
-    fclose(f);
     sl_node *root = NULL;
-    if (failed)
-        sl_diag_error(diag, pos, "cannot read the configuration: %s", strerror(saved_errno));
+    if (sl_read_file(path, &text) < 0)
+        sl_diag_error(diag, pos, "cannot open the configuration: %s", strerror(errno));
     else
-        root = sl_node_parse(path, text.data ? text.data : "", text.len, diag);
+        root = sl_node_parse(path, text.data, text.len, diag);
     sl_buf_free(&text);
     return root;
 }

@@ -516,3 +516,25 @@ out:
     sl_buf_free(&dir);
     return rc;
 }
+
+int sl_read_file(const char *path, sl_buf *out) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    out->len = 0;
+    for (;;) {
+        sl_buf_reserve(out, 65536);
+        ssize_t n = read(fd, out->data + out->len, out->cap - out->len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            int e = errno;
+            close(fd);
+            errno = e;
+            return -1;
+        }
+        if (n == 0) break;
+        out->len += (size_t)n;
+    }
+    close(fd);
+    out->data[out->len] = '\0';
+    return 0;
+}

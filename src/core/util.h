@@ -59,6 +59,10 @@ int sl_fsync_dir(const char *dir, sl_error *err);
  * renames it over path and fsyncs the directory. Readers see the old file or
  * the new one, never a mix; after a crash, path holds one of them. On
  * failure path is untouched and the temporary file is removed. */
+/* Reads the whole file at path into out (replacing what it held; data[len]
+ * is '\0'). Returns 0, or -1 with errno set, so that callers can word the
+ * message for their context. */
+int sl_read_file(const char *path, sl_buf *out);
 int sl_write_file_atomic(const char *path, const void *data, size_t len, sl_error *err);
 
 #endif

@@ -324,24 +324,14 @@ sl_contract *sl_contract_from_nodes(const sl_node *fields, const sl_node *rules,
 }
 
 sl_contract *sl_contract_load_file(const char *path, sl_pos at, sl_diag *diag) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        sl_diag_error(diag, at, "cannot open the contract file %s: %s", path, strerror(errno));
-        return NULL;
-    }
     sl_buf text;
     sl_buf_init(&text);
-    char chunk[16384];
-    size_t r;
-    while ((r = fread(chunk, 1, sizeof chunk, f)) > 0) sl_buf_append(&text, chunk, r);
-    bool failed = ferror(f);
-    fclose(f);
-    if (failed) {
-        sl_diag_error(diag, at, "cannot read the contract file %s", path);
+    if (sl_read_file(path, &text) < 0) {
+        sl_diag_error(diag, at, "cannot open the contract file %s: %s", path, strerror(errno));
         sl_buf_free(&text);
         return NULL;
     }
-    sl_node *root = sl_node_parse(path, text.data ? text.data : "", text.len, diag);
+    sl_node *root = sl_node_parse(path, text.data, text.len, diag);
     sl_buf_free(&text);
     if (!root) return NULL;
 

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "../codec/json.h"
+#include "../core/util.h"
 #include "contract_internal.h"
 #include "jsonschema.h"
 
@@ -377,21 +378,13 @@ sl_contract *sl_jsonschema_parse(const char *name, const char *text, size_t len,
 }
 
 sl_contract *sl_jsonschema_load_file(const char *path, sl_pos at, sl_diag *diag) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        sl_diag_error(diag, at, "cannot open the schema file %s: %s", path, strerror(errno));
-        return NULL;
-    }
     sl_buf text;
     sl_buf_init(&text);
-    char chunk[16384];
-    size_t r;
-    while ((r = fread(chunk, 1, sizeof chunk, f)) > 0) sl_buf_append(&text, chunk, r);
-    bool failed = ferror(f);
-    fclose(f);
     sl_contract *c = NULL;
-    if (failed) sl_diag_error(diag, at, "cannot read the schema file %s", path);
-    else c = sl_jsonschema_parse(path, text.data ? text.data : "", text.len, diag);
+    if (sl_read_file(path, &text) < 0)
+        sl_diag_error(diag, at, "cannot open the schema file %s: %s", path, strerror(errno));
+    else
+        c = sl_jsonschema_parse(path, text.data, text.len, diag);
     sl_buf_free(&text);
     return c;
 }

@@ -770,27 +770,14 @@ static void luat_destroy(sl_component *c) {
 
 /* Reads a whole file into a NUL-terminated heap buffer. */
 static char *read_file(const char *path, size_t *len, sl_error *err) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        sl_errorf(err, "cannot open Lua file '%s': %s", path, strerror(errno));
-        return NULL;
-    }
     sl_buf b;
     sl_buf_init(&b);
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) sl_buf_append(&b, chunk, n);
-    bool failed = ferror(f);
-    fclose(f);
-    if (failed) {
-        sl_errorf(err, "cannot read Lua file '%s'", path);
+    if (sl_read_file(path, &b) < 0) {
+        sl_errorf(err, "cannot open Lua file '%s': %s", path, strerror(errno));
         sl_buf_free(&b);
         return NULL;
     }
-    sl_buf_putc(&b, 0);
-    char *data = sl_buf_steal(&b, len);
-    (*len)--;
-    return data;
+    return sl_buf_steal(&b, len);
 }
 
 static char *checked_strdup(const char *s) {

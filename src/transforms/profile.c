@@ -86,24 +86,13 @@ static const sl_option profile_options[] = {
 /* Reads a whole file; NULL with err on failure. */
 static char *read_file(const char *path, size_t *len, sl_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        sl_errorf(err, "cannot read %s: %s", path, strerror(errno));
-        return NULL;
-    }
     sl_buf b;
     sl_buf_init(&b);
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) sl_buf_append(&b, chunk, n);
-    bool failed = ferror(f);
-    fclose(f);
-    if (failed) {
+    if (sl_read_file(path, &b) < 0) {
+        sl_errorf(err, "cannot read %s: %s", path, strerror(errno));
         sl_buf_free(&b);
-        sl_errorf(err, "cannot read %s: read error", path);
         return NULL;
     }
-    if (!b.data) sl_buf_reserve(&b, 1);
     return sl_buf_steal(&b, len);
 }
 

@@ -2,6 +2,7 @@
  * levenshtein and "did you mean", mkdir -p, directory fsync and atomic file
  * replacement. */
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,6 +309,44 @@ static void test_write_file_atomic(void) {
     remove_tree(root);
 }
 
+static void test_read_file(void) {
+    char dir[] = "/tmp/sluice-read-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[64];
+    snprintf(path, sizeof path, "%s/data", dir);
+    /* 200 KiB with NUL bytes: more than one read, nothing lost or added. */
+    size_t n = 200 * 1024;
+    char *want = malloc(n);
+    for (size_t i = 0; i < n; i++) want[i] = (char)(i * 7 % 251);
+    FILE *f = fopen(path, "wb");
+    CHECK(fwrite(want, 1, n, f) == n);
+    fclose(f);
+    sl_buf b;
+    sl_buf_init(&b);
+    sl_buf_puts(&b, "old contents are replaced");
+    CHECK_INT(sl_read_file(path, &b), 0);
+    CHECK_INT(b.len, n);
+    CHECK(memcmp(b.data, want, n) == 0);
+    CHECK_INT(b.data[b.len], 0);
+    /* An empty file gives an empty, terminated buffer. */
+    f = fopen(path, "wb");
+    fclose(f);
+    CHECK_INT(sl_read_file(path, &b), 0);
+    CHECK_INT(b.len, 0);
+    CHECK(b.data != NULL && b.data[0] == '\0');
+    /* Failures leave errno for the caller's message. */
+    snprintf(path, sizeof path, "%s/missing", dir);
+    CHECK_INT(sl_read_file(path, &b), -1);
+    CHECK_INT(errno, ENOENT);
+    CHECK_INT(sl_read_file(dir, &b), -1);
+    CHECK_INT(errno, EISDIR);
+    sl_buf_free(&b);
+    free(want);
+    snprintf(path, sizeof path, "%s/data", dir);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void) {
     RUN(test_utf8);
     RUN(test_base64);
@@ -318,5 +357,6 @@ int main(void) {
     RUN(test_hash);
     RUN(test_mkdirs);
     RUN(test_write_file_atomic);
+    RUN(test_read_file);
     return check_report();
 }
