@@ -277,28 +277,9 @@ static bool json_number_text(const char *s, size_t len)
 
 static int parse_int(const char *s, size_t len, sl_value *out)
 {
-    size_t i = 0;
-    bool neg = false;
-    if (i < len && (s[i] == '-' || s[i] == '+'))
-        neg = s[i++] == '-';
-    if (i == len)
-        return -1;
-    uint64_t u = 0;
-    for (; i < len; i++) {
-        if (!is_digit(s[i]))
-            return -1;
-        unsigned digit = (unsigned)(s[i] - '0');
-        if (u > (UINT64_MAX - digit) / 10)
-            return -2;
-        u = u * 10 + digit;
-    }
-    if (neg) {
-        if (u > (uint64_t)INT64_MAX + 1)
-            return -2;
-        *out = sl_int(u == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)u);
-    } else {
-        *out = sl_uint(u);
-    }
+    int rc = sl_parse_integer(s, len, out);
+    if (rc < 0)
+        return rc;
     if (json_integer_text(s, len) && len <= UINT16_MAX) {
         out->x.raw = s;
         out->raw_len = (uint16_t)len;

@@ -538,3 +538,25 @@ int sl_read_file(const char *path, sl_buf *out) {
     out->data[out->len] = '\0';
     return 0;
 }
+
+int sl_parse_integer(const char *s, size_t len, sl_value *out) {
+    size_t i = 0;
+    bool neg = false;
+    if (i < len && (s[i] == '-' || s[i] == '+')) neg = s[i++] == '-';
+    if (i == len) return -1;
+    for (size_t k = i; k < len; k++)
+        if (s[k] < '0' || s[k] > '9') return -1;
+    uint64_t u = 0;
+    for (; i < len; i++) {
+        unsigned d = (unsigned)(s[i] - '0');
+        if (u > (UINT64_MAX - d) / 10) return -2;
+        u = u * 10 + d;
+    }
+    if (!neg) {
+        *out = sl_uint(u);
+        return 0;
+    }
+    if (u > (uint64_t)INT64_MAX + 1) return -2;
+    *out = sl_int(u == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)u);
+    return 0;
+}

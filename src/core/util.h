@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "value.h"
 #include "error.h"
 
 bool sl_utf8_valid(const char *s, size_t len);
@@ -28,6 +29,11 @@ bool sl_parse_rfc3339(const char *s, size_t len, int64_t *ns);
 /* Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's
  * algorithm), for code that formats dates itself on a hot path. */
 void sl_civil_from_days(int64_t days, int64_t *year, unsigned *month, unsigned *day);
+
+/* A whole decimal integer ("-12", "+7", "18446744073709551615", nothing
+ * around it) as SL_INT, or SL_UINT above INT64_MAX. Returns 0, -1 when the
+ * text is not an integer, -2 when it is one outside [INT64_MIN, UINT64_MAX]. */
+int sl_parse_integer(const char *s, size_t len, sl_value *out);
 
 /* "64MiB", "1.5GB", "512k", "100" (bytes) -> bytes. Returns false on bad input. */
 bool sl_parse_size(const char *s, uint64_t *out);

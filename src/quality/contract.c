@@ -332,27 +332,6 @@ static bool type_matches(unsigned types, const sl_value *v) {
     return false;
 }
 
-/* Strict decimal integer: optional '-', digits only, in int64/uint64 range. */
-static bool parse_integer(const char *s, size_t len, sl_value *out) {
-    bool neg = len > 0 && s[0] == '-';
-    size_t i = neg ? 1 : 0;
-    if (i == len || len > 21) return false;
-    uint64_t u = 0;
-    for (; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9') return false;
-        unsigned d = (unsigned)(s[i] - '0');
-        if (u > (UINT64_MAX - d) / 10) return false;
-        u = u * 10 + d;
-    }
-    if (!neg) {
-        *out = sl_uint(u);
-        return true;
-    }
-    if (u > (uint64_t)INT64_MAX + 1) return false;
-    *out = sl_int(u == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)u);
-    return true;
-}
-
 /* Strict decimal number, the whole text, finite. */
 static bool parse_number(const char *s, size_t len, double *out) {
     char text[64];
@@ -383,7 +362,7 @@ static bool coerce(unsigned types, sl_value *v, sl_arena *a) {
     int64_t ns;
     if (v->type == SL_STRING) {
         sl_value out;
-        if ((types & SL_CT_INT) && parse_integer(v->as.s, v->len, &out)) {
+        if ((types & SL_CT_INT) && sl_parse_integer(v->as.s, v->len, &out) == 0) {
             *v = out;
             return true;
         }

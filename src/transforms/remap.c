@@ -328,28 +328,6 @@ static void describe(char out[64], const sl_value *v) {
     }
 }
 
-/* Strict decimal integer: optional sign, digits, nothing else. */
-static bool parse_integer(const char *s, size_t len, sl_value *out) {
-    size_t i = 0;
-    bool neg = false;
-    if (i < len && (s[i] == '-' || s[i] == '+')) neg = s[i++] == '-';
-    if (i == len) return false;
-    uint64_t u = 0;
-    for (; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9') return false;
-        unsigned d = (unsigned)(s[i] - '0');
-        if (u > (UINT64_MAX - d) / 10) return false;
-        u = u * 10 + d;
-    }
-    if (!neg) {
-        *out = sl_uint(u);
-        return true;
-    }
-    if (u > (uint64_t)INT64_MAX + 1) return false;
-    *out = sl_int(u == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)u);
-    return true;
-}
-
 /* Strict decimal float: all of the text, finite, no surrounding space. */
 static bool parse_float(sl_arena *a, const char *s, size_t len, double *out) {
     if (len == 0 || len > 400 || s[0] == ' ' || s[0] == '\t' || s[0] == '\n' || s[0] == '\r')
@@ -386,7 +364,7 @@ static int cast_to_int(const sl_value *v, sl_value *out) {
         }
         return -1;
     case SL_STRING:
-        return parse_integer(v->as.s, v->len, out) ? 0 : -1;
+        return sl_parse_integer(v->as.s, v->len, out) == 0 ? 0 : -1;
     default:
         return -1;
     }

@@ -3,6 +3,7 @@
  * replacement. */
 #include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -347,6 +348,23 @@ static void test_read_file(void) {
     rmdir(dir);
 }
 
+static void test_parse_integer(void) {
+    sl_value v;
+    CHECK_INT(sl_parse_integer("-9223372036854775808", 20, &v), 0);
+    CHECK(v.type == SL_INT && v.as.i == INT64_MIN);
+    CHECK_INT(sl_parse_integer("18446744073709551615", 20, &v), 0);
+    CHECK(v.type == SL_UINT && v.as.u == UINT64_MAX);
+    CHECK_INT(sl_parse_integer("+7", 2, &v), 0);
+    CHECK(v.type == SL_INT && v.as.i == 7);
+    CHECK_INT(sl_parse_integer("18446744073709551616", 20, &v), -2);
+    CHECK_INT(sl_parse_integer("-9223372036854775809", 20, &v), -2);
+    CHECK_INT(sl_parse_integer("", 0, &v), -1);
+    CHECK_INT(sl_parse_integer("-", 1, &v), -1);
+    CHECK_INT(sl_parse_integer("1x", 2, &v), -1);
+    CHECK_INT(sl_parse_integer(" 1", 2, &v), -1);
+    CHECK_INT(sl_parse_integer("1.0", 3, &v), -1);
+}
+
 int main(void) {
     RUN(test_utf8);
     RUN(test_base64);
@@ -358,5 +376,6 @@ int main(void) {
     RUN(test_mkdirs);
     RUN(test_write_file_atomic);
     RUN(test_read_file);
+    RUN(test_parse_integer);
     return check_report();
 }
