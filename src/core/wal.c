@@ -7,6 +7,10 @@
  * a sync covers everything written before it, so concurrent appenders share
  * it) or waits for the group-commit thread (GROUP).
  *
+ * Statistics (sl_wal_get_stats) are plain counters under the same mutex:
+ * an append adds its record and bytes; each fdatasync of sync_locked is
+ * timed into a log-linear histogram (histogram.h) while the lock is free.
+ *
  * Recovery reads each segment through sl_wal_scan_segment, the same pure
  * function the fuzzer exercises, and repairs what it finds (wal.h).
  */
@@ -28,6 +32,7 @@
 #include <unistd.h>
 
 #include "crc32c.h"
+#include "histogram.h"
 #include "util.h"
 
 static const char MAGIC[8] = {'S', 'L', 'W', 'A', 'L', '0', '0', '1'};
@@ -52,6 +57,10 @@ struct sl_wal {
     bool has_flusher;
     uint64_t *segs;               /* first seq of every segment, ascending */
     size_t n_segs, cap_segs;
+    uint64_t appended_records;    /* since open */
+    uint64_t appended_bytes;      /* payload bytes since open */
+    uint64_t durable_bytes;       /* appended_bytes covered by an fdatasync */
+    sl_histogram fsync_ns;        /* latency of every fdatasync in sync_locked */
 };
 
 /* ---- little-endian fields ---- */
@@ -424,17 +433,24 @@ static int sync_locked(sl_wal *w, uint64_t target, sl_error *err)
             continue;
         }
         w->syncing = true;
-        uint64_t goal = w->next_seq;
+        uint64_t goal = w->next_seq, goal_bytes = w->appended_bytes;
         int fd = w->fd;
         pthread_mutex_unlock(&w->lock);
+        int64_t started = sl_monotonic_ns();
         int rc = fdatasync(fd);
         int e = errno;
+        int64_t took = sl_monotonic_ns() - started;
         pthread_mutex_lock(&w->lock);
         w->syncing = false;
-        if (rc < 0)
+        if (rc < 0) {
             w->sync_errno = e;
-        else if (goal > w->durable_seq)
-            w->durable_seq = goal;
+        } else {
+            sl_histogram_record(&w->fsync_ns, (uint64_t)took);
+            if (goal > w->durable_seq)
+                w->durable_seq = goal;
+            if (goal_bytes > w->durable_bytes)
+                w->durable_bytes = goal_bytes;
+        }
         pthread_cond_broadcast(&w->changed);
     }
     if (w->sync_errno)
@@ -548,6 +564,8 @@ int sl_wal_append(sl_wal *w, const void *p, size_t n, uint64_t *seq, sl_error *e
     }
     w->seg_bytes += total;
     w->next_seq = s + 1;
+    w->appended_records++;
+    w->appended_bytes += n;
     if (seq)
         *seq = s;
     int rc = 0;
@@ -577,6 +595,22 @@ uint64_t sl_wal_next_seq(sl_wal *w)
     uint64_t s = w->next_seq;
     pthread_mutex_unlock(&w->lock);
     return s;
+}
+
+void sl_wal_get_stats(sl_wal *w, sl_wal_stats *out)
+{
+    pthread_mutex_lock(&w->lock);
+    *out = (sl_wal_stats){
+        .records = w->appended_records,
+        .bytes = w->appended_bytes,
+        .unsynced_bytes = w->appended_bytes - w->durable_bytes,
+        .segments = w->n_segs,
+        .fsyncs = w->fsync_ns.count,
+        .fsync_p50_ns = sl_histogram_quantile(&w->fsync_ns, 0.50),
+        .fsync_p99_ns = sl_histogram_quantile(&w->fsync_ns, 0.99),
+        .fsync_max_ns = w->fsync_ns.max,
+    };
+    pthread_mutex_unlock(&w->lock);
 }
 
 int sl_wal_release(sl_wal *w, uint64_t upto, sl_error *err)

@@ -100,6 +100,20 @@ int sl_wal_release(sl_wal *w, uint64_t upto, sl_error *err);
 /* Syncs and closes. */
 int sl_wal_close(sl_wal *w, sl_error *err);
 
+/* What a log has done since it was opened, for metrics and `sluice wal bench`.
+ * Counting costs an append two additions under the lock it already holds. */
+typedef struct sl_wal_stats {
+    uint64_t records;              /* appended */
+    uint64_t bytes;                /* payload bytes appended (without framing) */
+    uint64_t unsynced_bytes;       /* of those, not yet covered by an fdatasync */
+    uint64_t segments;             /* in the log now */
+    uint64_t fsyncs;               /* fdatasyncs that made records durable (not
+                                      the header and directory syncs of a new segment) */
+    uint64_t fsync_p50_ns, fsync_p99_ns, fsync_max_ns;   /* their latency; p50/p99 within +12.5 % */
+} sl_wal_stats;
+
+void sl_wal_get_stats(sl_wal *w, sl_wal_stats *out);
+
 /* ---- reading ---- */
 
 typedef struct sl_wal_reader sl_wal_reader;

@@ -1,7 +1,8 @@
 /* test_core_wal.c — the write-ahead log and CRC-32C: round trips under each
  * sync policy, segment rolling and release, recovery from a torn tail cut at
  * every byte of the last record, from bit flips in an older segment, from a
- * half-created segment, and concurrent appenders.
+ * half-created segment, and concurrent appenders; the statistics (records,
+ * bytes, fsyncs, unsynced bytes) under each sync policy.
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -350,6 +351,137 @@ static void test_concurrent_appenders(void)
     }
 }
 
+static void append_sized(sl_wal *w, uint64_t count, uint64_t *bytes)
+{
+    char payload[100];
+    memset(payload, 'p', sizeof payload);
+    sl_error err;
+    bool ok = true;
+    for (uint64_t i = 0; i < count; i++) {
+        size_t n = (size_t)(i % sizeof payload);
+        ok &= sl_wal_append(w, payload, n, NULL, &err) == 0;
+        *bytes += n;
+    }
+    CHECK(ok);
+}
+
+static void check_latencies(const sl_wal_stats *s)
+{
+    CHECK(s->fsync_p50_ns > 0);
+    CHECK(s->fsync_p50_ns <= s->fsync_p99_ns);
+    CHECK(s->fsync_p99_ns <= s->fsync_max_ns);
+}
+
+static void test_stats_each_policy(void)
+{
+    sl_error err;
+    sl_wal_stats s;
+    uint64_t bytes = 0;
+
+    /* ALWAYS, one appender: one fdatasync per record, nothing left unsynced. */
+    fresh_dir();
+    sl_wal_options always = {.sync = SL_WAL_SYNC_ALWAYS};
+    sl_wal *w = sl_wal_open(dir, &always, NULL, &err);
+    CHECK(w != NULL);
+    sl_wal_get_stats(w, &s);
+    CHECK_INT(s.records, 0);
+    CHECK_INT(s.fsyncs, 0);
+    CHECK_INT(s.fsync_p99_ns, 0);
+    CHECK_INT(s.segments, 1);
+    append_sized(w, 40, &bytes);
+    sl_wal_get_stats(w, &s);
+    CHECK_INT(s.records, 40);
+    CHECK_INT(s.bytes, bytes);
+    CHECK_INT(s.fsyncs, 40);
+    CHECK_INT(s.unsynced_bytes, 0);
+    check_latencies(&s);
+    CHECK(sl_wal_close(w, &err) == 0);
+
+    /* GROUP, one appender: each append waits for a sync of its own. */
+    fresh_dir();
+    bytes = 0;
+    sl_wal_options group = {.sync = SL_WAL_SYNC_GROUP, .group_commit_ms = 1};
+    w = sl_wal_open(dir, &group, NULL, &err);
+    append_sized(w, 15, &bytes);
+    sl_wal_get_stats(w, &s);
+    CHECK_INT(s.records, 15);
+    CHECK_INT(s.bytes, bytes);
+    CHECK_INT(s.fsyncs, 15);
+    CHECK_INT(s.unsynced_bytes, 0);
+    check_latencies(&s);
+    CHECK(sl_wal_close(w, &err) == 0);
+
+    /* OS: no fdatasync until asked; then one covers everything. */
+    fresh_dir();
+    bytes = 0;
+    sl_wal_options os = {.sync = SL_WAL_SYNC_OS};
+    w = sl_wal_open(dir, &os, NULL, &err);
+    append_sized(w, 30, &bytes);
+    sl_wal_get_stats(w, &s);
+    CHECK_INT(s.records, 30);
+    CHECK_INT(s.bytes, bytes);
+    CHECK_INT(s.fsyncs, 0);
+    CHECK_INT(s.unsynced_bytes, bytes);
+    CHECK(sl_wal_sync(w, &err) == 0);
+    CHECK(sl_wal_sync(w, &err) == 0);             /* nothing new: no second fdatasync */
+    sl_wal_get_stats(w, &s);
+    CHECK_INT(s.fsyncs, 1);
+    CHECK_INT(s.unsynced_bytes, 0);
+    check_latencies(&s);
+    append_sized(w, 5, &bytes);
+    sl_wal_get_stats(w, &s);
+    CHECK_INT(s.records, 35);
+    CHECK(s.unsynced_bytes > 0 && s.unsynced_bytes < bytes);
+    CHECK(sl_wal_close(w, &err) == 0);
+
+    /* OS with rolling: the only syncs are the ones sealing full segments. */
+    fresh_dir();
+    bytes = 0;
+    sl_wal_options roll = {.sync = SL_WAL_SYNC_OS, .segment_bytes = 1024};
+    w = sl_wal_open(dir, &roll, NULL, &err);
+    append_sized(w, 200, &bytes);
+    sl_wal_get_stats(w, &s);
+    sl_wal_segment_info *info;
+    int n = sl_wal_inspect(dir, &info, &err);
+    free(info);
+    CHECK(n > 5);
+    CHECK_INT(s.segments, n);
+    CHECK_INT(s.fsyncs, n - 1);
+    CHECK_INT(s.bytes, bytes);
+    CHECK(sl_wal_close(w, &err) == 0);
+
+    /* Counting starts again at open; the segments found are counted. */
+    w = sl_wal_open(dir, &roll, NULL, &err);
+    sl_wal_get_stats(w, &s);
+    CHECK_INT(s.records, 0);
+    CHECK_INT(s.fsyncs, 0);
+    CHECK_INT(s.segments, n);
+    CHECK(sl_wal_close(w, &err) == 0);
+}
+
+static void test_stats_concurrent_group_commit(void)
+{
+    /* Appenders waiting together share fdatasyncs: never more than records. */
+    fresh_dir();
+    sl_error err;
+    sl_wal_options o = {.sync = SL_WAL_SYNC_GROUP, .group_commit_ms = 2};
+    sl_wal *w = sl_wal_open(dir, &o, NULL, &err);
+    pthread_t t[4];
+    appender a[4];
+    for (int i = 0; i < 4; i++) {
+        a[i] = (appender){w, i, 0};
+        pthread_create(&t[i], NULL, append_many, &a[i]);
+    }
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    sl_wal_stats s;
+    sl_wal_get_stats(w, &s);
+    CHECK_INT(s.records, 800);
+    CHECK(s.fsyncs >= 1 && s.fsyncs <= 800);
+    CHECK_INT(s.unsynced_bytes, 0);
+    CHECK(sl_wal_close(w, &err) == 0);
+}
+
 int main(void)
 {
     RUN(test_crc32c_vectors);
@@ -359,6 +491,8 @@ int main(void)
     RUN(test_bit_flip_in_older_segment);
     RUN(test_half_created_segment);
     RUN(test_concurrent_appenders);
+    RUN(test_stats_each_policy);
+    RUN(test_stats_concurrent_group_commit);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0)
