@@ -4,7 +4,8 @@
     python3 bench/run.py build/release/sluice [--events 1000000] [--runs 3]
 
 Workloads (on the same generated input, ~390-byte JSON events):
-  W1 passthrough       JSONL file -> decode -> encode -> JSONL file
+  W1 passthrough       JSONL file -> decode -> encode -> JSONL file (no checkpoints)
+  W1x W1 exactly-once  W1 with checkpoints every 1 s and the exactly-once file sink
   W2 filter + reshape  keep level warn/error, delete `prompt`, rename
                        `latency_ms` -> `latency`, add "pipeline":"bench"
   W3 W1 + contract     a 10-rule `validate` contract on every record
@@ -13,6 +14,9 @@ Workloads (on the same generated input, ~390-byte JSON events):
                        exact dedup + near dedup + text_quality -> dataset
                        shards; W5n is near dedup alone, compared with a
                        plain-Python MinHash LSH (bench/minhash_ref.py)
+  WAL append           `sluice wal bench`: 256-byte records appended to the
+                       write-ahead log with group commit (10 ms) and with
+                       sync always; records/s, MB/s, fsyncs and their latency
 Peers, for W1 and W2: `jq -c` and `mlr` (Miller), from Debian. Fluent Bit is not packaged in
 Debian, so it cannot be installed here; see docs/performance.md.
 
@@ -26,6 +30,7 @@ import argparse
 import decimal
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -39,12 +44,26 @@ W2_JQ = ('select(.level == "warn" or .level == "error") | del(.prompt) '
 W2_MLR = ["filter", '$level == "warn" || $level == "error"', "then", "cut", "-x", "-f", "prompt",
           "then", "rename", "latency_ms,latency", "then", "put", '$pipeline = "bench"']
 
+# W1 is the engine without durability (no checkpoints, appending sink), the
+# baseline every other workload is compared with; W1x is W1 as sluice runs it
+# by default: checkpoints every second and the exactly-once file sink
+# (two-phase commit: parts fsynced at each checkpoint, then published).
 SLUICE_W1 = """\
 data_dir: {state}
+checkpoint: {{enabled: false}}
 sources:
   in: {{type: file, paths: ["{input}"]}}
 sinks:
-  out: {{type: file, inputs: [in], path: "{output}"}}
+  out: {{type: file, inputs: [in], path: "{output}", delivery: at_least_once}}
+"""
+
+SLUICE_W1X = """\
+data_dir: {state}
+checkpoint: {{interval: 1s}}
+sources:
+  in: {{type: file, paths: ["{input}"]}}
+sinks:
+  out: {{type: file, inputs: [in], path: "{output}", delivery: exactly_once}}
 """
 
 SLUICE_W2 = """\
@@ -94,7 +113,7 @@ SLUICE_W4 = SLUICE_W1.replace("""sinks:
 sinks:
   out: {{type: file, inputs: [profile]""")
 
-SLUICE_TEMPLATES = {"W1": SLUICE_W1, "W2": SLUICE_W2, "W3": SLUICE_W3, "W4": SLUICE_W4}
+SLUICE_TEMPLATES = {"W1": SLUICE_W1, "W1x": SLUICE_W1X, "W2": SLUICE_W2, "W3": SLUICE_W3, "W4": SLUICE_W4}
 
 # W5: a training corpus through every cleaning stage into dataset shards.
 # The API is on so that the dedup index size can be read while it runs.
@@ -125,7 +144,7 @@ sinks:
   out: {{type: blackhole, inputs: [near]}}
 """
 PEERS = {"W1", "W2"}          # workloads jq and Miller can do too
-PASSTHROUGH = {"W1", "W3", "W4"}
+PASSTHROUGH = {"W1", "W1x", "W3", "W4"}
 
 
 def measure(argv, stdin_path, stdout_path):
@@ -185,7 +204,7 @@ def main():
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--tools", default="sluice,jq,mlr")
-    ap.add_argument("--workloads", default="W1,W2,W3,W4,W5")
+    ap.add_argument("--workloads", default="W1,W1x,W2,W3,W4,W5,WAL")
     ap.add_argument("--corpus-docs", type=int, default=100_000)
     ap.add_argument("--workdir", default="build/bench")
     args = ap.parse_args()
@@ -215,7 +234,7 @@ def main():
 
     rows = []
     workloads = args.workloads.split(",")
-    for workload in [w for w in workloads if w != "W5"]:
+    for workload in [w for w in workloads if w not in ("W5", "WAL")]:
         for tool in tools:
             if tool != "sluice" and workload not in PEERS:
                 continue
@@ -228,6 +247,7 @@ def main():
             for _ in range(args.runs):
                 if os.path.exists(output):
                     os.remove(output)
+                shutil.rmtree(os.path.join(work, "state"), ignore_errors=True)   # no resuming
                 samples.append(measure(argv, stdin_path, stdout_path))
                 print("  %s %-6s %.2fs" % (workload, tool, samples[-1][0]), flush=True)
             problem = check_output(workload, tool, input_path, output)
@@ -253,6 +273,8 @@ def main():
     if "W5" in workloads:
         corpus_rows, corpus_mb = run_corpus(sluice, work, args.corpus_docs, args.runs)
         print_corpus(corpus_rows, args.corpus_docs, corpus_mb)
+    if "WAL" in workloads:
+        print_wal(run_wal(sluice, work, args.runs))
     if failed:
         sys.exit("sluice produced wrong output")
 
@@ -332,6 +354,49 @@ def print_corpus(rows, docs, size_mb):
     mine = [r for r in rows if r[0] == "W5n" and r[1] == "sluice"]
     if ref and mine:
         print("near dedup, sluice vs Python reference: %.0fx the documents/s" % (mine[0][3] / ref[0][3]))
+
+
+# WAL append: (sync policy, records, appender threads). An append returns once
+# durable, so group commit needs many concurrent appenders to fill each sync.
+WAL_RECORD_BYTES = 256
+WAL_RUNS = [("group_commit_ms:10", 200_000, 512), ("always", 200_000, 512), ("always", 2_000, 1)]
+WAL_COLUMNS = ["records/s", "MB/s", "fsyncs", "fsync p50 ms", "fsync p99 ms"]
+WAL_BENCH_OUTPUT = ["sync", "threads", "records", "record B", "seconds", "records/s", "MB/s", "fsyncs",
+                    "fsync p50 ms", "fsync p99 ms", "fsync max ms"]   # the columns `wal bench` prints
+
+
+def run_wal(sluice, work, runs):
+    """`sluice wal bench` for each of WAL_RUNS; returns table rows of medians."""
+    import shutil
+    wal_dir = os.path.join(work, "wal-bench")
+    rows = []
+    for sync, records, threads in WAL_RUNS:
+        samples = []
+        for _ in range(runs):
+            shutil.rmtree(wal_dir, ignore_errors=True)     # bench writes only into a new directory
+            out = subprocess.run([sluice, "wal", "bench", "--sync", sync, "--records", str(records),
+                                  "--record-bytes", str(WAL_RECORD_BYTES), "--threads", str(threads), wal_dir],
+                                 capture_output=True, text=True)
+            if out.returncode != 0:
+                sys.exit("sluice wal bench failed (exit %d): %s" % (out.returncode, out.stderr.strip()))
+            header, values = out.stdout.splitlines()[:2]
+            if not all(c in header for c in WAL_BENCH_OUTPUT):
+                sys.exit("sluice wal bench printed an unexpected header: " + header)
+            row = dict(zip(WAL_BENCH_OUTPUT, values.split()))
+            samples.append(row)
+            print("  WAL %s x%d %ss" % (sync, threads, row["seconds"]), flush=True)
+        rows.append((sync, threads, records, [statistics.median(float(s[c]) for s in samples) for c in WAL_COLUMNS]))
+    return rows
+
+
+def print_wal(rows):
+    print()
+    print("WAL append: %d-byte records (`sluice wal bench`), median of the runs" % WAL_RECORD_BYTES)
+    print("| sync | threads | records | records/s | MB/s | fsyncs | fsync p50 ms | fsync p99 ms |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for sync, threads, records, (rate, mbps, fsyncs, p50, p99) in rows:
+        print("| %s | %d | %d | %.0f | %.1f | %.0f | %.2f | %.2f |" % (sync, threads, records, rate, mbps, fsyncs,
+                                                                     p50, p99))
 
 
 if __name__ == "__main__":

@@ -36,6 +36,9 @@ int sl_cmd_check(int argc, char **argv) {
                n[SL_DECL_SOURCE], plural(n[SL_DECL_SOURCE], "source", "sources"),
                n[SL_DECL_TRANSFORM], plural(n[SL_DECL_TRANSFORM], "transform", "transforms"),
                n[SL_DECL_SINK], plural(n[SL_DECL_SINK], "sink", "sinks"));
+        char why[256];
+        if (sl_checkpoints_off_reason(lp.pipeline, why, sizeof why))
+            printf("note: %s\n", why);
     }
     sl_cli_unload(&lp);
     return rc;

@@ -91,7 +91,7 @@ static void note_time(int64_t *best, char **text, const char *time, int want)
 /* Counts one file's entries; -1 (after printing why) when it cannot be read. */
 static int count_file(summary *s, const char *path)
 {
-    sl_error err = {{0}};
+    sl_error err = {0};
     sl_dlq_lines *lines = sl_dlq_lines_open(path, &err);
     if (!lines) {
         fprintf(stderr, "sluice: %s\n", err.msg);
@@ -129,7 +129,7 @@ static int count_file(summary *s, const char *path)
 
 static int summary_command(const char *path)
 {
-    sl_error err = {{0}};
+    sl_error err = {0};
     char **files;
     size_t n;
     if (sl_dlq_find_files(path, &files, &n, &err) < 0) {

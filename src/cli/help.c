@@ -17,7 +17,7 @@ static const struct {
     const char *name, *summary, *usage;
 } commands[] = {
     {"run", "run a pipeline",
-     "usage: sluice run [--log-level LEVEL] [--no-progress] PIPELINE.yaml\n"
+     "usage: sluice run [--log-level LEVEL] [--no-progress] [--from-start] PIPELINE.yaml\n"
      "\n"
      "Runs the pipeline until its sources are exhausted (batch mode) or until it\n"
      "is stopped with Ctrl-C or SIGTERM: sources stop reading, what was read is\n"
@@ -25,7 +25,13 @@ static const struct {
      "status 130. A summary (records per component, dead-letter queue by reason,\n"
      "throughput) is printed to stderr at the end.\n"
      "\n"
+     "Checkpoints (in data_dir, every checkpoint.interval and at the end) record\n"
+     "how far every source has read; a run resumes from the last one, so after a\n"
+     "crash or a stop nothing is read twice and nothing is lost.\n"
+     "\n"
      "flags:\n"
+     "  --from-start       ignore the last checkpoint and read every input from the\n"
+     "                     start\n"
      "  --log-level LEVEL  debug, info, warn, error or off (default: $SLUICE_LOG,\n"
      "                     else the pipeline's log_level, else info)\n"
      "  --no-progress      no progress bar (one is drawn only when stderr is a\n"
@@ -80,15 +86,33 @@ static const struct {
      "                          (e.g. `sluice help filter`)\n"
      "  sluice help --reference the full component reference in Markdown\n"
      "                          (what `make docs` writes to docs/components.md)\n"},
-    {"wal", "inspect or verify a write-ahead log directory",
+    {"wal", "inspect, verify or benchmark a write-ahead log directory",
      "usage: sluice wal inspect DIR | sluice wal verify DIR\n"
+     "       sluice wal bench [--sync POLICY] [--records N] [--record-bytes B]\n"
+     "                        [--threads T] DIR\n"
      "\n"
      "  inspect  lists every segment: first sequence number, records, bytes, state\n"
      "  verify   prints only damaged segments; exit status 1 when there are any\n"
+     "  bench    appends N records of B bytes from T threads and prints records/s,\n"
+     "           MB/s, the number of fsyncs and their latency (p50, p99, max)\n"
      "\n"
-     "Neither changes anything. Damage is repaired when the log is next opened:\n"
-     "a torn tail is truncated, a damaged older segment is quarantined with the\n"
-     "records before the damage kept.\n"},
+     "inspect and verify change nothing. Damage is repaired when the log is next\n"
+     "opened: a torn tail is truncated, a damaged older segment is quarantined\n"
+     "with the records before the damage kept.\n"
+     "\n"
+     "bench flags:\n"
+     "  --sync POLICY       always, group_commit_ms:N or os (default\n"
+     "                      group_commit_ms:10)\n"
+     "  --records N         records to append in all (default 20000)\n"
+     "  --record-bytes B    payload of each record, e.g. 256 or 4k (default 256)\n"
+     "  --threads T         concurrent appenders (default 64). An append returns\n"
+     "                      once durable, so with group_commit_ms:N each thread\n"
+     "                      appends at most ~1000/N records/s\n"
+     "bench writes into DIR only if it is new or holds no WAL segments, and\n"
+     "removes the log afterwards only if it created DIR.\n"
+     "\n"
+     "exit status: 0 done, 1 verify found damage or the bench failed, 2 bad\n"
+     "command line or unusable DIR\n"},
     {"dlq", "count dead letters by reason, component and source",
      "usage: sluice dlq summary DIR_OR_FILE\n"
      "\n"

@@ -172,7 +172,7 @@ static int run_profile(const profile_args *a, const char *out_path) {
         status = SL_EXIT_FAILED;
     } else {
         sl_run_options ro = {.progress = isatty(STDERR_FILENO)};
-        sl_error err = {{0}};
+        sl_error err = {0};
         if (sl_pipeline_run(p, &ro, &err) < 0) {
             fprintf(stderr, "sluice: error: %s\n", err.msg);
             status = SL_EXIT_FAILED;

@@ -1,4 +1,4 @@
-/* run.c — `sluice run [--log-level L] [--no-progress] PIPELINE.yaml`.
+/* run.c — `sluice run [--log-level L] [--no-progress] [--from-start] PIPELINE.yaml`.
  *
  * Loads and builds the pipeline, starts the API server when the
  * configuration asks for one, and runs until the sources are exhausted or a
@@ -11,6 +11,14 @@
  * signals on an ordinary thread means no async-signal-safety constraints on
  * what the stop does. SIGUSR1, also blocked, is how the main thread wakes
  * that thread up to end it once the run is over.
+ *
+ * SIGHUP reloads: the signal thread loads and builds the pipeline file
+ * again while the running pipeline goes on. When the new configuration has
+ * errors, they are logged and nothing else happens. Otherwise the running
+ * pipeline is stopped gracefully (everything read is written, and a final
+ * checkpoint is taken and published) and the new one starts from that
+ * checkpoint: components keep their positions and state by name, so nothing
+ * is read twice or skipped.
  *
  * The report: when the configuration has `report:`, a throughput sampler
  * runs alongside the pipeline and the HTML report is written when the run
@@ -36,9 +44,34 @@
 typedef struct signal_watch {
     sigset_t set;
     sl_pipeline *pipeline;
+    const char *file;         /* the pipeline file, for SIGHUP */
+    sl_cli_pipeline *next;    /* loaded on SIGHUP: run it once this run stops */
     atomic_bool done;
     atomic_bool stopped;      /* a signal stopped the run early */
 } signal_watch;
+
+/* SIGHUP: loads the pipeline file again; when it is valid, stops the
+ * running pipeline so that the new one takes over. */
+static void reload(signal_watch *w) {
+    if (w->next || atomic_load(&w->stopped)) {
+        sl_info("sluice", "received SIGHUP: a reload or stop is already under way");
+        return;
+    }
+    sl_info("sluice", "received SIGHUP: loading %s again", w->file);
+    sl_cli_pipeline *next = malloc(sizeof *next);
+    if (!next)
+        abort();
+    if (sl_cli_load(w->file, next) != SL_EXIT_OK) {
+        sl_cli_unload(next);
+        free(next);
+        sl_err("sluice", "reload rejected: %s has errors (above); the running pipeline goes on unchanged",
+               w->file);
+        return;
+    }
+    w->next = next;
+    sl_info("sluice", "reloading: stopping the running pipeline at a checkpoint; the new one resumes from it");
+    sl_pipeline_stop(w->pipeline);
+}
 
 static void *watch_signals(void *arg) {
     signal_watch *w = arg;
@@ -51,6 +84,10 @@ static void *watch_signals(void *arg) {
             return NULL;
         if (sig == SIGUSR1)
             continue;
+        if (sig == SIGHUP) {
+            reload(w);
+            continue;
+        }
         if (stops++ == 0) {
             atomic_store(&w->stopped, true);
             sl_info("sluice", "received %s: stopping after what was read is written "
@@ -121,7 +158,7 @@ static bool write_report(const sl_cli_pipeline *lp, const sl_report_info *live, 
     info.status = run_rc < 0 ? "failed" : "succeeded";
     info.error = run_rc < 0 ? run_err->msg : NULL;
     info.elapsed_s = elapsed_s;
-    sl_error err = {{0}};
+    sl_error err = {0};
     if (sl_report_write(lp->pipeline, &info, lp->cfg->report_path, &err) < 0) {
         fprintf(stderr, "sluice: error: %s\n", err.msg);
         return false;
@@ -130,8 +167,11 @@ static bool write_report(const sl_cli_pipeline *lp, const sl_report_info *live, 
     return true;
 }
 
-static int run_loaded(sl_cli_pipeline *lp, bool progress) {
-    sl_error err = {{0}};
+/* Runs a loaded pipeline to its end; *next receives the pipeline a SIGHUP
+ * loaded to take over, or NULL. */
+static int run_loaded(sl_cli_pipeline *lp, bool progress, bool from_start, sl_cli_pipeline **next) {
+    *next = NULL;
+    sl_error err = {0};
     sl_api *api = NULL;
     sl_sampler *sampler = NULL;
     const char *report_path = lp->cfg->report_path;
@@ -164,7 +204,10 @@ static int run_loaded(sl_cli_pipeline *lp, bool progress) {
     sigaddset(&watch.set, SIGINT);
     sigaddset(&watch.set, SIGTERM);
     sigaddset(&watch.set, SIGUSR1);
+    sigaddset(&watch.set, SIGHUP);
     watch.pipeline = lp->pipeline;
+    watch.file = lp->cfg->path;
+    watch.next = NULL;
     atomic_init(&watch.done, false);
     atomic_init(&watch.stopped, false);
     pthread_t watcher;
@@ -179,7 +222,7 @@ static int run_loaded(sl_cli_pipeline *lp, bool progress) {
 
     sl_lineage *lineage = sl_lineage_new(lp->cfg, lp->pipeline, SL_VERSION);
     sl_lineage_start(lineage);
-    sl_run_options ro = {.progress = progress};
+    sl_run_options ro = {.progress = progress, .from_start = from_start};
     int64_t t0 = sl_monotonic_ns();
     int run_rc = sl_pipeline_run(lp->pipeline, &ro, &err);
     sl_lineage_end(lineage, run_rc < 0 ? err.msg : NULL, atomic_load(&watch.stopped));
@@ -198,6 +241,7 @@ static int run_loaded(sl_cli_pipeline *lp, bool progress) {
     atomic_store(&watch.done, true);
     pthread_kill(watcher, SIGUSR1);
     pthread_join(watcher, NULL);
+    *next = watch.next;
 
     if (run_rc < 0) {
         fprintf(stderr, "sluice: error: %s\n", err.msg);
@@ -207,11 +251,12 @@ static int run_loaded(sl_cli_pipeline *lp, bool progress) {
 }
 
 int sl_cmd_run(int argc, char **argv) {
-    bool no_progress = false;
+    bool no_progress = false, from_start = false;
     const char *log_level = NULL, *file;
     const sl_cli_flag flags[] = {
         {"--log-level", NULL, &log_level},
         {"--no-progress", &no_progress, NULL},
+        {"--from-start", &from_start, NULL},
         {NULL, NULL, NULL},
     };
     int rc = sl_cli_parse("run", argc, argv, flags, &file);
@@ -228,6 +273,7 @@ int sl_cmd_run(int argc, char **argv) {
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     /* A closed stdout or socket is an error to report, not a silent death. */
     signal(SIGPIPE, SIG_IGN);
@@ -238,7 +284,19 @@ int sl_cmd_run(int argc, char **argv) {
         sl_log_level l;
         if (!explicit_level && lp.cfg->log_level && sl_log_parse_level(lp.cfg->log_level, &l) == 0)
             sl_log_set_level(l);
-        rc = run_loaded(&lp, isatty(STDERR_FILENO) && !no_progress);
+        sl_cli_pipeline *next;
+        while ((rc = run_loaded(&lp, isatty(STDERR_FILENO) && !no_progress, from_start, &next)) == SL_EXIT_OK &&
+               next) {
+            sl_cli_unload(&lp);
+            lp = *next;
+            free(next);
+            from_start = false;   /* the new pipeline resumes where the old one stopped */
+            sl_info("sluice", "reloaded %s", file);
+        }
+        if (next) {               /* the old pipeline failed: the new one is not started */
+            sl_cli_unload(next);
+            free(next);
+        }
     }
     sl_cli_unload(&lp);
     return rc;

@@ -24,6 +24,7 @@
 #define DEFAULT_MEMORY_LIMIT (256ull << 20)
 #define DEFAULT_MAX_RECORDS 1024
 #define DEFAULT_MAX_BYTES (1ull << 20)
+#define DEFAULT_CHECKPOINT_INTERVAL_MS 1000
 #define DEFAULT_API_ADDRESS "127.0.0.1:8686"
 #define MAX_WORKERS 1024
 #define MAX_BATCH_RECORDS 10000000
@@ -32,7 +33,7 @@ static const char *const top_keys[] = {
     "data_dir", "memory_limit", "workers", "batch", "log_level", "api", "dlq",
     "sources", "transforms", "sinks", "checkpoint", "report", "tests", "lineage",
 };
-static const char *const later_keys[] = { "checkpoint", "tests" };
+static const char *const later_keys[] = { "tests" };
 static const char *const section_keys[] = { "sources", "transforms", "sinks" };
 static const char *const kind_names[] = { "source", "transform", "sink" };
 static const char *const log_levels[] = { "debug", "info", "warn", "error" };
@@ -108,6 +109,34 @@ static void read_size(const sl_node *v, const char *name, uint64_t *out, sl_diag
                       name, sl_node_show(v, shown));
     else
         *out = bytes;
+}
+
+static void read_duration(const sl_node *v, const char *name, uint64_t *out_ms, sl_diag *diag)
+{
+    const char *s = setting_text(v, name, diag);
+    uint64_t ms;
+    char shown[SL_NODE_SHOW_MAX];
+    if (!s)
+        return;
+    if (!sl_parse_duration_ms(s, &ms) || ms == 0)
+        sl_diag_error(diag, v->pos, "'%s' must be a duration such as 500ms, 1s or 5m, found '%s'",
+                      name, sl_node_show(v, shown));
+    else
+        *out_ms = ms;
+}
+
+static void read_bool(const sl_node *v, const char *name, bool *out, sl_diag *diag)
+{
+    const char *s = setting_text(v, name, diag);
+    char shown[SL_NODE_SHOW_MAX];
+    if (!s)
+        return;
+    if (!v->quoted && strcmp(s, "true") == 0)
+        *out = true;
+    else if (!v->quoted && strcmp(s, "false") == 0)
+        *out = false;
+    else
+        sl_diag_error(diag, v->pos, "'%s' must be true or false, found '%s'", name, sl_node_show(v, shown));
 }
 
 static void read_int(const sl_node *v, const char *name, long max, long *out, sl_diag *diag)
@@ -205,6 +234,17 @@ static void read_settings(sl_config *c, const sl_node *root, sl_diag *diag)
             c->api_address = xstrdup(DEFAULT_API_ADDRESS);
         else if (a && (s = setting_text(a, "api.address", diag)))
             c->api_address = xstrdup(s);
+    }
+
+    if ((v = get(root, "checkpoint"))) {
+        static const char *const keys[] = { "enabled", "interval" };
+        const sl_node *f;
+        if (check_section(v, "checkpoint", keys, COUNT(keys), diag)) {
+            if ((f = get(v, "enabled")))
+                read_bool(f, "checkpoint.enabled", &c->checkpoint_enabled, diag);
+            if ((f = get(v, "interval")))
+                read_duration(f, "checkpoint.interval", &c->checkpoint_interval_ms, diag);
+        }
     }
 
     if ((v = get(root, "dlq"))) {
@@ -397,6 +437,8 @@ static sl_config *build(const char *name, sl_node *root, sl_diag *diag)
     c->workers = cpus > 0 ? (int)(cpus < MAX_WORKERS ? cpus : MAX_WORKERS) : 1;
     c->batch_max_records = DEFAULT_MAX_RECORDS;
     c->batch_max_bytes = DEFAULT_MAX_BYTES;
+    c->checkpoint_enabled = true;
+    c->checkpoint_interval_ms = DEFAULT_CHECKPOINT_INTERVAL_MS;
 
     if (is_null(root)) {
         root->kind = SL_NODE_MAP;    /* "---" alone: an empty configuration */
@@ -538,6 +580,14 @@ void sl_config_print(const sl_config *c, sl_buf *out)
         put(api, "address", scalar(c->api_address, is_secret(root, "api", "address")));
         put(top, "api", api);
     }
+    sl_node *checkpoint = mapping();
+    put(checkpoint, "enabled", scalar(c->checkpoint_enabled ? "true" : "false", false));
+    if (c->checkpoint_interval_ms % 1000 == 0)
+        snprintf(num, sizeof num, "%" PRIu64 "s", c->checkpoint_interval_ms / 1000);
+    else
+        snprintf(num, sizeof num, "%" PRIu64 "ms", c->checkpoint_interval_ms);
+    put(checkpoint, "interval", scalar(num, false));
+    put(top, "checkpoint", checkpoint);
     sl_node *dlq = mapping();
     bool dlq_secret = sl_node_get(sl_node_get(root, "dlq"), "path") ? is_secret(root, "dlq", "path") : dir_secret;
     put(dlq, "path", scalar(c->dlq_path, dlq_secret));

@@ -8,12 +8,14 @@
  *   log_level      debug | info | warn | error (default info)
  *   api            {address: "127.0.0.1:8686"}  /metrics /health /ready /stats
  *   dlq            {path: "<data_dir>/dlq"}
+ *   checkpoint     {enabled: true, interval: 1s}  checkpoints in data_dir
+ *                  (runtime/checkpointer.c)
  *   report         {path: out/report.html, title: "..."}  the HTML report
  *                  written at the end of a run (and served at /report)
  *   lineage        {file: out/lineage.jsonl, url: http://..., namespace: sluice}
  *                  OpenLineage run events (runtime/lineage.h)
  *   sources, transforms, sinks   named components: {type: ..., inputs: [...], ...}
- * Keys that later versions will use (checkpoint, tests) are recognised
+ * Keys that later versions will use (tests) are recognised
  * and rejected with "not implemented yet" rather than "unknown key".
  *
  * sl_config_load reports every problem (YAML syntax, unknown keys with "did
@@ -54,6 +56,8 @@ typedef struct sl_config {
     char *log_level;           /* NULL = default */
     char *api_address;         /* NULL = no API server */
     char *dlq_path;
+    bool checkpoint_enabled;   /* default true */
+    uint64_t checkpoint_interval_ms;   /* default 1000 */
     char *report_path;         /* NULL = no report file */
     char *report_title;        /* NULL = a title made from the file name */
     char *lineage_file;        /* OpenLineage events appended as JSON lines, or NULL */

@@ -1,6 +1,7 @@
 /* error.c — formatting of sl_error messages (see error.h). */
 #include "error.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -31,4 +32,8 @@ int sl_error_prefix(sl_error *err, const char *fmt, ...) {
     if (n >= 0 && (size_t)n < sizeof err->msg)
         snprintf(err->msg + n, sizeof err->msg - (size_t)n, ": %s", old);
     return -1;
+}
+
+bool sl_error_disk_full(const sl_error *err) {
+    return err && (err->sys_errno == ENOSPC || err->sys_errno == EDQUOT);
 }

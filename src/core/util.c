@@ -425,6 +425,7 @@ static int make_dir(const char *path, sl_error *err) {
     struct stat st;
     if (e == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) return 0;
     if (e == EEXIST) e = ENOTDIR;
+    if (err) err->sys_errno = e;
     return sl_errorf(err, "cannot create the directory %s: %s", path, strerror(e));
 }
 
@@ -461,6 +462,7 @@ int sl_fsync_dir(const char *dir, sl_error *err) {
     int rc = fsync(fd);
     int e = errno;
     close(fd);
+    if (rc < 0 && err) err->sys_errno = e;
     return rc < 0 ? sl_errorf(err, "cannot fsync the directory %s: %s", dir, strerror(e)) : 0;
 }
 
@@ -491,6 +493,7 @@ int sl_write_file_atomic(const char *path, const void *data, size_t len, sl_erro
     int rc = -1;
     int fd = open(tmp.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) {
+        if (err) err->sys_errno = errno;
         sl_errorf(err, "cannot create %s: %s", tmp.data, strerror(errno));
         goto out;
     }
@@ -501,11 +504,13 @@ int sl_write_file_atomic(const char *path, const void *data, size_t len, sl_erro
         e = errno;
     }
     if (!ok) {
+        if (err) err->sys_errno = e;
         sl_errorf(err, "cannot write %s: %s", tmp.data, strerror(e));
         unlink(tmp.data);
         goto out;
     }
     if (rename(tmp.data, path) < 0) {
+        if (err) err->sys_errno = errno;
         sl_errorf(err, "cannot rename %s to %s: %s", tmp.data, path, strerror(errno));
         unlink(tmp.data);
         goto out;

@@ -241,6 +241,10 @@ static void apply_settings(sl_pipeline *p, const sl_config *cfg)
     p->batch_records = cfg->batch_max_records ? cfg->batch_max_records : DEFAULT_BATCH_RECORDS;
     p->batch_bytes = cfg->batch_max_bytes ? cfg->batch_max_bytes : DEFAULT_BATCH_BYTES;
 
+    p->data_dir = strdup(cfg->data_dir ? cfg->data_dir : ".sluice");
+    if (!p->data_dir) abort();
+    sl_checkpoints_init(p, p->data_dir, cfg->checkpoint_enabled,
+                        cfg->checkpoint_interval_ms ? cfg->checkpoint_interval_ms : 1000);
     sl_budget_init(&p->budget, p->memory_limit);
     p->batches = sl_queue_new((size_t)p->workers * SOURCE_QUEUE_PER_WORKER, 0);
     char dir[4096];
@@ -248,7 +252,7 @@ static void apply_settings(sl_pipeline *p, const sl_config *cfg)
         snprintf(dir, sizeof dir, "%s", cfg->dlq_path);
     else
         snprintf(dir, sizeof dir, "%s/dlq", cfg->data_dir ? cfg->data_dir : ".sluice");
-    p->dlq = sl_dlq_new(dir, p->metrics);
+    p->dlq = sl_dlq_new(dir, p->metrics, &p->stopping);
     pthread_mutex_init(&p->lock, NULL);
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
@@ -304,6 +308,8 @@ void sl_pipeline_free(sl_pipeline *p)
         free(c->name);
     }
     free(p->retry_opts);
+    sl_checkpoints_free(p);
+    free(p->data_dir);
     for (int i = 0; i < p->n_sources; i++) sl_sequencer_destroy(&p->sources[i]);
     for (int i = 0; i < p->n_sinks; i++) sl_queue_free(p->sinks[i].queue);
     if (p->vplan)

@@ -141,6 +141,42 @@ struct sl_component_type {
      * complete at the end of the data, such as the dataset sink's last shard
      * and manifest. Returns 0, or -1 with err to fail the run. */
     int (*close)(sl_component *c, sl_error *err);
+
+    /* ---- checkpoints (runtime/checkpointer.c, docs/delivery.md) ----
+     * A component takes part in checkpoints by having save (and restore);
+     * each hook returns 0, or -1 with err. State is one JSON value, kept in
+     * the checkpoint under the component's name.
+     *
+     * save appends the component's state to `state`:
+     *  - SOURCE: called while the source's thread is parked inside
+     *    sl_source_submit (after the batch was queued), sl_source_sleep or
+     *    sl_source_checkpoint_point, or after run returned. The state must
+     *    describe exactly what was submitted so far, so a source updates its
+     *    position *before* calling sl_source_submit.
+     *  - TRANSFORM: called on the checkpointing thread while no worker is
+     *    processing; the state covers every batch submitted so far.
+     *  - SINK: called on the sink thread once it has written everything
+     *    submitted so far: the pre-commit. Output becomes durable (fsync) but
+     *    need not be visible yet; the state says what commit will publish.
+     * A source or sink without save makes the pipeline run without durable
+     * checkpoints (it cannot resume, or continue its output), and says so; a
+     * transform without save restarts empty.
+     *
+     * restore runs once before the run, on the main thread, with the state
+     * this component saved in the checkpoint the run resumes from, or with
+     * state == NULL when there is none (first run, `--from-start`, a new
+     * component): a source then starts from the beginning, and a sink
+     * discards what an interrupted run left unpublished. `state` is followed
+     * by SL_BUF_PADDING readable bytes, so it can be parsed in place.
+     *
+     * commit runs on the checkpointing thread once the checkpoint holding
+     * `state` (what save appended) is durable: a sink publishes the
+     * pre-committed output, a source may release input it no longer needs
+     * (WAL segments). It is never called concurrently with the same
+     * component's save. Optional. */
+    int (*save)(sl_component *c, sl_buf *state, sl_error *err);
+    int (*restore)(sl_component *c, const char *state, size_t len, sl_error *err);
+    int (*commit)(sl_component *c, const char *state, size_t len, sl_error *err);
 };
 
 /* ---- the instance ---- */
@@ -156,6 +192,9 @@ struct sl_component {
     int n_outputs;
     sl_component_metrics *metrics;
     int index;                       /* position in the pipeline's component array */
+    bool cannot_resume;              /* set by create: this source cannot resume from a
+                                        checkpoint as configured, although its type has save
+                                        (stdin with `wal.enabled: false`) */
 };
 
 /* Registry (registry.c). */

@@ -93,6 +93,8 @@ void sl_pipeline_prometheus(sl_pipeline *p, sl_buf *out)
     sl_buf own;
     sl_buf_init(&own);
     sl_sink_retry_prometheus(p, &own);
+    sl_dlq_prometheus(p->dlq, &own);
+    sl_checkpoints_prometheus(p, &own);
     for (int i = 0; i < p->n_comps; i++) {
         sl_component *c = &p->comps[i];
         if (c->type->metrics)

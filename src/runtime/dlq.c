@@ -5,6 +5,14 @@
  * (bad data), so a single lock costs nothing on the hot path, and formatting
  * in the caller's thread means the record's raw bytes never have to outlive
  * their batch.
+ *
+ * A full disk (ENOSPC, EDQUOT) loses nothing: a write that fails part-way
+ * is cut back so the file holds whole entries, the entries stay buffered
+ * and are tried again with a backoff (50 ms doubling up to 1 s). The buffer
+ * may grow meanwhile; past DLQ_FULL_DISK_MAX, sl_dlq_write blocks its
+ * caller until space returns, as sl_dlq_flush and sl_dlq_checkpoint always
+ * do. Only a stop request ends such a wait, with an error that fails the
+ * run.
  */
 #include "dlq.h"
 
@@ -15,14 +23,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../codec/json.h"
 #include "../core/buf.h"
+#include "../core/log.h"
 #include "../core/util.h"
 
 #define DLQ_RAW_MAX 4096
 #define DLQ_BUFFER_MAX (64 * 1024)
+/* On a full disk: how much may wait in memory before writers block, and the
+ * backoff between attempts. */
+#define DLQ_FULL_DISK_MAX (16 * 1024 * 1024)
+#define DLQ_FULL_DISK_FIRST_WAIT_MS 50
+#define DLQ_FULL_DISK_MAX_WAIT_MS 1000
+/* How often a writer blocked on a full disk looks at the stop request. */
+#define DLQ_STOP_POLL_MS 100
 
 struct sl_dlq {
     pthread_mutex_t lock;
@@ -31,13 +49,29 @@ struct sl_dlq {
     sl_buf pending;        /* formatted entries not yet written */
     uint64_t count;
     sl_metrics *metrics;
+    const atomic_bool *stopping;   /* the pipeline's stop request, or NULL */
+    /* a full disk: entries wait in `pending` */
+    pthread_cond_t written;        /* broadcast when a pause ends */
+    _Atomic int disk_full;
+    _Atomic uint64_t disk_full_pauses;
+    int64_t full_since_ns, next_try_ns;   /* CLOCK_MONOTONIC */
+    uint32_t full_waits;
+    char full_error[SL_ERROR_MAX];
 };
 
-sl_dlq *sl_dlq_new(const char *dir, sl_metrics *metrics)
+sl_dlq *sl_dlq_new(const char *dir, sl_metrics *metrics, const atomic_bool *stopping)
 {
     sl_dlq *d = calloc(1, sizeof *d);
     if (!d) abort();
     pthread_mutex_init(&d->lock, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&d->written, &attr);
+    pthread_condattr_destroy(&attr);
+    d->stopping = stopping;
+    atomic_init(&d->disk_full, 0);
+    atomic_init(&d->disk_full_pauses, 0);
     d->dir = strdup(dir);
     size_t n = strlen(dir) + sizeof "/dlq.jsonl";
     d->file = malloc(n);
@@ -53,8 +87,19 @@ static int open_locked(sl_dlq *d, sl_error *err)
 {
     if (sl_mkdirs(d->dir, err) < 0) return sl_error_prefix(err, "cannot open the DLQ");
     d->fd = open(d->file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (d->fd < 0) return sl_errorf(err, "cannot open DLQ file %s: %s", d->file, strerror(errno));
+    if (d->fd < 0) {
+        if (err) err->sys_errno = errno;
+        return sl_errorf(err, "cannot open DLQ file %s: %s", d->file, strerror(errno));
+    }
     return 0;
+}
+
+/* Cuts the `written` bytes of a failed write off the end of the file, so
+ * that it holds whole entries and the whole buffer can be written again. */
+static bool take_back_locked(sl_dlq *d, size_t written)
+{
+    off_t end = lseek(d->fd, 0, SEEK_END);
+    return end >= (off_t)written && ftruncate(d->fd, end - (off_t)written) == 0;
 }
 
 static int flush_locked(sl_dlq *d, sl_error *err)
@@ -67,13 +112,78 @@ static int flush_locked(sl_dlq *d, sl_error *err)
         if (n < 0) {
             if (errno == EINTR) continue;
             int e = errno;
+            if (off > 0 && take_back_locked(d, off)) off = 0;
             sl_buf_consume(&d->pending, off);
+            if (err) err->sys_errno = e;
             return sl_errorf(err, "cannot write DLQ file %s: %s", d->file, strerror(e));
         }
         off += (size_t)n;
     }
     d->pending.len = 0;
     return 0;
+}
+
+/* ---- a full disk ---- */
+
+/* A write found the disk full: the entries stay buffered until next_try_ns
+ * (the first time, the pause starts and says so). */
+static void note_disk_full_locked(sl_dlq *d, const sl_error *err)
+{
+    int64_t now = sl_monotonic_ns();
+    snprintf(d->full_error, sizeof d->full_error, "%s", err->msg);
+    if (!atomic_load(&d->disk_full)) {
+        atomic_store(&d->disk_full, 1);
+        atomic_fetch_add(&d->disk_full_pauses, 1);
+        d->full_since_ns = now;
+        d->full_waits = 0;
+        sl_warn("dlq", "disk full (%s); keeping DLQ entries in memory until space is freed (past %d MiB, the "
+                "components writing dead letters wait), nothing is dropped", err->msg, DLQ_FULL_DISK_MAX >> 20);
+    }
+    uint64_t ms = DLQ_FULL_DISK_FIRST_WAIT_MS;
+    for (uint32_t i = 0; i < d->full_waits && ms < DLQ_FULL_DISK_MAX_WAIT_MS; i++) ms *= 2;
+    if (ms > DLQ_FULL_DISK_MAX_WAIT_MS) ms = DLQ_FULL_DISK_MAX_WAIT_MS;
+    d->full_waits++;
+    d->next_try_ns = now + (int64_t)ms * 1000000;
+}
+
+/* Writes what is buffered, except during a pause before its next attempt is
+ * due. Returns 0 when written or kept for later on a full disk, -1 with err
+ * on any other failure. */
+static int flush_or_keep_locked(sl_dlq *d, sl_error *err)
+{
+    if (atomic_load(&d->disk_full) && sl_monotonic_ns() < d->next_try_ns) return 0;
+    if (flush_locked(d, err) < 0) {
+        if (!sl_error_disk_full(err)) return -1;
+        note_disk_full_locked(d, err);
+        return 0;
+    }
+    if (atomic_exchange(&d->disk_full, 0)) {
+        sl_info("dlq", "disk space is available again after %.1f s; the DLQ entries kept in memory are written",
+                (double)(sl_monotonic_ns() - d->full_since_ns) / 1e9);
+        pthread_cond_broadcast(&d->written);
+    }
+    return 0;
+}
+
+/* Writes everything buffered, waiting for space as long as the disk is full.
+ * Returns 0, or -1 with err on another failure or when the pipeline stops
+ * during the wait (the entries are then not written). */
+static int flush_waiting_locked(sl_dlq *d, sl_error *err)
+{
+    for (;;) {
+        if (flush_or_keep_locked(d, err) < 0) return -1;
+        if (d->pending.len == 0) return 0;
+        if (d->stopping && atomic_load(d->stopping)) {
+            if (err) err->sys_errno = ENOSPC;
+            return sl_errorf(err, "stopped while the disk is full (%s): %zu bytes of DLQ entries were not written; "
+                             "no checkpoint covers their records, so the next run reads them again",
+                             d->full_error, d->pending.len);
+        }
+        int64_t until = d->next_try_ns, poll = sl_monotonic_ns() + DLQ_STOP_POLL_MS * 1000000LL;
+        if (until > poll) until = poll;
+        struct timespec ts = {.tv_sec = until / 1000000000, .tv_nsec = until % 1000000000};
+        pthread_cond_timedwait(&d->written, &d->lock, &ts);
+    }
 }
 
 /* Appends "key":"value" (or "key":null), preceded by a comma. */
@@ -128,7 +238,8 @@ int sl_dlq_write(sl_dlq *d, const sl_dlq_entry *e, sl_error *err)
     sl_buf_puts(out, "}\n");
     d->count++;
     int rc = 0;
-    if (out->len >= DLQ_BUFFER_MAX || d->fd < 0) rc = flush_locked(d, err);
+    if (out->len >= DLQ_BUFFER_MAX || d->fd < 0) rc = flush_or_keep_locked(d, err);
+    if (rc == 0 && out->len > DLQ_FULL_DISK_MAX) rc = flush_waiting_locked(d, err);
     pthread_mutex_unlock(&d->lock);
 
     if (e->metrics) sl_metrics_dlq(d->metrics, e->metrics, e->reason, 1);
@@ -138,7 +249,7 @@ int sl_dlq_write(sl_dlq *d, const sl_dlq_entry *e, sl_error *err)
 int sl_dlq_flush(sl_dlq *d, sl_error *err)
 {
     pthread_mutex_lock(&d->lock);
-    int rc = flush_locked(d, err);
+    int rc = flush_waiting_locked(d, err);
     pthread_mutex_unlock(&d->lock);
     return rc;
 }
@@ -156,11 +267,64 @@ const char *sl_dlq_file(const sl_dlq *d)
     return d->file;
 }
 
+int sl_dlq_checkpoint(sl_dlq *d, uint64_t *size, sl_error *err)
+{
+    pthread_mutex_lock(&d->lock);
+    int rc = flush_waiting_locked(d, err);
+    struct stat st;
+    *size = 0;
+    if (rc == 0 && d->fd >= 0) {
+        if (fstat(d->fd, &st) < 0) rc = sl_errorf(err, "cannot stat DLQ file %s: %s", d->file, strerror(errno));
+        else *size = (uint64_t)st.st_size;
+    } else if (rc == 0) {
+        /* Nothing written by this run yet: the file holds what earlier runs
+         * wrote, which a rollback to this checkpoint must keep. */
+        if (stat(d->file, &st) == 0) *size = (uint64_t)st.st_size;
+        else if (errno != ENOENT) rc = sl_errorf(err, "cannot stat DLQ file %s: %s", d->file, strerror(errno));
+    }
+    pthread_mutex_unlock(&d->lock);
+    return rc;
+}
+
+int sl_dlq_sync(sl_dlq *d, sl_error *err)
+{
+    pthread_mutex_lock(&d->lock);
+    int rc = 0;
+    if (d->fd >= 0 && fdatasync(d->fd) < 0) {
+        err->sys_errno = errno;
+        rc = sl_errorf(err, "cannot sync DLQ file %s: %s", d->file, strerror(errno));
+    }
+    pthread_mutex_unlock(&d->lock);
+    return rc;
+}
+
+int sl_dlq_rollback(sl_dlq *d, uint64_t size, sl_error *err)
+{
+    struct stat st;
+    if (stat(d->file, &st) < 0 || (uint64_t)st.st_size <= size) return 0;
+    if (truncate(d->file, (off_t)size) < 0)
+        return sl_errorf(err, "cannot truncate DLQ file %s to the checkpoint: %s", d->file, strerror(errno));
+    sl_info("dlq", "removed %llu bytes of entries written after the last checkpoint from %s "
+            "(their records are read again)", (unsigned long long)((uint64_t)st.st_size - size), d->file);
+    return 0;
+}
+
+void sl_dlq_prometheus(sl_dlq *d, sl_buf *out)
+{
+    sl_buf_printf(out,
+                  "# HELP sluice_dlq_disk_full 1 while DLQ entries wait in memory because the DLQ's disk is full, "
+                  "else 0.\n# TYPE sluice_dlq_disk_full gauge\nsluice_dlq_disk_full %d\n"
+                  "# HELP sluice_dlq_disk_full_pauses_total Times the DLQ found its disk full.\n"
+                  "# TYPE sluice_dlq_disk_full_pauses_total counter\nsluice_dlq_disk_full_pauses_total %llu\n",
+                  atomic_load(&d->disk_full), (unsigned long long)atomic_load(&d->disk_full_pauses));
+}
+
 void sl_dlq_free(sl_dlq *d)
 {
     if (!d) return;
     if (d->fd >= 0) close(d->fd);
     sl_buf_free(&d->pending);
+    pthread_cond_destroy(&d->written);
     pthread_mutex_destroy(&d->lock);
     free(d->dir);
     free(d->file);

@@ -15,10 +15,17 @@
  * grows past 64 KiB, when sl_dlq_flush is called (the runtime does so every
  * second) and at close. Thread-safe: workers and sources write concurrently.
  * Each entry is counted in the metrics per component and reason.
+ *
+ * A full disk (ENOSPC, EDQUOT) drops nothing: the entries stay in memory and
+ * are written when space returns (logged when the pause starts and ends,
+ * sluice_dlq_disk_full is 1 meanwhile). Past 16 MiB waiting, sl_dlq_write
+ * blocks its caller until space returns; sl_dlq_flush and sl_dlq_checkpoint
+ * always wait. Only a stop request ends those waits, with an error.
  */
 #ifndef SL_DLQ_H
 #define SL_DLQ_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,8 +35,9 @@
 
 typedef struct sl_dlq sl_dlq;
 
-/* dir: the DLQ directory (not created yet). */
-sl_dlq *sl_dlq_new(const char *dir, sl_metrics *metrics);
+/* dir: the DLQ directory (not created yet). stopping (may be NULL): the
+ * pipeline's stop request, which ends waits for disk space. */
+sl_dlq *sl_dlq_new(const char *dir, sl_metrics *metrics, const atomic_bool *stopping);
 /* Closes and frees (NULL is ignored); call sl_dlq_flush first. */
 void sl_dlq_free(sl_dlq *d);
 
@@ -45,13 +53,29 @@ typedef struct sl_dlq_entry {
     size_t raw_len;
 } sl_dlq_entry;
 
-/* Appends one entry. Returns 0, or -1 with err when the DLQ cannot be
- * written (the entry is then lost and the caller must treat this as fatal). */
+/* Appends one entry (on a full disk it may wait for space, see above).
+ * Returns 0, or -1 with err when the DLQ cannot be written or the pipeline
+ * stopped while the disk was full (the entry is then not written and the
+ * caller must treat this as fatal). */
 int sl_dlq_write(sl_dlq *d, const sl_dlq_entry *e, sl_error *err);
-/* Writes buffered entries to the file. Returns 0 or -1 with err. */
+/* Writes buffered entries to the file, waiting for space while the disk is
+ * full. Returns 0 or -1 with err. */
 int sl_dlq_flush(sl_dlq *d, sl_error *err);
 uint64_t sl_dlq_count(sl_dlq *d);
+/* Checkpoints: writes what is buffered (waiting for space while the disk is
+ * full, like sl_dlq_flush) and gives the file's size (0 when there is no
+ * file yet): the DLQ's part of a checkpoint. */
+int sl_dlq_checkpoint(sl_dlq *d, uint64_t *size, sl_error *err);
+/* Makes what was written durable (fdatasync). */
+int sl_dlq_sync(sl_dlq *d, sl_error *err);
+/* Before a run that resumes from a checkpoint: cuts off entries written
+ * after it (their records are read and judged again), so that a crash never
+ * duplicates DLQ entries. */
+int sl_dlq_rollback(sl_dlq *d, uint64_t size, sl_error *err);
 /* The file's path (exists only when sl_dlq_count() > 0). */
 const char *sl_dlq_file(const sl_dlq *d);
+/* Appends sluice_dlq_disk_full and sluice_dlq_disk_full_pauses_total
+ * (Prometheus text with HELP/TYPE). */
+void sl_dlq_prometheus(sl_dlq *d, sl_buf *out);
 
 #endif

@@ -84,15 +84,25 @@ struct sl_dlq_lines {
     bool eof;
 };
 
-sl_dlq_lines *sl_dlq_lines_open(const char *path, sl_error *err)
+static sl_dlq_lines *lines_from_reader(sl_reader *r, const char *path)
 {
-    sl_reader *r = sl_reader_open(path, err);
-    if (!r) return NULL;
     sl_dlq_lines *l = calloc(1, sizeof *l);
     if (!l || !(l->path = strdup(path))) abort();
     l->r = r;
     sl_buf_init(&l->buf);
     return l;
+}
+
+sl_dlq_lines *sl_dlq_lines_open(const char *path, sl_error *err)
+{
+    sl_reader *r = sl_reader_open(path, err);
+    return r ? lines_from_reader(r, path) : NULL;
+}
+
+sl_dlq_lines *sl_dlq_lines_from_fd(int fd, const char *path, sl_error *err)
+{
+    sl_reader *r = sl_reader_from_fd(fd, 1, path, err);   /* closes fd when it fails */
+    return r ? lines_from_reader(r, path) : NULL;
 }
 
 int sl_dlq_lines_next(sl_dlq_lines *l, const char **line, size_t *len, uint64_t *offset, sl_error *err)
@@ -129,6 +139,11 @@ int sl_dlq_lines_next(sl_dlq_lines *l, const char **line, size_t *len, uint64_t 
 uint64_t sl_dlq_lines_raw_offset(const sl_dlq_lines *l)
 {
     return sl_reader_raw_offset(l->r);
+}
+
+uint64_t sl_dlq_lines_offset(const sl_dlq_lines *l)
+{
+    return l->base + l->start;
 }
 
 void sl_dlq_lines_close(sl_dlq_lines *l)

@@ -31,6 +31,9 @@ void sl_dlq_free_files(char **files, size_t n);
 typedef struct sl_dlq_lines sl_dlq_lines;
 
 sl_dlq_lines *sl_dlq_lines_open(const char *path, sl_error *err);
+/* The same for a descriptor already open on path (taken over: closed by
+ * sl_dlq_lines_close, also when this fails). */
+sl_dlq_lines *sl_dlq_lines_from_fd(int fd, const char *path, sl_error *err);
 /* The next non-empty line, without its line break, with SL_BUF_PADDING
  * readable bytes after it (valid until the next call), and the byte offset
  * of its first byte in the (decompressed) file. Returns 1 with a line, 0 at
@@ -39,6 +42,9 @@ sl_dlq_lines *sl_dlq_lines_open(const char *path, sl_error *err);
 int sl_dlq_lines_next(sl_dlq_lines *l, const char **line, size_t *len, uint64_t *offset, sl_error *err);
 /* Bytes of the file consumed so far (compressed size for compressed files). */
 uint64_t sl_dlq_lines_raw_offset(const sl_dlq_lines *l);
+/* The (decompressed) offset just after the last line handed out: where the
+ * next line starts. */
+uint64_t sl_dlq_lines_offset(const sl_dlq_lines *l);
 void sl_dlq_lines_close(sl_dlq_lines *l);
 
 /* One parsed entry. Strings are NUL-terminated copies in the arena, NULL

@@ -43,6 +43,7 @@ void sl_pipeline_free(sl_pipeline *p);
 
 typedef struct sl_run_options {
     bool progress;       /* draw a progress bar on stderr */
+    bool from_start;     /* ignore the last checkpoint: read every input from the start */
 } sl_run_options;
 
 /* Runs to completion (batch mode) or until stopped; a pipeline runs once.
@@ -71,6 +72,9 @@ const sl_component *sl_pipeline_component(const sl_pipeline *p, int i);
 /* Edges as (from component index, from output index, to component index). */
 size_t sl_pipeline_edge_count(const sl_pipeline *p);
 void sl_pipeline_edge(const sl_pipeline *p, size_t i, int *from, int *from_output, int *to);
+/* Why the pipeline runs without durable checkpoints (written into buf), or
+ * NULL when it has them: for `sluice check` and the start of a run. */
+const char *sl_checkpoints_off_reason(const sl_pipeline *p, char *buf, size_t cap);
 /* Graphviz DOT of the DAG. */
 void sl_pipeline_graph_dot(const sl_pipeline *p, sl_buf *out);
 
@@ -90,6 +94,17 @@ sl_batch *sl_source_batch_new(sl_source_ctx *ctx, size_t data_cap);
  * batch is still accepted: what was read is delivered; the source returns
  * once sl_source_should_stop is true. */
 int sl_source_submit(sl_source_ctx *ctx, sl_batch *b);
+/* Parks the source while a checkpoint is being taken (returns at once when
+ * none is). A source calls it where it waits for input in a loop of its own
+ * (sl_source_sleep and sl_source_submit already do): everything it read must
+ * have been submitted and its position updated, since the checkpoint saves
+ * the source's state while it is parked here. */
+void sl_source_checkpoint_point(sl_source_ctx *ctx);
+/* The pipeline's data_dir (for a source's own write-ahead log). */
+const char *sl_source_data_dir(sl_source_ctx *ctx);
+/* True when the pipeline takes durable checkpoints (a restart resumes from
+ * them): a source keeps its own write-ahead log only then. */
+bool sl_source_checkpoints_durable(sl_source_ctx *ctx);
 /* Sends raw input that could not become a frame (e.g. record_too_large) to
  * the DLQ; raw is truncated to a few KiB in the entry. */
 void sl_source_dlq(sl_source_ctx *ctx, const char *raw, size_t len, sl_position pos,

@@ -75,6 +75,8 @@ struct sl_source_ctx {
     sl_batch_result *pending;
 };
 
+typedef struct sl_checkpointer sl_checkpointer;
+
 typedef struct sl_sink_rt {
     sl_pipeline *p;
     sl_component *c;
@@ -98,6 +100,7 @@ struct sl_pipeline {
     sl_metrics *metrics;
 
     /* settings, from the config */
+    char *data_dir;
     int workers;
     uint64_t memory_limit;
     uint32_t batch_records;
@@ -109,6 +112,11 @@ struct sl_pipeline {
     sl_dlq *dlq;
     atomic_bool stopping, ready;
     bool ran;
+    /* checkpoints (checkpointer.c) */
+    sl_checkpointer *ckpt;
+    atomic_bool barrier;     /* sources park at their next checkpoint point */
+    atomic_long in_flight;   /* batches submitted and sink items, not yet written */
+    int sources_parked;      /* under lock */
     pthread_mutex_t lock;    /* guards the fields below */
     pthread_cond_t changed;  /* stop requested, a source finished */
     int sources_running;
@@ -134,5 +142,28 @@ void sl_sequencer_deliver(sl_pipeline *p, sl_source_ctx *src, sl_batch_result *r
 
 /* Frees an item and returns its charge to the budget. */
 void sl_sink_item_discard(sl_pipeline *p, sl_sink_item *item);
+
+/* Checkpoints (checkpointer.c). Init at build time. */
+void sl_checkpoints_init(sl_pipeline *p, const char *data_dir, bool enabled, uint64_t interval_ms);
+/* Restores every component from the last checkpoint (none with from_start,
+ * or when a source cannot resume), rolls the DLQ back to it, and writes the
+ * starting checkpoint. Before any thread starts. */
+int sl_checkpoints_start(sl_pipeline *p, bool from_start, sl_error *err);
+/* Takes a checkpoint when one is due; main thread, while the pipeline runs. */
+void sl_checkpoints_tick(sl_pipeline *p);
+/* How long the main thread may wait before the next tick, at most max_ms. */
+int64_t sl_checkpoints_wait_ms(sl_pipeline *p, int64_t max_ms);
+/* The last checkpoint of a run, once every thread has ended. */
+void sl_checkpoints_finish(sl_pipeline *p);
+void sl_checkpoints_free(sl_pipeline *p);
+void sl_checkpoints_prometheus(sl_pipeline *p, sl_buf *out);
+/* In-flight accounting: +1 per batch submitted, +items-1 when a worker has
+ * processed it, -1 per sink item written or discarded. */
+void sl_inflight_add(sl_pipeline *p, long delta);
+/* The item queued to sink threads for a checkpoint; the sink thread calls
+ * sl_checkpoint_sink_marker when it meets it (ok: the sink has not failed),
+ * which pre-commits the sink; returns false when that failed. */
+extern void *const sl_checkpoint_marker;
+bool sl_checkpoint_sink_marker(sl_sink_rt *s, bool ok);
 
 #endif

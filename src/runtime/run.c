@@ -80,13 +80,14 @@ void sl_sink_item_discard(sl_pipeline *p, sl_sink_item *item)
     sl_payload_free(&item->payload);
     free(item);
     sl_budget_release(&p->budget, charge);
+    sl_inflight_add(p, -1);
 }
 
 static void *source_main(void *arg)
 {
     sl_source_ctx *ctx = arg;
     sl_pipeline *p = ctx->p;
-    sl_error err = {{0}};
+    sl_error err = {0};
     if (ctx->c->type->run(ctx->c, ctx, &err) < 0)
         sl_pipeline_fail(p, "source '%s': %s", ctx->c->name, err.msg);
     pthread_mutex_lock(&p->lock);
@@ -99,7 +100,7 @@ static void *source_main(void *arg)
 static bool sink_flush(sl_sink_rt *s)
 {
     sl_component *c = s->c;
-    sl_error err = {{0}};
+    sl_error err = {0};
     if (c->type->flush && c->type->flush(c, &err) < 0) {
         sl_pipeline_fail(s->p, "sink '%s': %s", c->name, err.msg);
         return false;
@@ -126,7 +127,11 @@ static void *sink_main(void *arg)
         void *item;
         int rc = sl_queue_pop(s->queue, timeout, &item, NULL);
         if (rc < 0) break;
-        if (rc == 1) {
+        if (rc == 1 && item == sl_checkpoint_marker) {
+            ok = sl_checkpoint_sink_marker(s, ok);
+            dirty = false;
+            last_flush = sl_monotonic_ns();
+        } else if (rc == 1) {
             if (ok) {
                 ok = sl_sink_deliver(s, item);
                 dirty = true;
@@ -141,24 +146,34 @@ static void *sink_main(void *arg)
         }
     }
     if (ok) ok = sink_flush(s);
-    sl_error err = {{0}};
+    sl_error err = {0};
     if (ok && s->c->type->close && s->c->type->close(s->c, &err) < 0)
         sl_pipeline_fail(s->p, "sink '%s': %s", s->c->name, err.msg);
     return NULL;
 }
 
-/* Waits for every source to return, flushing the DLQ every second. */
+/* Waits for every source to return, flushing the DLQ every second and
+ * taking checkpoints when they are due. */
 static void supervise_sources(sl_pipeline *p)
 {
+    int64_t next_flush = sl_monotonic_ns() + FLUSH_INTERVAL_MS * 1000000LL;
     pthread_mutex_lock(&p->lock);
     while (p->sources_running > 0) {
+        int64_t wait_ms = sl_checkpoints_wait_ms(p, (next_flush - sl_monotonic_ns()) / 1000000);
         struct timespec deadline;
         clock_gettime(CLOCK_MONOTONIC, &deadline);
-        deadline.tv_sec += FLUSH_INTERVAL_MS / 1000;
+        int64_t ns = deadline.tv_nsec + (wait_ms > 0 ? wait_ms : 0) * 1000000LL;
+        deadline.tv_sec += ns / 1000000000LL;
+        deadline.tv_nsec = ns % 1000000000LL;
         pthread_cond_timedwait(&p->changed, &p->lock, &deadline);
+        if (p->sources_running == 0) break;
         pthread_mutex_unlock(&p->lock);
-        sl_error err;
-        if (sl_dlq_flush(p->dlq, &err) < 0) sl_pipeline_fail(p, "%s", err.msg);
+        if (sl_monotonic_ns() >= next_flush) {
+            sl_error err;
+            if (sl_dlq_flush(p->dlq, &err) < 0) sl_pipeline_fail(p, "%s", err.msg);
+            next_flush = sl_monotonic_ns() + FLUSH_INTERVAL_MS * 1000000LL;
+        }
+        if (!atomic_load(&p->stopping)) sl_checkpoints_tick(p);
         pthread_mutex_lock(&p->lock);
     }
     pthread_mutex_unlock(&p->lock);
@@ -169,7 +184,7 @@ static void finish_components(sl_pipeline *p)
 {
     for (int i = 0; i < p->n_comps; i++) {
         sl_component *c = &p->comps[i];
-        sl_error err = {{0}};
+        sl_error err = {0};
         if (c->type->finish && c->type->finish(c, &err) < 0)
             sl_pipeline_fail(p, "%s '%s': %s", sl_kind_name(c->kind), c->name, err.msg);
     }
@@ -179,6 +194,7 @@ int sl_pipeline_run(sl_pipeline *p, const sl_run_options *ro, sl_error *err)
 {
     if (p->ran) return sl_errorf(err, "internal error: a pipeline can only run once");
     p->ran = true;
+    if (sl_checkpoints_start(p, ro && ro->from_start, err) < 0) return -1;
 
     sl_worker **workers = calloc((size_t)p->workers, sizeof *workers);
     if (!workers) abort();
@@ -213,6 +229,7 @@ int sl_pipeline_run(sl_pipeline *p, const sl_run_options *ro, sl_error *err)
     for (int i = 0; i < p->workers; i++) pthread_join(worker_threads[i], NULL);
     finish_components(p);
     sl_sinks_close_and_join(p);
+    sl_checkpoints_finish(p);
 
     sl_error dlq_err;
     if (sl_dlq_flush(p->dlq, &dlq_err) < 0) sl_pipeline_fail(p, "%s", dlq_err.msg);

@@ -15,6 +15,10 @@
 #include "../core/util.h"
 #include "pipeline_internal.h"
 
+/* The longest wait between two attempts on a full disk: space freed by an
+ * operator should be used within a second. */
+#define DISK_FULL_MAX_WAIT_MS 1000
+
 static const char *const on_failure_names[] = {"dlq", "fail", NULL};
 
 const sl_option sl_sink_retry_options[] = {
@@ -25,7 +29,9 @@ const sl_option sl_sink_retry_options[] = {
     {"retry.max", SL_OPT_DURATION, false, "30s", "Upper bound of a single backoff.", NULL},
     {"retry.max_attempts", SL_OPT_INT, false, "10",
      "Write attempts per payload (the first write included) before it is given up; 0 retries "
-     "forever (the sink then holds back its inputs until it recovers).",
+     "forever (the sink then holds back its inputs until it recovers). Writes that find the disk "
+     "full (ENOSPC, EDQUOT) do not count: the sink pauses until space is freed, retrying with "
+     "this backoff but at least once a second.",
      NULL},
     {"breaker.failures", SL_OPT_INT, false, "5",
      "Consecutive failed attempts that open the circuit breaker; 0 disables it.", NULL},
@@ -42,13 +48,18 @@ const sl_option sl_sink_retry_options[] = {
      "What happens to a payload given up when there is no fallback: `dlq` sends its records "
      "to the DLQ with reason `sink_failed`; `fail` stops the run (non-zero exit).",
      on_failure_names},
+    {"buffer", SL_OPT_ANY, false, NULL,
+     "**Not implemented yet**: a write-ahead log in front of the sink, so that a slow or "
+     "failing sink would not hold back the others. Setting it is an error today; a slow sink "
+     "slows every sink of the same sources (backpressure), and loses nothing.",
+     NULL},
     {NULL, 0, false, NULL, NULL, NULL},
 };
 
 bool sl_sink_retry_key(const char *key)
 {
     return strcmp(key, "retry") == 0 || strcmp(key, "breaker") == 0 || strcmp(key, "fallback") == 0 ||
-           strcmp(key, "on_failure") == 0;
+           strcmp(key, "on_failure") == 0 || strcmp(key, "buffer") == 0;
 }
 
 /* ---- build-time checks ---- */
@@ -155,6 +166,10 @@ int sl_sink_retry_check(sl_pipeline *p, sl_diag *diag)
         const sl_opts *o = p->retry_opts[i];
         const sl_component *c = &p->comps[i];
         if (!o) continue;
+        if (sl_opts_has(o, "buffer"))
+            sl_diag_error(diag, sl_opts_pos(o, "buffer"), "'buffer' is not implemented yet in this version of "
+                          "sluice: remove it (a slow sink slows the others through backpressure, and loses "
+                          "nothing)");
         if (sl_opts_duration_ms(o, "retry.initial") == 0)
             sl_diag_error(diag, sl_opts_pos(o, "retry.initial"), "retry.initial must be more than 0");
         if (sl_opts_duration_ms(o, "retry.max") < sl_opts_duration_ms(o, "retry.initial"))
@@ -218,6 +233,8 @@ void sl_sink_retry_init(sl_pipeline *p)
         if (!g->rng) g->rng = 1;
         atomic_init(&g->breaker, SL_BREAKER_CLOSED);
         atomic_init(&g->retries, 0);
+        atomic_init(&g->disk_full, 0);
+        atomic_init(&g->disk_full_pauses, 0);
     }
     for (int i = 0; i < p->n_sinks; i++) {
         const char *fallback = sl_opts_string(p->retry_opts[p->sinks[i].c->index], "fallback");
@@ -270,7 +287,7 @@ static bool wait_until(sl_pipeline *p, int64_t deadline_ns)
 static bool dead_letter(sl_sink_rt *s, sl_sink_item *item, const char *why)
 {
     sl_component *c = s->c;
-    sl_error err = {{0}};
+    sl_error err = {0};
     for (size_t k = 0; k < item->payload.count; k++) {
         const sl_payload_part *part = &item->payload.parts[k];
         const char *data = part->data.data ? part->data.data : "";
@@ -383,6 +400,47 @@ static void set_breaker(sl_sink_rt *s, sl_breaker_state state)
     }
 }
 
+/* ---- a full disk: pause, never give up ---- */
+
+/* The wait before attempt `waits` + 1 on a full disk: retry.initial doubling
+ * up to min(retry.max, 1 s). No jitter: there is no crowd of clients to
+ * spread out on a local disk. */
+static uint64_t disk_full_wait_ms(const sl_sink_guard *g, uint32_t waits)
+{
+    uint64_t cap = g->max_ms < DISK_FULL_MAX_WAIT_MS ? g->max_ms : DISK_FULL_MAX_WAIT_MS;
+    uint64_t ms = g->initial_ms;
+    for (uint32_t i = 0; i < waits && ms < cap; i++) ms *= 2;
+    return ms < cap ? ms : cap;
+}
+
+/* The end of a pause: the last attempt did not find the disk full. */
+static void end_disk_full(sl_sink_rt *s)
+{
+    sl_sink_guard *g = &s->guard;
+    if (!atomic_exchange(&g->disk_full, 0)) return;
+    sl_info(s->c->name, "disk space is available again after %.1f s paused; writing resumes",
+            (double)(sl_monotonic_ns() - g->disk_full_since_ns) / 1e9);
+}
+
+/* A write found the disk full: waits before the next attempt (the first
+ * time, starts the pause and says so). Returns false when the pipeline is
+ * stopping. */
+static bool pause_for_space(sl_sink_rt *s, const sl_payload *pl, const sl_error *err, uint32_t waits)
+{
+    sl_sink_guard *g = &s->guard;
+    sl_pipeline *p = s->p;
+    if (!atomic_load(&g->disk_full)) {
+        atomic_store(&g->disk_full, 1);
+        atomic_fetch_add(&g->disk_full_pauses, 1);
+        g->disk_full_since_ns = sl_monotonic_ns();
+        sl_metrics_error(s->c->metrics, "disk_full", 1);
+        sl_warn(s->c->name, "disk full (%s); pausing until space is freed: %llu records wait and the inputs "
+                "are held back, nothing is dropped", err->msg, (unsigned long long)pl->records);
+    }
+    int64_t deadline = sl_monotonic_ns() + (int64_t)disk_full_wait_ms(g, waits) * 1000000;
+    return !atomic_load(&p->stopping) && wait_until(p, deadline);
+}
+
 bool sl_sink_deliver(sl_sink_rt *s, sl_sink_item *item)
 {
     sl_sink_guard *g = &s->guard;
@@ -399,11 +457,30 @@ bool sl_sink_deliver(sl_sink_rt *s, sl_sink_item *item)
         }
         probe = true;
     }
-    for (uint32_t attempt = 0;; attempt++) {
+    uint32_t attempt = 0;           /* failed attempts */
+    uint32_t disk_full_waits = 0;   /* attempts that found the disk full: not failures */
+    for (;;) {
         if (atomic_load(&g->breaker) == SL_BREAKER_OPEN) set_breaker(s, SL_BREAKER_HALF_OPEN);
-        if (attempt > 0) atomic_fetch_add(&g->retries, 1);
-        sl_error err = {{0}};
-        if (write_parts(s, &item->payload, &done, &err) == 0) {
+        if (attempt > 0 || disk_full_waits > 0) atomic_fetch_add(&g->retries, 1);
+        sl_error err = {0};
+        int rc = write_parts(s, &item->payload, &done, &err);
+        if (rc < 0 && sl_error_disk_full(&err)) {
+            if (!pause_for_space(s, &item->payload, &err, disk_full_waits++)) {
+                /* Not to the DLQ (the records are fine, and the DLQ is
+                 * usually on the same disk), and not forgotten as if written:
+                 * the run fails, so no checkpoint will cover these records. */
+                drop_written_parts(&item->payload, done);
+                sl_pipeline_fail(p, "sink '%s': stopped while the disk is full (%s): %llu records of this payload "
+                                 "and any queued behind it were not written; no checkpoint covers them, so the "
+                                 "next run reads them again", c->name, err.msg,
+                                 (unsigned long long)item->payload.records);
+                sl_sink_item_discard(p, item);
+                return false;
+            }
+            continue;
+        }
+        end_disk_full(s);
+        if (rc == 0) {
             g->consecutive_failures = 0;
             set_breaker(s, SL_BREAKER_CLOSED);
             sl_sink_item_discard(p, item);
@@ -437,6 +514,7 @@ bool sl_sink_deliver(sl_sink_rt *s, sl_sink_item *item)
             drop_written_parts(&item->payload, done);
             return give_up(s, item, why, true, false);
         }
+        attempt++;
     }
 }
 
@@ -494,5 +572,19 @@ void sl_sink_retry_prometheus(sl_pipeline *p, sl_buf *out)
         sl_buf_puts(out, "sluice_sink_breaker_state{component=\"");
         put_label(out, p->sinks[i].c->name);
         sl_buf_printf(out, "\"} %d\n", atomic_load(&p->sinks[i].guard.breaker));
+    }
+    sl_buf_puts(out, "# HELP sluice_sink_disk_full 1 while a sink is paused because its disk is full, else 0.\n"
+                     "# TYPE sluice_sink_disk_full gauge\n");
+    for (int i = 0; i < p->n_sinks; i++) {
+        sl_buf_puts(out, "sluice_sink_disk_full{component=\"");
+        put_label(out, p->sinks[i].c->name);
+        sl_buf_printf(out, "\"} %d\n", atomic_load(&p->sinks[i].guard.disk_full));
+    }
+    sl_buf_puts(out, "# HELP sluice_sink_disk_full_pauses_total Times a sink paused because its disk was full.\n"
+                     "# TYPE sluice_sink_disk_full_pauses_total counter\n");
+    for (int i = 0; i < p->n_sinks; i++) {
+        sl_buf_puts(out, "sluice_sink_disk_full_pauses_total{component=\"");
+        put_label(out, p->sinks[i].c->name);
+        sl_buf_printf(out, "\"} %llu\n", (unsigned long long)atomic_load(&p->sinks[i].guard.disk_full_pauses));
     }
 }

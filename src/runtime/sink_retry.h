@@ -31,6 +31,17 @@
  *    taken out of it first.
  *  - a stop request ends any wait: the payload is given up at once (to the
  *    fallback or the DLQ, whatever on_failure says) rather than lost.
+ *  - a full disk (the write failed with ENOSPC or EDQUOT) is not a failure:
+ *    it counts toward neither retry.max_attempts nor the breaker, and the
+ *    payload never goes to the fallback or the DLQ (the records are fine,
+ *    and the DLQ is usually on the same disk). The sink pauses, retrying
+ *    with a backoff from retry.initial doubling up to min(retry.max, 1 s),
+ *    for as long as it takes; its queue fills and the sources wait
+ *    (backpressure). The pause is logged when it starts and when it ends,
+ *    and shown by sluice_sink_disk_full. A stop request during the pause
+ *    fails the run: the payload and the ones queued behind it are not
+ *    written, and since no checkpoint covers them the next run reads them
+ *    again.
  */
 #ifndef SL_SINK_RETRY_H
 #define SL_SINK_RETRY_H
@@ -71,6 +82,9 @@ typedef struct sl_sink_guard {
     int64_t open_until_ns;          /* CLOCK_MONOTONIC */
     uint64_t rng;
     char last_error[SL_ERROR_MAX];
+    _Atomic int disk_full;          /* 1 while paused on a full disk */
+    _Atomic uint64_t disk_full_pauses;
+    int64_t disk_full_since_ns;     /* CLOCK_MONOTONIC */
 } sl_sink_guard;
 
 /* Checks every sink's retry options (resolved by the builder into
@@ -94,8 +108,9 @@ bool sl_sink_deliver(struct sl_sink_rt *s, struct sl_sink_item *item);
  * sink only after every sink falling back to it has finished. */
 void sl_sinks_close_and_join(struct sl_pipeline *p);
 
-/* Appends sluice_sink_retries_total and sluice_sink_breaker_state for
- * every sink (Prometheus text with HELP/TYPE). */
+/* Appends sluice_sink_retries_total, sluice_sink_breaker_state,
+ * sluice_sink_disk_full and sluice_sink_disk_full_pauses_total for every
+ * sink (Prometheus text with HELP/TYPE). */
 void sl_sink_retry_prometheus(struct sl_pipeline *p, sl_buf *out);
 
 #endif

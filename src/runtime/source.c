@@ -33,9 +33,15 @@ bool sl_source_sleep(sl_source_ctx *ctx, unsigned ms)
         deadline.tv_sec++;
         deadline.tv_nsec -= 1000000000L;
     }
-    pthread_mutex_lock(&p->lock);
-    while (!atomic_load(&p->stopping) && pthread_cond_timedwait(&p->changed, &p->lock, &deadline) == 0) {}
-    pthread_mutex_unlock(&p->lock);
+    for (;;) {
+        sl_source_checkpoint_point(ctx);
+        pthread_mutex_lock(&p->lock);
+        int rc = 0;
+        while (!atomic_load(&p->stopping) && !atomic_load(&p->barrier) && rc == 0)
+            rc = pthread_cond_timedwait(&p->changed, &p->lock, &deadline);
+        pthread_mutex_unlock(&p->lock);
+        if (rc != 0 || atomic_load(&p->stopping)) break;   /* slept enough, or stopping */
+    }
     return !atomic_load(&p->stopping);
 }
 
@@ -80,13 +86,21 @@ int sl_source_submit(sl_source_ctx *ctx, sl_batch *b)
         return -1;
     }
     uint64_t charge = b->accounted;
+    sl_inflight_add(p, 1);
     if (sl_queue_push(p->batches, b, charge) < 0) {
+        sl_inflight_add(p, -1);
         sl_batch_free(b);
         sl_budget_release(&p->budget, charge);
         return -1;
     }
     ctx->next_seq++;
+    sl_source_checkpoint_point(ctx);
     return 0;
+}
+
+const char *sl_source_data_dir(sl_source_ctx *ctx)
+{
+    return ctx->p->data_dir;
 }
 
 void sl_source_dlq(sl_source_ctx *ctx, const char *raw, size_t len, sl_position pos,

@@ -353,6 +353,9 @@ static void process_batch(sl_worker *w, sl_batch *b)
     else sl_budget_force(&p->budget, charged - b->accounted);
     sl_source_ctx *src = &p->sources[p->vplan[b->source].source];
     sl_batch_free(b);
+    long items = 0;
+    for (int k = 0; k < p->n_sinks; k++) items += result->items[k] != NULL;
+    sl_inflight_add(p, items - 1);
     sl_sequencer_deliver(p, src, result);
 }
 

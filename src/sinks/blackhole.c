@@ -31,6 +31,11 @@ static int blackhole_flush(sl_component *c, sl_error *err) {
     return 0;
 }
 
+static int blackhole_save(sl_component *c, sl_buf *state, sl_error *err) {
+    sl_buf_puts(state, "{}");   /* nothing to make durable */
+    return 0;
+}
+
 const sl_component_type sl_sink_blackhole_type = {
     .name = "blackhole",
     .kind = SL_SINK,
@@ -50,4 +55,5 @@ const sl_component_type sl_sink_blackhole_type = {
     .encode = blackhole_encode,
     .write = blackhole_write,
     .flush = blackhole_flush,
+    .save = blackhole_save,
 };

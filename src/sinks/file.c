@@ -29,8 +29,10 @@
 #include "../core/util.h"
 #include "../runtime/component.h"
 #include "encoder.h"
+#include "part_log.h"
 
 #define MAX_OPEN 128
+#define WRITEBACK_BYTES (8u << 20)
 #define MISSING "_missing_"
 #define EMPTY "_empty_"
 
@@ -44,13 +46,18 @@ typedef struct tmpl_part {
 } tmpl_part;
 
 typedef struct open_file {
-    char *path;
-    int fd;
-    uint64_t size;          /* bytes in the file */
+    char *path;             /* the file records go to */
+    int fd;                 /* at_least_once: that file; exactly_once: its current part, or -1 */
+    char *part;             /* exactly_once: the current part's path, or NULL */
+    uint64_t part_start;    /* exactly_once: the file's size where the part begins */
+    char *rotate_to;        /* exactly_once: the current part starts the file anew; the
+                               published file moves here first */
+    uint64_t size;          /* bytes in the file (exactly_once: once everything is published) */
     uint64_t header_bytes;  /* CSV header written when it was created */
     int64_t opened_ns;
     uint64_t last_use;
     unsigned next_rotation; /* next rotated-name counter to try */
+    uint64_t unsynced;      /* bytes written since writeback was last started */
 } open_file;
 
 typedef struct file_sink {
@@ -63,6 +70,10 @@ typedef struct file_sink {
     sl_compression compression;
     uint64_t rotate_bytes, rotate_ms;
     bool mkdir;
+    bool exactly_once;      /* delivery: parts published at checkpoints (part_log.h) */
+    sl_part_log parts_log;  /* exactly_once: closed parts waiting for a checkpoint */
+    uint64_t part_counter;
+    char sync_failed[SL_ERROR_MAX];   /* exactly_once: a part could not be synced; every call fails */
     /* sink thread */
     open_file files[MAX_OPEN];
     size_t n_files;
@@ -76,6 +87,7 @@ typedef struct file_worker {
 } file_worker;
 
 static const char *const compression_names[] = {"none", "gzip", "zstd", NULL};
+static const char *const delivery_names[] = {"exactly_once", "at_least_once", NULL};
 
 static const sl_option file_options[] = {
     {"path", SL_OPT_STRING, true, NULL,
@@ -96,6 +108,13 @@ static const sl_option file_options[] = {
      "never rotates by age.",
      NULL},
     {"mkdir", SL_OPT_BOOL, false, "true", "Create missing parent directories.", NULL},
+    {"delivery", SL_OPT_ENUM, false, "exactly_once",
+     "`exactly_once`: records are written to hidden part files next to the output and "
+     "published into it when a checkpoint covering them is durable, so after any crash the "
+     "output holds every record exactly once. `at_least_once`: records are appended to the "
+     "output at once (visible sooner, no copy); after a crash, records written since the last "
+     "checkpoint are written again. See docs/delivery.md.",
+     delivery_names},
     {NULL, 0, false, NULL, NULL, NULL},
 };
 
@@ -294,9 +313,12 @@ static void file_destroy(sl_component *c) {
     file_sink *fs = c->impl;
     if (!fs) return;
     for (size_t i = 0; i < fs->n_files; i++) {
-        close(fs->files[i].fd);
+        if (fs->files[i].fd >= 0) close(fs->files[i].fd);
         free(fs->files[i].path);
+        free(fs->files[i].part);
+        free(fs->files[i].rotate_to);
     }
+    sl_part_log_free(&fs->parts_log);
     sl_compressor_free(&fs->header_compressor);
     sl_record_encoder_free(&fs->enc);
     free_template(fs);
@@ -309,6 +331,7 @@ static int file_create(sl_component *c, const sl_opts *opts, sl_diag *diag) {
     file_sink *fs = calloc(1, sizeof *fs);
     if (!fs) abort();
     fs->name = c->name;
+    sl_part_log_init(&fs->parts_log);
     bool ok = sl_record_encoder_init(&fs->enc, opts, diag) == 0;
 
     const char *path = sl_opts_string(opts, "path");
@@ -331,6 +354,7 @@ static int file_create(sl_component *c, const sl_opts *opts, sl_diag *diag) {
     fs->rotate_bytes = sl_opts_size(opts, "rotate.max_bytes");
     fs->rotate_ms = sl_opts_duration_ms(opts, "rotate.interval");
     fs->mkdir = sl_opts_bool(opts, "mkdir");
+    fs->exactly_once = strcmp(sl_opts_enum(opts, "delivery"), "exactly_once") == 0;
     c->impl = fs;
     if (!ok) {
         file_destroy(c);
@@ -396,55 +420,128 @@ static int write_all(int fd, const char *p, size_t n) {
     return 0;
 }
 
-static void close_file(file_sink *fs, size_t i) {
-    close(fs->files[i].fd);
+static int sys_error(sl_error *err, const char *what, const char *path) {
+    int e = errno;
+    sl_errorf(err, "cannot %s %s: %s", what, path, strerror(e));
+    err->sys_errno = e;
+    return -1;
+}
+
+/* Opens path for writing (creating its directories with `mkdir`). */
+static int open_for_write(file_sink *fs, const char *path, int flags, sl_error *err) {
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0644);
+    if (fd < 0 && errno == ENOENT && fs->mkdir) {
+        if (sl_mkdirs_parent(path, err) < 0) return sl_error_prefix(err, "cannot open %s", path);
+        fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0644);
+    }
+    if (fd < 0) return sys_error(err, "open", path);
+    return fd;
+}
+
+/* Writes the CSV header row (if the format has one) at the start of a new
+ * file; returns its size, or -1 with err. */
+static long write_header(file_sink *fs, int fd, const char *path, sl_error *err) {
+    sl_buf h;
+    sl_buf_init(&h);
+    long n = 0;
+    if (sl_record_encoder_header(&fs->enc, &h)) {
+        sl_compress_buf(&fs->header_compressor, &h);
+        n = write_all(fd, h.data, h.len) < 0 ? sys_error(err, "write", path) : (long)h.len;
+    }
+    sl_buf_free(&h);
+    return n;
+}
+
+/* exactly_once: fsyncs and closes the file's current part and hands it to
+ * the part log, where it waits for the next checkpoint. */
+static int close_part(file_sink *fs, open_file *of, sl_error *err) {
+    if (of->fd < 0) return 0;
+    int rc = 0;
+    if (fdatasync(of->fd) < 0) {
+        /* The data may not be on disk, and a second fsync would not say so
+         * (the kernel reports a writeback error once): never publish it,
+         * and fail from now on, so that a restart writes it again. */
+        rc = sys_error(err, "sync", of->part);
+        snprintf(fs->sync_failed, sizeof fs->sync_failed, "%s", err->msg);
+    }
+    close(of->fd);
+    of->fd = -1;
+    if (rc == 0)
+        sl_part_log_add(&fs->parts_log, of->part, of->path, of->part_start, of->size - of->part_start, of->rotate_to);
+    free(of->part);
+    free(of->rotate_to);
+    of->part = of->rotate_to = NULL;
+    return rc;
+}
+
+static void forget_file(file_sink *fs, size_t i) {
     free(fs->files[i].path);
+    free(fs->files[i].part);
+    free(fs->files[i].rotate_to);
     fs->files[i] = fs->files[--fs->n_files];
 }
 
-/* Opens path for appending (creating it, its directories and, for CSV, its
- * header row) and adds it to the table, closing the least recently used
- * file when the table is full. */
-static open_file *open_path(file_sink *fs, const char *path, sl_error *err) {
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0 && errno == ENOENT && fs->mkdir) {
-        if (sl_mkdirs_parent(path, err) < 0) return sl_error_prefix(err, "cannot open %s", path), NULL;
-        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    }
-    if (fd < 0) return sl_errorf(err, "cannot open %s: %s", path, strerror(errno)), NULL;
+/* Closes a file (exactly_once: its part goes to the part log). */
+static int close_file(file_sink *fs, size_t i, sl_error *err) {
+    int rc = 0;
+    if (fs->exactly_once) rc = close_part(fs, &fs->files[i], err);
+    else close(fs->files[i].fd);
+    forget_file(fs, i);
+    return rc;
+}
+
+/* The size the published file has once everything written to it so far
+ * is published. */
+static uint64_t published_size(file_sink *fs, const char *path) {
+    uint64_t size;
     struct stat st;
-    if (fstat(fd, &st) < 0) {
-        sl_errorf(err, "cannot stat %s: %s", path, strerror(errno));
-        close(fd);
-        return NULL;
-    }
-    uint64_t header = 0;
-    if (st.st_size == 0) {
-        sl_buf h;
-        sl_buf_init(&h);
-        if (sl_record_encoder_header(&fs->enc, &h)) {
-            sl_compress_buf(&fs->header_compressor, &h);
-            if (write_all(fd, h.data, h.len) < 0) {
-                sl_errorf(err, "cannot write %s: %s", path, strerror(errno));
-                sl_buf_free(&h);
-                close(fd);
-                return NULL;
-            }
-            header = h.len;
-        }
-        sl_buf_free(&h);
-    }
+    if (fs->exactly_once && sl_part_log_size_after(&fs->parts_log, path, &size)) return size;
+    return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
+/* Adds a file to the table, closing the least recently used one when the
+ * table is full. at_least_once opens the file for appending (writing the
+ * CSV header when it is new); exactly_once opens a part only when data
+ * comes (write_part). */
+static open_file *open_path(file_sink *fs, const char *path, sl_error *err) {
     if (fs->n_files == MAX_OPEN) {
         size_t lru = 0;
         for (size_t i = 1; i < fs->n_files; i++)
             if (fs->files[i].last_use < fs->files[lru].last_use) lru = i;
-        close_file(fs, lru);
+        if (close_file(fs, lru, err) < 0) return NULL;
     }
-    open_file *of = &fs->files[fs->n_files++];
-    *of = (open_file){.path = strdup(path), .fd = fd, .size = (uint64_t)st.st_size + header,
-                      .header_bytes = header, .opened_ns = sl_monotonic_ns(), .next_rotation = 1};
-    if (!of->path) abort();
-    return of;
+    open_file of = {.fd = -1, .opened_ns = sl_monotonic_ns(), .next_rotation = 1};
+    if (!fs->exactly_once) {
+        of.fd = open_for_write(fs, path, O_APPEND, err);
+        if (of.fd < 0) return NULL;
+        struct stat st;
+        if (fstat(of.fd, &st) < 0) {
+            sys_error(err, "stat", path);
+            close(of.fd);
+            return NULL;
+        }
+        of.size = (uint64_t)st.st_size;
+        long header = of.size == 0 ? write_header(fs, of.fd, path, err) : 0;
+        if (header < 0) {
+            if (ftruncate(of.fd, 0) < 0) {}   /* no half header: the retry writes it whole */
+            close(of.fd);
+            return NULL;
+        }
+        of.size += (uint64_t)header;
+        of.header_bytes = (uint64_t)header;
+    } else {
+        struct stat st;
+        if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+            sl_errorf(err, "%s is not a regular file (a FIFO or a device): delivery: exactly_once publishes "
+                      "by renaming files into place; use delivery: at_least_once to write to it", path);
+            return NULL;
+        }
+        of.size = published_size(fs, path);
+    }
+    of.path = strdup(path);
+    if (!of.path) abort();
+    fs->files[fs->n_files] = of;
+    return &fs->files[fs->n_files++];
 }
 
 static open_file *get_file(file_sink *fs, const char *path, sl_error *err) {
@@ -471,23 +568,41 @@ static void rotated_name(const char *path, unsigned n, char *out, size_t cap) {
     snprintf(out, cap, "%.*s.%u%s", (int)cut, path, n, path + cut);
 }
 
-/* Closes the file and renames it to the first free rotated name. */
+/* The first rotated name of the file that is free (on disk, and not taken
+ * by a rotation waiting in the part log). */
+static void free_rotated_name(file_sink *fs, open_file *of, char *out, size_t cap) {
+    for (unsigned n = of->next_rotation;; n++) {
+        rotated_name(of->path, n, out, cap);
+        if (access(out, F_OK) < 0 && errno == ENOENT &&
+            !(fs->exactly_once && sl_part_log_reserves(&fs->parts_log, out))) {
+            of->next_rotation = n + 1;
+            return;
+        }
+    }
+}
+
+/* Rotates a file that is due. at_least_once: closes it and renames it to the
+ * first free rotated name. exactly_once: closes its part; the next part
+ * will move the published file away when it is published, and start it anew. */
 static int rotate(file_sink *fs, size_t i, sl_error *err) {
     open_file *of = &fs->files[i];
     char target[PATH_MAX + 16];
-    unsigned n = of->next_rotation;
-    for (;; n++) {
-        rotated_name(of->path, n, target, sizeof target);
-        if (access(target, F_OK) < 0 && errno == ENOENT) break;
+    free_rotated_name(fs, of, target, sizeof target);
+    if (fs->exactly_once) {
+        if (close_part(fs, of, err) < 0) return -1;
+        of->rotate_to = strdup(target);
+        if (!of->rotate_to) abort();
+        of->size = of->header_bytes = 0;
+        of->opened_ns = sl_monotonic_ns();
+        return 0;
     }
     if (rename(of->path, target) < 0) {
-        sl_errorf(err, "cannot rotate %s to %s: %s", of->path, target, strerror(errno));
-        close_file(fs, i);
+        sys_error(err, "rotate", of->path);
+        close_file(fs, i, NULL);
         return -1;
     }
     sl_debug(fs->name, "rotated %s to %s", of->path, target);
-    close_file(fs, i);
-    return 0;
+    return close_file(fs, i, err);
 }
 
 static bool due_by_age(const file_sink *fs, const open_file *of, int64_t now) {
@@ -495,8 +610,45 @@ static bool due_by_age(const file_sink *fs, const open_file *of, int64_t now) {
            now - of->opened_ns >= (int64_t)fs->rotate_ms * 1000000;
 }
 
+/* exactly_once: the file's current part, opened when needed. A part that
+ * starts the published file carries the CSV header. */
+static int open_part(file_sink *fs, open_file *of, sl_error *err) {
+    if (of->fd >= 0) return 0;
+    of->part = sl_part_path(of->path, ++fs->part_counter);
+    /* O_APPEND: after a failed write is truncated back, the retry continues
+     * at the new end instead of leaving a hole. */
+    of->fd = open_for_write(fs, of->part, O_TRUNC | O_APPEND, err);
+    long header = 0;
+    if (of->fd >= 0 && of->size == 0 && (header = write_header(fs, of->fd, of->part, err)) < 0) {
+        close(of->fd);
+        of->fd = -1;
+        unlink(of->part);   /* the retry starts a new part, header included */
+    }
+    if (of->fd < 0) {
+        free(of->part);
+        of->part = NULL;
+        return -1;
+    }
+    of->part_start = of->size;
+    if (of->size == 0) of->size = of->header_bytes = (uint64_t)header;
+    return 0;
+}
+
+/* Starts writing the last WRITEBACK_BYTES written to disk without waiting
+ * (sync_file_range), so that the fsync of a checkpoint or of the end of the
+ * run finds little left to write, instead of all of it. `end` is the offset
+ * in the descriptor's file just past what was written. */
+static void start_writeback(open_file *of, uint64_t end, uint64_t written) {
+    of->unsynced += written;
+    if (of->unsynced < WRITEBACK_BYTES) return;
+    uint64_t from = end > of->unsynced ? end - of->unsynced : 0;
+    if (sync_file_range(of->fd, (off_t)from, (off_t)(end - from), SYNC_FILE_RANGE_WRITE) < 0) {}   /* a hint */
+    of->unsynced = 0;
+}
+
 static int file_write(sl_component *c, sl_payload *p, sl_error *err) {
     file_sink *fs = c->impl;
+    if (fs->sync_failed[0]) return sl_errorf(err, "%s (earlier; restart to write again from the last checkpoint)", fs->sync_failed);
     int64_t now = sl_monotonic_ns();
     for (size_t k = 0; k < p->count; k++) {
         const sl_payload_part *part = &p->parts[k];
@@ -510,15 +662,19 @@ static int file_write(sl_component *c, sl_payload *p, sl_error *err) {
             if (rotate(fs, (size_t)(of - fs->files), err) < 0) return -1;
             if (!(of = get_file(fs, path, err))) return -1;
         }
+        if (fs->exactly_once && open_part(fs, of, err) < 0) return -1;
+        const char *target = fs->exactly_once ? of->part : path;
+        uint64_t at = fs->exactly_once ? of->size - of->part_start : of->size;
         if (write_all(of->fd, part->data.data, part->data.len) < 0) {
-            int e = errno;
+            sys_error(err, "write", target);
             /* Take back a partial write, so that a retry does not leave half a record. */
-            if (ftruncate(of->fd, (off_t)of->size) < 0)
-                sl_warn(fs->name, "cannot truncate %s after a failed write: %s", path, strerror(errno));
-            return sl_errorf(err, "cannot write %s: %s", path, strerror(e));
+            if (ftruncate(of->fd, (off_t)at) < 0)
+                sl_warn(fs->name, "cannot truncate %s after a failed write: %s", target, strerror(errno));
+            return -1;
         }
         of->size += part->data.len;
         of->last_use = ++fs->clock;
+        start_writeback(of, at + part->data.len, part->data.len);
     }
     return 0;
 }
@@ -529,6 +685,66 @@ static int file_flush(sl_component *c, sl_error *err) {
     for (size_t i = fs->n_files; i-- > 0;)
         if (due_by_age(fs, &fs->files[i], now) && rotate(fs, i, err) < 0) return -1;
     return 0;
+}
+
+/* ---- checkpoints ---- */
+
+/* Pre-commit: every part is closed (fsynced) into the part log, and the
+ * log is the state. at_least_once: the files are fsynced; no state. */
+static int file_save(sl_component *c, sl_buf *state, sl_error *err) {
+    file_sink *fs = c->impl;
+    if (fs->sync_failed[0]) return sl_errorf(err, "%s", fs->sync_failed);
+    for (size_t i = 0; i < fs->n_files; i++) {
+        open_file *of = &fs->files[i];
+        if (fs->exactly_once) {
+            if (close_part(fs, of, err) < 0) return -1;
+        } else if (fdatasync(of->fd) < 0 && errno != EINVAL) {   /* EINVAL: a FIFO or device */
+            return sys_error(err, "sync", of->path);
+        }
+    }
+    if (fs->exactly_once) sl_part_log_save(&fs->parts_log, state);
+    else sl_buf_puts(state, "{}");
+    return 0;
+}
+
+static int file_commit(sl_component *c, const char *state, size_t len, sl_error *err) {
+    file_sink *fs = c->impl;
+    return fs->exactly_once ? sl_part_log_commit(&fs->parts_log, state, len, err) : 0;
+}
+
+/* Appends path to a glob pattern with glob's special characters escaped. */
+static void glob_escape(sl_buf *b, const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        if (strchr("*?[\\", s[i])) sl_buf_putc(b, '\\');
+        sl_buf_putc(b, s[i]);
+    }
+}
+
+/* The glob matching every part this sink can have written: the path
+ * template with each field as `*`, and the file name made a part name. */
+static void parts_glob(const file_sink *fs, sl_buf *out) {
+    sl_buf pattern;
+    sl_buf_init(&pattern);
+    for (size_t i = 0; i < fs->n_parts; i++) {
+        if (fs->parts[i].field) sl_buf_putc(&pattern, '*');
+        else glob_escape(&pattern, fs->parts[i].text, fs->parts[i].len);
+    }
+    sl_buf_putc(&pattern, '\0');
+    const char *slash = strrchr(pattern.data, '/');
+    size_t dir_len = slash ? (size_t)(slash - pattern.data) + 1 : 0;
+    sl_buf_printf(out, "%.*s.%s.*.inprogress", (int)dir_len, pattern.data, pattern.data + dir_len);
+    sl_buf_free(&pattern);
+}
+
+static int file_restore(sl_component *c, const char *state, size_t len, sl_error *err) {
+    file_sink *fs = c->impl;
+    if (!fs->exactly_once) return 0;
+    sl_buf glob_pattern;
+    sl_buf_init(&glob_pattern);
+    parts_glob(fs, &glob_pattern);
+    int rc = sl_parts_recover(&fs->parts_log, state, len, glob_pattern.data, fs->name, err);
+    sl_buf_free(&glob_pattern);
+    return rc;
 }
 
 const sl_component_type sl_sink_file_type = {
@@ -583,4 +799,7 @@ const sl_component_type sl_sink_file_type = {
     .encode = file_encode,
     .write = file_write,
     .flush = file_flush,
+    .save = file_save,
+    .restore = file_restore,
+    .commit = file_commit,
 };

@@ -83,6 +83,14 @@ static int stdout_flush(sl_component *c, sl_error *err) {
     return 0;   /* every write(2) has completed: nothing is buffered here */
 }
 
+/* Checkpoints: what was printed cannot be taken back, so the sink only
+ * takes part (at-least-once: after a crash, records printed since the last
+ * checkpoint are printed again). */
+static int stdout_save(sl_component *c, sl_buf *state, sl_error *err) {
+    sl_buf_puts(state, "{}");
+    return 0;
+}
+
 const sl_component_type sl_sink_stdout_type = {
     .name = "stdout",
     .kind = SL_SINK,
@@ -92,7 +100,9 @@ const sl_component_type sl_sink_stdout_type = {
         "a CSV row; with CSV the header row is written once, before the first row. Records "
         "keep their order per source.\n\n"
         "**Edge cases.** When the reader of a pipe goes away (`sluice run p.yaml | head`), "
-        "the write fails and the run stops with `standard output was closed by the reader`.",
+        "the write fails and the run stops with `standard output was closed by the reader`.\n\n"
+        "**Delivery.** At least once: after a crash, the records printed since the last "
+        "checkpoint are printed again when the run resumes.",
     .example =
         "sinks:\n"
         "  console:\n"
@@ -104,4 +114,5 @@ const sl_component_type sl_sink_stdout_type = {
     .encode = stdout_encode,
     .write = stdout_write,
     .flush = stdout_flush,
+    .save = stdout_save,
 };

@@ -8,21 +8,38 @@
  * is not a DLQ entry (`dlq_invalid`) go to this pipeline's DLQ again. The
  * source refuses to read the pipeline's own DLQ output, which it would be
  * appending to while reading.
+ *
+ * Checkpoints: the source saves, per DLQ file, the offset of the first entry
+ * it has not handed on yet (file_position.h: device+inode, fingerprint,
+ * offset), so that a replay killed part-way and restarted replays each entry
+ * exactly once, and a replay that ran to the end, run again, replays nothing
+ * (until `--from-start`). Every entry before that offset has been submitted
+ * in a batch, sent to the DLQ again, or left out by the filters: the offset
+ * moves before each submit, and the source parks for a checkpoint only
+ * where no entry is held in an unsubmitted batch.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../core/log.h"
 #include "../runtime/component.h"
 #include "../runtime/dlq_read.h"
+#include "file_position.h"
 #include "stream.h"
 
 typedef struct dlq_source {
     sl_stream stream;
     char **files;          /* found at run start; batches' origins point here */
     size_t n_files;
-    uint64_t replayed, skipped, resent;
+    /* The checkpoint's positions (restore), updated as this run reads: a
+     * file this run has not opened keeps its saved position. */
+    sl_file_positions positions;
+    uint64_t replayed, skipped, resent, earlier;
 } dlq_source;
 
 static const sl_option dlq_options[] = {
@@ -76,6 +93,7 @@ static void dlq_destroy(sl_component *c)
     dlq_source *ds = c->impl;
     if (!ds) return;
     sl_dlq_free_files(ds->files, ds->n_files);
+    sl_file_positions_free(&ds->positions);
     sl_stream_free(&ds->stream);
     free(ds);
     c->impl = NULL;
@@ -121,16 +139,27 @@ typedef struct replay {
     sl_source_ctx *ctx;
     const char *path;
     uint64_t file_id;
+    sl_dlq_lines *lines;
     sl_batch *b;
     uint64_t progress;      /* bytes of the file reported as consumed */
+    uint64_t *committed;    /* the file's saved position: entries before it are handed on */
 } replay;
 
-/* Hands the batch being filled to the workers; -1 when the run stopped. */
-static int submit(replay *rp, sl_dlq_lines *lines)
+/* Every line read so far has been handed on (or is in the batch about to
+ * be submitted): the file's position moves past it. */
+static void commit_position(replay *rp)
 {
-    uint64_t done = sl_dlq_lines_raw_offset(lines);
+    uint64_t next = sl_dlq_lines_offset(rp->lines);
+    if (next > *rp->committed) *rp->committed = next;
+}
+
+/* Hands the batch being filled to the workers; -1 when the run stopped. */
+static int submit(replay *rp)
+{
+    uint64_t done = sl_dlq_lines_raw_offset(rp->lines);
     sl_source_progress(rp->ctx, done - rp->progress);
     rp->progress = done;
+    commit_position(rp);
     sl_batch *b = rp->b;
     rp->b = NULL;
     if (!b) return 0;
@@ -145,7 +174,7 @@ static void replay_line(replay *rp, const sl_component *c, sl_arena *scratch, co
     dlq_source *ds = rp->ds;
     sl_position pos = {rp->file_id, offset};
     sl_dlq_record e;
-    sl_error perr = {{0}};
+    sl_error perr = {0};
     if (sl_dlq_parse(scratch, line, len, &e, &perr) < 0) {
         sl_source_dlq(rp->ctx, line, len, pos, rp->path, "dlq_invalid",
                       "line at byte %llu is not a DLQ entry: %s", (unsigned long long)offset, perr.msg);
@@ -182,6 +211,37 @@ static void replay_line(replay *rp, const sl_component *c, sl_arena *scratch, co
     ds->replayed++;
 }
 
+/* Opens a DLQ file and finds where to start in it: where the last
+ * checkpoint left it, when it is the same file. Adds its entry to the
+ * positions (*committed, which the replay keeps up to date). */
+static sl_dlq_lines *open_file(dlq_source *ds, const sl_component *c, const char *path, uint64_t *start,
+                               uint64_t **committed, sl_error *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    uint64_t fp;
+    uint32_t fp_len;
+    if (fd < 0) return sl_errorf(err, "cannot open %s: %s", path, strerror(errno)), NULL;
+    if (fstat(fd, &st) < 0) {
+        sl_errorf(err, "cannot stat %s: %s", path, strerror(errno));
+        close(fd);
+        return NULL;
+    }
+    if (sl_file_fingerprint(fd, &fp, &fp_len, err) < 0) {
+        sl_error_prefix(err, "%s", path);
+        close(fd);
+        return NULL;
+    }
+    const char *why;
+    *start = sl_file_positions_resume(&ds->positions, fd, &st, &why);
+    if (why) sl_warn(c->name, "%s was %s since the last checkpoint; replaying it from the start", path, why);
+    else if (*start > 0) sl_info(c->name, "%s: resuming at byte %llu", path, (unsigned long long)*start);
+    sl_dlq_lines *lines = sl_dlq_lines_from_fd(fd, path, err);
+    if (!lines) return NULL;
+    *committed = &sl_file_positions_put(&ds->positions, path, &st, fp, fp_len, *start)->offset;
+    return lines;
+}
+
 /* Replays one file; returns 1 when the pipeline is stopping. */
 static int replay_file(dlq_source *ds, const sl_component *c, sl_source_ctx *ctx, const char *path,
                        uint64_t size)
@@ -189,19 +249,21 @@ static int replay_file(dlq_source *ds, const sl_component *c, sl_source_ctx *ctx
     struct stat st;
     replay rp = {.ds = ds, .ctx = ctx, .path = path};
     if (stat(path, &st) == 0) rp.file_id = ((uint64_t)st.st_dev << 32) ^ (uint64_t)st.st_ino;
-    sl_error err = {{0}};
-    sl_dlq_lines *lines = sl_dlq_lines_open(path, &err);
+    sl_error err = {0};
+    uint64_t start = 0;
+    sl_dlq_lines *lines = open_file(ds, c, path, &start, &rp.committed, &err);
     if (!lines) {
         sl_err(c->name, "%s", err.msg);
         sl_source_dlq(ctx, "", 0, (sl_position){rp.file_id, 0}, path, "read_error", "%s", err.msg);
         sl_source_progress(ctx, size);
         return 0;
     }
+    rp.lines = lines;
     sl_arena scratch;
     sl_arena_init(&scratch, 16 * 1024);
     size_t batch_bytes = sl_source_batch_bytes(ctx);
     uint32_t batch_records = sl_source_batch_records(ctx);
-    int stopped = 0;
+    int stopped = 0, rc = 0;
     for (;;) {
         if (sl_source_should_stop(ctx)) {
             stopped = 1;
@@ -210,20 +272,30 @@ static int replay_file(dlq_source *ds, const sl_component *c, sl_source_ctx *ctx
         const char *line;
         size_t len;
         uint64_t offset;
-        int rc = sl_dlq_lines_next(lines, &line, &len, &offset, &err);
-        if (rc < 0) {
-            sl_err(c->name, "%s; entries read before the error are kept", err.msg);
-            sl_source_dlq(ctx, "", 0, (sl_position){rp.file_id, 0}, path, "read_error", "%s", err.msg);
-        }
+        rc = sl_dlq_lines_next(lines, &line, &len, &offset, &err);
         if (rc <= 0) break;
-        sl_arena_reset(&scratch);
-        replay_line(&rp, c, &scratch, line, len, offset);
-        if (rp.b && (rp.b->count >= batch_records || rp.b->data_len >= batch_bytes) && submit(&rp, lines) < 0) {
+        if (offset < start) {   /* handed on before the restart */
+            ds->earlier++;
+        } else {
+            sl_arena_reset(&scratch);
+            replay_line(&rp, c, &scratch, line, len, offset);
+        }
+        if (rp.b && (rp.b->count >= batch_records || rp.b->data_len >= batch_bytes) && submit(&rp) < 0) {
             stopped = 1;
             break;
         }
+        if (!rp.b) {   /* nothing held back: a checkpoint may be taken here */
+            commit_position(&rp);
+            sl_source_checkpoint_point(ctx);
+        }
     }
-    if (submit(&rp, lines) < 0) stopped = 1;   /* a graceful stop delivers what was read */
+    if (submit(&rp) < 0) stopped = 1;   /* a graceful stop delivers what was read */
+    if (rc < 0) {
+        /* After the entries before it were handed on: the position stays at
+         * the entry that could not be read, so a restart tries it again. */
+        sl_err(c->name, "%s; entries read before the error are kept", err.msg);
+        sl_source_dlq(ctx, "", 0, (sl_position){rp.file_id, 0}, path, "read_error", "%s", err.msg);
+    }
     sl_arena_free(&scratch);
     sl_dlq_lines_close(lines);
     return stopped;
@@ -236,7 +308,7 @@ static int dlq_run(sl_component *c, sl_source_ctx *ctx, sl_error *err)
     sl_dlq_free_files(ds->files, ds->n_files);
     ds->files = NULL;
     ds->n_files = 0;
-    ds->replayed = ds->skipped = ds->resent = 0;
+    ds->replayed = ds->skipped = ds->resent = ds->earlier = 0;
     if (sl_dlq_find_files(path, &ds->files, &ds->n_files, err) < 0) return -1;
     if (refuse_own_dlq(ds, path, sl_source_dlq_path(ctx), err) < 0) return -1;
     if (ds->n_files == 0) sl_warn(c->name, "no DLQ files in %s; nothing to replay", path);
@@ -253,11 +325,31 @@ static int dlq_run(sl_component *c, sl_source_ctx *ctx, sl_error *err)
     for (size_t i = 0; i < ds->n_files; i++)
         if (replay_file(ds, c, ctx, ds->files[i], sizes[i])) break;
     free(sizes);
+    char earlier[96] = "";
+    if (ds->earlier > 0)
+        snprintf(earlier, sizeof earlier, "; %llu entries handled by an earlier run were skipped (checkpoint)",
+                 (unsigned long long)ds->earlier);
     sl_info(c->name, "replayed %llu dead letters from %zu file%s; %llu left out by reasons/components; "
-            "%llu not replayable, sent to the DLQ again",
+            "%llu not replayable, sent to the DLQ again%s",
             (unsigned long long)ds->replayed, ds->n_files, ds->n_files == 1 ? "" : "s",
-            (unsigned long long)ds->skipped, (unsigned long long)ds->resent);
+            (unsigned long long)ds->skipped, (unsigned long long)ds->resent, earlier);
     return 0;
+}
+
+static int dlq_save(sl_component *c, sl_buf *state, sl_error *err)
+{
+    (void)err;
+    dlq_source *ds = c->impl;
+    sl_file_positions_save(&ds->positions, state);
+    return 0;
+}
+
+static int dlq_restore(sl_component *c, const char *state, size_t len, sl_error *err)
+{
+    dlq_source *ds = c->impl;
+    sl_file_positions_clear(&ds->positions);
+    if (!state) return 0;
+    return sl_file_positions_load(&ds->positions, state, len, err);
 }
 
 const sl_component_type sl_source_dlq_type = {
@@ -274,8 +366,14 @@ const sl_component_type sl_source_dlq_type = {
         "A replayed record that fails again goes to this pipeline's DLQ with that position.\n\n"
         "**Replaying once.** The source refuses to read the pipeline's own DLQ output: move "
         "the dead letters aside first (`mv .sluice/dlq/dlq.jsonl replay-1.jsonl`), replay "
-        "that file once, then archive or delete it. Without checkpoints, a replay that is "
-        "killed and started again replays its entries again (see docs/delivery.md).\n\n"
+        "that file once, then archive or delete it.\n\n"
+        "**Resuming.** Checkpoints save, per DLQ file (device and inode, checked with a "
+        "fingerprint of its first 1 KiB), the offset of the next entry to replay. A replay "
+        "killed part-way and started again replays each entry exactly once; a replay that "
+        "ran to the end, run again, replays nothing, except entries appended to the file "
+        "since and new files in a `path` directory. A file that was truncated or replaced "
+        "is replayed from the start; `sluice run --from-start` ignores the saved "
+        "positions.\n\n"
         "**Dead letters.** `dlq_truncated`: the entry holds only the first 4 KiB of a larger "
         "record, so it cannot be replayed; the entry carries those bytes. `dlq_no_raw`: the "
         "entry holds no record bytes (e.g. a file that could not be opened). `dlq_invalid`: "
@@ -293,4 +391,6 @@ const sl_component_type sl_source_dlq_type = {
     .create = dlq_create,
     .destroy = dlq_destroy,
     .run = dlq_run,
+    .save = dlq_save,
+    .restore = dlq_restore,
 };

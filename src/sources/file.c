@@ -1,6 +1,12 @@
 /* file.c — the `file` source: reads files matched by glob patterns, once,
  * to their end (batch mode).
  *
+ * Checkpoints: the source saves how far it read each file (file_position.h:
+ * device+inode, a fingerprint of the first bytes, the offset), so a
+ * restarted run goes on where the last checkpoint was, even when a file was
+ * renamed meanwhile; a file that was truncated or replaced is read from the
+ * start, and one that grew is read from where it ended.
+ *
  * The patterns are expanded when the run starts (not when the pipeline is
  * built), so `sluice check` accepts a pipeline whose input does not exist yet.
  * Matches of all patterns are read in sorted order, each path once. The
@@ -12,9 +18,14 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "../core/buf.h"
 #include "../core/log.h"
 #include "../runtime/component.h"
+#include "file_position.h"
 #include "stream.h"
 
 typedef struct input_file {
@@ -27,6 +38,8 @@ typedef struct file_source {
     sl_stream stream;
     input_file *files;   /* matched at run start; batches' origins point here */
     size_t n_files;
+    sl_file_positions saved;      /* from the checkpoint the run resumes from */
+    sl_file_positions positions;  /* this run's: every file opened so far */
 } file_source;
 
 static const sl_option file_options[] = {
@@ -68,6 +81,8 @@ static void file_destroy(sl_component *c) {
     file_source *fs = c->impl;
     if (!fs) return;
     free_files(fs);
+    sl_file_positions_free(&fs->saved);
+    sl_file_positions_free(&fs->positions);
     sl_stream_free(&fs->stream);
     free(fs);
     c->impl = NULL;
@@ -141,6 +156,9 @@ static int expand(file_source *fs, const sl_component *c, sl_error *err) {
     return 0;
 }
 
+static sl_reader *open_file(file_source *fs, const sl_component *c, input_file *f, uint64_t *start,
+                            sl_file_position **pos, sl_error *err);
+
 static int file_run(sl_component *c, sl_source_ctx *ctx, sl_error *err) {
     file_source *fs = c->impl;
     free_files(fs);
@@ -153,20 +171,89 @@ static int file_run(sl_component *c, sl_source_ctx *ctx, sl_error *err) {
 
     for (size_t i = 0; i < fs->n_files && !sl_source_should_stop(ctx); i++) {
         input_file *f = &fs->files[i];
-        sl_error rerr = {{0}};
-        sl_reader *r = sl_reader_open(f->path, &rerr);
+        sl_error rerr = {0};
+        uint64_t start = 0;
+        sl_file_position *pos = NULL;
+        sl_reader *r = open_file(fs, c, f, &start, &pos, &rerr);
         if (!r) {
             sl_err(c->name, "%s", rerr.msg);
             sl_source_dlq(ctx, "", 0, (sl_position){f->file_id, 0}, f->path, "read_error", "%s", rerr.msg);
             sl_source_progress(ctx, f->size);
             continue;
         }
-        sl_debug(c->name, "reading %s", f->path);
-        int stopped = sl_stream_read(&fs->stream, ctx, r, f->path, f->file_id, -1);
+        sl_debug(c->name, "reading %s from byte %llu", f->path, (unsigned long long)start);
+        int stopped = sl_stream_read(&fs->stream, ctx, r, f->path, f->file_id, -1, start, pos ? &pos->offset : NULL);
         sl_reader_close(r);
         if (stopped) break;
     }
     return 0;
+}
+
+/* Opens a matched file and finds where to start in it: where the last
+ * checkpoint left it, when it is the same file. Adds its entry to the
+ * run's positions (*pos, which the reading loop keeps up to date). */
+static sl_reader *open_file(file_source *fs, const sl_component *c, input_file *f, uint64_t *start,
+                            sl_file_position **pos, sl_error *err) {
+    int fd = open(f->path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    uint64_t fp;
+    uint32_t fp_len;
+    *start = 0;
+    *pos = NULL;
+    if (fd < 0) return sl_errorf(err, "cannot open %s: %s", f->path, strerror(errno)), NULL;
+    if (fstat(fd, &st) < 0) {
+        sl_errorf(err, "cannot stat %s: %s", f->path, strerror(errno));
+        close(fd);
+        return NULL;
+    }
+    if (!S_ISREG(st.st_mode)) {   /* a FIFO or a device: what was read cannot be read again */
+        sl_info(c->name, "%s is not a regular file: it is read to its end, and a restart cannot resume in it",
+                f->path);
+        return sl_reader_from_fd(fd, 1, f->path, err);   /* closes fd when it fails */
+    }
+    if (sl_file_fingerprint(fd, &fp, &fp_len, err) < 0) {
+        sl_error_prefix(err, "%s", f->path);
+        close(fd);
+        return NULL;
+    }
+    const char *why;
+    *start = sl_file_positions_resume(&fs->saved, fd, &st, &why);
+    if (why) sl_warn(c->name, "%s was %s since the last checkpoint; reading it from the start", f->path, why);
+    else if (*start > 0) sl_info(c->name, "%s: resuming at byte %llu", f->path, (unsigned long long)*start);
+    sl_reader *r = sl_reader_from_fd(fd, 1, f->path, err);   /* closes fd when it fails */
+    if (!r) return NULL;
+    *pos = sl_file_positions_put(&fs->positions, f->path, &st, fp, fp_len, *start);
+    return r;
+}
+
+/* The positions of the files read in this run, and of files the saved
+ * checkpoint knew that this run has not opened (yet, or any more): a file
+ * that stops matching keeps its position in case it comes back. */
+static int file_save(sl_component *c, sl_buf *state, sl_error *err) {
+    (void)err;
+    file_source *fs = c->impl;
+    sl_file_positions all = {0};
+    for (size_t i = 0; i < fs->saved.count; i++) {
+        const sl_file_position *e = &fs->saved.items[i];
+        if (sl_file_positions_find(&fs->positions, e->dev, e->ino)) continue;
+        struct stat st = {.st_dev = (dev_t)e->dev, .st_ino = (ino_t)e->ino};
+        sl_file_positions_put(&all, e->path, &st, e->fingerprint, e->fp_len, e->offset);
+    }
+    for (size_t i = 0; i < fs->positions.count; i++) {
+        const sl_file_position *e = &fs->positions.items[i];
+        struct stat st = {.st_dev = (dev_t)e->dev, .st_ino = (ino_t)e->ino};
+        sl_file_positions_put(&all, e->path, &st, e->fingerprint, e->fp_len, e->offset);
+    }
+    sl_file_positions_save(&all, state);
+    sl_file_positions_free(&all);
+    return 0;
+}
+
+static int file_restore(sl_component *c, const char *state, size_t len, sl_error *err) {
+    file_source *fs = c->impl;
+    sl_file_positions_clear(&fs->saved);
+    if (!state) return 0;
+    return sl_file_positions_load(&fs->saved, state, len, err);
 }
 
 const sl_component_type sl_source_file_type = {
@@ -183,6 +270,12 @@ const sl_component_type sl_source_file_type = {
         "recognised by their magic bytes, whatever their name.\n\n"
         "**Positions.** Each record carries the file's identity (device and inode) and the "
         "byte offset of its first byte in the decompressed stream.\n\n"
+        "**Resuming.** Checkpoints save how far each file was read, keyed by device and inode "
+        "and checked with a fingerprint of its first 1 KiB. A restarted run goes on from the "
+        "last checkpoint: files already read are not read again (a file that grew is read from "
+        "where it ended, a renamed one is still recognised), and a file that was truncated or "
+        "replaced is read from the start. `sluice run --from-start` ignores the saved "
+        "positions.\n\n"
         "**Dead letters.** `record_too_large`: a line or row longer than `max_record_bytes` "
         "(the entry keeps its first 4 KiB; reading continues after it, and the record is never "
         "held whole in memory). `csv_header`: the header row of a CSV file could not be "
@@ -208,4 +301,6 @@ const sl_component_type sl_source_file_type = {
     .create = file_create,
     .destroy = file_destroy,
     .run = file_run,
+    .save = file_save,
+    .restore = file_restore,
 };

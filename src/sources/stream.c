@@ -27,7 +27,7 @@
 
 #define READ_CHUNK (128 * 1024)
 #define MIN_ROOM 4096             /* less room than this: cut the batch */
-#define DLQ_HEAD 4096             /* bytes of an oversized frame kept for the DLQ */
+#define DLQ_HEAD SL_STREAM_DLQ_HEAD
 #define MAX_RECORD_LIMIT (1024ull * 1024 * 1024)
 #define POLL_MS 200
 
@@ -157,13 +157,35 @@ void sl_stream_free(sl_stream *s) {
     memset(s, 0, sizeof *s);
 }
 
-static void keep_header(sl_stream *s, void *ctx) {
+const void *sl_stream_parse_header(sl_stream *s, const char *row, size_t len, sl_decode_error *derr) {
+    void *ctx = sl_format_stream_new(&s->format, row, len, derr);
+    if (!ctx) return NULL;
     if (s->n_headers == s->cap_headers) {
         s->cap_headers = s->cap_headers ? 2 * s->cap_headers : 8;
         s->headers = realloc(s->headers, s->cap_headers * sizeof *s->headers);
         if (!s->headers) abort();
     }
     s->headers[s->n_headers++] = ctx;
+    return ctx;
+}
+
+bool sl_stream_skip_scan(const sl_format *f, bool *in_quote, const char *p, size_t n, size_t *used) {
+    if (f->kind != SL_FORMAT_CSV) {
+        const char *nl = memchr(p, '\n', n);
+        *used = nl ? (size_t)(nl - p) + 1 : n;
+        return nl != NULL;
+    }
+    char quote = f->csv.quote;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == quote) {
+            *in_quote = !*in_quote;
+        } else if (p[i] == '\n' && !*in_quote) {
+            *used = i + 1;
+            return true;
+        }
+    }
+    *used = n;
+    return false;
 }
 
 /* ---- reading ---- */
@@ -178,6 +200,8 @@ typedef struct reading {
     const void *stream;     /* decoder context; NULL until a header row is read */
     size_t data_cap, batch_bytes;
     uint32_t batch_records;
+    uint64_t skip_before;   /* frames starting before this offset were read before a restart */
+    uint64_t *committed;    /* where the source's position is kept, or NULL */
     sl_batch *b;
     uint64_t base;          /* stream offset of b->data[0] */
     size_t scan;            /* first byte of b->data not yet cut into a frame */
@@ -193,6 +217,14 @@ static sl_batch *new_batch(reading *rd) {
     b->origin = rd->origin;
     b->format = &rd->s->format;
     return b;
+}
+
+/* Everything before `offset` has been submitted (or was read before a
+ * restart): the source's position moves there, before the submit that may
+ * park the source for a checkpoint. */
+static void commit_position(reading *rd, uint64_t offset) {
+    if (rd->skipping && offset > rd->skip_start) offset = rd->skip_start;   /* not dead-lettered yet */
+    if (rd->committed && offset > *rd->committed) *rd->committed = offset;
 }
 
 /* Hands the frames cut so far to the workers and carries the unframed rest
@@ -213,6 +245,7 @@ static int cut_batch(reading *rd) {
     rd->b->data_len = carry;
     rd->base += rd->scan;
     rd->scan = 0;
+    commit_position(rd, rd->base);
     if (old != rd->b && sl_source_submit(rd->ctx, old) < 0) return CUT_STOPPED;
     return CUT_OK;
 }
@@ -225,30 +258,9 @@ static void start_skip(reading *rd) {
     rd->head_len = 0;
 }
 
-/* Scans p[0..n) for the end of the frame being skipped; *used = bytes that
- * belong to it. CSV line breaks inside quotes do not end a row; a doubled
- * quote toggles the state twice, which leaves it unchanged. */
-static bool skip_scan(reading *rd, const char *p, size_t n, size_t *used) {
-    if (rd->s->format.kind != SL_FORMAT_CSV) {
-        const char *nl = memchr(p, '\n', n);
-        *used = nl ? (size_t)(nl - p) + 1 : n;
-        return nl != NULL;
-    }
-    char quote = rd->s->format.csv.quote;
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] == quote) {
-            rd->skip_in_quote = !rd->skip_in_quote;
-        } else if (p[i] == '\n' && !rd->skip_in_quote) {
-            *used = i + 1;
-            return true;
-        }
-    }
-    *used = n;
-    return false;
-}
-
 static void finish_skip(reading *rd) {
     rd->skipping = false;
+    if (rd->skip_start < rd->skip_before) return;   /* dead-lettered before the restart */
     sl_source_dlq(rd->ctx, rd->head, rd->head_len, (sl_position){rd->file_id, rd->skip_start},
                   rd->origin, "record_too_large",
                   "record of %llu bytes exceeds max_record_bytes (%zu); its first %zu bytes are kept",
@@ -268,14 +280,13 @@ static int read_header(reading *rd, const char *p, size_t len) {
         return CUT_ABANDON;
     }
     sl_decode_error derr = {0};
-    void *stream = sl_format_stream_new(&rd->s->format, p, len, &derr);
+    const void *stream = sl_stream_parse_header(rd->s, p, len, &derr);
     if (!stream) {
         sl_err(rd->s->name, "%s: bad CSV header: %s; skipping the file", rd->origin, derr.msg);
         sl_source_dlq(rd->ctx, p, keep, pos, rd->origin, "csv_header", "bad CSV header: %s; file skipped",
                       derr.msg);
         return CUT_ABANDON;
     }
-    keep_header(rd->s, stream);
     rd->stream = stream;
     return CUT_OK;
 }
@@ -290,7 +301,7 @@ static int cut_frames(reading *rd, bool eof) {
         if (avail == 0) break;
         if (rd->skipping) {
             size_t used;
-            bool done = skip_scan(rd, p, avail, &used);
+            bool done = sl_stream_skip_scan(&rd->s->format, &rd->skip_in_quote, p, avail, &used);
             size_t keep = DLQ_HEAD - rd->head_len < used ? DLQ_HEAD - rd->head_len : used;
             memcpy(rd->head + rd->head_len, p, keep);
             rd->head_len += keep;
@@ -313,7 +324,9 @@ static int cut_frames(reading *rd, bool eof) {
             continue;
         }
         sl_position pos = {rd->file_id, rd->base + rd->scan};
-        if (len > f->max_record_bytes) {
+        if (pos.offset < rd->skip_before) {
+            /* delivered before the restart */
+        } else if (len > f->max_record_bytes) {
             size_t keep = len < DLQ_HEAD ? len : DLQ_HEAD;
             sl_source_dlq(rd->ctx, p, keep, pos, rd->origin, "record_too_large",
                           "record of %zu bytes exceeds max_record_bytes (%zu); its first %zu bytes are kept",
@@ -334,6 +347,7 @@ static int cut_frames(reading *rd, bool eof) {
 static int finish(reading *rd) {
     sl_batch *b = rd->b;
     rd->b = NULL;
+    commit_position(rd, rd->base + rd->scan);
     if (b->count == 0) {
         sl_batch_free(b);
         return 0;
@@ -374,24 +388,28 @@ static int read_failed(reading *rd, const sl_error *err) {
     return finish(rd);
 }
 
-/* Waits until fd is readable; false when the pipeline is stopping. */
+/* Waits until fd is readable; false when the pipeline is stopping. A
+ * checkpoint may be taken meanwhile (the caller handed on what it read). */
 bool sl_stream_wait_readable(sl_source_ctx *ctx, int fd) {
     struct pollfd pfd = {.fd = fd, .events = POLLIN};
     for (;;) {
         if (sl_source_should_stop(ctx)) return false;
+        sl_source_checkpoint_point(ctx);
         int n = poll(&pfd, 1, POLL_MS);
         if (n > 0 || (n < 0 && errno != EINTR)) return true;   /* let read report errors */
     }
 }
 
 int sl_stream_read(sl_stream *s, sl_source_ctx *ctx, sl_reader *r, const char *origin,
-                   uint64_t file_id, int poll_fd) {
+                   uint64_t file_id, int poll_fd, uint64_t skip_before, uint64_t *committed) {
     reading *rd = calloc(1, sizeof *rd);
     if (!rd) abort();
     rd->s = s;
     rd->ctx = ctx;
     rd->origin = origin;
     rd->file_id = file_id;
+    rd->skip_before = skip_before;
+    rd->committed = committed;
     rd->stream = sl_format_has_header(&s->format) ? NULL : s->shared;
     rd->batch_bytes = sl_source_batch_bytes(ctx);
     rd->batch_records = sl_source_batch_records(ctx);
@@ -412,8 +430,9 @@ int sl_stream_read(sl_stream *s, sl_source_ctx *ctx, sl_reader *r, const char *o
             rc = 1;
             break;
         }
+        if (may_block) commit_position(rd, rd->base + rd->scan);   /* all read frames are handed on */
         if (sl_source_should_stop(ctx) || (may_block && !sl_stream_wait_readable(ctx, poll_fd))) {
-            stop_reading(rd, poll_fd < 0);
+            stop_reading(rd, poll_fd < 0 || s->replayable);
             rc = 1;
             break;
         }
@@ -422,7 +441,7 @@ int sl_stream_read(sl_stream *s, sl_source_ctx *ctx, sl_reader *r, const char *o
         if (want > READ_CHUNK) want = READ_CHUNK;
         if (b->data_len < rd->batch_bytes && rd->batch_bytes - b->data_len < want)
             want = rd->batch_bytes - b->data_len;   /* end reads where the batch ends */
-        sl_error err = {{0}};
+        sl_error err = {0};
         ssize_t n = sl_reader_read(r, b->data + b->data_len, want, &err);
         uint64_t raw = sl_reader_raw_offset(r);
         sl_source_progress(ctx, raw - raw_seen);

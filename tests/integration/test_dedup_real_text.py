@@ -85,7 +85,7 @@ def jaccard(a, b):
 
 
 PIPELINE = """
-data_dir: %(dir)s/.sluice
+data_dir: %(dir)s/.sluice-%(workers)d-%(batch)d
 workers: %(workers)d
 batch: {max_records: %(batch)d}
 sources:

@@ -3,11 +3,14 @@ a filter cannot evaluate, broken JSON, invalid UTF-8), the DLQ file is moved
 aside, and the fixed pipeline replays it with a `dlq` source. Checks that
 exactly the failed records come out, that bytes survive byte for byte, that
 the reasons/components filters select, that entries which cannot be replayed
-go to the DLQ again, and that `sluice dlq summary` counts exactly.
+go to the DLQ again, and that `sluice dlq summary` counts exactly. Resuming:
+a replay killed with SIGKILL at random moments and restarted replays every
+entry exactly once, and a replay run again replays nothing.
 """
 import base64
 import json
 import os
+import random
 
 import harness
 
@@ -36,9 +39,10 @@ def make_input(work):
     return work.write("in.jsonl", b"\n".join(lines) + b"\n"), failed
 
 
-def pipeline(work, name, source, condition, dlq, out):
+def pipeline(work, name, source, condition, dlq, out, state="state", extra=""):
     return work.write(name, """
 data_dir: %s
+%s
 sources:
   in: %s
 transforms:
@@ -46,7 +50,7 @@ transforms:
 sinks:
   out: {type: file, inputs: [keep], path: %s}
 dlq: {path: %s}
-""" % (work("state"), source, condition, out, dlq))
+""" % (work(state), extra, source, condition, out, dlq))
 
 
 def run_ok(args):
@@ -177,10 +181,110 @@ def test_summary_counts(work):
     assert err.count("\n") == 1 and "cannot read DLQ path" in err and "No such file" in err, err
 
 
+def dlq_keys(path):
+    return [(e["origin"], e["position"]["offset"], e["reason"]) for e in harness.read_jsonl(path)]
+
+
+def test_replay_run_again_replays_nothing(work):
+    moved, failed = fill_dlq(work)
+    p = pipeline(work, "fixed.yaml", "{type: dlq, path: %s}" % work("replay"), ".id > 0",
+                 work("dlq2"), work("out2.jsonl"), state="state2")
+    run_ok(["run", "--no-progress", p])
+    out = open(work("out2.jsonl"), "rb").read()
+    again = dlq_keys(work("dlq2", "dlq.jsonl"))
+    assert out.count(b"\n") == 39 and len(again) == 28, (out.count(b"\n"), len(again))
+
+    second = run_ok(["run", "--no-progress", p])
+    assert "67 entries handled by an earlier run were skipped" in harness.text(second.stderr), \
+        harness.text(second.stderr)
+    assert open(work("out2.jsonl"), "rb").read() == out, "a finished replay replayed again"
+    assert dlq_keys(work("dlq2", "dlq.jsonl")) == again, "a finished replay dead-lettered again"
+
+    # An entry appended to the replayed file since is replayed, alone.
+    with open(moved, "ab") as f:
+        f.write(json.dumps({"time": "2026-11-24T01:02:03.123Z", "component": "keep", "source": "in",
+                            "reason": "expr_error", "message": "m", "raw": '{"id":9999}'}).encode() + b"\n")
+    run_ok(["run", "--no-progress", p])
+    assert open(work("out2.jsonl"), "rb").read() == out + b'{"id":9999}\n'
+    assert dlq_keys(work("dlq2", "dlq.jsonl")) == again
+
+    # --from-start replays everything again.
+    run_ok(["run", "--no-progress", "--from-start", p])
+    assert open(work("out2.jsonl"), "rb").read().count(b"\n") == 2 * 40
+    assert len(dlq_keys(work("dlq2", "dlq.jsonl"))) == 2 * 28
+
+
+KILL_ENTRIES = 30000
+KILL_FILES = 3
+KILLS = 8
+
+
+def write_dead_letters(work):
+    """KILL_ENTRIES entries over KILL_FILES files in work/replay, every 97th
+    not replayable (truncated: it goes to the DLQ again)."""
+    entry = {"time": "2026-11-24T01:02:03.123Z", "component": "keep", "source": "in",
+             "origin": "x.jsonl", "reason": "expr_error", "message": "m"}
+    per_file = KILL_ENTRIES // KILL_FILES
+    for f in range(KILL_FILES):
+        lines = []
+        for i in range(f * per_file, (f + 1) * per_file):
+            e = dict(entry, position={"file_id": 1, "offset": i}, raw=json.dumps({"id": i, "n": "x" * (i % 40)}))
+            if i % 97 == 0:
+                e["raw_truncated"] = True
+            lines.append(json.dumps(e))
+        work.write("replay/dlq-%d.jsonl" % f, "\n".join(lines) + "\n")
+
+
+def sink_bytes(directory):
+    """Bytes the sink has written: published files and parts in progress."""
+    total = 0
+    for entry in os.scandir(directory) if os.path.isdir(directory) else []:
+        try:
+            total += entry.stat().st_size
+        except OSError:
+            pass   # published or discarded meanwhile
+    return total
+
+
+def test_replay_killed_and_restarted_replays_each_entry_once(work):
+    write_dead_letters(work)
+    extra = "workers: 2\nbatch: {max_records: 256}\ncheckpoint: {interval: 20ms}"
+
+    def config(name):
+        return pipeline(work, name + ".yaml", "{type: dlq, path: %s}" % work("replay"), ".id >= 0",
+                        work(name, "dlq"), work(name, "out", "replayed.jsonl"), state=name, extra=extra)
+
+    run_ok(["run", "--no-progress", config("ref")])
+    expected = open(work("ref", "out", "replayed.jsonl"), "rb").read()
+    expected_dlq = sorted(dlq_keys(work("ref", "dlq", "dlq.jsonl")))
+    resent = len(range(0, KILL_ENTRIES, 97))
+    assert expected.count(b"\n") == KILL_ENTRIES - resent and len(expected_dlq) == resent
+
+    # Kill moments are random points of the sink's progress, so they spread
+    # over the whole replay whatever the machine's speed.
+    rng = random.Random(20261124)
+    cfg = config("kill")
+    targets = sorted(rng.uniform(0.05, 0.9) * len(expected) for _ in range(KILLS))
+    ended = sum(harness.run_killed(["run", "--no-progress", cfg], lambda: sink_bytes(work("kill", "out")) >= t,
+                                   rng) for t in targets)
+    assert ended <= 2, "%d of %d runs ended before their kill" % (ended, KILLS)
+    run_ok(["run", "--no-progress", cfg])
+
+    got = open(work("kill", "out", "replayed.jsonl"), "rb").read()
+    assert [n for n in os.listdir(work("kill", "out")) if n.startswith(".")] == [], "parts left behind"
+    assert len(got.split(b"\n")) == len(expected.split(b"\n")), (
+        "%d entries replayed, %d expected" % (got.count(b"\n"), expected.count(b"\n")))
+    assert got == expected, "the same entries, but not in the same order"
+    assert sorted(dlq_keys(work("kill", "dlq", "dlq.jsonl"))) == expected_dlq, \
+        "entries sent to the DLQ again were lost or duplicated"
+
+
 if __name__ == "__main__":
     harness.main([test_replay_emits_exactly_the_failed_records,
                   test_unfiltered_replay_resends_what_still_fails_byte_exact,
                   test_components_filter,
                   test_entries_that_cannot_be_replayed_go_to_the_dlq_again,
                   test_own_dlq_is_refused,
-                  test_summary_counts])
+                  test_summary_counts,
+                  test_replay_run_again_replays_nothing,
+                  test_replay_killed_and_restarted_replays_each_entry_once])

@@ -45,7 +45,7 @@ def test_sigterm_drains_and_flushes(work):
     # The generator is deterministic: what was written must be exactly the
     # first N events of the same stream, in order, with no gap or duplicate.
     cfg2 = work.write("n.yaml", GEN.format(dir=work.path, limit="64MiB", count=len(got), out=work("ref.jsonl")))
-    ref = harness.run(["run", "--no-progress", cfg2])
+    ref = harness.run(["run", "--no-progress", "--from-start", cfg2])
     assert ref.returncode == 0, harness.text(ref.stderr)
     with open(work("ref.jsonl"), "rb") as f:
         assert f.read().splitlines() == got
@@ -53,11 +53,12 @@ def test_sigterm_drains_and_flushes(work):
 
 def test_sigterm_delivers_what_stdin_read(work):
     """stdin cannot be read twice: on SIGTERM every record sluice read from it
-    must be written (and an incomplete last line goes to the DLQ)."""
+    must be written (and an incomplete last line goes to the DLQ). Without
+    its write-ahead log; with it, see test_stdin_wal.py."""
     cfg = work.write("stdin.yaml", """\
 data_dir: %s/state
 sources:
-  in: {type: stdin}
+  in: {type: stdin, wal: {enabled: false}}
 sinks:
   out: {type: file, inputs: [in], path: "%s"}
 """ % (work.path, work("out.jsonl")))
@@ -95,7 +96,7 @@ memory_limit: 16MiB
 sources:
   big: {{type: file, paths: ["{input}"]}}
 sinks:
-  out: {{type: file, inputs: [big], path: "{out}"}}
+  out: {{type: file, inputs: [big], path: "{out}", delivery: at_least_once}}   # a FIFO: no parts to rename
 """
 
 
@@ -104,7 +105,7 @@ def peak_rss_while_slowly_draining(work, count):
     a FIFO that is read slowly for a while; returns (peak RSS in MiB, the
     memory budget's peak in MiB as the run summary reports it)."""
     data = work("events-%d.jsonl" % count)
-    made = harness.run(["run", "--no-progress", work.write("make-%d.yaml" % count, GEN.format(
+    made = harness.run(["run", "--no-progress", "--from-start", work.write("make-%d.yaml" % count, GEN.format(
         dir=work.path, limit="64MiB", count=count, out=data))])
     assert made.returncode == 0, harness.text(made.stderr)
     fifo = work("fifo-%d" % count)
@@ -166,7 +167,7 @@ def test_many_workers_keep_order(work):
     assert proc.returncode == 0, harness.text(proc.stderr)
     cfg1 = work.write("order1.yaml", GEN.format(dir=work.path, limit="64MiB", count=100_000, out=work("o1.jsonl"))
                       .replace("workers: 2", "workers: 1"))
-    proc = harness.run(["run", "--no-progress", cfg1])
+    proc = harness.run(["run", "--no-progress", "--from-start", cfg1])   # not resuming the run above
     assert proc.returncode == 0, harness.text(proc.stderr)
     with open(work("o.jsonl"), "rb") as a, open(work("o1.jsonl"), "rb") as b:
         x, y = a.read(), b.read()

@@ -92,7 +92,7 @@ static void check_reads_back(const char *name, sl_compression want, size_t file_
 {
     static const size_t chunks[] = { 1, 7, 4096, 1 << 20 };
     for (size_t i = 0; i < sizeof chunks / sizeof chunks[0]; i++) {
-        sl_error err = { "" };
+        sl_error err = {0};
         sl_reader *r = sl_reader_open(path_of(name), &err);
         CHECK(r != NULL);
         if (!r) {
@@ -239,7 +239,7 @@ static void test_pipe(void)
 /* Reads name to the end, expecting an error that starts with want_prefix. */
 static void check_read_error(const char *name, const char *want_prefix)
 {
-    sl_error err = { "" };
+    sl_error err = {0};
     sl_reader *r = sl_reader_open(path_of(name), &err);
     CHECK(r != NULL);
     if (!r)
@@ -251,7 +251,7 @@ static void check_read_error(const char *name, const char *want_prefix)
         fprintf(stderr, "  got: %s\n  want prefix: %s\n", err.msg, want_prefix);
     CHECK(strncmp(err.msg, want_prefix, strlen(want_prefix)) == 0);
     /* The error is sticky. */
-    sl_error again = { "" };
+    sl_error again = {0};
     char buf[16];
     CHECK_INT(sl_reader_read(r, buf, sizeof buf, &again), -1);
     CHECK_STR(again.msg, err.msg);

@@ -51,8 +51,9 @@ static int run_yaml(sl_error *err, const char *fmt, ...) {
     sl_pipeline *p = cfg && !sl_diag_has_errors(&diag) ? sl_pipeline_build(cfg, &diag) : NULL;
     int rc = -2;
     if (p) {
-        sl_error e = {{0}};
-        sl_run_options ro = {.progress = false};
+        sl_error e = {0};
+        /* Tests share one data_dir: no run resumes from an earlier one's checkpoint. */
+        sl_run_options ro = {.progress = false, .from_start = true};
         rc = sl_pipeline_run(p, &ro, err ? err : &e);
         sl_pipeline_free(p);
     } else {
@@ -220,7 +221,7 @@ static void test_file_source_gzip_and_csv(void) {
 }
 
 static void test_file_source_no_match(void) {
-    sl_error err = {{0}};
+    sl_error err = {0};
     CHECK_INT(run_yaml(&err, HEADER
                        "sources: {f: {type: file, paths: [\"%s\"]}}\n"
                        "sinks: {out: {type: blackhole, inputs: [f]}}\n",

@@ -29,7 +29,7 @@ static char *report_of(const char *body, const char *input, unsigned per_batch, 
     sl_buf html;
     sl_buf_init(&html);
     if (p) {
-        sl_error err = {{0}};
+        sl_error err = {0};
         sl_sampler *s = sl_sampler_start(p, 50, &err);
         CHECK(s != NULL);
         CHECK_INT(run_pipeline(p), 0);
@@ -245,7 +245,7 @@ static void test_sampler_covers_the_run(void) {
              "sinks:\n  out: {type: capture, inputs: [in]}\n", data_dir);
     sl_pipeline *p = build_config(yaml);
     CHECK(p != NULL);
-    sl_error err = {{0}};
+    sl_error err = {0};
     sl_sampler *s = sl_sampler_start(p, 10, &err);
     CHECK_INT(run_pipeline(p), 0);
     sl_sampler_stop(s);

@@ -393,6 +393,8 @@ static void test_option_errors(void) {
                       "error: retry.max must be at least retry.initial");
     check_build_error(SINK_OUT("in") "    retry: {max_attempts: -1}\n",
                       "error: retry.max_attempts must be 0 (forever) or a positive number of attempts");
+    check_build_error(SINK_OUT("in") "    buffer: {max_bytes: 1GiB}\n",
+                      "error: 'buffer' is not implemented yet in this version of sluice");
     check_build_error(SINK_OUT("in") "    fallback: nowhere\n",
                       ":15: error: fallback 'nowhere' is not a sink of this pipeline");
     check_prefix(diag_output(), "test.yaml:");

@@ -429,7 +429,7 @@ static uint64_t sent(harness *h, const char *name)
 
 static int run(harness *h)
 {
-    sl_error err = {{0}};
+    sl_error err = {0};
     sl_run_options ro = {.progress = false};
     int rc = sl_pipeline_run(h->p, &ro, &err);
     if (rc < 0) fprintf(stderr, "run: %s\n", err.msg);
@@ -693,7 +693,7 @@ static void test_sink_failure_is_fatal(void)
         teardown(&h);
         return;
     }
-    sl_error err = {{0}};
+    sl_error err = {0};
     sl_run_options ro = {.progress = false};
     CHECK_INT(sl_pipeline_run(h.p, &ro, &err), -1);
     CHECK_STR(err.msg, "sink 'bad': write failed 1 time: disk full");
@@ -770,7 +770,7 @@ static void test_dlq_writer_raw_forms(void)
     CHECK(mkdtemp(dir) != NULL);
     sl_metrics *m = sl_metrics_new();
     sl_component_metrics *cm = sl_metrics_add(m, "stage", "transform", "x");
-    sl_dlq *d = sl_dlq_new(dir, m);
+    sl_dlq *d = sl_dlq_new(dir, m, NULL);
     sl_error err;
     char big[5000];
     memset(big, 'a', sizeof big);

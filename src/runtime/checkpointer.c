@@ -1,0 +1,531 @@
+/* checkpointer.c — consistent checkpoints of a running pipeline, and
+ * resuming from the last one (docs/delivery.md).
+ *
+ * A checkpoint is one cut through the pipeline: every source's position, the
+ * state of every stateful transform and the output every sink pre-committed,
+ * all covering exactly the same records. It is taken on the main thread,
+ * every `checkpoint.interval` and once more at the end of a run:
+ *
+ *  1. barrier: sources park at their next checkpoint point (inside
+ *     sl_source_submit after queueing a batch, or where they wait for input);
+ *  2. drain: wait until every submitted batch has been processed and every
+ *     sink item written (`in_flight` counts batches and sink items);
+ *  3. save sources and transforms (nothing runs), note the DLQ's size, and
+ *     queue a marker to every sink; then the sources resume at once;
+ *  4. each sink thread meets its marker after exactly the records of the cut
+ *     and pre-commits (save: its output becomes durable, not yet visible);
+ *  5. fsync the DLQ, write the checkpoint file (atomic, checksummed, two
+ *     generations: core/checkpoint.h), then let every component commit
+ *     (sinks publish what they pre-committed).
+ * Only steps 1–3 stop the pipeline, for the time it takes to drain what is
+ * in flight; durability (fsyncs) happens while records flow again.
+ *
+ * Resuming (sl_checkpoints_start, before the threads start): the last
+ * checkpoint's state goes back into every component through restore, and the
+ * DLQ is cut back to its size then, so records read again after a crash are
+ * neither lost nor written twice. Then a checkpoint of the starting point is
+ * written at once, so that a crash before the first interval resumes from it.
+ *
+ * When a source cannot resume (it has no save hook: stdin without its log),
+ * or a sink cannot continue its output (dataset: it publishes at the end),
+ * or checkpoint.enabled is false, the same cycle still runs so that sinks
+ * publish their output periodically, but nothing is written or restored:
+ * an interrupted run then starts over.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../codec/json.h"
+#include "../codec/json_state.h"
+#include "../core/checkpoint.h"
+#include "../core/log.h"
+#include "../core/util.h"
+#include "pipeline_internal.h"
+
+#define DOC_VERSION 1
+#define BARRIER_TIMEOUT_MS 10000   /* longest a checkpoint waits for the pipeline to pause */
+
+/* The first source that cannot resume from a checkpoint, or sink that
+ * cannot continue its output from one, or NULL. */
+static const sl_component *cannot_resume(const sl_pipeline *p)
+{
+    for (int i = 0; i < p->n_comps; i++)
+        if (p->comps[i].kind != SL_TRANSFORM && (!p->comps[i].type->save || p->comps[i].cannot_resume))
+            return &p->comps[i];
+    return NULL;
+}
+
+/* The marker queued to sink threads: never a real item. */
+static char marker;
+void *const sl_checkpoint_marker = &marker;
+
+struct sl_checkpointer {
+    bool enabled;            /* checkpoint.enabled */
+    bool durable;            /* enabled, and every source can resume */
+    char *dir;               /* data_dir */
+    uint64_t interval_ms;
+    int64_t next_ns;         /* monotonic time of the next checkpoint */
+    uint64_t epoch;
+    sl_buf *states;          /* per component: what its save wrote this cycle */
+    bool *saved;             /* per component: save succeeded this cycle */
+    int sinks_pending;       /* sinks that have not met the marker (under p->lock) */
+    /* metrics, read by the API thread */
+    _Atomic uint64_t taken, failed, last_duration_us;
+    _Atomic int64_t last_success_s;   /* wall clock seconds, 0 = never */
+};
+
+/* ---- the pieces the other threads call ---- */
+
+bool sl_source_checkpoints_durable(sl_source_ctx *ctx)
+{
+    return ctx->p->ckpt && ctx->p->ckpt->durable;
+}
+
+void sl_source_checkpoint_point(sl_source_ctx *ctx)
+{
+    sl_pipeline *p = ctx->p;
+    if (!atomic_load(&p->barrier)) return;
+    pthread_mutex_lock(&p->lock);
+    if (atomic_load(&p->barrier)) {
+        p->sources_parked++;
+        pthread_cond_broadcast(&p->changed);
+        while (atomic_load(&p->barrier)) pthread_cond_wait(&p->changed, &p->lock);
+        p->sources_parked--;
+    }
+    pthread_mutex_unlock(&p->lock);
+}
+
+void sl_inflight_add(sl_pipeline *p, long delta)
+{
+    long now = atomic_fetch_add(&p->in_flight, delta) + delta;
+    if (now == 0 && atomic_load(&p->barrier)) {
+        pthread_mutex_lock(&p->lock);
+        pthread_cond_broadcast(&p->changed);
+        pthread_mutex_unlock(&p->lock);
+    }
+}
+
+/* A sink's pre-commit: flush, then save. On the sink thread at its marker, or
+ * on the main thread at the end of the run (the sink thread has ended). */
+static bool save_sink(sl_pipeline *p, sl_sink_rt *s)
+{
+    sl_checkpointer *k = p->ckpt;
+    sl_component *c = s->c;
+    sl_error err = {0};
+    sl_buf *state = &k->states[c->index];
+    state->len = 0;
+    if (c->type->flush && c->type->flush(c, &err) < 0) {
+        sl_pipeline_fail(p, "sink '%s': %s", c->name, err.msg);
+        return false;
+    }
+    if (c->type->save && c->type->save(c, state, &err) < 0) {
+        sl_pipeline_fail(p, "sink '%s': cannot pre-commit for a checkpoint: %s", c->name, err.msg);
+        return false;
+    }
+    k->saved[c->index] = c->type->save != NULL;
+    return true;
+}
+
+bool sl_checkpoint_sink_marker(sl_sink_rt *s, bool ok)
+{
+    sl_pipeline *p = s->p;
+    if (ok) ok = save_sink(p, s);
+    pthread_mutex_lock(&p->lock);
+    p->ckpt->sinks_pending--;
+    pthread_cond_broadcast(&p->changed);
+    pthread_mutex_unlock(&p->lock);
+    return ok;
+}
+
+/* ---- taking a checkpoint ---- */
+
+static bool save_component(sl_pipeline *p, sl_component *c)
+{
+    sl_checkpointer *k = p->ckpt;
+    sl_error err = {0};
+    k->states[c->index].len = 0;
+    k->saved[c->index] = false;
+    if (!c->type->save) return true;
+    if (c->type->save(c, &k->states[c->index], &err) < 0) {
+        sl_pipeline_fail(p, "%s '%s': cannot save its state for a checkpoint: %s", sl_kind_name(c->kind),
+                         c->name, err.msg);
+        return false;
+    }
+    k->saved[c->index] = true;
+    return true;
+}
+
+static void put_time(sl_buf *b)
+{
+    char ts[40];
+    sl_format_rfc3339(ts, sl_now_ns());
+    sl_buf_printf(b, "\"%s\"", ts);
+}
+
+static void compose(sl_pipeline *p, uint64_t dlq_size, sl_buf *doc)
+{
+    sl_checkpointer *k = p->ckpt;
+    sl_buf_printf(doc, "{\"sluice_checkpoint\":%d,\"epoch\":%" PRIu64 ",\"time\":", DOC_VERSION, k->epoch);
+    put_time(doc);
+    sl_buf_printf(doc, ",\"dlq\":{\"size\":%" PRIu64 "},\"components\":{", dlq_size);
+    bool first = true;
+    for (int i = 0; i < p->n_comps; i++) {
+        if (!k->saved[i]) continue;
+        sl_component *c = &p->comps[i];
+        if (!first) sl_buf_putc(doc, ',');
+        first = false;
+        sl_json_encode_string(doc, c->name, strlen(c->name));
+        sl_buf_puts(doc, ":{\"type\":");
+        sl_json_encode_string(doc, c->type->name, strlen(c->type->name));
+        sl_buf_printf(doc, ",\"kind\":\"%s\",\"state\":", sl_kind_name(c->kind));
+        sl_buf_append(doc, k->states[i].data, k->states[i].len);
+        sl_buf_putc(doc, '}');
+    }
+    sl_buf_puts(doc, "}}");
+}
+
+/* Waits a second after a full disk, unless the pipeline must end now (a
+ * second signal exits the process anyway). Logs once per wait. */
+static bool wait_for_space(sl_pipeline *p, const char *what, const sl_error *err, bool *logged)
+{
+    if (!sl_error_disk_full(err) || p->failed) return false;
+    if (!*logged)
+        sl_warn("checkpoint", "disk full %s (%s); retrying every second until space is freed", what, err->msg);
+    *logged = true;
+    struct timespec one_second = {1, 0};
+    nanosleep(&one_second, NULL);
+    return true;
+}
+
+/* Step 5: make the cut durable, then commit. A full disk is waited out
+ * when `must_write` (the last checkpoint of a run: there is no later one)
+ * and while committing (publishing is idempotent and must finish, or the
+ * published output falls behind the checkpoint). Returns false on failure
+ * (the pipeline has failed). */
+static bool make_durable_and_commit(sl_pipeline *p, uint64_t dlq_size, int64_t t0, bool must_write)
+{
+    sl_checkpointer *k = p->ckpt;
+    sl_error err = {0};
+    bool logged = false;
+    if (k->durable) {
+        if (sl_dlq_sync(p->dlq, &err) < 0) {
+            sl_pipeline_fail(p, "checkpoint: %s", err.msg);
+            return false;
+        }
+        sl_buf doc;
+        sl_buf_init(&doc);
+        compose(p, dlq_size, &doc);
+        int rc;
+        while ((rc = sl_checkpoint_write(k->dir, doc.data, doc.len, &err)) < 0 && must_write &&
+               wait_for_space(p, "writing the checkpoint", &err, &logged)) {}
+        sl_buf_free(&doc);
+        if (rc < 0 && must_write) {
+            sl_pipeline_fail(p, "cannot write the last checkpoint: %s", err.msg);
+            return false;
+        }
+        if (rc < 0) {
+            /* The previous checkpoint still stands: nothing is published
+             * (it would get ahead of what a restart resumes from). */
+            atomic_fetch_add(&k->failed, 1);
+            sl_warn("checkpoint", "cannot write checkpoint %" PRIu64 ": %s; will retry", k->epoch, err.msg);
+            return true;
+        }
+    }
+    for (int i = 0; i < p->n_comps; i++) {
+        sl_component *c = &p->comps[i];
+        if (!k->saved[i] || !c->type->commit) continue;
+        int rc;
+        while ((rc = c->type->commit(c, k->states[i].data, k->states[i].len, &err)) < 0 &&
+               wait_for_space(p, "publishing output", &err, &logged)) {}
+        if (rc < 0) {
+            sl_pipeline_fail(p, "%s '%s': cannot commit checkpoint %" PRIu64 ": %s", sl_kind_name(c->kind),
+                             c->name, k->epoch, err.msg);
+            return false;
+        }
+    }
+    atomic_fetch_add(&k->taken, 1);
+    atomic_store(&k->last_duration_us, (uint64_t)(sl_monotonic_ns() - t0) / 1000);
+    atomic_store(&k->last_success_s, (int64_t)(sl_now_ns() / 1000000000));
+    sl_debug("checkpoint", "checkpoint %" PRIu64 " %s in %.1f ms", k->epoch, k->durable ? "written" : "published",
+             (double)(sl_monotonic_ns() - t0) / 1e6);
+    k->epoch++;
+    return true;
+}
+
+static void end_barrier(sl_pipeline *p)
+{
+    atomic_store(&p->barrier, false);
+    pthread_cond_broadcast(&p->changed);
+}
+
+/* Steps 1–5 while the pipeline runs. */
+static void take_running(sl_pipeline *p)
+{
+    sl_checkpointer *k = p->ckpt;
+    int64_t t0 = sl_monotonic_ns();
+    pthread_mutex_lock(&p->lock);
+    atomic_store(&p->barrier, true);
+    for (;;) {
+        if (atomic_load(&p->stopping) || p->failed) {   /* the final checkpoint will do */
+            end_barrier(p);
+            pthread_mutex_unlock(&p->lock);
+            return;
+        }
+        if (p->sources_parked == p->sources_running && atomic_load(&p->in_flight) == 0) break;
+        if (sl_monotonic_ns() - t0 > BARRIER_TIMEOUT_MS * 1000000LL) {
+            /* A source blocked in a read that never ends, or a sink that
+             * keeps failing: let the pipeline go on and try again later. */
+            atomic_fetch_add(&k->failed, 1);
+            sl_warn("checkpoint", "checkpoint %" PRIu64 " skipped: after %d s, %d of %d sources reached a "
+                    "checkpoint point and %ld batches or payloads were still in flight", k->epoch,
+                    BARRIER_TIMEOUT_MS / 1000, p->sources_parked, p->sources_running, atomic_load(&p->in_flight));
+            end_barrier(p);
+            pthread_mutex_unlock(&p->lock);
+            return;
+        }
+        struct timespec deadline;
+        clock_gettime(CLOCK_MONOTONIC, &deadline);
+        deadline.tv_nsec += 100 * 1000000L;
+        if (deadline.tv_nsec >= 1000000000L) {
+            deadline.tv_sec++;
+            deadline.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&p->changed, &p->lock, &deadline);
+    }
+    pthread_mutex_unlock(&p->lock);
+
+    bool ok = true;
+    for (int i = 0; i < p->n_comps && ok; i++)
+        if (p->comps[i].kind != SL_SINK) ok = save_component(p, &p->comps[i]);
+    uint64_t dlq_size = 0;
+    sl_error err = {0};
+    if (ok && sl_dlq_checkpoint(p->dlq, &dlq_size, &err) < 0) {
+        sl_pipeline_fail(p, "checkpoint: %s", err.msg);
+        ok = false;
+    }
+    pthread_mutex_lock(&p->lock);
+    k->sinks_pending = 0;
+    for (int i = 0; i < p->n_sinks && ok; i++) {
+        if (sl_queue_push(p->sinks[i].queue, sl_checkpoint_marker, 0) == 0) k->sinks_pending++;
+        else ok = false;   /* closed: the pipeline failed */
+    }
+    end_barrier(p);
+    while (ok && k->sinks_pending > 0 && !p->failed) pthread_cond_wait(&p->changed, &p->lock);
+    ok = ok && !p->failed;
+    pthread_mutex_unlock(&p->lock);
+    if (ok) make_durable_and_commit(p, dlq_size, t0, false);
+}
+
+/* The end of a run: every thread has ended, so everything is saved here. */
+static void take_final(sl_pipeline *p)
+{
+    int64_t t0 = sl_monotonic_ns();
+    for (int i = 0; i < p->n_comps; i++)
+        if (p->comps[i].kind != SL_SINK && !save_component(p, &p->comps[i])) return;
+    for (int i = 0; i < p->n_sinks; i++)
+        if (!save_sink(p, &p->sinks[i])) return;
+    uint64_t dlq_size = 0;
+    sl_error err = {0};
+    if (sl_dlq_checkpoint(p->dlq, &dlq_size, &err) < 0) {
+        sl_pipeline_fail(p, "checkpoint: %s", err.msg);
+        return;
+    }
+    make_durable_and_commit(p, dlq_size, t0, true);
+}
+
+void sl_checkpoints_tick(sl_pipeline *p)
+{
+    sl_checkpointer *k = p->ckpt;
+    if (!k || sl_monotonic_ns() < k->next_ns) return;
+    take_running(p);
+    k->next_ns = sl_monotonic_ns() + (int64_t)k->interval_ms * 1000000;
+}
+
+int64_t sl_checkpoints_wait_ms(sl_pipeline *p, int64_t max_ms)
+{
+    sl_checkpointer *k = p->ckpt;
+    if (!k) return max_ms;
+    int64_t ms = (k->next_ns - sl_monotonic_ns()) / 1000000;
+    return ms < 0 ? 0 : ms < max_ms ? ms : max_ms;
+}
+
+void sl_checkpoints_finish(sl_pipeline *p)
+{
+    sl_checkpointer *k = p->ckpt;
+    if (!k) return;
+    pthread_mutex_lock(&p->lock);
+    bool failed = p->failed;
+    pthread_mutex_unlock(&p->lock);
+    /* After a failure a durable run resumes from the last checkpoint;
+     * without one, what was written is published rather than lost. */
+    if (failed && k->durable) return;
+    take_final(p);
+}
+
+/* ---- starting: restore ---- */
+
+static int restore_one(sl_component *c, const sl_value *entry, sl_error *err)
+{
+    if (!c->type->restore) return 0;
+    const sl_value *type = sl_state_get(entry, "type"), *state = sl_state_get(entry, "state");
+    if (entry && (!type || type->type != SL_STRING || !state)) {
+        sl_warn(c->name, "its entry in the checkpoint is malformed; starting it without saved state");
+        entry = NULL;
+    } else if (entry && (type->len != strlen(c->type->name) || memcmp(type->as.s, c->type->name, type->len) != 0)) {
+        sl_warn(c->name, "was a '%.*s' when the checkpoint was taken and is a '%s' now; starting it "
+                "without saved state", (int)type->len, type->as.s, c->type->name);
+        entry = NULL;
+    }
+    int rc;
+    if (!entry) {
+        rc = c->type->restore(c, NULL, 0, err);
+    } else {
+        sl_buf text;
+        sl_buf_init(&text);
+        sl_json_encode(&text, state);
+        rc = c->type->restore(c, text.data, text.len, err);
+        sl_buf_free(&text);
+    }
+    if (rc < 0)
+        return sl_error_prefix(err, "%s '%s' cannot resume from the checkpoint (run with --from-start to "
+                               "ignore it)", sl_kind_name(c->kind), c->name);
+    return 0;
+}
+
+/* Loads the checkpoint and restores every component from it. */
+static int resume(sl_pipeline *p, bool from_start, sl_error *err)
+{
+    sl_checkpointer *k = p->ckpt;
+    sl_buf doc;
+    sl_buf_init(&doc);
+    sl_arena a;
+    sl_arena_init(&a, 16384);
+    sl_value root = {0};
+    const sl_value *components = NULL;
+    uint64_t dlq_size = 0;
+    bool have_dlq_size = false;
+
+    char problem[256] = "";
+    sl_checkpoint_found found = k->durable ? sl_checkpoint_load(k->dir, &doc, problem) : SL_CHECKPOINT_NONE;
+    if (found != SL_CHECKPOINT_NONE && from_start) {
+        sl_info("checkpoint", "--from-start: ignoring the checkpoint in %s", k->dir);
+        found = SL_CHECKPOINT_NONE;
+    } else if (problem[0]) {
+        sl_warn("checkpoint", "%s in %s%s", problem, k->dir,
+                found == SL_CHECKPOINT_PREVIOUS ? "; resuming from the previous checkpoint" : "; starting from the beginning");
+    }
+    if (found != SL_CHECKPOINT_NONE) {
+        uint64_t version = 0;
+        if (sl_state_parse(&a, doc.data, doc.len, "the checkpoint", &root, err) < 0 ||
+            !sl_state_uint(&root, "sluice_checkpoint", &version) || version != DOC_VERSION ||
+            !sl_state_uint(&root, "epoch", &k->epoch) ||
+            !(components = sl_state_get(&root, "components")) || components->type != SL_MAP) {
+            sl_warn("checkpoint", "the checkpoint in %s is not one this version of sluice understands; "
+                    "starting from the beginning", k->dir);
+            components = NULL;
+            found = SL_CHECKPOINT_NONE;
+        } else {
+            k->epoch++;
+            have_dlq_size = sl_state_uint(sl_state_get(&root, "dlq"), "size", &dlq_size);
+            sl_info("checkpoint", "resuming from checkpoint %" PRIu64 " in %s", k->epoch - 1, k->dir);
+        }
+    }
+    int rc = 0;
+    for (int i = 0; i < p->n_comps && rc == 0; i++) {
+        sl_component *c = &p->comps[i];
+        rc = restore_one(c, components ? sl_state_get(components, c->name) : NULL, err);
+    }
+    if (rc == 0 && have_dlq_size) rc = sl_dlq_rollback(p->dlq, dlq_size, err);
+    sl_arena_free(&a);
+    sl_buf_free(&doc);
+    return rc;
+}
+
+void sl_checkpoints_init(sl_pipeline *p, const char *data_dir, bool enabled, uint64_t interval_ms)
+{
+    sl_checkpointer *k = calloc(1, sizeof *k);
+    if (!k) abort();
+    p->ckpt = k;
+    k->dir = strdup(data_dir);
+    if (!k->dir) abort();
+    k->interval_ms = interval_ms;
+    k->states = calloc((size_t)p->n_comps, sizeof *k->states);
+    k->saved = calloc((size_t)p->n_comps, sizeof *k->saved);
+    if (!k->states || !k->saved) abort();
+    for (int i = 0; i < p->n_comps; i++) sl_buf_init(&k->states[i]);
+    k->enabled = enabled;
+    k->durable = enabled && !cannot_resume(p);
+}
+
+const char *sl_checkpoints_off_reason(const sl_pipeline *p, char *buf, size_t cap)
+{
+    const sl_component *stuck = cannot_resume(p);
+    if (!p->ckpt->enabled)
+        snprintf(buf, cap, "checkpoints are off (checkpoint.enabled: false): an interrupted run starts over");
+    else if (stuck)
+        snprintf(buf, cap, "checkpoints are off: %s '%s' (%s) cannot %s, so an interrupted run starts over",
+                 sl_kind_name(stuck->kind), stuck->name, stuck->type->name,
+                 stuck->kind == SL_SOURCE ? "resume from one" : "continue its output from one");
+    else
+        return NULL;
+    return buf;
+}
+
+int sl_checkpoints_start(sl_pipeline *p, bool from_start, sl_error *err)
+{
+    sl_checkpointer *k = p->ckpt;
+    char why[256];
+    if (sl_checkpoints_off_reason(p, why, sizeof why)) sl_info("checkpoint", "%s", why);
+    if (k->durable && sl_mkdirs(k->dir, err) < 0) return sl_error_prefix(err, "cannot create data_dir");
+    if (resume(p, from_start, err) < 0) return -1;
+
+    /* The starting point is a checkpoint too (it fixes the DLQ's size). */
+    if (k->durable) {
+        int64_t t0 = sl_monotonic_ns();
+        for (int i = 0; i < p->n_comps; i++) {
+            sl_component *c = &p->comps[i];
+            if (!(c->kind == SL_SINK ? save_sink(p, &p->sinks[p->vplan[i].sink]) : save_component(p, c)))
+                return sl_errorf(err, "%s", p->fatal);
+        }
+        uint64_t dlq_size = 0;
+        if (sl_dlq_checkpoint(p->dlq, &dlq_size, err) < 0) return -1;
+        if (!make_durable_and_commit(p, dlq_size, t0, true)) return sl_errorf(err, "%s", p->fatal);
+    }
+    k->next_ns = sl_monotonic_ns() + (int64_t)k->interval_ms * 1000000;
+    return 0;
+}
+
+void sl_checkpoints_free(sl_pipeline *p)
+{
+    sl_checkpointer *k = p->ckpt;
+    if (!k) return;
+    for (int i = 0; i < p->n_comps; i++) sl_buf_free(&k->states[i]);
+    free(k->states);
+    free(k->saved);
+    free(k->dir);
+    free(k);
+    p->ckpt = NULL;
+}
+
+void sl_checkpoints_prometheus(sl_pipeline *p, sl_buf *out)
+{
+    sl_checkpointer *k = p->ckpt;
+    if (!k || !k->durable) return;
+    int64_t last = atomic_load(&k->last_success_s);
+    sl_buf_puts(out, "# HELP sluice_checkpoints_total Checkpoints written.\n"
+                     "# TYPE sluice_checkpoints_total counter\n");
+    sl_buf_printf(out, "sluice_checkpoints_total %" PRIu64 "\n", atomic_load(&k->taken));
+    sl_buf_puts(out, "# HELP sluice_checkpoint_failures_total Checkpoints that could not be written "
+                     "(the previous one stands).\n# TYPE sluice_checkpoint_failures_total counter\n");
+    sl_buf_printf(out, "sluice_checkpoint_failures_total %" PRIu64 "\n", atomic_load(&k->failed));
+    sl_buf_puts(out, "# HELP sluice_checkpoint_duration_seconds How long the last checkpoint took, from "
+                     "barrier to commit.\n# TYPE sluice_checkpoint_duration_seconds gauge\n");
+    sl_buf_printf(out, "sluice_checkpoint_duration_seconds %.6f\n", (double)atomic_load(&k->last_duration_us) / 1e6);
+    sl_buf_puts(out, "# HELP sluice_checkpoint_age_seconds Seconds since the last checkpoint was written.\n"
+                     "# TYPE sluice_checkpoint_age_seconds gauge\n");
+    sl_buf_printf(out, "sluice_checkpoint_age_seconds %" PRId64 "\n",
+                  last ? (int64_t)(sl_now_ns() / 1000000000) - last : -1);
+}

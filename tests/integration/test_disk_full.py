@@ -1,0 +1,234 @@
+"""A full disk loses nothing: a file sink (and the DLQ) writing into a small
+tmpfs that a filler file has filled up pauses, shows it in /metrics and the
+log, and resumes once the filler is deleted; the output then equals the
+input. A stop request during the pause exits with an error that says what
+was not written, and the next run, with space, delivers it.
+
+Mounting a tmpfs needs root: elsewhere the test is skipped (exit code 77,
+SKIP_RETURN_CODE in tests/CMakeLists.txt).
+"""
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import urllib.request
+
+import harness
+
+SKIP = 77
+RECORDS = 20000
+DISK = 8 << 20                 # the tmpfs
+
+
+def can_mount():
+    if os.geteuid() != 0:
+        return "not root"
+    d = tempfile.mkdtemp(prefix="sluice-mount-probe-")
+    try:
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", d], capture_output=True)
+        if r.returncode != 0:
+            return "cannot mount a tmpfs: " + harness.text(r.stderr).strip()
+        subprocess.run(["umount", d], check=True)
+        return None
+    except OSError as e:
+        return "cannot mount a tmpfs: %s" % e
+    finally:
+        os.rmdir(d)
+
+
+class SmallDisk:
+    """A tmpfs of DISK bytes at work("disk"), unmounted on exit."""
+
+    def __init__(self, work):
+        self.path = work("disk")
+
+    def __enter__(self):
+        os.makedirs(self.path)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%d" % DISK, "tmpfs", self.path], check=True)
+        return self
+
+    def __exit__(self, *exc):
+        subprocess.run(["umount", "-l", self.path], check=False)
+
+    def fill(self, leave=0):
+        """Writes a filler file until only `leave` bytes (rounded to pages) are free."""
+        chunk = b"\0" * 65536
+        with open(os.path.join(self.path, "filler"), "wb", buffering=0) as f:
+            try:
+                while True:
+                    st = os.statvfs(self.path)
+                    free = st.f_bavail * st.f_frsize
+                    if free <= leave:
+                        break
+                    f.write(chunk[:min(len(chunk), free - leave)])
+            except OSError as e:
+                assert e.errno == 28, e    # ENOSPC: full
+        return os.path.join(self.path, "filler")
+
+    def free(self):
+        os.unlink(os.path.join(self.path, "filler"))
+
+
+def write_input(work, n=RECORDS):
+    pad = "x" * 180
+    data = "".join('{"n":%d,"pad":"%s"}\n' % (i, pad) for i in range(n))
+    return work.write("in.jsonl", data)
+
+
+def config(work, port, sink_path, delivery="at_least_once", dlq_path=None, input_name="in.jsonl"):
+    return work.write("p.yaml", (
+        "data_dir: %s\n"
+        "api: {address: \"127.0.0.1:%d\"}\n"
+        "%s"
+        "sources:\n"
+        "  in: {type: file, paths: [%s]}\n"
+        "sinks:\n"
+        "  out:\n"
+        "    type: file\n"
+        "    inputs: [in]\n"
+        "    path: %s\n"
+        "    delivery: %s\n"
+        "    retry: {initial: 20ms, max: 200ms}\n") % (
+            work("data"), port, "dlq: {path: %s}\n" % dlq_path if dlq_path else "",
+            work(input_name), sink_path, delivery))
+
+
+def metric(port, name):
+    """The value of the first sample of `name`, or None when the API is not up."""
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=2) as r:
+            text = r.read().decode()
+    except OSError:
+        return None
+    m = re.search(r"^%s(?:\{[^}]*\})? (\d+)" % re.escape(name), text, re.M)
+    return int(m.group(1)) if m else None
+
+
+def start(work, cfg):
+    err = open(work("stderr"), "wb")
+    proc = subprocess.Popen([harness.SLUICE, "run", "--no-progress", cfg], stdout=subprocess.DEVNULL, stderr=err)
+    err.close()
+    return proc
+
+
+def log(work):
+    with open(work("stderr"), errors="replace") as f:
+        return f.read()
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def wait_for_pause(work, proc, port, name):
+    def paused():
+        assert proc.poll() is None, "sluice ended before the disk filled up:\n" + log(work)
+        return metric(port, name) == 1
+    harness.wait_for(paused, timeout=20, what="%s to be 1" % name)
+
+
+def check_sink_pauses_and_resumes(work, delivery):
+    path = write_input(work)
+    port = harness.free_port()
+    with SmallDisk(work) as disk:
+        disk.fill(leave=1 << 20)          # room for about a quarter of the output
+        out = os.path.join(disk.path, "out.jsonl")
+        proc = start(work, config(work, port, out, delivery))
+        try:
+            wait_for_pause(work, proc, port, 'sluice_sink_disk_full{component="out"}')
+            assert metric(port, 'sluice_sink_disk_full_pauses_total{component="out"}') == 1
+            assert proc.poll() is None
+            disk.free()
+            proc.wait(timeout=20)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        text = log(work)
+        assert proc.returncode == 0, text
+        assert read(out) == read(path), "output differs from the input (%d vs %d bytes)" % (
+            len(read(out)), len(read(path)))
+        assert "disk full (cannot " in text and "pausing until space is freed" in text, text
+        assert "disk space is available again" in text, text
+        assert text.count("pausing until space is freed") == 1, text
+        assert not os.path.exists(work("data", "dlq", "dlq.jsonl")), "nothing may be dead-lettered"
+
+
+def test_sink_pauses_and_resumes_at_least_once(work):
+    check_sink_pauses_and_resumes(work, "at_least_once")
+
+
+def test_sink_pauses_and_resumes_exactly_once(work):
+    check_sink_pauses_and_resumes(work, "exactly_once")
+
+
+def test_stop_while_paused_then_run_again(work):
+    """SIGTERM during the pause exits non-zero without writing the payload
+    anywhere; the next run, with space, delivers every record exactly once."""
+    path = write_input(work)
+    port = harness.free_port()
+    with SmallDisk(work) as disk:
+        disk.fill(leave=1 << 20)
+        out = os.path.join(disk.path, "out.jsonl")
+        cfg = config(work, port, out, "exactly_once")
+        proc = start(work, cfg)
+        try:
+            wait_for_pause(work, proc, port, 'sluice_sink_disk_full{component="out"}')
+            code, _, _ = harness.stop(proc, signal.SIGTERM, timeout=20)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        text = log(work)
+        assert code == 1, (code, text)
+        assert "stopped while the disk is full" in text and "the next run reads them again" in text, text
+        assert not os.path.exists(work("data", "dlq", "dlq.jsonl")), "nothing may be dead-lettered"
+        disk.free()
+        again = harness.run(["run", "--no-progress", cfg], timeout=30)
+        assert again.returncode == 0, harness.text(again.stderr)
+        assert read(out) == read(path), "output differs from the input (%d vs %d bytes)" % (
+            len(read(out)), len(read(path)))
+
+
+def test_dlq_keeps_entries_until_space_returns(work):
+    """Every other line is broken JSON, so about 2 MB of dead letters go to a
+    DLQ on a completely full disk; they are all written once it is freed."""
+    bad = ['{"n":%d,"broken":"%s"\n' % (i, "y" * 180) for i in range(0, 10000, 2)]
+    good = ['{"n":%d}\n' % i for i in range(1, 10000, 2)]
+    work.write("mixed.jsonl", "".join(b + g for b, g in zip(bad, good)))
+    port = harness.free_port()
+    with SmallDisk(work) as disk:
+        disk.fill()
+        dlq_dir = os.path.join(disk.path, "dlq")
+        proc = start(work, config(work, port, work("out.jsonl"), dlq_path=dlq_dir, input_name="mixed.jsonl"))
+        try:
+            wait_for_pause(work, proc, port, "sluice_dlq_disk_full")
+            assert metric(port, "sluice_dlq_disk_full_pauses_total") == 1
+            assert proc.poll() is None
+            disk.free()
+            proc.wait(timeout=20)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        text = log(work)
+        assert proc.returncode == 0, text
+        assert "keeping DLQ entries in memory until space is freed" in text, text
+        assert "disk space is available again" in text, text
+        entries = harness.read_jsonl(os.path.join(dlq_dir, "dlq.jsonl"))
+        raws = sorted(e.get("raw", "") + "\n" for e in entries)   # workers dead-letter in any order
+        assert raws == sorted(bad), "DLQ entries differ: %d of %d" % (len(entries), len(bad))
+        assert read(work("out.jsonl")).decode() == "".join(good)
+
+
+if __name__ == "__main__":
+    why = can_mount()
+    if why:
+        print("skipped: %s (a full disk is simulated with a small tmpfs, which needs root)" % why)
+        sys.exit(SKIP)
+    harness.main([test_sink_pauses_and_resumes_at_least_once, test_sink_pauses_and_resumes_exactly_once,
+                  test_stop_while_paused_then_run_again, test_dlq_keeps_entries_until_space_returns])
