@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../codec/json.h"
+#include "../codec/json_state.h"
 #include "../core/util.h"
 #include "checks.h"
 #include "hll.h"
@@ -434,6 +436,88 @@ void sl_check_acc_add(sl_check_acc *acc, const sl_check_sample *s)
 uint64_t sl_check_acc_rows(const sl_check_acc *acc)
 {
     return acc->total.rows;
+}
+
+static void put_double(sl_buf *out, const char *key, double d)
+{
+    sl_value v = sl_double(d);
+    sl_buf_printf(out, ",\"%s\":", key);
+    sl_json_encode(out, &v);   /* null when not finite */
+}
+
+void sl_check_acc_save(const sl_check_acc *acc, sl_buf *out)
+{
+    const sl_check_sample *t = &acc->total;
+    sl_buf_printf(out, "{\"rows\":%llu,\"nulls\":%llu,\"values\":%llu,\"numbers\":%llu",
+                  (unsigned long long)t->rows, (unsigned long long)t->nulls, (unsigned long long)t->n_hashes,
+                  (unsigned long long)t->n_numbers);
+    put_double(out, "sum", t->sum);
+    if (t->n_numbers) {
+        put_double(out, "min", t->min);
+        put_double(out, "max", t->max);
+    }
+    if (t->has_time) sl_buf_printf(out, ",\"newest_ns\":%lld", (long long)t->newest_ns);
+    if (acc->has_hll) {
+        sl_buf_puts(out, ",\"hll\":\"");
+        sl_hll_to_base64(&acc->hll, out);
+        sl_buf_putc(out, '"');
+    }
+    if (acc->has_kll) {
+        sl_buf_puts(out, ",\"kll\":\"");
+        sl_kll_to_base64(&acc->kll, out);
+        sl_buf_putc(out, '"');
+    }
+    sl_buf_putc(out, '}');
+}
+
+/* state[key] as a double: a number, or NaN for null (a sum that overflowed
+ * was saved as null). False when absent or of another type. */
+static bool state_double(const sl_value *state, const char *key, double *out)
+{
+    const sl_value *v = sl_state_get(state, key);
+    if (!v) return false;
+    if (v->type == SL_NULL) *out = NAN;
+    else if (!sl_value_as_double(v, out)) return false;
+    return true;
+}
+
+/* state[key], a base64 sketch image, or NULL with err. */
+static const sl_value *sketch_image(const sl_value *state, const char *key, sl_error *err)
+{
+    const sl_value *v = sl_state_get(state, key);
+    if (!v || v->type != SL_STRING) sl_errorf(err, "the window's \"%s\" sketch is missing", key);
+    return v && v->type == SL_STRING ? v : NULL;
+}
+
+int sl_check_acc_restore(sl_check_acc *acc, const sl_value *state, sl_error *err)
+{
+    sl_check_sample *t = &acc->total;
+    const sl_value *newest = sl_state_get(state, "newest_ns");
+    if (!sl_state_uint(state, "rows", &t->rows) || !sl_state_uint(state, "nulls", &t->nulls) ||
+        !sl_state_uint(state, "values", &t->n_hashes) || !sl_state_uint(state, "numbers", &t->n_numbers) ||
+        !state_double(state, "sum", &t->sum) ||
+        (t->n_numbers && (!state_double(state, "min", &t->min) || !state_double(state, "max", &t->max))) ||
+        (newest && newest->type != SL_INT))
+        return sl_errorf(err, "the window's counters are missing or mistyped");
+    t->has_time = newest != NULL;
+    if (newest) t->newest_ns = newest->as.i;
+    if (acc->has_hll) {
+        const sl_value *image = sketch_image(state, "hll", err);
+        sl_hll_free(&acc->hll);
+        acc->has_hll = false;
+        if (!image || sl_hll_from_base64(&acc->hll, image->as.s, image->len, err) < 0) return -1;
+        acc->has_hll = true;
+        if (acc->hll.lg_k != CHECK_HLL_LG_K) return sl_errorf(err, "the window's hll sketch has another size");
+    }
+    if (acc->has_kll) {
+        const sl_value *image = sketch_image(state, "kll", err);
+        sl_kll_free(&acc->kll);
+        acc->has_kll = false;
+        if (!image || sl_kll_from_base64(&acc->kll, image->as.s, image->len, err) < 0) return -1;
+        acc->has_kll = true;
+        if (acc->kll.k != CHECK_KLL_K) return sl_errorf(err, "the window's kll sketch has another size");
+    }
+    return 0;
 }
 
 static int compare_u64(const void *a, const void *b)

@@ -32,6 +32,8 @@
 #include "../core/arena.h"
 #include "../core/batch.h"
 #include "../core/buf.h"
+#include "../core/error.h"
+#include "../core/value.h"
 #include "../expr/expr.h"
 
 typedef enum {
@@ -95,6 +97,16 @@ void sl_check_acc_reset(sl_check_acc *acc);
 void sl_check_acc_add(sl_check_acc *acc, const sl_check_sample *s);
 /* Records accumulated since the last reset. */
 uint64_t sl_check_acc_rows(const sl_check_acc *acc);
+
+/* Checkpoints: appends what the accumulator holds (a time window still
+ * open) as a JSON object: its counters, plus the HyperLogLog and KLL images
+ * of distinct and quantile checks. */
+void sl_check_acc_save(const sl_check_acc *acc, sl_buf *out);
+/* Loads a saved object (parsed) into acc, which must be a fresh accumulator
+ * of the same check (sl_check_acc_new, not exact). Returns 0, or -1 with err
+ * when the state is damaged or was saved for another kind of check (acc is
+ * then partly loaded: free it). */
+int sl_check_acc_restore(sl_check_acc *acc, const sl_value *state, sl_error *err);
 
 /* The verdict on one window. */
 typedef struct sl_check_result {

@@ -38,6 +38,7 @@
 #include "../core/arena.h"
 #include "../core/batch.h"
 #include "../core/buf.h"
+#include "../core/error.h"
 #include "../core/value.h"
 
 /* The most `unique` fields one contract may have (one bit each per record). */
@@ -86,6 +87,19 @@ void sl_contract_scratch_free(sl_contract_scratch *s);
  * values that were not). Missing and null values are never duplicates.
  * Values are compared as they arrive, before any coercion. Thread-safe. */
 void sl_contract_mark_duplicates(sl_contract *c, sl_record *const *recs, size_t n, uint64_t *dup);
+
+/* Checkpoints (contract_state.c): appends the `unique` windows as a JSON
+ * array [{"field":NAME,"window":{...}}, ...] (seen_set.h's state, values
+ * oldest first). Thread-safe. */
+void sl_contract_save_unique(sl_contract *c, sl_buf *out);
+/* Restores saved windows (a parsed sl_contract_save_unique array) into the
+ * unique fields of the same names, into empty windows of the current sizes
+ * (a smaller window keeps the newest values). Saved windows of fields that
+ * are not unique any more are ignored, and unique fields without a saved
+ * window start empty: both are described in `notes` ("; "-separated) for
+ * the caller to log. Returns 0, or -1 with err when the state is damaged
+ * (the windows are then unchanged). */
+int sl_contract_restore_unique(sl_contract *c, const sl_value *saved, sl_buf *notes, sl_error *err);
 
 /* Checks one record (an SL_MAP), converting `coerce: true` fields in place
  * (new strings in arena a). dup is the record's bits from

@@ -14,6 +14,9 @@
 
 #include "lsh_index.h"
 
+#include "../codec/json_state.h"
+#include "b64.h"
+
 #define FIRST_SLOTS 1024
 
 static uint32_t band_hash(const sl_lsh_index *x, const uint32_t *sig, int band)
@@ -123,4 +126,46 @@ size_t sl_lsh_index_bytes(const sl_lsh_index *x)
     size_t n = x->slots * ((size_t)x->num_hashes * sizeof *x->sigs + sizeof *x->clusters);
     for (int b = 0; b < x->bands; b++) n += sl_slot_table_bytes(&x->tables[b]);
     return n + (size_t)x->bands * sizeof *x->tables;
+}
+
+void sl_lsh_index_save(const sl_lsh_index *x, sl_buf *out)
+{
+    uint64_t n = sl_lsh_index_documents(x);
+    sl_buf_reserve(out, (n * ((size_t)x->num_hashes * 4 + 8) / 3 + 2) * 4 + 128);   /* tens of MB: grow once */
+    sl_buf_printf(out, "{\"documents\":%llu,\"evictions\":%llu,\"signatures\":\"", (unsigned long long)n,
+                  (unsigned long long)x->evictions);
+    sl_b64_writer w;
+    sl_b64_writer_init(&w, out);
+    for (uint64_t i = 0; i < n; i++) {
+        const uint32_t *sig = slot_sig(x, (x->oldest + i) % x->max_documents);
+        for (int k = 0; k < x->num_hashes; k++) sl_b64_put_u32(&w, sig[k]);
+    }
+    sl_b64_writer_finish(&w);
+    sl_buf_puts(out, "\",\"clusters\":\"");
+    for (uint64_t i = 0; i < n; i++) sl_b64_put_u64(&w, x->clusters[(x->oldest + i) % x->max_documents]);
+    sl_b64_writer_finish(&w);
+    sl_buf_puts(out, "\"}");
+}
+
+int sl_lsh_index_restore(sl_lsh_index *x, const sl_value *state, sl_error *err)
+{
+    uint64_t n, evictions;
+    if (!sl_state_uint(state, "documents", &n) || !sl_state_uint(state, "evictions", &evictions))
+        return sl_errorf(err, "\"documents\" or \"evictions\" is missing or not a count");
+    size_t sig_bytes = (size_t)x->num_hashes * sizeof(uint32_t);
+    uint8_t *sigs = sl_b64_state_array(state, "signatures", n, sig_bytes, err);
+    if (!sigs) return -1;
+    uint8_t *clusters = sl_b64_state_array(state, "clusters", n, 8, err);
+    uint32_t *sig = malloc(sig_bytes);
+    if (!sig) abort();
+    for (uint64_t i = 0; clusters && i < n; i++) {
+        for (int k = 0; k < x->num_hashes; k++) sig[k] = sl_get_le32(sigs + i * sig_bytes + 4 * (size_t)k);
+        sl_lsh_index_insert(x, sig, sl_get_le64(clusters + 8 * i));
+    }
+    x->evictions += evictions;
+    int rc = clusters ? 0 : -1;
+    free(sig);
+    free(sigs);
+    free(clusters);
+    return rc;
 }

@@ -16,6 +16,12 @@
  * longer detected. Memory grows with use (tables double), up to about
  * 4 * num_hashes + 8 + (16 to 32) * bands bytes per document.
  *
+ * Checkpoints: sl_lsh_index_save writes the signatures and cluster ids of
+ * the documents held, oldest first (the band tables are rebuilt from them),
+ * and sl_lsh_index_restore inserts them in that order into an empty index,
+ * so the restored index answers and evicts as the saved one would have
+ * (when the restored index is smaller, only the newest documents fit).
+ *
  * Not thread-safe: the caller serialises access.
  */
 #ifndef SL_LSH_INDEX_H
@@ -25,6 +31,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../core/buf.h"
+#include "../core/error.h"
+#include "../core/value.h"
 #include "slot_table.h"
 
 #define SL_LSH_MAX_DOCUMENTS (1ULL << 31)
@@ -61,5 +70,16 @@ uint64_t sl_lsh_index_documents(const sl_lsh_index *x);
 /* Band entries held (documents * bands). */
 uint64_t sl_lsh_index_entries(const sl_lsh_index *x);
 size_t sl_lsh_index_bytes(const sl_lsh_index *x);
+
+/* Appends the index as a JSON object:
+ *   {"documents":N,"evictions":N,"signatures":"<base64>","clusters":"<base64>"}
+ * signatures: num_hashes 32-bit values per document, clusters: 8 bytes per
+ * document, both little-endian and oldest first. */
+void sl_lsh_index_save(const sl_lsh_index *x, sl_buf *out);
+/* Inserts the documents of a saved object (a parsed sl_lsh_index_save text,
+ * written with the same num_hashes) into x, which must be empty, and adds
+ * its evictions. Returns 0, or -1 with err when the state is damaged (x may
+ * then hold part of it: restore into a fresh index and swap). */
+int sl_lsh_index_restore(sl_lsh_index *x, const sl_value *state, sl_error *err);
 
 #endif

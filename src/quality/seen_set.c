@@ -7,6 +7,9 @@
 
 #include "seen_set.h"
 
+#include "../codec/json_state.h"
+#include "b64.h"
+
 #define FIRST_SLOTS 1024
 
 void sl_seen_set_init(sl_seen_set *s, uint64_t max_entries)
@@ -66,4 +69,53 @@ uint64_t sl_seen_set_count(const sl_seen_set *s)
 size_t sl_seen_set_bytes(const sl_seen_set *s)
 {
     return s->slots * sizeof *s->ring + sl_slot_table_bytes(&s->table);
+}
+
+void sl_seen_set_save(const sl_seen_set *s, bool with_clusters, sl_buf *out)
+{
+    uint64_t n = sl_seen_set_count(s);
+    sl_buf_reserve(out, (n * 24 / 3 + 2) * 4 + 128);   /* tens of MB: grow once */
+    sl_buf_printf(out, "{\"entries\":%llu,\"evictions\":%llu,\"hashes\":\"", (unsigned long long)n,
+                  (unsigned long long)s->evictions);
+    sl_b64_writer w;
+    sl_b64_writer_init(&w, out);
+    for (uint64_t i = 0; i < n; i++) {
+        const sl_seen_entry *e = &s->ring[(s->oldest + i) % s->max_entries];
+        sl_b64_put_u64(&w, e->hash.lo);
+        sl_b64_put_u64(&w, e->hash.hi);
+    }
+    sl_b64_writer_finish(&w);
+    if (with_clusters) {
+        sl_buf_puts(out, "\",\"clusters\":\"");
+        for (uint64_t i = 0; i < n; i++) sl_b64_put_u64(&w, s->ring[(s->oldest + i) % s->max_entries].cluster);
+        sl_b64_writer_finish(&w);
+    }
+    sl_buf_puts(out, "\"}");
+}
+
+int sl_seen_set_restore(sl_seen_set *s, const sl_value *state, sl_error *err)
+{
+    uint64_t n, evictions;
+    if (!sl_state_uint(state, "entries", &n) || !sl_state_uint(state, "evictions", &evictions))
+        return sl_errorf(err, "\"entries\" or \"evictions\" is missing or not a count");
+    uint8_t *hashes = sl_b64_state_array(state, "hashes", n, 16, err);
+    if (!hashes) return -1;
+    uint8_t *clusters = NULL;
+    if (sl_state_get(state, "clusters") && !(clusters = sl_b64_state_array(state, "clusters", n, 8, err))) {
+        free(hashes);
+        return -1;
+    }
+    int rc = 0;
+    for (uint64_t i = 0; i < n && rc == 0; i++) {
+        sl_hash128 h = {.lo = sl_get_le64(hashes + 16 * i), .hi = sl_get_le64(hashes + 16 * i + 8)};
+        uint64_t cluster;
+        if (sl_seen_set_find(s, h, &cluster))
+            rc = sl_errorf(err, "entry %llu repeats an earlier hash", (unsigned long long)i);
+        else
+            sl_seen_set_add(s, h, clusters ? sl_get_le64(clusters + 8 * i) : 0);
+    }
+    s->evictions += evictions;
+    free(hashes);
+    free(clusters);
+    return rc;
 }

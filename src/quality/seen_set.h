@@ -8,6 +8,11 @@
  * later copy of a forgotten record is no longer recognised. Memory grows with
  * use up to 40-56 bytes per entry.
  *
+ * Checkpoints: sl_seen_set_save writes the entries held, oldest first, and
+ * sl_seen_set_restore adds them back in that order to an empty set, so the
+ * restored set evicts in the same order as the saved one would have (when
+ * the restored set is smaller, only the newest entries fit).
+ *
  * Not thread-safe: the caller serialises access.
  */
 #ifndef SL_SEEN_SET_H
@@ -17,6 +22,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../core/buf.h"
+#include "../core/error.h"
+#include "../core/value.h"
 #include "slot_table.h"
 
 #define SL_SEEN_MAX_ENTRIES (1ULL << 31)
@@ -48,5 +56,17 @@ bool sl_seen_set_find(const sl_seen_set *s, sl_hash128 h, uint64_t *cluster);
 void sl_seen_set_add(sl_seen_set *s, sl_hash128 h, uint64_t cluster);
 uint64_t sl_seen_set_count(const sl_seen_set *s);
 size_t sl_seen_set_bytes(const sl_seen_set *s);
+
+/* Appends the set as a JSON object:
+ *   {"entries":N,"evictions":N,"hashes":"<base64>","clusters":"<base64>"}
+ * hashes: 16 bytes per entry (low, high 64 bits), clusters: 8 bytes per
+ * entry, both little-endian and oldest first; clusters only when
+ * with_clusters (a caller that never uses them saves a third). */
+void sl_seen_set_save(const sl_seen_set *s, bool with_clusters, sl_buf *out);
+/* Adds the entries of a saved object (a parsed sl_seen_set_save text) to s,
+ * which must be empty, and adds its evictions. Clusters absent from the
+ * state are 0. Returns 0, or -1 with err when the state is damaged (s may
+ * then hold part of it: restore into a fresh set and swap). */
+int sl_seen_set_restore(sl_seen_set *s, const sl_value *state, sl_error *err);
 
 #endif

@@ -28,7 +28,13 @@
  * cluster (the first document seen), and the cluster id is the running
  * number of that document among the records this dedup has checked.
  *
- * There are no checkpoints yet, so the index starts empty on every run.
+ * Checkpoints: save writes the settings that give the index its meaning
+ * (mode, fields, normalize; shingle_words and num_hashes for near), the
+ * counters (the next cluster id is `documents`) and the index, oldest entry
+ * first (seen_set.h, lsh_index.h); restore refuses a state saved with other
+ * such settings, since its hashes or signatures would never match again.
+ * Everything else (action, threshold, bands/rows, the size bounds) may
+ * change between runs: the index is rebuilt with the current ones.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -37,6 +43,7 @@
 #include <xxhash.h>
 
 #include "../codec/json.h"
+#include "../codec/json_state.h"
 #include "../expr/expr.h"
 #include "../quality/lsh_index.h"
 #include "../quality/minhash.h"
@@ -493,6 +500,136 @@ static void dedup_metrics(sl_component *c, sl_buf *prom)
                  c->name, st.evictions);
 }
 
+/* ---- checkpoints ---- */
+
+#define STATE_VERSION 1
+
+static void save_fields(const dedup_state *s, sl_buf *out)
+{
+    sl_buf_putc(out, '[');
+    for (size_t i = 0; i < s->n_fields; i++) {
+        const char *f = sl_path_source(s->fields[i]);
+        if (i) sl_buf_putc(out, ',');
+        sl_json_encode_string(out, f, strlen(f));
+    }
+    sl_buf_putc(out, ']');
+}
+
+static int dedup_save(sl_component *c, sl_buf *state, sl_error *err)
+{
+    dedup_state *s = c->impl;
+    pthread_mutex_lock(&s->gate.lock);
+    sl_buf_printf(state, "{\"version\":%d,\"mode\":\"%s\",\"fields\":", STATE_VERSION, s->near ? "near" : "exact");
+    save_fields(s, state);
+    if (s->near)
+        sl_buf_printf(state, ",\"shingle_words\":%d,\"num_hashes\":%d", s->minhash.shingle_words,
+                      s->minhash.num_hashes);
+    else
+        sl_buf_printf(state, ",\"normalize\":%s", s->normalize ? "true" : "false");
+    sl_buf_printf(state, ",\"documents\":%llu,\"duplicates\":%llu,\"skipped\":%llu,\"index\":",
+                  (unsigned long long)s->documents, (unsigned long long)s->duplicates,
+                  (unsigned long long)s->skipped);
+    if (s->near) sl_lsh_index_save(&s->lsh, state);
+    else sl_seen_set_save(&s->seen, true, state);
+    sl_buf_putc(state, '}');
+    pthread_mutex_unlock(&s->gate.lock);
+    return 0;
+}
+
+/* True when the saved value of a setting equals the current one (written
+ * the way save writes it), else false with err saying both. */
+static bool same_setting(const sl_value *saved_state, const char *key, const char *current, sl_error *err)
+{
+    const sl_value *v = sl_state_get(saved_state, key);
+    sl_buf saved;
+    sl_buf_init(&saved);
+    if (v) sl_json_encode(&saved, v);
+    else sl_buf_puts(&saved, "(none)");
+    bool same = v && saved.len == strlen(current) && memcmp(saved.data, current, saved.len) == 0;
+    if (!same)
+        sl_errorf(err, "it was saved with %s: %.*s and the configuration now has %s: %s; an index built "
+                  "with other settings cannot be reused (restore them to resume)",
+                  key, (int)saved.len, saved.data, key, current);
+    sl_buf_free(&saved);
+    return same;
+}
+
+/* Checks that state was saved with the settings that define the index. */
+static bool compatible(const dedup_state *s, const sl_value *state, sl_error *err)
+{
+    sl_buf cur;
+    sl_buf_init(&cur);
+    bool ok = same_setting(state, "mode", s->near ? "\"near\"" : "\"exact\"", err);
+    if (ok) {
+        save_fields(s, &cur);
+        ok = same_setting(state, "fields", cur.data, err);
+    }
+    if (ok && s->near) {
+        cur.len = 0;
+        sl_buf_printf(&cur, "%d", s->minhash.shingle_words);
+        ok = same_setting(state, "shingle_words", cur.data, err);
+        cur.len = 0;
+        sl_buf_printf(&cur, "%d", s->minhash.num_hashes);
+        ok = ok && same_setting(state, "num_hashes", cur.data, err);
+    } else if (ok) {
+        ok = same_setting(state, "normalize", s->normalize ? "true" : "false", err);
+    }
+    sl_buf_free(&cur);
+    return ok;
+}
+
+/* Restores the parsed state into fresh counters and index, swapped in only
+ * when everything was read. */
+static int restore_state(void *dedup, const sl_value *state, sl_error *err)
+{
+    dedup_state *s = dedup;
+    uint64_t version, documents, duplicates, skipped;
+    if (!sl_state_uint(state, "version", &version) || version != STATE_VERSION)
+        return sl_errorf(err, "the state is not a dedup state of version %d", STATE_VERSION);
+    if (!compatible(s, state, err)) return -1;
+    if (!sl_state_uint(state, "documents", &documents) || !sl_state_uint(state, "duplicates", &duplicates) ||
+        !sl_state_uint(state, "skipped", &skipped))
+        return sl_errorf(err, "the counters documents, duplicates or skipped are missing");
+    const sl_value *index = sl_state_get(state, "index");
+    int rc;
+    if (s->near) {
+        sl_lsh_index lsh;
+        if (sl_lsh_index_init(&lsh, s->lsh.bands, s->lsh.rows, s->lsh.max_documents) < 0) abort();
+        rc = sl_lsh_index_restore(&lsh, index, err);
+        if (rc == 0) {
+            sl_lsh_index_free(&s->lsh);
+            s->lsh = lsh;
+        } else {
+            sl_lsh_index_free(&lsh);
+        }
+    } else {
+        sl_seen_set seen;
+        sl_seen_set_init(&seen, s->seen.max_entries);
+        rc = sl_seen_set_restore(&seen, index, err);
+        if (rc == 0) {
+            sl_seen_set_free(&s->seen);
+            s->seen = seen;
+        } else {
+            sl_seen_set_free(&seen);
+        }
+    }
+    if (rc < 0) return sl_error_prefix(err, "index");
+    s->documents = documents;
+    s->duplicates = duplicates;
+    s->skipped = skipped;
+    return 0;
+}
+
+static int dedup_restore(sl_component *c, const char *state, size_t len, sl_error *err)
+{
+    if (!state) return 0;
+    dedup_state *s = c->impl;
+    pthread_mutex_lock(&s->gate.lock);
+    int rc = sl_state_read(state, len, restore_state, s, err);
+    pthread_mutex_unlock(&s->gate.lock);
+    return rc;
+}
+
 const sl_component_type sl_transform_dedup_type = {
     .name = "dedup",
     .kind = SL_TRANSFORM,
@@ -515,7 +652,8 @@ const sl_component_type sl_transform_dedup_type = {
         "number of workers and any batch size.\n\n"
         "Memory is bounded: `max_entries` hashes (exact) or `max_documents` documents (near); "
         "when full, the oldest are evicted (`sluice_dedup_evictions_total`) and a later copy "
-        "of an evicted record is no longer recognised. The index starts empty on each run. "
+        "of an evicted record is no longer recognised. The index is part of the pipeline's "
+        "checkpoints, so a restarted run keeps recognising the records seen before. "
         "See docs/dedup.md.",
     .example =
         "transforms:\n"
@@ -535,4 +673,6 @@ const sl_component_type sl_transform_dedup_type = {
     .ordered = true,
     .describe = dedup_describe,
     .metrics = dedup_metrics,
+    .save = dedup_save,
+    .restore = dedup_restore,
 };

@@ -17,6 +17,13 @@
  * directories are created) and, with a
  * `baseline`, compared with it: drifting fields are logged, and with
  * `on_drift: fail` a field at alert level fails the run.
+ *
+ * Checkpoints: the state is the merged profile (its JSON, sketches
+ * included) with the `fields` it was built for; restore merges it into
+ * `retired`, so the profile written at the end covers the records of every
+ * run since the start. A profile of other fields, or with another `lg_k`
+ * (HyperLogLogs of different sizes do not merge), is not restored: the
+ * profile starts empty and a warning says why.
  */
 #include <errno.h>
 #include <math.h>
@@ -26,6 +33,7 @@
 #include <string.h>
 
 #include "../codec/json.h"
+#include "../codec/json_state.h"
 #include "../core/log.h"
 #include "../core/util.h"
 #include "../expr/expr.h"
@@ -397,6 +405,83 @@ static void profile_metrics(sl_component *c, sl_buf *out)
     sl_profile_free(all);
 }
 
+/* ---- checkpoints ---- */
+
+#define STATE_VERSION 1
+
+/* The `fields` option as JSON: the paths as written, or null for all fields. */
+static void fields_json(const profile_state *s, sl_buf *out)
+{
+    if (!s->fields) {
+        sl_buf_puts(out, "null");
+        return;
+    }
+    sl_buf_putc(out, '[');
+    for (size_t i = 0; i < s->n_fields; i++) {
+        const char *f = sl_path_source(s->fields[i]);
+        if (i) sl_buf_putc(out, ',');
+        sl_json_encode_string(out, f, strlen(f));
+    }
+    sl_buf_putc(out, ']');
+}
+
+static int profile_save(sl_component *c, sl_buf *state, sl_error *err)
+{
+    profile_state *s = c->impl;
+    sl_profile *all = merged(c);
+    sl_buf_printf(state, "{\"version\":%d,\"fields\":", STATE_VERSION);
+    fields_json(s, state);
+    sl_buf_puts(state, ",\"profile\":");
+    sl_profile_to_json(all, state);
+    sl_buf_putc(state, '}');
+    sl_profile_free(all);
+    return 0;
+}
+
+/* Merges the saved profile into `retired`, unless it was built for other
+ * fields or another lg_k (then warns and keeps the profile empty). */
+static int restore_state(void *component, const sl_value *state, sl_error *err)
+{
+    sl_component *c = component;
+    profile_state *s = c->impl;
+    uint64_t version;
+    const sl_value *fields = sl_state_get(state, "fields"), *saved = sl_state_get(state, "profile");
+    if (!sl_state_uint(state, "version", &version) || version != STATE_VERSION || !fields || !saved)
+        return sl_errorf(err, "the state is not a profile state of version %d", STATE_VERSION);
+    sl_buf text, current;
+    sl_buf_init(&text);
+    sl_buf_init(&current);
+    sl_json_encode(&text, fields);
+    fields_json(s, &current);
+    sl_profile *p = NULL;
+    int rc = 0;
+    if (text.len != current.len || memcmp(text.data, current.data, text.len) != 0) {
+        sl_warn(c->name, "the checkpoint holds a profile of fields %s and the configuration now profiles %s; "
+                "the profile starts empty", text.data, current.data);
+    } else {
+        text.len = 0;
+        sl_json_encode(&text, saved);
+        rc = sl_profile_from_json(text.data, text.len, &p, err);
+    }
+    if (p && sl_profile_options(p)->hll_lg_k != s->opts.hll_lg_k) {
+        sl_warn(c->name, "the checkpoint holds a profile with lg_k %u and the configuration now has lg_k %u; "
+                "the profile starts empty", sl_profile_options(p)->hll_lg_k, s->opts.hll_lg_k);
+    } else if (p) {
+        pthread_mutex_lock(&s->lock);
+        rc = sl_profile_merge(s->retired, p, err);
+        pthread_mutex_unlock(&s->lock);
+    }
+    sl_profile_free(p);
+    sl_buf_free(&text);
+    sl_buf_free(&current);
+    return rc;
+}
+
+static int profile_restore(sl_component *c, const char *state, size_t len, sl_error *err)
+{
+    return state ? sl_state_read(state, len, restore_state, c, err) : 0;
+}
+
 const sl_component_type sl_transform_profile_type = {
     .name = "profile",
     .kind = SL_TRANSFORM,
@@ -432,4 +517,6 @@ const sl_component_type sl_transform_profile_type = {
     .finish = profile_finish,
     .describe = profile_describe,
     .metrics = profile_metrics,
+    .save = profile_save,
+    .restore = profile_restore,
 };

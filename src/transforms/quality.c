@@ -21,13 +21,24 @@
  * `mostly` of its evaluated windows passed. A `fail` check with mostly 1
  * fails the run at its first failing window; with mostly < 1 the verdict
  * needs every window, so the run fails at the end when the status is fail.
+ *
+ * Checkpoints: the state that spans batches is each check's verdict
+ * counters (windows, failed windows, last value, whether route is
+ * diverting) and, for time windows, the open window (its start and every
+ * check's accumulator). A restarted run continues them, so `mostly` judges
+ * all windows since the start and an open window closes with the records
+ * of both runs. Checks are matched by name; a check whose name, kind or
+ * field changed starts afresh, and an open window of another length is
+ * dropped, each with a warning.
  */
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../codec/json.h"
+#include "../codec/json_state.h"
 #include "../core/log.h"
 #include "../core/util.h"
 #include "../quality/checks.h"
@@ -375,6 +386,164 @@ static void quality_metrics(sl_component *c, sl_buf *out)
     pthread_mutex_unlock(&q->lock);
 }
 
+/* ---- checkpoints ---- */
+
+#define STATE_VERSION 1
+
+static int quality_save(sl_component *c, sl_buf *state, sl_error *err)
+{
+    quality_state *q = c->impl;
+    pthread_mutex_lock(&q->lock);
+    sl_buf_printf(state, "{\"version\":%d,\"window_ms\":%llu,\"window_start_ms\":", STATE_VERSION,
+                  (unsigned long long)q->window_ms);
+    if (q->window_open) sl_buf_printf(state, "%lld", (long long)q->window_start_ms);
+    else sl_buf_puts(state, "null");
+    sl_buf_puts(state, ",\"checks\":[");
+    for (size_t i = 0; i < q->n; i++) {
+        const check_state *cs = &q->checks[i];
+        const char *field = cs->check.field ? sl_path_source(cs->check.field) : NULL;
+        sl_buf_puts(state, i ? ",{\"name\":" : "{\"name\":");
+        sl_json_encode_string(state, cs->check.name, strlen(cs->check.name));
+        sl_buf_printf(state, ",\"check\":\"%s\",\"field\":", sl_check_kind_name(cs->check.kind));
+        if (field) sl_json_encode_string(state, field, strlen(field));
+        else sl_buf_puts(state, "null");
+        sl_buf_printf(state, ",\"windows\":%llu,\"failed_windows\":%llu,\"diverting\":%s",
+                      (unsigned long long)cs->windows, (unsigned long long)cs->failed_windows,
+                      cs->diverting ? "true" : "false");
+        if (cs->has_value) {
+            sl_value v = sl_double(cs->last_value);
+            sl_buf_puts(state, ",\"value\":");
+            sl_json_encode(state, &v);
+        }
+        if (q->window_open) {
+            sl_buf_puts(state, ",\"window\":");
+            sl_check_acc_save(cs->window, state);
+        }
+        sl_buf_putc(state, '}');
+    }
+    sl_buf_puts(state, "]}");
+    pthread_mutex_unlock(&q->lock);
+    return 0;
+}
+
+static bool string_is(const sl_value *v, const char *s)
+{
+    return v && v->type == SL_STRING && v->len == strlen(s) && memcmp(v->as.s, s, v->len) == 0;
+}
+
+/* The saved entry of check cs (same name, kind and field), or NULL. */
+static const sl_value *saved_check(const sl_value *checks, const check_state *cs)
+{
+    const char *field = cs->check.field ? sl_path_source(cs->check.field) : NULL;
+    for (uint32_t i = 0; i < checks->len; i++) {
+        const sl_value *e = &checks->as.items[i];
+        const sl_value *f = sl_state_get(e, "field");
+        if (string_is(sl_state_get(e, "name"), cs->check.name) &&
+            string_is(sl_state_get(e, "check"), sl_check_kind_name(cs->check.kind)) &&
+            (field ? string_is(f, field) : f && f->type == SL_NULL))
+            return e;
+    }
+    return NULL;
+}
+
+/* What restore will set for one check, read before anything changes. */
+typedef struct check_restore {
+    const sl_value *saved;   /* NULL: the check starts afresh */
+    uint64_t windows, failed_windows;
+    bool has_value, diverting;
+    double value;
+    sl_check_acc *window;    /* the open window's accumulator, or NULL */
+} check_restore;
+
+static int read_check(const check_state *cs, const sl_value *e, bool window_open, check_restore *out,
+                      sl_error *err)
+{
+    const sl_value *diverting = sl_state_get(e, "diverting"), *value = sl_state_get(e, "value");
+    out->saved = e;
+    if (!sl_state_uint(e, "windows", &out->windows) || !sl_state_uint(e, "failed_windows", &out->failed_windows) ||
+        out->failed_windows > out->windows || !diverting || diverting->type != SL_BOOL ||
+        (value && value->type != SL_NULL && !sl_value_as_double(value, &out->value)))
+        return sl_errorf(err, "check '%s': the counters are missing or mistyped", cs->check.name);
+    out->diverting = diverting->as.b;
+    out->has_value = value != NULL;
+    if (value && value->type == SL_NULL) out->value = NAN;
+    if (!window_open) return 0;
+    out->window = sl_check_acc_new(&cs->check, false);
+    if (!out->window) abort();
+    if (sl_check_acc_restore(out->window, sl_state_get(e, "window"), err) < 0)
+        return sl_error_prefix(err, "check '%s'", cs->check.name);
+    return 0;
+}
+
+static void warn_unmatched(sl_component *c, const sl_value *checks, const check_restore *r)
+{
+    quality_state *q = c->impl;
+    for (size_t i = 0; i < q->n; i++)
+        if (!r[i].saved)
+            sl_warn(c->name, "check '%s' is not in the checkpoint (new, or its kind or field changed): it starts "
+                    "with no windows", q->checks[i].check.name);
+    for (uint32_t k = 0; k < checks->len; k++) {
+        bool used = false;
+        for (size_t i = 0; i < q->n; i++) used |= r[i].saved == &checks->as.items[k];
+        const sl_value *name = sl_state_get(&checks->as.items[k], "name");
+        if (!used && name && name->type == SL_STRING)
+            sl_warn(c->name, "check '%.*s' of the checkpoint is no longer configured (or changed): its "
+                    "windows are dropped", (int)name->len, name->as.s);
+    }
+}
+
+static int restore_state(void *component, const sl_value *state, sl_error *err)
+{
+    sl_component *c = component;
+    quality_state *q = c->impl;
+    uint64_t version, window_ms;
+    const sl_value *checks = sl_state_get(state, "checks"), *start = sl_state_get(state, "window_start_ms");
+    if (!sl_state_uint(state, "version", &version) || version != STATE_VERSION ||
+        !sl_state_uint(state, "window_ms", &window_ms) || !checks || checks->type != SL_ARRAY || !start ||
+        (start->type != SL_NULL && start->type != SL_INT))
+        return sl_errorf(err, "the state is not a quality state of version %d", STATE_VERSION);
+    bool window_open = start->type == SL_INT && window_ms == q->window_ms && q->window_ms;
+    if (start->type == SL_INT && !window_open)
+        sl_warn(c->name, "the checkpoint has an open window of %llu ms and the window is now %s: its records "
+                "are not evaluated", (unsigned long long)window_ms, q->window_ms ? "of another length" : "batch");
+    check_restore *r = calloc(q->n, sizeof *r);
+    if (!r) abort();
+    int rc = 0;
+    for (size_t i = 0; i < q->n && rc == 0; i++) {
+        const sl_value *e = saved_check(checks, &q->checks[i]);
+        if (e) rc = read_check(&q->checks[i], e, window_open, &r[i], err);
+    }
+    if (rc == 0) {
+        warn_unmatched(c, checks, r);
+        pthread_mutex_lock(&q->lock);
+        for (size_t i = 0; i < q->n; i++) {
+            check_state *cs = &q->checks[i];
+            if (!r[i].saved) continue;
+            cs->windows = r[i].windows;
+            cs->failed_windows = r[i].failed_windows;
+            cs->has_value = r[i].has_value;
+            cs->last_value = r[i].value;
+            cs->diverting = r[i].diverting;
+            if (r[i].window) {
+                sl_check_acc_free(cs->window);
+                cs->window = r[i].window;
+                r[i].window = NULL;
+            }
+        }
+        q->window_open = window_open;
+        if (window_open) q->window_start_ms = start->as.i;
+        pthread_mutex_unlock(&q->lock);
+    }
+    for (size_t i = 0; i < q->n; i++) sl_check_acc_free(r[i].window);
+    free(r);
+    return rc;
+}
+
+static int quality_restore(sl_component *c, const char *state, size_t len, sl_error *err)
+{
+    return state ? sl_state_read(state, len, restore_state, c, err) : 0;
+}
+
 const sl_component_type sl_transform_quality_type = {
     .name = "quality",
     .kind = SL_TRANSFORM,
@@ -422,4 +591,6 @@ const sl_component_type sl_transform_quality_type = {
     .finish = quality_finish,
     .describe = quality_describe,
     .metrics = quality_metrics,
+    .save = quality_save,
+    .restore = quality_restore,
 };

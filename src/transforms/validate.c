@@ -12,6 +12,11 @@
  * Counters: records, passed and failed, and failures per rule. Workers tally
  * a batch locally and add to the shared atomics once per batch; `describe`
  * and `metrics` read the atomics from any thread.
+ *
+ * Checkpoints: the state is the counters (failures by field and rule, so
+ * an edited contract keeps the counts of the rules it still has) and the
+ * `unique` windows (contract.h), without which a restarted run would let
+ * through repeats of the values seen before the restart.
  */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -19,6 +24,8 @@
 #include <string.h>
 
 #include "../codec/json.h"
+#include "../codec/json_state.h"
+#include "../core/log.h"
 #include "../quality/contract.h"
 #include "../quality/jsonschema.h"
 #include "../runtime/component.h"
@@ -223,6 +230,76 @@ static void validate_metrics(sl_component *c, sl_buf *out) {
     }
 }
 
+/* ---- checkpoints ---- */
+
+#define STATE_VERSION 1
+
+static int validate_save(sl_component *c, sl_buf *state, sl_error *err) {
+    validate_state *s = c->impl;
+    sl_buf_printf(state, "{\"version\":%d,\"records\":%llu,\"passed\":%llu,\"failed\":%llu,\"rules\":[",
+                  STATE_VERSION, (unsigned long long)atomic_load(&s->records),
+                  (unsigned long long)atomic_load(&s->passed), (unsigned long long)atomic_load(&s->failed));
+    for (size_t k = 0; k < s->n_rules; k++) {
+        const sl_rule *r = sl_contract_rule(s->contract, k);
+        sl_buf_puts(state, k ? ",{\"field\":" : "{\"field\":");
+        sl_json_encode_string(state, r->field, strlen(r->field));
+        sl_buf_printf(state, ",\"rule\":\"%s\",\"failures\":%llu}", r->kind,
+                      (unsigned long long)atomic_load(&s->rule_failures[k]));
+    }
+    sl_buf_puts(state, "],\"unique\":");
+    sl_contract_save_unique(s->contract, state);
+    sl_buf_putc(state, '}');
+    return 0;
+}
+
+static bool string_is(const sl_value *v, const char *s) {
+    return v && v->type == SL_STRING && v->len == strlen(s) && memcmp(v->as.s, s, v->len) == 0;
+}
+
+/* Sets the failure counter of each saved rule the contract still has. */
+static int restore_rule_failures(validate_state *s, const sl_value *rules, sl_error *err) {
+    if (!rules || rules->type != SL_ARRAY) return sl_errorf(err, "\"rules\" is missing or not a list");
+    for (uint32_t i = 0; i < rules->len; i++) {
+        const sl_value *saved = &rules->as.items[i];
+        uint64_t failures;
+        if (!sl_state_uint(saved, "failures", &failures))
+            return sl_errorf(err, "rule %u has no failure count", i);
+        for (size_t k = 0; k < s->n_rules; k++) {
+            const sl_rule *r = sl_contract_rule(s->contract, k);
+            if (string_is(sl_state_get(saved, "field"), r->field) && string_is(sl_state_get(saved, "rule"), r->kind))
+                atomic_store(&s->rule_failures[k], failures);
+        }
+    }
+    return 0;
+}
+
+static int restore_state(void *component, const sl_value *state, sl_error *err) {
+    sl_component *c = component;
+    validate_state *s = c->impl;
+    uint64_t version, records, passed, failed;
+    if (!sl_state_uint(state, "version", &version) || version != STATE_VERSION)
+        return sl_errorf(err, "the state is not a validate state of version %d", STATE_VERSION);
+    if (!sl_state_uint(state, "records", &records) || !sl_state_uint(state, "passed", &passed) ||
+        !sl_state_uint(state, "failed", &failed))
+        return sl_errorf(err, "the counters records, passed or failed are missing");
+    sl_buf notes;
+    sl_buf_init(&notes);
+    int rc = sl_contract_restore_unique(s->contract, sl_state_get(state, "unique"), &notes, err);
+    if (rc == 0) rc = restore_rule_failures(s, sl_state_get(state, "rules"), err);
+    if (rc == 0) {
+        atomic_store(&s->records, records);
+        atomic_store(&s->passed, passed);
+        atomic_store(&s->failed, failed);
+        if (notes.len) sl_warn(c->name, "the contract changed since the checkpoint: %s", notes.data);
+    }
+    sl_buf_free(&notes);
+    return rc;
+}
+
+static int validate_restore(sl_component *c, const char *state, size_t len, sl_error *err) {
+    return state ? sl_state_read(state, len, restore_state, c, err) : 0;
+}
+
 const sl_component_type sl_transform_validate_type = {
     .name = "validate",
     .kind = SL_TRANSFORM,
@@ -265,4 +342,6 @@ const sl_component_type sl_transform_validate_type = {
     .ordered = true,
     .describe = validate_describe,
     .metrics = validate_metrics,
+    .save = validate_save,
+    .restore = validate_restore,
 };
