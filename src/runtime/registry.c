@@ -11,6 +11,7 @@
 
 extern const sl_component_type sl_source_file_type;
 extern const sl_component_type sl_source_stdin_type;
+extern const sl_component_type sl_source_tail_type;
 extern const sl_component_type sl_source_generate_type;
 extern const sl_component_type sl_source_dlq_type;
 
@@ -36,6 +37,7 @@ extern const sl_component_type sl_sink_dataset_type;
 static const sl_component_type *const sources[] = {
     &sl_source_file_type,
     &sl_source_stdin_type,
+    &sl_source_tail_type,
     &sl_source_generate_type,
     &sl_source_dlq_type,
     NULL,
