@@ -152,6 +152,7 @@ struct sl_stdin_wal {
     _Atomic uint64_t logged_records, logged_bytes;   /* appended */
     _Atomic uint64_t acked_records, acked_bytes;     /* of those, durable */
     _Atomic uint64_t replayed_bytes;
+    _Atomic uint64_t quarantined, torn_bytes, lost_bytes;   /* found when the log was opened */
 };
 
 /* ---- little-endian fields ---- */
@@ -338,12 +339,27 @@ int sl_stdin_wal_commit(sl_stdin_wal *w, const char *state, size_t len, sl_error
 
 /* ---- metrics ---- */
 
-static void metric(sl_buf *prom, const char *name, const char *type, const char *help, const char *component,
-                   uint64_t value)
+static void metric_text(sl_buf *prom, const char *name, const char *type, const char *help, const char *component,
+                        const char *value)
 {
     sl_buf_printf(prom, "# HELP %s %s\n# TYPE %s %s\n%s{component=\"", name, help, name, type, name);
     sl_prom_escape(prom, component);
-    sl_buf_printf(prom, "\"} %" PRIu64 "\n", value);
+    sl_buf_printf(prom, "\"} %s\n", value);
+}
+
+static void metric(sl_buf *prom, const char *name, const char *type, const char *help, const char *component,
+                   uint64_t value)
+{
+    char text[32];
+    snprintf(text, sizeof text, "%" PRIu64, value);
+    metric_text(prom, name, type, help, component, text);
+}
+
+static void metric_seconds(sl_buf *prom, const char *name, const char *help, const char *component, uint64_t ns)
+{
+    char text[32];
+    snprintf(text, sizeof text, "%.6f", (double)ns / 1e9);
+    metric_text(prom, name, "gauge", help, component, text);
 }
 
 void sl_stdin_wal_metrics(sl_stdin_wal *w, const char *component, sl_buf *prom)
@@ -365,6 +381,21 @@ void sl_stdin_wal_metrics(sl_stdin_wal *w, const char *component, sl_buf *prom)
            atomic_load(&w->replayed_bytes));
     metric(prom, "sluice_stdin_wal_segments", "gauge", "Segment files in the write-ahead log.", component,
            st.segments);
+    metric(prom, "sluice_stdin_wal_unsynced_bytes", "gauge",
+           "Bytes appended to the write-ahead log and not yet made durable (fdatasync).", component,
+           st.unsynced_bytes);
+    metric(prom, "sluice_stdin_wal_fsyncs_total", "counter", "fdatasyncs that made logged input durable.",
+           component, st.fsyncs);
+    metric_seconds(prom, "sluice_stdin_wal_fsync_p50_seconds", "Median fdatasync latency of the write-ahead log.",
+                   component, st.fsync_p50_ns);
+    metric_seconds(prom, "sluice_stdin_wal_fsync_p99_seconds", "99th percentile fdatasync latency of the "
+                   "write-ahead log.", component, st.fsync_p99_ns);
+    metric(prom, "sluice_stdin_wal_quarantined_segments", "gauge",
+           "Damaged segments moved to quarantine when the log was opened (see the log line).", component,
+           atomic_load(&w->quarantined));
+    metric(prom, "sluice_stdin_wal_repaired_bytes", "gauge",
+           "Bytes cut off or lost to damage when the log was opened: a torn tail, plus what followed damage "
+           "in quarantined segments.", component, atomic_load(&w->torn_bytes) + atomic_load(&w->lost_bytes));
 }
 
 /* ---- acknowledging ---- */
@@ -803,6 +834,9 @@ static int open_log(sl_stdin_wal *w, sl_source_ctx *ctx, sl_error *err)
     sl_wal_recovery rec;
     sl_wal *wal = sl_wal_open(w->dir, &w->opts, &rec, err);
     if (!wal) return sl_error_prefix(err, "cannot open the write-ahead log %s", w->dir);
+    atomic_store(&w->quarantined, rec.quarantined);
+    atomic_store(&w->torn_bytes, rec.torn_bytes);
+    atomic_store(&w->lost_bytes, rec.lost_bytes);
     if (rec.first_problem[0])
         sl_warn(w->name, "write-ahead log %s was repaired: %s (%" PRIu64 " segments quarantined, %" PRIu64
                 " bytes lost, %" PRIu64 " torn bytes truncated)", w->dir, rec.first_problem, rec.quarantined,

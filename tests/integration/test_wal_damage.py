@@ -21,10 +21,11 @@ stdin payload is 'D', u64 stream, u64 offset, then the input bytes.
 import glob
 import json
 import os
+import re
 import shutil
 import signal
 import struct
-import time
+import urllib.request
 
 from harness import free_port, main, run, text
 from test_stdin_wal import config, output, start, wait_logged
@@ -57,6 +58,17 @@ def logged_then_killed(work, cfg, port, chunks):
         proc.stdin.flush()
         sent += len(chunk)
         wait_logged(port, sent, proc)
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
+        metrics = r.read().decode()
+
+    def value(name):
+        m = re.search(r'^%s\{component="piped"\} ([0-9.e+-]+)$' % name, metrics, re.M)
+        assert m, "no %s in /metrics" % name
+        return float(m.group(1))
+    assert value("sluice_stdin_wal_fsyncs_total") >= len(chunks)     # sync: always
+    assert value("sluice_stdin_wal_unsynced_bytes") == 0
+    assert value("sluice_stdin_wal_fsync_p99_seconds") >= value("sluice_stdin_wal_fsync_p50_seconds") > 0
+    assert value("sluice_stdin_wal_quarantined_segments") == 0
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert output(work, "out") == b"", "records were published without a checkpoint"
