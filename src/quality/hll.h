@@ -1,10 +1,10 @@
 /* hll.h — HyperLogLog: an approximate count of distinct values in fixed memory.
  *
  * The sketch is an array of m = 2^lg_k one-byte registers (4 KiB at the
- * default lg_k 12). A value is added by its 64-bit hash (sl_value_hash or
- * sl_hash64 from core): the top lg_k bits pick a register, and the register
- * keeps the largest "rank" seen = 1 + the number of leading zeros in the
- * remaining 64 - lg_k bits (capped at 65 - lg_k).
+ * default lg_k 12). A value is added by its 64-bit hash (the profile uses
+ * sl_sketch_hash, sketch_hash.h): the top lg_k bits pick a register, and the
+ * register keeps the largest "rank" seen = 1 + the number of leading zeros in
+ * the remaining 64 - lg_k bits (capped at 65 - lg_k).
  *
  * Estimate: Ertl's improved estimator ("New cardinality estimation algorithms
  * for HyperLogLog sketches", 2017), computed from the histogram of register

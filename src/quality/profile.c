@@ -18,7 +18,9 @@
 #include <string.h>
 
 #include "../codec/json.h"
+#include "../core/bytes_equal.h"
 #include "../core/util.h"
+#include "sketch_hash.h"
 
 #define FNV_OFFSET 0xcbf29ce484222325ULL
 #define FNV_PRIME 0x100000001b3ULL
@@ -32,6 +34,7 @@ static const char *const shown_quantile_keys[] = { "0.01", "0.05", "0.25", "0.5"
 
 struct sl_profile {
     sl_profile_opts opts;
+    unsigned version;             /* JSON version: the hash its HLLs were built with */
     uint64_t records;
     sl_profile_field **fields;    /* in first-seen order */
     size_t nfields;
@@ -111,6 +114,7 @@ sl_profile *sl_profile_new(const sl_profile_opts *opts, sl_error *err) {
     sl_profile *p = xmalloc(sizeof *p);
     memset(p, 0, sizeof *p);
     p->opts = o;
+    p->version = SL_PROFILE_VERSION;
     p->table_bits = 4;
     while (((size_t)1 << p->table_bits) < 2 * ((size_t)o.max_fields + 1))
         p->table_bits++;
@@ -210,6 +214,26 @@ static sl_profile_field *field_get(sl_profile *p, uint64_t hash, const sl_profil
     return field_new(p, hash, parent ? parent->name : NULL, plen, key, key_len);
 }
 
+/* --- sketches, allocated when a value of their kind first arrives */
+
+static sl_hll *new_hll(const sl_profile *p) {
+    sl_hll *h = xmalloc(sizeof *h);
+    sl_hll_init(h, p->opts.hll_lg_k, NULL);
+    return h;
+}
+
+static sl_kll *new_kll(const sl_profile *p) {
+    sl_kll *k = xmalloc(sizeof *k);
+    sl_kll_init(k, p->opts.kll_k, KLL_SEED, NULL);
+    return k;
+}
+
+static sl_topk *new_topk(const sl_profile *p) {
+    sl_topk *t = xmalloc(sizeof *t);
+    sl_topk_init(t, p->opts.topk_capacity, p->opts.topk_max_len, NULL);
+    return t;
+}
+
 /* --- the hot path */
 
 static void update_number(sl_profile *p, sl_profile_field *f, double x) {
@@ -221,10 +245,8 @@ static void update_number(sl_profile *p, sl_profile_field *f, double x) {
     double delta = x - f->num_mean;
     f->num_mean += delta / (double)n;
     f->num_m2 += delta * (x - f->num_mean);
-    if (!f->kll) {
-        f->kll = xmalloc(sizeof *f->kll);
-        sl_kll_init(f->kll, p->opts.kll_k, KLL_SEED, NULL);
-    }
+    if (!f->kll)
+        f->kll = new_kll(p);
     sl_kll_add(f->kll, x);
 }
 
@@ -271,10 +293,8 @@ static bool top_sampled_in(uint64_t hash, uint64_t i) {
 }
 
 static void add_top(sl_profile *p, sl_profile_field *f, const sl_value *v, uint64_t hash) {
-    if (!f->topk) {
-        f->topk = xmalloc(sizeof *f->topk);
-        sl_topk_init(f->topk, p->opts.topk_capacity, p->opts.topk_max_len, NULL);
-    }
+    if (!f->topk)
+        f->topk = new_topk(p);
     if (f->top_sampled) {
         if (top_sampled_in(hash, f->types[SL_STRING]))
             sl_topk_add_weighted(f->topk, v->as.s, v->len, hash, SL_PROFILE_TOP_SAMPLE_RATE);
@@ -283,6 +303,13 @@ static void add_top(sl_profile *p, sl_profile_field *f, const sl_value *v, uint6
     sl_topk_add_hashed(f->topk, v->as.s, v->len, hash);
     if (f->types[SL_STRING] >= f->top_gate_at)
         top_gate(p, f);
+}
+
+/* Counts the value of the given hash (sketch_hash.h) in f's distinct-value sketch. */
+static inline void add_distinct(sl_profile *p, sl_profile_field *f, uint64_t hash) {
+    if (!f->hll)
+        f->hll = new_hll(p);
+    sl_hll_add_hash(f->hll, hash);
 }
 
 static void update(sl_profile *p, sl_profile_field *f, const sl_value *v) {
@@ -307,12 +334,8 @@ static void update(sl_profile *p, sl_profile_field *f, const sl_value *v) {
         break;
     case SL_STRING: {
         update_length(f, v->len);
-        uint64_t h = sl_value_hash(v, 0);      /* one hash for both sketches */
-        if (!f->hll) {
-            f->hll = xmalloc(sizeof *f->hll);
-            sl_hll_init(f->hll, p->opts.hll_lg_k, NULL);
-        }
-        sl_hll_add_hash(f->hll, h);
+        uint64_t h = sl_sketch_hash_string(v->as.s, v->len);   /* one hash for both sketches */
+        add_distinct(p, f, h);
         add_top(p, f, v, h);
         return;
     }
@@ -322,11 +345,7 @@ static void update(sl_profile *p, sl_profile_field *f, const sl_value *v) {
     case SL_TIMESTAMP:
         break;
     }
-    if (!f->hll) {
-        f->hll = xmalloc(sizeof *f->hll);
-        sl_hll_init(f->hll, p->opts.hll_lg_k, NULL);
-    }
-    sl_hll_add_hash(f->hll, sl_value_hash(v, 0));
+    add_distinct(p, f, sl_sketch_hash(v));
 }
 
 /* Everything under an overflowing map goes to _other_fields. */
@@ -343,7 +362,7 @@ static void add_other(sl_profile *p, const sl_value *map) {
 /* Whether f, met under the same parent, is the field of this key: its name
  * ends with the key and has the length parent "." key would have. */
 static bool same_key(const sl_profile_field *f, size_t name_len, const char *key, size_t key_len) {
-    return f->name_len == name_len && memcmp(f->name + name_len - key_len, key, key_len) == 0;
+    return f->name_len == name_len && sl_bytes_equal(f->name + name_len - key_len, key, key_len);
 }
 
 /* Profiles the members of map, whose field is parent (NULL for the record);
@@ -390,6 +409,7 @@ void sl_profile_add(sl_profile *p, const sl_value *record) {
 /* --- accessors */
 
 uint64_t sl_profile_records(const sl_profile *p) { return p->records; }
+unsigned sl_profile_version(const sl_profile *p) { return p->version; }
 const sl_profile_opts *sl_profile_options(const sl_profile *p) { return &p->opts; }
 size_t sl_profile_field_count(const sl_profile *p) { return p->nfields; }
 
@@ -463,24 +483,18 @@ static void merge_field(sl_profile *p, sl_profile_field *d, const sl_profile_fie
     d->bool_true += s->bool_true;
     d->bool_false += s->bool_false;
     if (s->hll) {
-        if (!d->hll) {
-            d->hll = xmalloc(sizeof *d->hll);
-            sl_hll_init(d->hll, p->opts.hll_lg_k, NULL);
-        }
+        if (!d->hll)
+            d->hll = new_hll(p);
         sl_hll_merge(d->hll, s->hll, NULL);   /* lg_k equality checked by the caller */
     }
     if (s->kll) {
-        if (!d->kll) {
-            d->kll = xmalloc(sizeof *d->kll);
-            sl_kll_init(d->kll, p->opts.kll_k, KLL_SEED, NULL);
-        }
+        if (!d->kll)
+            d->kll = new_kll(p);
         sl_kll_merge(d->kll, s->kll);
     }
     if (s->topk) {
-        if (!d->topk) {
-            d->topk = xmalloc(sizeof *d->topk);
-            sl_topk_init(d->topk, p->opts.topk_capacity, p->opts.topk_max_len, NULL);
-        }
+        if (!d->topk)
+            d->topk = new_topk(p);
         sl_topk_merge(d->topk, s->topk);
         d->top_sampled |= s->top_sampled;
     }
@@ -490,6 +504,10 @@ int sl_profile_merge(sl_profile *dst, const sl_profile *src, sl_error *err) {
     if (dst->opts.hll_lg_k != src->opts.hll_lg_k)
         return sl_errorf(err, "cannot merge profiles built with different hll_lg_k (%u and %u)",
                          dst->opts.hll_lg_k, src->opts.hll_lg_k);
+    if (dst->version != src->version)
+        return sl_errorf(err, "cannot merge a profile of version %u with one of version %u: their distinct "
+                         "counts hash values differently (version 1 comes from an older sluice; profile "
+                         "the data again)", src->version, dst->version);
     dst->records += src->records;
     for (size_t i = 0; i < src->nfields; i++) {
         const sl_profile_field *s = src->fields[i];
@@ -650,7 +668,7 @@ static void put_field(sl_buf *out, const sl_profile *p, const sl_profile_field *
 
 void sl_profile_to_json(const sl_profile *p, sl_buf *out) {
     const sl_profile_opts *o = &p->opts;
-    sl_buf_puts(out, "{\"version\":1,\"records\":");
+    sl_buf_printf(out, "{\"version\":%u,\"records\":", p->version);
     put_u64(out, p->records);
     sl_buf_printf(out, ",\"options\":{\"hll_lg_k\":%u,\"kll_k\":%u,\"topk_capacity\":%u,"
                   "\"topk_max_len\":%u,\"max_fields\":%u},\"fields\":{",
@@ -813,9 +831,9 @@ static int read_field(sl_profile *p, const sl_field *kv, sl_error *err) {
 
 static int read_profile(const sl_value *doc, sl_profile **out, sl_error *err) {
     uint64_t version, records;
-    if (!as_count(member(doc, "version"), &version) || version != 1)
-        return sl_errorf(err, "profile: \"version\" must be 1 (this is not a profile, or it was "
-                         "written by a newer sluice)");
+    if (!as_count(member(doc, "version"), &version) || version < 1 || version > SL_PROFILE_VERSION)
+        return sl_errorf(err, "profile: \"version\" must be 1 or %d (this is not a profile, or it was "
+                         "written by a newer sluice)", SL_PROFILE_VERSION);
     if (!as_count(member(doc, "records"), &records))
         return sl_errorf(err, "profile: \"records\" must be a non-negative integer");
     const sl_value *o = member(doc, "options"), *fields = member(doc, "fields");
@@ -835,6 +853,7 @@ static int read_profile(const sl_value *doc, sl_profile **out, sl_error *err) {
     sl_profile *p = sl_profile_new(&opts, err);
     if (!p)
         return sl_error_prefix(err, "profile: options");
+    p->version = (unsigned)version;
     p->records = records;
     for (uint32_t i = 0; i < fields->len; i++) {
         if (read_field(p, &fields->as.fields[i], err) < 0) {

@@ -28,8 +28,8 @@
  *    "string", "bytes", "array", "map", "timestamp"); uint values count as
  *    "int". Their sum is count.
  *  - distinct: estimated distinct non-null scalar values (HLL over
- *    sl_value_hash, so 1 and 1.0 are the same value; arrays and maps are not
- *    counted).
+ *    sl_sketch_hash, sketch_hash.h, so 1 and 1.0 are the same value; arrays
+ *    and maps are not counted).
  *  - numbers (int, uint, float), as doubles (integers beyond 2^53 are
  *    rounded): min, max, mean, population variance (Welford's online
  *    algorithm; merged with Chan et al.'s formula), and a KLL sketch for
@@ -83,7 +83,7 @@
  *
  * JSON format (sl_profile_to_json; sl_profile_from_json reads it back):
  *
- *   {"version":1,
+ *   {"version":2,                       1 is read too (below)
  *    "records":N,                       records added (merged ones included)
  *    "options":{"hll_lg_k":12,"kll_k":256,"topk_capacity":128,
  *               "topk_max_len":64,"max_fields":256},
@@ -125,6 +125,12 @@
  * counts that do not add up, invalid sketches are errors naming the field)
  * and safe on arbitrary bytes; unknown members are ignored.
  *
+ * Versions. Version 2 (this sluice) hashes values with sl_sketch_hash;
+ * version 1 (older sluice) hashed them with sl_value_hash. The layout is the
+ * same and a version 1 profile reads, reports, compares (drift) and writes
+ * back as version 1, but its HLL registers come from the other hash, so
+ * profiles of different versions do not merge (sl_profile_merge says so).
+ *
  * A profile is used by one thread at a time; build one per worker and merge.
  */
 #ifndef SL_PROFILE_H
@@ -141,6 +147,7 @@
 #include "kll.h"
 #include "topk.h"
 
+#define SL_PROFILE_VERSION 2              /* JSON version written (see "Versions") */
 #define SL_PROFILE_DEFAULT_MAX_FIELDS 256
 #define SL_PROFILE_MAX_MAX_FIELDS 16384
 #define SL_PROFILE_OTHER_FIELDS "_other_fields"
@@ -201,7 +208,8 @@ void sl_profile_add(sl_profile *p, const sl_value *record);
 /* Adds src into dst. Fields of src that dst does not have are appended (in
  * src's order; beyond dst's max_fields they fold into "_other_fields").
  * Returns -1 (dst may be partly merged) when the sketch options differ
- * (hll_lg_k must match; KLL and top-k sizes may differ: dst's are kept). */
+ * (hll_lg_k must match; KLL and top-k sizes may differ: dst's are kept) or
+ * the versions differ (see "Versions"). */
 int sl_profile_merge(sl_profile *dst, const sl_profile *src, sl_error *err);
 
 /* Appends the JSON document described above. */
@@ -212,6 +220,8 @@ int sl_profile_from_json(const char *text, size_t len, sl_profile **out, sl_erro
 
 /* Accessors. */
 uint64_t sl_profile_records(const sl_profile *p);
+/* SL_PROFILE_VERSION, or the version a profile read from JSON was written with. */
+unsigned sl_profile_version(const sl_profile *p);
 const sl_profile_opts *sl_profile_options(const sl_profile *p);
 size_t sl_profile_field_count(const sl_profile *p);     /* "_other_fields" included when used */
 const sl_profile_field *sl_profile_field_at(const sl_profile *p, size_t i);

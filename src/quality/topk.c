@@ -12,8 +12,10 @@
 #include <string.h>
 
 #include "../codec/json.h"
+#include "../core/bytes_equal.h"
 #include "../core/util.h"
 #include "b64.h"
+#include "sketch_hash.h"
 
 static void *xcalloc(size_t n, size_t size) {
     void *p = calloc(n ? n : 1, size);
@@ -163,11 +165,11 @@ static void rebuild_buckets(sl_topk *t) {
 /* --- hash index */
 
 /* Slot holding the value, or the empty slot where it would go. */
-static uint32_t find_slot(const sl_topk *t, uint64_t hash, const char *p, uint32_t len) {
+static inline uint32_t find_slot(const sl_topk *t, uint64_t hash, const char *p, uint32_t len) {
     uint32_t slot = (uint32_t)hash & t->index_mask;
     while (t->index[slot]) {
         const sl_topk_entry *e = &t->entries[t->index[slot] - 1];
-        if (e->hash == hash && e->len == len && memcmp(e->value, p, len) == 0)
+        if (e->hash == hash && e->len == len && sl_bytes_equal(e->value, p, len))
             return slot;
         slot = (slot + 1) & t->index_mask;
     }
@@ -224,13 +226,9 @@ static void load_new(sl_topk *t, uint32_t slot, uint64_t hash, const char *p, ui
     set_entry(t, t->size++, slot, hash, p, len, truncated, count, error);
 }
 
-static uint64_t hash_bytes(const char *p, size_t len) {
-    sl_value v = sl_string(p, len);
-    return sl_value_hash(&v, 0);
-}
 
 void sl_topk_add(sl_topk *t, const char *p, size_t len) {
-    sl_topk_add_hashed(t, p, len, len <= t->max_len ? hash_bytes(p, len) : 0);
+    sl_topk_add_hashed(t, p, len, len <= t->max_len ? sl_sketch_hash_string(p, len) : 0);
 }
 
 void sl_topk_add_hashed(sl_topk *t, const char *p, size_t len, uint64_t hash) {
@@ -241,7 +239,7 @@ void sl_topk_add_weighted(sl_topk *t, const char *p, size_t len, uint64_t hash, 
     uint32_t n = truncated_len(t, p, len);
     bool truncated = n < len;
     if (truncated)
-        hash = hash_bytes(p, n);
+        hash = sl_sketch_hash_string(p, n);
     uint32_t slot = find_slot(t, hash, p, n);
     if (t->index[slot]) {
         uint32_t idx = t->index[slot] - 1;
@@ -313,7 +311,7 @@ void sl_topk_merge(sl_topk *dst, const sl_topk *src) {
         for (uint32_t i = 0; i < sides[s]->size; i++) {
             const sl_topk_entry *e = &sides[s]->entries[i];
             uint32_t n = truncated_len(&all, e->value, e->len);
-            uint64_t hash = hash_bytes(e->value, n);
+            uint64_t hash = sl_sketch_hash_string(e->value, n);
             uint32_t slot = find_slot(&all, hash, e->value, n);
             if (!all.index[slot])
                 load_new(&all, slot, hash, e->value, n, false, 0, 0);
@@ -416,7 +414,7 @@ static int entry_from_value(sl_topk *t, const sl_value *obj, size_t i, sl_error 
     } else if (t->size == t->capacity) {
         rc = sl_errorf(err, "top-k has more than %u entries", t->capacity);
     } else {
-        uint64_t hash = hash_bytes(p, len);
+        uint64_t hash = sl_sketch_hash_string(p, len);
         uint32_t slot = find_slot(t, hash, p, (uint32_t)len);
         if (t->index[slot])
             rc = sl_errorf(err, "top-k entry %zu repeats a value", i);

@@ -57,7 +57,7 @@
 typedef struct sl_topk_entry {
     uint64_t count;
     uint64_t error;
-    uint64_t hash;           /* sl_value_hash of the stored bytes as a string, seed 0 */
+    uint64_t hash;           /* sl_sketch_hash_string of the stored bytes (sketch_hash.h) */
     const char *value;       /* points into the sketch's storage */
     uint32_t len;
     bool truncated;
@@ -92,8 +92,8 @@ void sl_topk_free(sl_topk *t);
 
 /* Counts one occurrence of the bytes p[0..len). */
 void sl_topk_add(sl_topk *t, const char *p, size_t len);
-/* The same, for a caller that already has hash = sl_value_hash of the string
- * p[0..len) with seed 0 (the hash the sketch uses): saves hashing it again. */
+/* The same, for a caller that already has hash = sl_sketch_hash_string(p, len)
+ * (the hash the sketch uses, sketch_hash.h): saves hashing it again. */
 void sl_topk_add_hashed(sl_topk *t, const char *p, size_t len, uint64_t hash);
 /* Counts weight >= 1 occurrences at once (hash as for sl_topk_add_hashed).
  * This is weighted space-saving: an untracked value replacing the smallest

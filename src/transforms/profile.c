@@ -21,9 +21,10 @@
  * Checkpoints: the state is the merged profile (its JSON, sketches
  * included) with the `fields` it was built for; restore merges it into
  * `retired`, so the profile written at the end covers the records of every
- * run since the start. A profile of other fields, or with another `lg_k`
- * (HyperLogLogs of different sizes do not merge), is not restored: the
- * profile starts empty and a warning says why.
+ * run since the start. A profile of other fields, with another `lg_k`
+ * (HyperLogLogs of different sizes do not merge) or of an older profile
+ * version (other hash), is not restored: the profile starts empty and a
+ * warning says why.
  */
 #include <errno.h>
 #include <math.h>
@@ -466,6 +467,9 @@ static int restore_state(void *component, const sl_value *state, sl_error *err)
     if (p && sl_profile_options(p)->hll_lg_k != s->opts.hll_lg_k) {
         sl_warn(c->name, "the checkpoint holds a profile with lg_k %u and the configuration now has lg_k %u; "
                 "the profile starts empty", sl_profile_options(p)->hll_lg_k, s->opts.hll_lg_k);
+    } else if (p && sl_profile_version(p) != SL_PROFILE_VERSION) {
+        sl_warn(c->name, "the checkpoint holds a profile of version %u, written by an older sluice whose distinct "
+                "counts do not combine with this one's; the profile starts empty", sl_profile_version(p));
     } else if (p) {
         pthread_mutex_lock(&s->lock);
         rc = sl_profile_merge(s->retired, p, err);

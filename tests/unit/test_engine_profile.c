@@ -133,7 +133,7 @@ static void test_json_shape(void) {
     sl_buf_init(&out);
     sl_profile_to_json(p, &out);
     const char *expect_prefix =
-        "{\"version\":1,\"records\":2,\"options\":{\"hll_lg_k\":12,\"kll_k\":256,\"topk_capacity\":128,"
+        "{\"version\":2,\"records\":2,\"options\":{\"hll_lg_k\":12,\"kll_k\":256,\"topk_capacity\":128,"
         "\"topk_max_len\":64,\"max_fields\":256},\"fields\":{\"n\":{\"count\":2,\"nulls\":0,\"missing\":0,"
         "\"types\":{\"int\":2},\"distinct\":2,\"min\":1.0,\"max\":3.0,\"mean\":2.0,\"stddev\":1.0,"
         "\"quantiles\":{\"0.01\":1.0,\"0.05\":1.0,\"0.25\":1.0,\"0.5\":1.0,\"0.75\":3.0,\"0.95\":3.0,\"0.99\":3.0},"
@@ -326,7 +326,8 @@ static void expect_decode_error(const char *text, const char *needle) {
 static void test_decode_errors(void) {
     expect_decode_error("", "not valid JSON");
     expect_decode_error("[1]", "not valid JSON");
-    expect_decode_error("{\"version\":2}", "\"version\" must be 1");
+    expect_decode_error("{\"version\":3}", "\"version\" must be 1 or 2");
+    expect_decode_error("{\"version\":0}", "\"version\" must be 1 or 2");
     expect_decode_error("{\"version\":1,\"records\":-1}", "\"records\"");
     expect_decode_error("{\"version\":1,\"records\":1,\"fields\":{}}", "\"options\" and \"fields\"");
     expect_decode_error("{\"version\":1,\"records\":1,\"options\":{\"hll_lg_k\":40,\"kll_k\":256,"
@@ -350,6 +351,35 @@ static void test_decode_errors(void) {
     CHECK(sl_profile_from_json(ok, strlen(ok), &p, &err) == 0);
     CHECK_INT(sl_profile_field_missing(p, field(p, "a")), 1);
     sl_profile_free(p);
+}
+
+/* A version 1 profile (an older sluice: another HLL hash, same layout) reads
+ * and writes back as version 1, and does not merge with a current one. */
+static void test_version_1(void) {
+    sl_profile *p = new_profile();
+    add_json(p, "{\"s\":\"a\",\"n\":1}");
+    sl_buf text, again;
+    sl_buf_init(&text);
+    sl_buf_init(&again);
+    sl_profile_to_json(p, &text);
+    CHECK(strncmp(text.data, "{\"version\":2,", 13) == 0);
+    text.data[11] = '1';
+    sl_profile *old;
+    sl_error err;
+    CHECK(sl_profile_from_json(text.data, text.len, &old, &err) == 0);
+    CHECK_INT(sl_profile_version(old), 1);
+    CHECK_INT(sl_profile_field_distinct(field(old, "s")), 1);
+    sl_profile_to_json(old, &again);
+    CHECK(text.len == again.len && memcmp(text.data, again.data, text.len) == 0);
+    CHECK(sl_profile_merge(p, old, &err) < 0);
+    CHECK(strstr(err.msg, "version 1 with one of version 2") != NULL);
+    CHECK_INT(sl_profile_records(p), 1);
+    CHECK(sl_profile_merge(old, p, &err) < 0);
+    CHECK_INT(sl_profile_records(old), 1);
+    sl_profile_free(old);
+    sl_profile_free(p);
+    sl_buf_free(&text);
+    sl_buf_free(&again);
 }
 
 /* --- drift */
@@ -491,6 +521,7 @@ int main(void) {
     RUN(test_merge);
     RUN(test_field_limit);
     RUN(test_decode_errors);
+    RUN(test_version_1);
     RUN(test_drift_numeric);
     RUN(test_drift_categorical);
     return check_report();

@@ -141,7 +141,7 @@ static void test_state_shapes(void) {
     CHECK_STR(output("out"), "{\"ms\":30,\"level\":\"warn\"}\n{\"ms\":60,\"level\":\"info\"}\n"
                              "{\"ms\":25,\"level\":\"error\"}\n");
     CHECK_CONTAINS(describe_output(), "\"checks\":{\"type\":\"quality\",\"checks\":[{\"name\":\"enough_rows\"");
-    CHECK_CONTAINS(describe_output(), "\"prof\":{\"type\":\"profile\",\"profile\":{\"version\":1,\"records\":5,");
+    CHECK_CONTAINS(describe_output(), "\"prof\":{\"type\":\"profile\",\"profile\":{\"version\":2,\"records\":5,");
     CHECK_CONTAINS(metrics_output(), "sluice_component_discarded_events_total{component=\"in\"");
     check_build_error("transforms:\n  prof: {type: profile, inputs: [in], max_fields: 0}\n"
                       "sinks:\n  out: {type: capture, inputs: [prof]}\n", "max_fields");

@@ -1,11 +1,12 @@
 /* test_engine_sketches.c — accuracy and merge tests for the sketches in
  * src/quality: HyperLogLog (hll.h), KLL quantiles (kll.h), space-saving top-k
- * (topk.h). Every stream comes from a seeded generator, so the numbers are
+ * (topk.h), and the hash the profile feeds them (sketch_hash.h). Every stream comes from a seeded generator, so the numbers are
  * the same on every run and the asserted bounds are checked, not sampled.
  *
  * Bounds asserted:
  *  - HLL: |estimate - n| / n <= 3 × 1.04 / sqrt(2^12) = 4.875 % (three
- *    standard errors).
+ *    standard errors), also over sl_sketch_hash of structured inputs
+ *    (consecutive integers, multiples of 2^20, decimals, similar strings).
  *  - KLL: DataSketches publishes ε(k) = 2.296 / k^0.9723 as the 99 %-confidence
  *    single-query normalized rank error of this construction (1.05 % at
  *    k = 256). We assert the MAXIMUM error over 99 quantile queries and 99
@@ -23,6 +24,7 @@
 #include "core/util.h"
 #include "quality/hll.h"
 #include "quality/kll.h"
+#include "quality/sketch_hash.h"
 #include "quality/topk.h"
 
 /* --- seeded generators */
@@ -125,6 +127,69 @@ static void test_hll_merge_and_serialize(void) {
     sl_hll_free(&a);
     sl_hll_free(&b);
     sl_hll_free(&u);
+}
+
+/* --- the profile's hash (sketch_hash.h) */
+
+/* Distinct estimate of n values hashed with sl_sketch_hash, value(i) giving
+ * the i-th (all distinct). */
+static double sketch_hash_estimate(sl_value (*value)(uint64_t i, char *buf), uint64_t n) {
+    sl_hll h;
+    sl_hll_init(&h, 12, NULL);
+    char buf[64];
+    for (uint64_t i = 0; i < n; i++) {
+        sl_value v = value(i, buf);
+        sl_hll_add_hash(&h, sl_sketch_hash(&v));
+    }
+    double e = sl_hll_estimate(&h);
+    sl_hll_free(&h);
+    return e;
+}
+
+static sl_value consecutive_int(uint64_t i, char *buf) { (void)buf; return sl_int((int64_t)i - 100000); }
+static sl_value spaced_int(uint64_t i, char *buf) { (void)buf; return sl_int((int64_t)(i << 20)); }
+static sl_value cents(uint64_t i, char *buf) { (void)buf; return sl_double(0.5 + (double)i * 0.01); }
+static sl_value seconds(uint64_t i, char *buf) { (void)buf; return sl_timestamp((int64_t)i * 1000000000); }
+static sl_value email(uint64_t i, char *buf) {
+    return sl_string(buf, (size_t)snprintf(buf, 64, "user%llu@example.com", (unsigned long long)i));
+}
+
+static void test_sketch_hash_distinct_counts(void) {
+    static const struct { const char *name; sl_value (*value)(uint64_t, char *); } series[] = {
+        {"consecutive ints", consecutive_int}, {"ints spaced by 2^20", spaced_int},
+        {"decimals 0.01 apart", cents},        {"timestamps 1 s apart", seconds},
+        {"similar strings", email},
+    };
+    double bound = 3 * 1.04 / 64;
+    for (size_t k = 0; k < sizeof series / sizeof series[0]; k++) {
+        for (uint64_t n = 1000; n <= 1000000; n *= 1000) {
+            double e = rel_error(sketch_hash_estimate(series[k].value, n), (double)n);
+            fprintf(stderr, "  sketch hash, %s: %llu distinct, relative error %.4f (bound %.4f)\n",
+                    series[k].name, (unsigned long long)n, e, bound);
+            CHECK(e <= bound);
+        }
+    }
+}
+
+static void test_sketch_hash_equality(void) {
+    sl_value one_i = sl_int(1), one_d = sl_double(1.0), one_u = {.type = SL_UINT, .as.u = 1};
+    CHECK(sl_sketch_hash(&one_i) == sl_sketch_hash(&one_d));
+    CHECK(sl_sketch_hash(&one_i) == sl_sketch_hash(&one_u));
+    sl_value zero = sl_int(0), neg_zero = sl_double(-0.0);
+    CHECK(sl_sketch_hash(&zero) == sl_sketch_hash(&neg_zero));
+    sl_value nan1 = sl_double(NAN), nan2 = sl_double(-NAN);
+    CHECK(sl_sketch_hash(&nan1) == sl_sketch_hash(&nan2));
+    sl_value big_u = {.type = SL_UINT, .as.u = 1ULL << 63}, big_d = sl_double(9223372036854775808.0);
+    CHECK(sl_sketch_hash(&big_u) == sl_sketch_hash(&big_d));
+    sl_value half = sl_double(0.5), minus_one = sl_int(-1);
+    CHECK(sl_sketch_hash(&half) != sl_sketch_hash(&zero));
+    CHECK(sl_sketch_hash(&minus_one) != sl_sketch_hash(&big_u));
+    /* one payload, five types, five hashes */
+    sl_value kinds[] = { sl_int(1), sl_string("1", 1), sl_bytes("1", 1), sl_bool(true), sl_timestamp(1) };
+    for (size_t i = 0; i < 5; i++)
+        for (size_t j = i + 1; j < 5; j++)
+            CHECK(sl_sketch_hash(&kinds[i]) != sl_sketch_hash(&kinds[j]));
+    CHECK(sl_sketch_hash(&kinds[1]) == sl_sketch_hash_string("1", 1));
 }
 
 /* --- KLL */
@@ -468,6 +533,8 @@ static void test_topk_truncation_and_eviction(void) {
 int main(void) {
     RUN(test_hll_million);
     RUN(test_hll_merge_and_serialize);
+    RUN(test_sketch_hash_equality);
+    RUN(test_sketch_hash_distinct_counts);
     RUN(test_kll_small_is_exact);
     RUN(test_kll_distributions);
     RUN(test_kll_merge);

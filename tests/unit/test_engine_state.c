@@ -464,7 +464,7 @@ static void test_profile_resumes(void) {
     workers = 1;   /* one profile, so the uninterrupted run is one stream too */
     check_resume_with(PROFILE(""), "d", a, b, &state, true);
     workers = 2;
-    CHECK_CONTAINS(state.data, "{\"version\":1,\"fields\":null,\"profile\":{\"version\":1,\"records\":3,");
+    CHECK_CONTAINS(state.data, "{\"version\":1,\"fields\":null,\"profile\":{\"version\":2,\"records\":3,");
 
     check_refused(PROFILE(""), "d", "{\"version\":1,\"fields\":null,\"profile\":{\"version\":7}}", "version");
     /* another field list or lg_k: the profile starts empty */
@@ -474,6 +474,19 @@ static void test_profile_resumes(void) {
     r = run_restored(PROFILE("    lg_k: 10\n"), b, "d", &state);
     CHECK_CONTAINS(r.describe, "\"records\":3,");
     result_free(&r);
+    /* a profile of version 1 (an older sluice: another HLL hash) too */
+    sl_buf old;
+    sl_buf_init(&old);
+    char *text = edited(&state, "\"profile\":{\"version\":2,", "\"profile\":{\"version\":1,");
+    sl_buf_puts(&old, text);
+    free(text);
+    r = run_restored(PROFILE(""), b, "d", &old);
+    CHECK_CONTAINS(r.describe, "\"records\":3,");
+    result_free(&r);
+    r = run_restored(PROFILE(""), b, "d", &state);   /* the current version resumes */
+    CHECK_CONTAINS(r.describe, "\"records\":6,");
+    result_free(&r);
+    sl_buf_free(&old);
     sl_buf_free(&state);
 }
 
