@@ -28,9 +28,9 @@
  *
  * When a source cannot resume (it has no save hook: stdin without its log),
  * or a sink cannot continue its output (dataset: it publishes at the end),
- * or checkpoint.enabled is false, the same cycle still runs so that sinks
- * publish their output periodically, but nothing is written or restored:
- * an interrupted run then starts over.
+ * or checkpoint.enabled is false, only the sinks' part of the cycle runs,
+ * without a pause, so that they publish their output periodically; nothing
+ * is saved, written or restored, and an interrupted run starts over.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -255,20 +255,40 @@ static bool make_durable_and_commit(sl_pipeline *p, uint64_t dlq_size, int64_t t
     return true;
 }
 
+/* Step 3 (durable checkpoints only): sources and transforms save their
+ * state and the DLQ's size is noted. Returns false when that failed (the
+ * pipeline has failed). */
+static bool save_cut(sl_pipeline *p, uint64_t *dlq_size)
+{
+    sl_checkpointer *k = p->ckpt;
+    *dlq_size = 0;
+    if (!k->durable) return true;
+    for (int i = 0; i < p->n_comps; i++)
+        if (p->comps[i].kind != SL_SINK && !save_component(p, &p->comps[i])) return false;
+    sl_error err = {0};
+    if (sl_dlq_checkpoint(p->dlq, dlq_size, &err) < 0) {
+        sl_pipeline_fail(p, "checkpoint: %s", err.msg);
+        return false;
+    }
+    return true;
+}
+
 static void end_barrier(sl_pipeline *p)
 {
     atomic_store(&p->barrier, false);
     pthread_cond_broadcast(&p->changed);
 }
 
-/* Steps 1–5 while the pipeline runs. */
+/* Steps 1–5 while the pipeline runs. Without durable checkpoints only the
+ * sinks' part is needed (publishing what they wrote), and no cut: no pause,
+ * no state saved. */
 static void take_running(sl_pipeline *p)
 {
     sl_checkpointer *k = p->ckpt;
     int64_t t0 = sl_monotonic_ns();
     pthread_mutex_lock(&p->lock);
-    atomic_store(&p->barrier, true);
-    for (;;) {
+    atomic_store(&p->barrier, k->durable);
+    while (k->durable) {
         if (atomic_load(&p->stopping) || p->failed) {   /* the final checkpoint will do */
             end_barrier(p);
             pthread_mutex_unlock(&p->lock);
@@ -297,15 +317,8 @@ static void take_running(sl_pipeline *p)
     }
     pthread_mutex_unlock(&p->lock);
 
-    bool ok = true;
-    for (int i = 0; i < p->n_comps && ok; i++)
-        if (p->comps[i].kind != SL_SINK) ok = save_component(p, &p->comps[i]);
     uint64_t dlq_size = 0;
-    sl_error err = {0};
-    if (ok && sl_dlq_checkpoint(p->dlq, &dlq_size, &err) < 0) {
-        sl_pipeline_fail(p, "checkpoint: %s", err.msg);
-        ok = false;
-    }
+    bool ok = save_cut(p, &dlq_size);
     pthread_mutex_lock(&p->lock);
     k->sinks_pending = 0;
     for (int i = 0; i < p->n_sinks && ok; i++) {
@@ -323,16 +336,10 @@ static void take_running(sl_pipeline *p)
 static void take_final(sl_pipeline *p)
 {
     int64_t t0 = sl_monotonic_ns();
-    for (int i = 0; i < p->n_comps; i++)
-        if (p->comps[i].kind != SL_SINK && !save_component(p, &p->comps[i])) return;
+    uint64_t dlq_size = 0;
+    if (!save_cut(p, &dlq_size)) return;
     for (int i = 0; i < p->n_sinks; i++)
         if (!save_sink(p, &p->sinks[i])) return;
-    uint64_t dlq_size = 0;
-    sl_error err = {0};
-    if (sl_dlq_checkpoint(p->dlq, &dlq_size, &err) < 0) {
-        sl_pipeline_fail(p, "checkpoint: %s", err.msg);
-        return;
-    }
     make_durable_and_commit(p, dlq_size, t0, true);
 }
 
