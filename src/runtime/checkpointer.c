@@ -109,7 +109,9 @@ void sl_inflight_add(sl_pipeline *p, long delta)
 }
 
 /* A sink's pre-commit: flush, then save. On the sink thread at its marker, or
- * on the main thread at the end of the run (the sink thread has ended). */
+ * on the main thread at the end of the run (the sink thread has ended).
+ * Without durable checkpoints only sinks that publish at commit need it (a
+ * sink that appends would only fsync for nothing). */
 static bool save_sink(sl_pipeline *p, sl_sink_rt *s)
 {
     sl_checkpointer *k = p->ckpt;
@@ -117,6 +119,8 @@ static bool save_sink(sl_pipeline *p, sl_sink_rt *s)
     sl_error err = {0};
     sl_buf *state = &k->states[c->index];
     state->len = 0;
+    k->saved[c->index] = false;
+    if (!k->durable && !c->publishes) return true;
     if (c->type->flush && c->type->flush(c, &err) < 0) {
         sl_pipeline_fail(p, "sink '%s': %s", c->name, err.msg);
         return false;

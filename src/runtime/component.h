@@ -192,6 +192,9 @@ struct sl_component {
     int n_outputs;
     sl_component_metrics *metrics;
     int index;                       /* position in the pipeline's component array */
+    bool publishes;                  /* set by create: this sink shows its output only at
+                                        commit (two-phase), so it takes part in checkpoint
+                                        cycles even when they are not durable */
     bool cannot_resume;              /* set by create: this source cannot resume from a
                                         checkpoint as configured, although its type has save
                                         (stdin with `wal.enabled: false`) */

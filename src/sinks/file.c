@@ -355,6 +355,7 @@ static int file_create(sl_component *c, const sl_opts *opts, sl_diag *diag) {
     fs->rotate_ms = sl_opts_duration_ms(opts, "rotate.interval");
     fs->mkdir = sl_opts_bool(opts, "mkdir");
     fs->exactly_once = strcmp(sl_opts_enum(opts, "delivery"), "exactly_once") == 0;
+    c->publishes = fs->exactly_once;
     c->impl = fs;
     if (!ok) {
         file_destroy(c);
