@@ -74,4 +74,11 @@ int sl_path_set(const sl_path *p, sl_value *record, sl_arena *a, sl_value v, sl_
 /* Removes the field; returns true if it existed. */
 bool sl_path_delete(const sl_path *p, sl_value *record);
 
+/* Compiles a PCRE2 pattern as sluice does everywhere (UTF-8, invalid UTF-8
+ * in subjects tolerated, JIT when available): the regex of matches(), and
+ * any other component's pattern. Returns the pcre2_code, or NULL with a
+ * message and *err_off (offset in the pattern) filled. */
+void *sl_expr_regex_compile(const char *pattern, size_t len, sl_error *err, size_t *err_off);
+void sl_expr_regex_free(void *code);
+
 #endif

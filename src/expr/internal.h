@@ -186,9 +186,5 @@ int sl_expr_arg_error(const sl_func *f, unsigned i, const char *got, sl_error *e
 size_t sl_expr_format_double(double d, char out[32]);
 /* Names of all functions, for "did you mean". */
 const char *const *sl_expr_func_names(size_t *n);
-/* Compiles the regex of a matches() call. Returns the pcre2_code, or NULL
- * with a message and *err_off (offset in the pattern) filled. */
-void *sl_expr_regex_compile(const char *pattern, size_t len, sl_error *err, size_t *err_off);
-void sl_expr_regex_free(void *code);
 
 #endif

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../expr/expr.h"
+
 struct sl_multiline {
     pcre2_code *start;
     pcre2_match_data *match;
@@ -21,17 +23,9 @@ struct sl_multiline {
 
 sl_multiline *sl_multiline_new(const char *start, size_t max_lines, sl_error *err)
 {
-    int code;
-    PCRE2_SIZE off;
-    pcre2_code *re = pcre2_compile((PCRE2_SPTR)start, PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_MATCH_INVALID_UTF,
-                                   &code, &off, NULL);
-    if (!re) {
-        PCRE2_UCHAR msg[256];
-        pcre2_get_error_message(code, msg, sizeof msg);
-        sl_errorf(err, "invalid regex: %s (at offset %zu in the pattern)", (const char *)msg, (size_t)off);
-        return NULL;
-    }
-    pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);   /* falls back to the interpreter when unavailable */
+    size_t off;
+    pcre2_code *re = sl_expr_regex_compile(start, strlen(start), err, &off);
+    if (!re) return NULL;
     sl_multiline *m = calloc(1, sizeof *m);
     if (!m) abort();
     m->start = re;
