@@ -195,7 +195,10 @@ static void compose(sl_pipeline *p, uint64_t dlq_size, sl_buf *doc)
  * second signal exits the process anyway). Logs once per wait. */
 static bool wait_for_space(sl_pipeline *p, const char *what, const sl_error *err, bool *logged)
 {
-    if (!sl_error_disk_full(err) || p->failed) return false;
+    pthread_mutex_lock(&p->lock);   /* p->failed is written under it */
+    bool failed = p->failed;
+    pthread_mutex_unlock(&p->lock);
+    if (!sl_error_disk_full(err) || failed) return false;
     if (!*logged)
         sl_warn("checkpoint", "disk full %s (%s); retrying every second until space is freed", what, err->msg);
     *logged = true;
