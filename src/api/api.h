@@ -4,7 +4,7 @@
  *   GET /health    200 {"status":"ok"} while the process is up
  *   GET /ready     200 once sl_pipeline_ready, else 503
  *   GET /stats     the metrics as JSON, with the components' state
- *   GET /report    the HTML report (quality/report.h), once
+ *   GET /report    the HTML report (report/report.h), once
  *                  sl_api_serve_report was called (404 before); built at
  *                  most once every 2 s, requests in between get that copy
  * Other paths answer 404, other methods 405. HEAD is answered like GET.
@@ -18,7 +18,7 @@
 #define SL_API_H
 
 #include "../core/error.h"
-#include "../quality/report.h"
+#include "../report/report.h"
 #include "../runtime/pipeline.h"
 
 typedef struct sl_api sl_api;

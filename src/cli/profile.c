@@ -36,8 +36,8 @@
 #include "../codec/json.h"
 #include "../core/log.h"
 #include "../core/util.h"
-#include "../quality/drift.h"
-#include "../quality/profile.h"
+#include "../sketch/drift.h"
+#include "../sketch/profile.h"
 #include "cli.h"
 
 #define ENUM_MAX_VALUES 20

@@ -36,8 +36,8 @@
 #include "../api/api.h"
 #include "../core/log.h"
 #include "../core/util.h"
-#include "../quality/report.h"
-#include "../quality/sampler.h"
+#include "../report/report.h"
+#include "../report/sampler.h"
 #include "../runtime/lineage.h"
 #include "cli.h"
 

@@ -45,9 +45,9 @@
 #include "../codec/json.h"
 #include "../codec/json_state.h"
 #include "../expr/expr.h"
-#include "../quality/lsh_index.h"
-#include "../quality/minhash.h"
-#include "../quality/seen_set.h"
+#include "../text/lsh_index.h"
+#include "../text/minhash.h"
+#include "../sketch/seen_set.h"
 #include "../runtime/component.h"
 #include "../runtime/order_gate.h"
 

@@ -1,7 +1,7 @@
 /* profile.c — the `profile` transform: a streaming profile of every field
  * (or of the listed fields), with drift against a saved baseline.
  *
- * Each worker owns a profile (quality/profile.h) guarded by its own mutex,
+ * Each worker owns a profile (sketch/profile.h) guarded by its own mutex,
  * taken once per batch, so workers never contend with each other; only a
  * reader (describe, metrics, the finish hook) takes them all, one after the
  * other, to merge a snapshot. When a worker is freed its profile is merged
@@ -38,8 +38,8 @@
 #include "../core/log.h"
 #include "../core/util.h"
 #include "../expr/expr.h"
-#include "../quality/drift.h"
-#include "../quality/profile.h"
+#include "../sketch/drift.h"
+#include "../sketch/profile.h"
 #include "../runtime/component.h"
 
 /* One worker's profile. */

@@ -3,7 +3,7 @@
  * freshness) per batch or per time window, with a tolerance (`mostly`) and
  * an action on failure (log, route, fail the run).
  *
- * The checks themselves live in quality/checks.[ch]; this file owns windows,
+ * The checks themselves live in contract/checks.[ch]; this file owns windows,
  * verdict counting, actions, and the describe/metrics hooks.
  *
  * Windows. `window: batch` evaluates each batch on its own, on the worker
@@ -41,7 +41,7 @@
 #include "../codec/json_state.h"
 #include "../core/log.h"
 #include "../core/util.h"
-#include "../quality/checks.h"
+#include "../contract/checks.h"
 #include "../runtime/component.h"
 
 enum { OUT_PASSED = 0, OUT_FAILED = 1 };

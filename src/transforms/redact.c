@@ -3,7 +3,7 @@
  * masks, partially masks, hashes with a secret key, or drops it; a record
  * holding too much of it can be dropped whole.
  *
- * The built-in detectors live in quality/pii.c (hand-written scanners with
+ * The built-in detectors live in text/pii.c (hand-written scanners with
  * validators, no regular expressions); a cheap prefilter per string skips
  * the detectors that cannot match (no '@', no digit). Hits of all detectors
  * are merged, overlaps resolved (the earliest, then longest, hit wins), and
@@ -37,7 +37,7 @@
 
 #include "../codec/json.h"
 #include "../expr/expr.h"
-#include "../quality/pii.h"
+#include "../text/pii.h"
 #include "../runtime/component.h"
 
 typedef enum { ACT_MASK, ACT_PARTIAL, ACT_HASH, ACT_DROP_FIELD } redact_action;

@@ -2,7 +2,7 @@
  * filters used to build LLM training corpora (Gopher quality and repetition,
  * C4, FineWeb), each with its published threshold as the default.
  *
- * The statistics come from quality/textstats.c; this file is the rule table
+ * The statistics come from text/textstats.c; this file is the rule table
  * (name, comparison, default threshold, source), the `rules:` option that
  * switches rules off or re-thresholds them, and what happens to a document
  * that fails: DLQ (reason `text_quality`), drop, a `rejected` output, or
@@ -24,7 +24,7 @@
 #include "../codec/json.h"
 #include "../core/util.h"
 #include "../expr/expr.h"
-#include "../quality/textstats.h"
+#include "../text/textstats.h"
 #include "../runtime/component.h"
 
 typedef enum {

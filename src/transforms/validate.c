@@ -2,7 +2,7 @@
  * contract and sends the records that break it to the DLQ (or drops or
  * annotates them), naming every violated rule.
  *
- * The contract (src/quality/contract.h) is compiled once at create time from
+ * The contract (src/contract/contract.h) is compiled once at create time from
  * inline `fields:`/`rules:`, a contract file, or a JSON Schema, and shared
  * read-only by the workers. Each worker checks with its own scratch space
  * (PCRE2 match data, the violation list, a message buffer), so the pass path
@@ -26,8 +26,8 @@
 #include "../codec/json.h"
 #include "../codec/json_state.h"
 #include "../core/log.h"
-#include "../quality/contract.h"
-#include "../quality/jsonschema.h"
+#include "../contract/contract.h"
+#include "../contract/jsonschema.h"
 #include "../runtime/component.h"
 #include "../runtime/order_gate.h"
 

@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "codec/json.h"
-#include "quality/contract.h"
-#include "quality/jsonschema.h"
+#include "contract/contract.h"
+#include "contract/jsonschema.h"
 
 static const char *const records[] = {
     "{}",

@@ -1,4 +1,4 @@
-/* fuzz_engine_pii.c — runs every built-in PII detector (quality/pii.c) over
+/* fuzz_engine_pii.c — runs every built-in PII detector (text/pii.c) over
  * arbitrary bytes and checks what the redact transform relies on: each
  * reported span lies inside the text, a detector's spans come in order and
  * do not overlap, every hit passes its own validator and is allowed by the
@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "quality/pii.h"
+#include "text/pii.h"
 
 static void fail(const char *what, size_t start, size_t end) {
     fprintf(stderr, "pii fuzz: %s (span %zu..%zu)\n", what, start, end);

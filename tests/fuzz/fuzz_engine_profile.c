@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "quality/profile.h"
+#include "sketch/profile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     sl_profile *p;

@@ -1,5 +1,5 @@
 /* fuzz_engine_textstats.c — libFuzzer target for the text statistics behind
- * text_quality (quality/textstats.h).
+ * text_quality (text/textstats.h).
  *
  * Any bytes (valid UTF-8 or not, NULs, lone \r, huge runs of newlines) must
  * be measured without crashing, every ratio must lie in [0, 1] where it is a
@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "quality/textstats.h"
+#include "text/textstats.h"
 
 static void check_fraction(double v) {
     if (!(v >= 0 && v <= 1)) abort();

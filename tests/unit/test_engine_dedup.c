@@ -19,8 +19,8 @@
 
 #include "check.h"
 #include "core/util.h"
-#include "quality/minhash.h"
-#include "quality/slot_table.h"
+#include "text/minhash.h"
+#include "sketch/slot_table.h"
 #include "transform_harness.h"
 
 /* ---- the test corpus and its source ---- */

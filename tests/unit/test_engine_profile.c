@@ -1,5 +1,5 @@
-/* test_engine_profile.c — profiles (src/quality/profile.h) and drift
- * (src/quality/drift.h): exact counters on known records, the JSON format and
+/* test_engine_profile.c — profiles (src/sketch/profile.h) and drift
+ * (src/sketch/drift.h): exact counters on known records, the JSON format and
  * its round trip, merge(profile(A), profile(B)) against profile(A ∪ B), the
  * field limit, decoder errors, and drift on shifted and identical data.
  */
@@ -12,8 +12,8 @@
 #include "codec/json.h"
 #include "core/arena.h"
 #include "core/buf.h"
-#include "quality/drift.h"
-#include "quality/profile.h"
+#include "sketch/drift.h"
+#include "sketch/profile.h"
 
 static uint64_t rng_state;
 

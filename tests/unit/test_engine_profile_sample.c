@@ -1,6 +1,6 @@
 /* test_engine_profile_sample.c — the sampled top-values gate of profiles
- * (src/quality/profile.h, "Sampled top values") and the weighted top-k add
- * under it (src/quality/topk.h): a near-unique field switches to sampling
+ * (src/sketch/profile.h, "Sampled top values") and the weighted top-k add
+ * under it (src/sketch/topk.h): a near-unique field switches to sampling
  * and still reports a planted heavy hitter within its bounds; low-cardinality
  * fields and near-unique fields with a frequent value stay exact; profiles
  * are reproducible; "top_sampled" survives JSON and merge; old JSON without
@@ -14,8 +14,8 @@
 
 #include "check.h"
 #include "core/buf.h"
-#include "quality/profile.h"
-#include "quality/topk.h"
+#include "sketch/profile.h"
+#include "sketch/topk.h"
 
 #define RECORDS 100000
 #define HOT "HOT-VALUE"

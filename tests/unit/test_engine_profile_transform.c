@@ -8,7 +8,7 @@
 #include <stdbool.h>
 
 #include "check.h"
-#include "quality/profile.h"
+#include "sketch/profile.h"
 #include "transform_harness.h"
 
 static char profile_path[128];

@@ -1,4 +1,4 @@
-/* test_engine_redact.c — the PII detectors (quality/pii.c) and the `redact`
+/* test_engine_redact.c — the PII detectors (text/pii.c) and the `redact`
  * transform.
  *
  * The detector part is a table: for each built-in detector, texts that must
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "quality/pii.h"
+#include "text/pii.h"
 #include "transform_harness.h"
 
 /* ---- detector tables ---- */

@@ -12,8 +12,8 @@
 
 #include "check.h"
 #include "transform_harness.h"
-#include "quality/report.h"
-#include "quality/sampler.h"
+#include "report/report.h"
+#include "report/sampler.h"
 
 /* Builds the pipeline of `body` on `input` (like run_with), runs it with a
  * sampler, and returns the report built with info (state from describe). */

@@ -22,10 +22,10 @@
 
 #include "check.h"
 #include "core/util.h"
-#include "quality/hll.h"
-#include "quality/kll.h"
-#include "quality/sketch_hash.h"
-#include "quality/topk.h"
+#include "sketch/hll.h"
+#include "sketch/kll.h"
+#include "sketch/sketch_hash.h"
+#include "sketch/topk.h"
 
 /* --- seeded generators */
 

@@ -20,7 +20,7 @@
 #include <time.h>
 
 #include "check.h"
-#include "quality/b64.h"
+#include "codec/b64.h"
 #include "transform_harness.h"
 
 /* ---- the held source: the lines source that waits after its input ---- */

@@ -15,10 +15,10 @@
  * transform_harness.h.
  */
 #include "check.h"
-#include "quality/contract.h"
-#include "quality/formats.h"
-#include "quality/jsonschema.h"
-#include "quality/seen_set.h"
+#include "contract/contract.h"
+#include "contract/formats.h"
+#include "contract/jsonschema.h"
+#include "sketch/seen_set.h"
 #include "transform_harness.h"
 
 static int run(const char *body, const char *input) {

@@ -8,7 +8,7 @@
 #include "seen_set.h"
 
 #include "../codec/json_state.h"
-#include "b64.h"
+#include "../codec/b64.h"
 
 #define FIRST_SLOTS 1024
 

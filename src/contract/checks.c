@@ -16,8 +16,8 @@
 #include "../codec/json_state.h"
 #include "../core/util.h"
 #include "checks.h"
-#include "hll.h"
-#include "kll.h"
+#include "../sketch/hll.h"
+#include "../sketch/kll.h"
 
 /* Fixed seed: the distinct counts of one run must match those of the next. */
 #define CHECK_HASH_SEED 0x636865636b735f31ULL   /* "checks_1" */

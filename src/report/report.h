@@ -16,7 +16,7 @@
  *
  * DLQ examples show the entry's component, origin, position and message —
  * never the raw record — with personal data masked by the PII detectors
- * (quality/pii.h: e-mail, phone, IP, card, IBAN, SSN become [EMAIL] ...) and
+ * (text/pii.h: e-mail, phone, IP, card, IBAN, SSN become [EMAIL] ...) and
  * any other run of 7 or more digits as [NUMBER], then cut to 160 characters.
  * Top values of profiled fields are masked the same way (cut to 40).
  */

@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "../core/util.h"
-#include "b64.h"
+#include "../codec/b64.h"
 
 #define MIN_WIDTH 8
 #define DEFAULT_SEED 0x9e3779b97f4a7c15ULL

@@ -29,7 +29,7 @@
 #include "../core/util.h"
 #include "../core/value.h"
 #include "../runtime/component.h"
-#include "pii.h"
+#include "../text/pii.h"
 
 #define BLUE "#0072B2"
 #define SKY "#56B4E9"

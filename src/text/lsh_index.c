@@ -15,7 +15,7 @@
 #include "lsh_index.h"
 
 #include "../codec/json_state.h"
-#include "b64.h"
+#include "../codec/b64.h"
 
 #define FIRST_SLOTS 1024
 

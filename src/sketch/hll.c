@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "../core/util.h"
-#include "b64.h"
+#include "../codec/b64.h"
 
 int sl_hll_init(sl_hll *h, unsigned lg_k, sl_error *err) {
     h->lg_k = 0;

@@ -17,7 +17,7 @@
 #include "../expr/expr.h"
 #include "contract.h"
 #include "formats.h"
-#include "seen_set.h"
+#include "../sketch/seen_set.h"
 
 /* Type bits of a spec's `types` (0 = any type). */
 enum {

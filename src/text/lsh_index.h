@@ -34,7 +34,7 @@
 #include "../core/buf.h"
 #include "../core/error.h"
 #include "../core/value.h"
-#include "slot_table.h"
+#include "../sketch/slot_table.h"
 
 #define SL_LSH_MAX_DOCUMENTS (1ULL << 31)
 

@@ -14,7 +14,7 @@
 #include "../codec/json.h"
 #include "../core/bytes_equal.h"
 #include "../core/util.h"
-#include "b64.h"
+#include "../codec/b64.h"
 #include "sketch_hash.h"
 
 static void *xcalloc(size_t n, size_t size) {
