@@ -9,9 +9,10 @@
  * per table) so even a pathological pipeline yields a file of bounded size.
  *
  * Sections, each left out (with a one-line note) when there is nothing to
- * show: header and totals, pipeline graph, dead-letter queue, contract
- * rules (validate), quality checks (quality), profiles and drift (profile),
- * throughput. The HTML has inline CSS and inline SVG only: no scripts, no
+ * show: header and totals (records out per sink), pipeline graph,
+ * dead-letter queue, contract rules (validate), quality checks (quality),
+ * training-data stages (redact, text_quality, dedup, dataset), profiles and
+ * drift (profile), throughput. One file per section (sections.h). The HTML has inline CSS and inline SVG only: no scripts, no
  * fonts, no network. Every string from data or configuration is escaped.
  *
  * DLQ examples show the entry's component, origin, position and message —

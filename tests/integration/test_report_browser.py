@@ -62,9 +62,10 @@ def console_errors(stderr):
             or "Refused to" in l or "net::ERR" in l]
 
 
-def png_pixels(path):
+def png_pixels(path, step=4):
     """Decodes an 8-bit RGB/RGBA PNG (what chromium writes); returns
-    (width, height, list of rows of (r, g, b) tuples)."""
+    (width, height, list of rows of (r, g, b) tuples), every step-th pixel
+    of each row."""
     data = open(path, "rb").read()
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
     pos, idat = 8, b""
@@ -98,7 +99,7 @@ def png_pixels(path):
                 p = a + b - c
                 pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
                 line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-        rows.append([tuple(line[x:x + 3]) for x in range(0, stride, bpp * 4)])   # every 4th pixel
+        rows.append([tuple(line[x:x + 3]) for x in range(0, stride, bpp * step)])
         prev = line
     return width, height, rows
 
@@ -210,6 +211,63 @@ def test_narrow_window(w):
     assert len({px for row in rows[::8] for px in row}) >= 30
 
 
+SINK_TINT = (0xff, 0xf7, 0xe6)   # the fill of sink boxes in the graph (src/report/html.h)
+
+
+def blobs(rows, colour):
+    """Bounding boxes (x0, y0, x1, y1) of the 4-connected regions of colour."""
+    todo = {(x, y) for y, row in enumerate(rows) for x, px in enumerate(row) if px == colour}
+    boxes = []
+    while todo:
+        stack = [todo.pop()]
+        x0 = x1 = stack[0][0]
+        y0 = y1 = stack[0][1]
+        while stack:
+            x, y = stack.pop()
+            x0, x1, y0, y1 = min(x0, x), max(x1, x), min(y0, y), max(y1, y)
+            for n in ((x + 1, y), (x - 1, y), (x, y + 1), (x, y - 1)):
+                if n in todo:
+                    todo.remove(n)
+                    stack.append(n)
+        boxes.append((x0, y0, x1, y1))
+    return boxes
+
+
+def test_graph_fits_its_card(w):
+    """A long pipeline (the shape of the training-corpus example: eight
+    stages, three sinks) is drawn whole at 800 and 1280 px: every sink box is
+    on the screenshot with its full width (a box cut at the card's edge would
+    be narrower than its 158:64 shape)."""
+    chain = ["app"] + ["stage%d" % i for i in range(1, 7)]
+    transforms = "  app: {type: parse, inputs: [logs], field: log}\n"
+    for prev, name in zip(chain, chain[1:]):
+        transforms += "  %s: {type: filter, inputs: [%s], condition: 'true'}\n" % (name, prev)
+    sinks = "".join("  sink%d: {type: file, inputs: [%s], path: %s}\n" % (i, chain[-1], w("out", "s%d.jsonl" % i))
+                    for i in range(3))
+    w.write("p.yaml", """data_dir: {d}/.sluice
+sources:
+  logs: {{type: file, paths: ["{data}"], format: jsonl}}
+transforms:
+{t}sinks:
+{s}report: {{path: {d}/out/report.html}}
+""".format(d=w.path, data=DATA, t=transforms, s=sinks))
+    r = run(["run", "--no-progress", w("p.yaml")])
+    assert r.returncode == 0, text(r.stderr)
+    for width in (800, 1280):
+        shot = w("graph-%d.png" % width)
+        rc, _, err = chromium(["--screenshot=" + shot, "--window-size=%d,2400" % width,
+                               "file://" + w("out", "report.html")])
+        assert rc == 0, err[-2000:]
+        shot_w, shot_h, rows = png_pixels(shot, step=1)
+        boxes = [b for b in blobs(rows, SINK_TINT) if b[2] - b[0] > 20]
+        assert len(boxes) == 3, "at %d px, %d of 3 sink boxes are on the page: %r" % (width, len(boxes), boxes)
+        for x0, y0, x1, y1 in boxes:
+            ratio = (x1 - x0 + 1) / (y1 - y0 + 1)
+            assert 2.2 < ratio < 2.8, "at %d px a sink box is cut off: %r (width/height %.2f)" % (
+                width, (x0, y0, x1, y1), ratio)
+            assert x1 < shot_w - 20, "at %d px a sink box touches the window's edge" % width
+
+
 def test_failed_run_has_a_report(w):
     w.write("p.yaml", pipeline(w, False).replace(
         "max: 0.01}", "max: 0.01}\n      - {name: never, check: row_count, min: 1000000, action: fail}"))
@@ -257,4 +315,4 @@ report: {{path: {d}/out/report.html}}
     assert os.path.exists(w("out", "report.html"))
 
 
-main([test_report_renders, test_narrow_window, test_failed_run_has_a_report, test_live_report])
+main([test_report_renders, test_narrow_window, test_graph_fits_its_card, test_failed_run_has_a_report, test_live_report])

@@ -98,6 +98,7 @@ static void test_sections_and_numbers(void) {
     CHECK_CONTAINS(html, "id=\"records-in\"><div class=\"l\">Records in</div><div class=\"v\">6</div>");
     CHECK_CONTAINS(html, "id=\"records-out\"><div class=\"l\">Records out</div><div class=\"v\">3</div>");
     CHECK_CONTAINS(html, "id=\"dlq-total\"><div class=\"l\">Dead letters</div><div class=\"v\">1</div>");
+    CHECK_CONTAINS(html, "id=\"records-out-per-sink\"><li><code>out</code> 3</li></ul>");
     /* graph: edge labels are the receivers' counts */
     CHECK_CONTAINS(html, "<section id=\"graph\">");
     CHECK_INT(count_of(html, "<g class=\"node\">"), 5);
@@ -164,6 +165,45 @@ static char *report_with_state(const char *title, const char *state) {
     sl_report_info info = {.title = title, .status = "running", .elapsed_s = 1,
                            .state_json = state, .state_len = strlen(state)};
     return report_of("sinks:\n  out: {type: capture, inputs: [in]}\n", "{\"a\":1}\n", 10, info, NULL);
+}
+
+/* The training-data stages, from the describe JSON of text_quality, dedup,
+ * redact and dataset components, in pipeline order. */
+static void test_training_stages(void) {
+    const char *state =
+        "{\"in\":{\"type\":\"lines\"},"
+        "\"scrub\":{\"type\":\"redact\",\"records\":300,\"records_with_pii\":48,\"records_dropped\":5,"
+        "\"detectors\":[{\"detector\":\"email\",\"action\":\"mask\",\"hits\":118},"
+        "{\"detector\":\"phone\",\"action\":\"mask\",\"hits\":44}]},"
+        "\"quality\":{\"type\":\"text_quality\",\"documents\":295,\"rejected\":121,\"skipped\":0,"
+        "\"rules\":[{\"rule\":\"gopher_dup_5gram\",\"rejected\":83},{\"rule\":\"c4_terminal_punct\","
+        "\"lines_removed\":2220}]},"
+        "\"near\":{\"type\":\"dedup\",\"mode\":\"near\",\"documents\":162,\"duplicates\":9,"
+        "\"skipped\":0,\"indexed\":153,\"index_entries\":2142,\"index_bytes\":131072,\"evictions\":0},"
+        "\"shards\":{\"type\":\"dataset\",\"path\":\"out/ds\",\"records\":153,\"shards\":3,"
+        "\"splits\":[{\"split\":\"train\",\"records\":150,\"shards\":1,\"bytes\":4096},"
+        "{\"split\":\"validation\",\"records\":2,\"shards\":1,\"bytes\":100},"
+        "{\"split\":\"test\",\"records\":1,\"shards\":1,\"bytes\":90}]}}";
+    char *html = report_with_state("t", state);
+    CHECK_CONTAINS(html, "id=\"training\"");
+    const char *scrub = strstr(html, "<code>scrub</code>"), *quality = strstr(html, "<code>quality</code>");
+    const char *near = strstr(html, "<code>near</code>"), *shards = strstr(html, "<code>shards</code> ");
+    CHECK(scrub && quality && near && shards);
+    CHECK(scrub < quality && quality < near && near < shards);   /* pipeline order */
+    CHECK_CONTAINS(html, "300 records · 48 with personal data (16.0%) · 5 dropped");
+    CHECK_CONTAINS(html, "<code>email</code></td><td class=\"n\">118</td>");
+    CHECK_CONTAINS(html, "295 documents · 121 rejected (41.0%)");
+    CHECK_CONTAINS(html, "<code>gopher_dup_5gram</code></td><td class=\"n\">83</td>");
+    CHECK_CONTAINS(html, "<code>c4_terminal_punct</code></td><td class=\"n\">–</td><td class=\"n\">2,220</td>");
+    CHECK_CONTAINS(html, "near · 162 documents · 9 duplicates removed (5.6%)");
+    CHECK_CONTAINS(html, "Index: 2,142 entries in 128 KiB · 0 evictions");
+    CHECK_CONTAINS(html, "153 records in 3 shards");
+    CHECK_CONTAINS(html, "<code>validation</code></td><td class=\"n\">2</td><td class=\"n\">1</td>");
+    free(html);
+    /* Without such components there is no such section. */
+    html = report_with_state("t", "{\"in\":{\"type\":\"lines\"}}");
+    CHECK(strstr(html, "id=\"training\"") == NULL);
+    free(html);
 }
 
 static void test_escaping(void) {
@@ -317,6 +357,7 @@ int main(void) {
     source_pause_ms = 0;
     RUN(test_state_shapes);
     RUN(test_failed_run_and_empty_sections);
+    RUN(test_training_stages);
     RUN(test_escaping);
     RUN(test_size_bounded);
     RUN(test_sampler_covers_the_run);
