@@ -51,9 +51,9 @@ void sl_report_validate_section(sl_buf *out, const sl_value *state)
             const sl_value *rule = &rules->as.items[r];
             uint64_t fails = sl_describe_count(rule, "failures");
             sl_buf_puts(out, "<tr><td><code>");
-            sl_describe_put_str(out, rule, "field", "");
+            sl_html_member(out, rule, "field", "");
             sl_buf_puts(out, "</code></td><td>");
-            sl_describe_put_str(out, rule, "rule", "");
+            sl_html_member(out, rule, "rule", "");
             sl_buf_puts(out, "</td><td class=\"n\">");
             sl_html_count(out, fails);
             sl_buf_puts(out, "</td><td>");
@@ -92,18 +92,18 @@ void sl_report_quality_section(sl_buf *out, const sl_value *state)
             sl_buf_puts(out, "<tr><td>");
             sl_html_status_badge(out, sl_describe_get(ck, "status"));
             sl_buf_puts(out, "</td><td>");
-            sl_describe_put_str(out, ck, "name", "");
+            sl_html_member(out, ck, "name", "");
             sl_buf_puts(out, "</td><td>");
-            sl_describe_put_str(out, ck, "check", "");
+            sl_html_member(out, ck, "check", "");
             sl_buf_puts(out, "</td><td><code>");
-            sl_describe_put_str(out, ck, "field", "");
+            sl_html_member(out, ck, "field", "");
             sl_buf_puts(out, "</code></td><td class=\"n\">");
             if (sl_describe_num(sl_describe_get(ck, "value"), &v))
                 sl_html_num(out, v);
             else
                 sl_buf_puts(out, "–");
             sl_buf_puts(out, "</td><td>");
-            sl_describe_put_str(out, ck, "threshold", "");
+            sl_html_member(out, ck, "threshold", "");
             sl_buf_puts(out, "</td><td class=\"n\">");
             sl_html_count(out, sl_describe_count(ck, "failed_windows"));
             sl_buf_puts(out, " of ");

@@ -6,7 +6,6 @@
 
 #include <string.h>
 
-#include "html.h"
 
 const sl_value *sl_describe_get(const sl_value *m, const char *key)
 {
@@ -41,16 +40,6 @@ bool sl_describe_str(const sl_value *v, const char **s, size_t *len)
     return true;
 }
 
-/* Escaped string member, or dflt. */
-void sl_describe_put_str(sl_buf *out, const sl_value *m, const char *key, const char *dflt)
-{
-    const char *s;
-    size_t len;
-    if (sl_describe_str(sl_describe_get(m, key), &s, &len))
-        sl_html_esc_cut(out, s, len, 120);
-    else
-        sl_buf_puts(out, dflt);
-}
 
 bool sl_describe_str_is(const sl_value *v, const char *want)
 {

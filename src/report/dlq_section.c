@@ -60,7 +60,7 @@ static void add_example(dlq_examples *ex, const sl_value *entry)
     ex->count[k]++;
     sl_buf *h = &ex->html[k];
     sl_buf_puts(h, "<li><span class=\"muted\">");
-    sl_describe_put_str(h, entry, "component", "?");
+    sl_html_member(h, entry, "component", "?");
     if (sl_describe_str(sl_describe_get(entry, "origin"), &s, &len)) {
         sl_buf_puts(h, " · ");
         sl_html_esc_cut(h, s, len, 60);

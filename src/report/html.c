@@ -217,3 +217,14 @@ void sl_html_masked(sl_buf *out, const char *s, size_t len, size_t max)
     sl_buf_free(&masked);
     sl_pii_spans_free(&spans);
 }
+
+/* The string member key of m, escaped and cut, or dflt (see html.h). */
+void sl_html_member(sl_buf *out, const sl_value *m, const char *key, const char *dflt)
+{
+    const char *s;
+    size_t len;
+    if (sl_describe_str(sl_describe_get(m, key), &s, &len))
+        sl_html_esc_cut(out, s, len, 120);
+    else
+        sl_buf_puts(out, dflt);
+}

@@ -56,5 +56,8 @@ void sl_html_section_open(sl_buf *out, const char *id, const char *title, const 
  * PII detectors becomes [EMAIL], [PHONE], ... and any other run of seven or
  * more digits [NUMBER]; then escaped and cut to max characters. */
 void sl_html_masked(sl_buf *out, const char *s, size_t len, size_t max);
+/* The string member key of a describe map, escaped and cut to 120
+ * characters, or dflt (trusted text) when it is missing. */
+void sl_html_member(sl_buf *out, const sl_value *m, const char *key, const char *dflt);
 
 #endif

@@ -315,9 +315,9 @@ void sl_report_drift_section(sl_buf *out, const sl_value *state)
             sl_buf_puts(out, "<tr><td>");
             sl_html_status_badge(out, st);
             sl_buf_puts(out, "</td><td><code>");
-            sl_describe_put_str(out, d, "field", "");
+            sl_html_member(out, d, "field", "");
             sl_buf_puts(out, "</code></td><td>");
-            sl_describe_put_str(out, d, "kind", "");
+            sl_html_member(out, d, "kind", "");
             sl_buf_puts(out, "</td><td class=\"n\">");
             if (isfinite(psi))
                 sl_buf_printf(out, "%.3f", psi);

@@ -45,7 +45,7 @@ static void count_table(sl_buf *out, const char *id, const sl_value *list, const
         const sl_value *item = &list->as.items[i];
         uint64_t n = sl_describe_count(item, count_key);
         sl_buf_puts(out, "<tr><td><code>");
-        sl_describe_put_str(out, item, name_key, "");
+        sl_html_member(out, item, name_key, "");
         sl_buf_puts(out, "</code></td><td class=\"n\">");
         sl_html_count(out, n);
         sl_buf_puts(out, "</td><td>");
@@ -89,7 +89,7 @@ static void text_quality_stage(sl_buf *out, const sl_field *comp)
         bool line_rule = sl_describe_get(rule, "lines_removed") != NULL;
         uint64_t n = sl_describe_count(rule, line_rule ? "lines_removed" : "rejected");
         sl_buf_puts(out, "<tr><td><code>");
-        sl_describe_put_str(out, rule, "rule", "");
+        sl_html_member(out, rule, "rule", "");
         sl_buf_puts(out, line_rule ? "</code></td><td class=\"n\">–</td><td class=\"n\">"
                                    : "</code></td><td class=\"n\">");
         sl_html_count(out, n);
@@ -106,7 +106,7 @@ static void dedup_stage(sl_buf *out, const sl_field *comp)
     const sl_value *s = &comp->value;
     uint64_t docs = sl_describe_count(s, "documents"), dups = sl_describe_count(s, "duplicates");
     stage_heading(out, comp, "dedup");
-    sl_describe_put_str(out, s, "mode", "");
+    sl_html_member(out, s, "mode", "");
     sl_buf_puts(out, " · ");
     sl_html_count(out, docs);
     sl_buf_puts(out, " documents · ");
@@ -164,7 +164,7 @@ static void dataset_stage(sl_buf *out, const sl_field *comp)
     sl_buf_puts(out, " records in ");
     sl_html_count(out, sl_describe_count(s, "shards"));
     sl_buf_puts(out, " shards · <code>");
-    sl_describe_put_str(out, s, "path", "");
+    sl_html_member(out, s, "path", "");
     sl_buf_puts(out, "</code></span></h3>");
     const sl_value *splits = sl_describe_get(s, "splits");
     if (!splits || splits->type != SL_ARRAY || splits->len == 0)
@@ -179,7 +179,7 @@ static void dataset_stage(sl_buf *out, const sl_field *comp)
         char size[32];
         sl_format_size(size, sl_describe_count(sp, "bytes"));
         sl_buf_puts(out, "<tr><td><code>");
-        sl_describe_put_str(out, sp, "split", "");
+        sl_html_member(out, sp, "split", "");
         sl_buf_puts(out, "</code></td><td class=\"n\">");
         sl_html_count(out, n);
         sl_buf_puts(out, "</td><td class=\"n\">");
