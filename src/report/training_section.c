@@ -55,17 +55,23 @@ static void count_table(sl_buf *out, const char *id, const sl_value *list, const
     sl_buf_puts(out, "</tbody></table></div>");
 }
 
+/* "N of_what · K what (x%)": a count and the share of it some stage took. */
+static void count_and_share(sl_buf *out, uint64_t n, const char *of_what, uint64_t k, const char *what)
+{
+    sl_html_count(out, n);
+    sl_buf_printf(out, " %s · ", of_what);
+    sl_html_count(out, k);
+    sl_buf_printf(out, " %s (", what);
+    sl_html_pct(out, n ? (double)k / (double)n : 0);
+    sl_buf_puts(out, ")");
+}
+
 static void text_quality_stage(sl_buf *out, const sl_field *comp)
 {
     const sl_value *s = &comp->value;
     uint64_t docs = sl_describe_count(s, "documents"), rejected = sl_describe_count(s, "rejected");
     stage_heading(out, comp, "text_quality");
-    sl_html_count(out, docs);
-    sl_buf_puts(out, " documents · ");
-    sl_html_count(out, rejected);
-    sl_buf_puts(out, " rejected (");
-    sl_html_pct(out, docs ? (double)rejected / (double)docs : 0);
-    sl_buf_puts(out, ")");
+    count_and_share(out, docs, "documents", rejected, "rejected");
     if (sl_describe_count(s, "skipped")) {
         sl_buf_puts(out, " · ");
         sl_html_count(out, sl_describe_count(s, "skipped"));
@@ -108,12 +114,8 @@ static void dedup_stage(sl_buf *out, const sl_field *comp)
     stage_heading(out, comp, "dedup");
     sl_html_member(out, s, "mode", "");
     sl_buf_puts(out, " · ");
-    sl_html_count(out, docs);
-    sl_buf_puts(out, " documents · ");
-    sl_html_count(out, dups);
-    sl_buf_puts(out, " duplicates removed (");
-    sl_html_pct(out, docs ? (double)dups / (double)docs : 0);
-    sl_buf_puts(out, ")</span></h3><div class=\"bars\">");
+    count_and_share(out, docs, "documents", dups, "duplicates removed");
+    sl_buf_puts(out, "</span></h3><div class=\"bars\">");
     sl_buf_puts(out, "<span>unique documents kept</span>");
     sl_html_bar(out, docs ? (double)(docs - dups) / (double)docs : 0, GREEN);
     sl_html_count(out, docs - dups);
@@ -144,12 +146,8 @@ static void redact_stage(sl_buf *out, const sl_field *comp)
     const sl_value *s = &comp->value;
     uint64_t records = sl_describe_count(s, "records"), with = sl_describe_count(s, "records_with_pii");
     stage_heading(out, comp, "redact");
-    sl_html_count(out, records);
-    sl_buf_puts(out, " records · ");
-    sl_html_count(out, with);
-    sl_buf_puts(out, " with personal data (");
-    sl_html_pct(out, records ? (double)with / (double)records : 0);
-    sl_buf_puts(out, ") · ");
+    count_and_share(out, records, "records", with, "with personal data");
+    sl_buf_puts(out, " · ");
     sl_html_count(out, sl_describe_count(s, "records_dropped"));
     sl_buf_puts(out, " dropped</span></h3>");
     count_table(out, "redact-hits", sl_describe_get(s, "detectors"), "detector", "Detector", "hits", "Hits",
