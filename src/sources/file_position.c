@@ -49,6 +49,20 @@ int sl_file_fingerprint(int fd, uint64_t *fingerprint, uint32_t *fp_len, sl_erro
     return 0;
 }
 
+bool sl_file_starts_with(int fd, uint64_t fingerprint, uint32_t fp_len)
+{
+    char head[SL_FINGERPRINT_BYTES];
+    if (fp_len > sizeof head) return false;
+    size_t got = 0;
+    while (got < fp_len) {
+        ssize_t n = pread(fd, head + got, fp_len - got, (off_t)got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        got += (size_t)n;
+    }
+    return sl_fingerprint_bytes(head, fp_len) == fingerprint;
+}
+
 sl_file_position *sl_file_positions_find(sl_file_positions *t, uint64_t dev, uint64_t ino)
 {
     for (size_t i = 0; i < t->count; i++)
@@ -77,6 +91,7 @@ sl_file_position *sl_file_positions_put(sl_file_positions *t, const char *path, 
     e->fingerprint = fingerprint;
     e->fp_len = fp_len;
     e->offset = offset;
+    e->prefix_chain = e->prefix_len = 0;
     return e;
 }
 
@@ -93,12 +108,8 @@ uint64_t sl_file_positions_resume(sl_file_positions *saved, int fd, const struct
         *why = "truncated";
         return 0;
     }
-    if (len > e->fp_len) {   /* the file grew past the bytes fingerprinted then: hash as many */
-        char head[SL_FINGERPRINT_BYTES];
-        if (pread(fd, head, e->fp_len, 0) != (ssize_t)e->fp_len) return 0;
-        fp = sl_fingerprint_bytes(head, e->fp_len);
-    }
-    if (fp != e->fingerprint) {
+    /* When the file grew past the bytes fingerprinted then, as many are compared. */
+    if (len > e->fp_len ? !sl_file_starts_with(fd, e->fingerprint, e->fp_len) : fp != e->fingerprint) {
         *why = "replaced";
         return 0;
     }
@@ -123,11 +134,25 @@ void sl_file_positions_save(const sl_file_positions *t, sl_buf *json)
         const sl_file_position *e = &t->items[i];
         sl_buf_puts(json, i ? ",{\"path\":" : "{\"path\":");
         sl_json_encode_string(json, e->path, strlen(e->path));
-        sl_buf_printf(json, ",\"dev\":%llu,\"ino\":%llu,\"fp\":\"%016llx\",\"fp_len\":%u,\"offset\":%llu}",
+        sl_buf_printf(json, ",\"dev\":%llu,\"ino\":%llu,\"fp\":\"%016llx\",\"fp_len\":%u,\"offset\":%llu",
                       (unsigned long long)e->dev, (unsigned long long)e->ino,
                       (unsigned long long)e->fingerprint, e->fp_len, (unsigned long long)e->offset);
+        if (e->prefix_len)
+            sl_buf_printf(json, ",\"ph\":\"%016llx\",\"ph_len\":%llu", (unsigned long long)e->prefix_chain,
+                          (unsigned long long)e->prefix_len);
+        sl_buf_puts(json, "}");
     }
     sl_buf_puts(json, "]}");
+}
+
+/* A 64-bit number in hex, as save writes it. */
+static bool parse_hex(const char *hex, uint64_t *out)
+{
+    if (!hex || *hex == '\0') return false;
+    char *end = NULL;
+    errno = 0;
+    *out = strtoull(hex, &end, 16);
+    return *end == '\0' && errno == 0;
 }
 
 int sl_file_positions_load(sl_file_positions *t, const char *json, size_t len, sl_error *err)
@@ -141,21 +166,20 @@ int sl_file_positions_load(sl_file_positions *t, const char *json, size_t len, s
         rc = sl_errorf(err, "the saved file positions have no \"files\" list");
     for (uint32_t i = 0; rc == 0 && i < files->len; i++) {
         const sl_value *f = &files->as.items[i];
-        uint64_t dev, ino, fp_len, offset, fp;
-        const char *path = sl_state_string(&a, f, "path"), *fp_hex = sl_state_string(&a, f, "fp");
-        char *end = NULL;
-        if (fp_hex) {
-            errno = 0;
-            fp = strtoull(fp_hex, &end, 16);
-        }
-        if (!path || !fp_hex || *fp_hex == '\0' || *end != '\0' || errno || !sl_state_uint(f, "dev", &dev) ||
+        uint64_t dev, ino, fp_len, offset, fp, ph = 0, ph_len = 0;
+        const char *path = sl_state_string(&a, f, "path");
+        bool has_ph = sl_state_get(f, "ph") != NULL;
+        if (!path || !parse_hex(sl_state_string(&a, f, "fp"), &fp) || !sl_state_uint(f, "dev", &dev) ||
             !sl_state_uint(f, "ino", &ino) || !sl_state_uint(f, "fp_len", &fp_len) ||
-            fp_len > SL_FINGERPRINT_BYTES || !sl_state_uint(f, "offset", &offset)) {
+            fp_len > SL_FINGERPRINT_BYTES || !sl_state_uint(f, "offset", &offset) ||
+            (has_ph && (!parse_hex(sl_state_string(&a, f, "ph"), &ph) || !sl_state_uint(f, "ph_len", &ph_len)))) {
             rc = sl_errorf(err, "saved file position %u is malformed", i + 1);
             break;
         }
         struct stat st = {.st_dev = (dev_t)dev, .st_ino = (ino_t)ino};
-        sl_file_positions_put(t, path, &st, fp, (uint32_t)fp_len, offset);
+        sl_file_position *e = sl_file_positions_put(t, path, &st, fp, (uint32_t)fp_len, offset);
+        e->prefix_chain = ph;
+        e->prefix_len = ph_len;
     }
     sl_arena_free(&a);
     return rc;

@@ -10,7 +10,11 @@
  *
  * The table is what the file and tail sources save in a checkpoint:
  *   {"files":[{"path":"a.log","dev":2049,"ino":1234,"fp":"9f..","fp_len":1024,"offset":5678}]}
- * (path is informational: the identity is dev+ino+fingerprint).
+ * (path is informational: the identity is dev+ino+fingerprint). The tail
+ * source adds the hash of the bytes read from the file's start
+ * ("ph":"..","ph_len":4096, prefix_hash.h), with which a copy of the file
+ * is recognised after it was truncated (copytruncate); older state without
+ * it loads with ph_len 0.
  */
 #ifndef SL_FILE_POSITION_H
 #define SL_FILE_POSITION_H
@@ -30,6 +34,8 @@ typedef struct sl_file_position {
     uint64_t fingerprint;     /* hash of the first fp_len bytes */
     uint32_t fp_len;
     uint64_t offset;          /* bytes consumed: everything before is submitted */
+    uint64_t prefix_chain;    /* the tail source's prefix hash (prefix_hash.h); 0 and 0 if none */
+    uint64_t prefix_len;
 } sl_file_position;
 
 typedef struct sl_file_positions {
@@ -47,11 +53,16 @@ uint64_t sl_fingerprint_bytes(const void *head, size_t len);
  * fewer when the file is shorter). Returns 0, or -1 with err. */
 int sl_file_fingerprint(int fd, uint64_t *fingerprint, uint32_t *fp_len, sl_error *err);
 
+/* Whether the open file fd starts with the fp_len bytes `fingerprint` is
+ * the fingerprint of (false too when it cannot be read). */
+bool sl_file_starts_with(int fd, uint64_t fingerprint, uint32_t fp_len);
+
 /* The entry for dev+ino, or NULL. */
 sl_file_position *sl_file_positions_find(sl_file_positions *t, uint64_t dev, uint64_t ino);
 
 /* Adds (or replaces) the entry for a file opened now, with its
- * fingerprint, at `offset`; returns it (valid until the next add). */
+ * fingerprint, at `offset` and without a prefix hash; returns it (valid
+ * until the next add). */
 sl_file_position *sl_file_positions_put(sl_file_positions *t, const char *path, const struct stat *st,
                                          uint64_t fingerprint, uint32_t fp_len, uint64_t offset);
 

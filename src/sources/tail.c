@@ -4,11 +4,12 @@
  *
  * Every poll_interval each open file is looked at (fstat): new bytes are
  * read (tail_read.c); a file that shrank, or whose first bytes changed, was
- * truncated or rewritten in place (copytruncate) and is read again from its
- * start; an idle file whose path no longer leads to it was renamed or
- * deleted (rotation): it is read on by its descriptor until it has been
- * quiet for rotate_wait, then its unterminated rest is handed over and it is
- * closed. The patterns are expanded again every glob_interval, and at once
+ * truncated or rewritten in place (copytruncate): what it had beyond the
+ * last read is read from its copy, found beside it by the hash of the bytes
+ * read (prefix_hash.h), then it is read again from its start. An idle file
+ * whose path no longer leads to it was renamed or deleted (rotation): it is
+ * read on by its descriptor until it has been quiet for rotate_wait, then
+ * its unterminated rest is handed over and it is closed. The patterns are expanded again every glob_interval, and at once
  * after a rotation, so new files (the one a rotation created, files
  * appearing later) are followed; files found by the same expansion are
  * opened oldest first (by modification time), which keeps a rotated
@@ -19,7 +20,8 @@
  * position of every file the source holds, rotated ones still being read
  * included. On resume, a file the checkpoint knew that no pattern matches
  * any more (rotated away while sluice was down) is looked for by its inode
- * in the directory it was in, and read to its end from where it was left.
+ * in the directory it was in, and read to its end from where it was left;
+ * one that was truncated since is read on in its copy.
  *
  * Batches point at their file's path as origin, so paths are kept
  * (interned) for the source's lifetime.
@@ -40,6 +42,7 @@
 #include "../runtime/component.h"
 #include "file_position.h"
 #include "multiline.h"
+#include "prefix_hash.h"
 #include "tail_read.h"
 
 #define END_SEARCH_BYTES (64 * 1024)   /* read_from: end looks this far back for a line start */
@@ -60,6 +63,13 @@ typedef struct tailed {
     struct timespec mtime;     /* modification time at the last look */
 } tailed;
 
+/* A file that looked like a copy of a file followed (copytruncate, before
+ * the truncation was noticed): not read while it stays as it is. */
+typedef struct postponed {
+    uint64_t dev, ino, size;
+    bool seen;                 /* still there at the latest expansion */
+} postponed;
+
 typedef struct tail_source {
     sl_stream stream;
     sl_multiline *multiline;
@@ -71,6 +81,8 @@ typedef struct tail_source {
     size_t n_paths, cap_paths;
     sl_file_positions saved;   /* from the checkpoint, until the first expansion used them */
     bool resumed;              /* restore had a checkpoint's state */
+    postponed *postponed;
+    size_t n_postponed, cap_postponed;
     sl_tail_reader reader;
 } tail_source;
 
@@ -184,6 +196,7 @@ static void tail_destroy(sl_component *c)
     free(ts->files);
     for (size_t i = 0; i < ts->n_paths; i++) free(ts->paths[i]);
     free(ts->paths);
+    free(ts->postponed);
     sl_file_positions_free(&ts->saved);
     sl_multiline_free(ts->multiline);
     if (ts->stream.name) sl_stream_free(&ts->stream);
@@ -213,6 +226,13 @@ static tailed *find_file(tail_source *ts, uint64_t dev, uint64_t ino)
     return NULL;
 }
 
+static void set_identity(sl_tail_file *f, const struct stat *st)
+{
+    f->dev = (uint64_t)st->st_dev;
+    f->ino = (uint64_t)st->st_ino;
+    f->file_id = (f->dev << 32) ^ f->ino;
+}
+
 static tailed *add_file(tail_source *ts, const char *path, const struct stat *st, int fd)
 {
     if (ts->n_files == ts->cap_files) {
@@ -224,9 +244,7 @@ static tailed *add_file(tail_source *ts, const char *path, const struct stat *st
     if (!t) abort();
     t->f.path = intern(ts, path);
     t->f.fd = fd;
-    t->f.dev = (uint64_t)st->st_dev;
-    t->f.ino = (uint64_t)st->st_ino;
-    t->f.file_id = (t->f.dev << 32) ^ t->f.ino;
+    set_identity(&t->f, st);
     sl_buf_init(&t->f.pending);
     t->seen = true;
     t->quiet_since_ns = sl_monotonic_ns();
@@ -245,9 +263,13 @@ static bool excluded(const sl_component *c, const char *path)
     return false;
 }
 
-/* The path of the regular file with this identity in dir, or NULL: where a
- * file went when it was renamed (rotation keeps it in its directory). */
-static char *find_by_inode(const char *path, uint64_t dev, uint64_t ino)
+/* Whether the regular file `name` (st) in the directory dir_fd is the one
+ * wanted. */
+typedef bool (*pick_fn)(int dir_fd, const char *name, const struct stat *st, void *arg);
+
+/* The path of the first regular file in path's directory (where rotation
+ * leaves files) that pick accepts, or NULL. */
+static char *find_beside(const char *path, pick_fn pick, void *arg)
 {
     const char *slash = strrchr(path, '/');
     char *dir = slash ? strndup(path, (size_t)(slash - path) + (slash == path)) : strdup(".");
@@ -257,7 +279,7 @@ static char *find_by_inode(const char *path, uint64_t dev, uint64_t ino)
     for (struct dirent *e; d && !found && (e = readdir(d));) {
         struct stat st;
         if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
-            (uint64_t)st.st_dev == dev && (uint64_t)st.st_ino == ino) {
+            pick(dirfd(d), e->d_name, &st, arg)) {
             size_t len = strlen(dir) + strlen(e->d_name) + 2;
             found = malloc(len);
             if (!found) abort();
@@ -268,6 +290,105 @@ static char *find_by_inode(const char *path, uint64_t dev, uint64_t ino)
     if (d) closedir(d);
     free(dir);
     return found;
+}
+
+static bool same_inode(int dir_fd, const char *name, const struct stat *st, void *arg)
+{
+    (void)dir_fd;
+    (void)name;
+    const uint64_t *id = arg;
+    return (uint64_t)st->st_dev == id[0] && (uint64_t)st->st_ino == id[1];
+}
+
+/* The path of the regular file with this identity beside path, or NULL:
+ * where a file went when it was renamed (rotation keeps it in its
+ * directory). */
+static char *find_by_inode(const char *path, uint64_t dev, uint64_t ino)
+{
+    uint64_t id[2] = {dev, ino};
+    return find_beside(path, same_inode, id);
+}
+
+/* Whether the open file fd (st) starts with what was read of a file: its
+ * first bytes (fingerprint), then everything read (prefix hash; restored
+ * from a checkpoint, it covers whole blocks only: the fingerprint covers
+ * the first one). */
+static sl_prefix_match copy_match(int fd, const struct stat *st, const sl_prefix_hash *hash, uint64_t fingerprint,
+                                  uint32_t fp_len)
+{
+    if (fp_len == 0 && sl_prefix_hash_end(hash) == 0) return SL_PREFIX_DIFFERENT;   /* nothing known of it */
+    if ((uint64_t)st->st_size < fp_len || !sl_file_starts_with(fd, fingerprint, fp_len)) return SL_PREFIX_DIFFERENT;
+    return sl_prefix_hash_match(hash, fd, (uint64_t)st->st_size);
+}
+
+/* Whether `name` can be a rotated copy of the file at path: it starts with
+ * the file's name up to its first dot (app.log: app.log.1, app.log-20240101,
+ * app-20240101.log), as logrotate names copies. This keeps files that merely
+ * start with the same bytes (a CSV header) from being taken for copies. */
+static bool named_like(const char *path, const char *name)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *dot = strchr(base + 1, '.');
+    size_t stem = dot ? (size_t)(dot - base) : strlen(base);
+    return strncmp(base, name, stem) == 0;
+}
+
+/* Looking for the copy logrotate's copytruncate made of a file just before
+ * truncating it: a file beside it, named like it, not followed, that starts
+ * with what was read of it. */
+typedef struct copy_search {
+    tail_source *ts;
+    const char *path;             /* the truncated file itself */
+    uint64_t dev, ino;
+    const sl_prefix_hash *hash;
+    uint64_t fingerprint;
+    uint32_t fp_len;
+    int fd;                       /* found: the copy, open */
+    struct stat st;
+    sl_prefix_match match;
+} copy_search;
+
+static bool is_copy(int dir_fd, const char *name, const struct stat *st, void *arg)
+{
+    copy_search *cs = arg;
+    if (((uint64_t)st->st_dev == cs->dev && (uint64_t)st->st_ino == cs->ino) || !named_like(cs->path, name) ||
+        find_file(cs->ts, (uint64_t)st->st_dev, (uint64_t)st->st_ino))
+        return false;
+    int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    cs->match = copy_match(fd, st, cs->hash, cs->fingerprint, cs->fp_len);
+    if (cs->match == SL_PREFIX_DIFFERENT) {
+        close(fd);
+        return false;
+    }
+    cs->fd = fd;
+    cs->st = *st;
+    return true;
+}
+
+/* The copy of the file at `path` (dev, ino), or NULL; cs says how it
+ * matched and holds it open. */
+static char *find_copy(tail_source *ts, const char *path, uint64_t dev, uint64_t ino, const sl_prefix_hash *hash,
+                       uint64_t fingerprint, uint32_t fp_len, copy_search *cs)
+{
+    *cs = (copy_search){.ts = ts, .path = path, .dev = dev, .ino = ino, .hash = hash, .fingerprint = fingerprint,
+                        .fp_len = fp_len, .fd = -1};
+    return find_beside(path, is_copy, cs);
+}
+
+/* A copy holding nothing that was not read of its file: known, closed and
+ * done, so that it is not read again when a pattern matches it. */
+static void add_read_copy(tail_source *ts, const char *path, copy_search *cs)
+{
+    tailed *t = add_file(ts, path, &cs->st, -1);
+    t->state = DONE;
+    t->f.offset = t->f.read_offset = (uint64_t)cs->st.st_size;
+    sl_error err;
+    if (sl_file_fingerprint(cs->fd, &t->f.fingerprint, &t->f.fp_len, &err) < 0)
+        t->f.fingerprint = sl_fingerprint_bytes("", 0);   /* unknown: any content resumes at its offset */
+    close(cs->fd);
+    cs->fd = -1;
 }
 
 /* read_from: end — just after the last line break, so that a line being
@@ -316,6 +437,84 @@ static void give_up_open(tail_source *ts, sl_source_ctx *ctx, const char *path, 
                   strerror(e));
 }
 
+/* A file that was truncated while sluice was stopped (its saved position
+ * no longer fits it): what it had beyond the saved offset is in the copy
+ * copytruncate made, if one is beside it. Follows the copy from there, as
+ * a rotated file. */
+static void resume_in_copy(tail_source *ts, const sl_file_position *saved, const char *path)
+{
+    sl_prefix_hash hash;
+    sl_prefix_hash_restore(&hash, saved->prefix_chain, saved->prefix_len);
+    copy_search cs;
+    char *copy = find_copy(ts, path, saved->dev, saved->ino, &hash, saved->fingerprint, saved->fp_len, &cs);
+    if (copy && cs.match == SL_PREFIX_COVERS && (uint64_t)cs.st.st_size >= saved->offset) {
+        tailed *t = add_file(ts, copy, &cs.st, cs.fd);
+        t->f.fingerprint = saved->fingerprint;
+        t->f.fp_len = saved->fp_len;
+        t->f.offset = t->f.read_offset = saved->offset;
+        t->f.hash = hash;
+        t->rotated = true;
+        sl_info(ts->stream.name, "the rest of what %s had is read from its copy %s, from byte %llu", path, copy,
+                (unsigned long long)saved->offset);
+    } else if (copy) {
+        add_read_copy(ts, copy, &cs);
+    }
+    free(copy);
+}
+
+/* Whether the file at path is in the same directory as the file at other. */
+static bool same_dir(const char *path, const char *other)
+{
+    const char *a = strrchr(path, '/'), *b = strrchr(other, '/');
+    size_t la = a ? (size_t)(a - path) : 0, lb = b ? (size_t)(b - other) : 0;
+    return la == lb && strncmp(path, other, la) == 0;
+}
+
+/* Whether the followed file f is the origin of the copy fd (st): it was
+ * truncated or rewritten (not noticed yet), or still starts with the
+ * copy's bytes. */
+static bool origin_of(const sl_tail_file *f, int fd, const struct stat *st)
+{
+    struct stat now;
+    if (fstat(f->fd, &now) < 0) return false;
+    if ((uint64_t)now.st_size < f->read_offset || !sl_file_starts_with(f->fd, f->fingerprint, f->fp_len)) return true;
+    return now.st_size >= st->st_size && sl_prefix_same_bytes(fd, f->fd, (uint64_t)st->st_size);
+}
+
+/* Whether the file at path (open as fd) is a copy of a file still followed:
+ * beside it, named like it, starting with what was read of it, and the
+ * followed file was truncated or starts with all of its bytes. A copy
+ * copytruncate made before the truncation was noticed, or a `cp`: not read;
+ * when the followed file is found truncated, its rest is read from the
+ * copy. Remembered, so that it is not compared again while its size stays
+ * the same. */
+static bool copy_of_followed(tail_source *ts, const char *path, int fd, const struct stat *st)
+{
+    const char *name = strrchr(path, '/');
+    name = name ? name + 1 : path;
+    for (size_t i = 0; i < ts->n_postponed; i++) {
+        postponed *p = &ts->postponed[i];
+        if (p->dev == (uint64_t)st->st_dev && p->ino == (uint64_t)st->st_ino && p->size == (uint64_t)st->st_size)
+            return p->seen = true;
+    }
+    for (size_t i = 0; i < ts->n_files; i++) {
+        const sl_tail_file *f = &ts->files[i]->f;
+        if (ts->files[i]->state != FOLLOWING || !same_dir(path, f->path) || !named_like(f->path, name) ||
+            copy_match(fd, st, &f->hash, f->fingerprint, f->fp_len) == SL_PREFIX_DIFFERENT || !origin_of(f, fd, st))
+            continue;
+        if (ts->n_postponed == ts->cap_postponed) {
+            ts->cap_postponed = ts->cap_postponed ? 2 * ts->cap_postponed : 4;
+            ts->postponed = realloc(ts->postponed, ts->cap_postponed * sizeof *ts->postponed);
+            if (!ts->postponed) abort();
+        }
+        ts->postponed[ts->n_postponed++] =
+            (postponed){(uint64_t)st->st_dev, (uint64_t)st->st_ino, (uint64_t)st->st_size, true};
+        sl_debug(ts->stream.name, "a file matching the patterns is a copy of the start of %s: not read", f->path);
+        return true;
+    }
+    return false;
+}
+
 /* Opens a file found by an expansion and decides where to read from. */
 static void open_candidate(tail_source *ts, sl_source_ctx *ctx, const candidate *cand, bool first)
 {
@@ -337,7 +536,8 @@ static void open_candidate(tail_source *ts, sl_source_ctx *ctx, const candidate 
         give_up_open(ts, ctx, cand->path, &cand->st, saved_offset, "read", e);
         return;
     }
-    if (find_file(ts, (uint64_t)st.st_dev, (uint64_t)st.st_ino)) {   /* replaced by a file already followed */
+    if (find_file(ts, (uint64_t)st.st_dev, (uint64_t)st.st_ino) ||   /* replaced by a file already followed */
+        (!saved && copy_of_followed(ts, cand->path, fd, &st))) {
         close(fd);
         return;
     }
@@ -345,8 +545,11 @@ static void open_candidate(tail_source *ts, sl_source_ctx *ctx, const candidate 
     const char *why = NULL;
     if (saved) {
         start = sl_file_positions_resume(&ts->saved, fd, &st, &why);
-        if (why) sl_warn(ts->stream.name, "%s was %s since the last checkpoint; reading it from the start",
-                         cand->path, why);
+        if (why) {
+            sl_warn(ts->stream.name, "%s was %s since the last checkpoint; reading it from the start",
+                    cand->path, why);
+            resume_in_copy(ts, saved, cand->path);
+        }
     } else if (first && !ts->resumed && ts->read_from_end) {
         start = start_of_last_line(fd, (uint64_t)st.st_size);
     }
@@ -354,6 +557,7 @@ static void open_candidate(tail_source *ts, sl_source_ctx *ctx, const candidate 
     t->f.fingerprint = fp;
     t->f.fp_len = fp_len;
     t->f.offset = t->f.read_offset = start;
+    if (saved && !why) sl_prefix_hash_restore(&t->f.hash, saved->prefix_chain, saved->prefix_len);
     t->rotated = cand->rotated;
     sl_info(ts->stream.name, "following %s%s from byte %llu", cand->path,
             cand->rotated ? " (rotated while sluice was stopped)" : "", (unsigned long long)start);
@@ -404,6 +608,7 @@ static void find_rotated_away(tail_source *ts, const sl_component *c, candidate 
 static void scan(tail_source *ts, const sl_component *c, sl_source_ctx *ctx, bool first)
 {
     for (size_t i = 0; i < ts->n_files; i++) ts->files[i]->seen = false;
+    for (size_t i = 0; i < ts->n_postponed; i++) ts->postponed[i].seen = false;
     candidate *list = NULL;
     size_t n = 0, cap = 0;
     for (size_t i = 0, n_patterns = sl_opts_list_len(c->opts, "paths"); i < n_patterns; i++) {
@@ -441,11 +646,17 @@ static void scan(tail_source *ts, const sl_component *c, sl_source_ctx *ctx, boo
     }
     if (first) find_rotated_away(ts, c, &list, &n, &cap);
     if (n > 1) qsort(list, n, sizeof *list, older_first);
-    for (size_t i = 0; i < n; i++) {
-        open_candidate(ts, ctx, &list[i], first);
-        free(list[i].path);
-    }
+    /* Files the checkpoint knew first: a copy of one of them (copytruncate
+     * while sluice was stopped) is then recognised as such. */
+    for (int known = 1; known >= 0; known--)
+        for (size_t i = 0; i < n; i++)
+            if (list[i].known == known) open_candidate(ts, ctx, &list[i], first);
+    for (size_t i = 0; i < n; i++) free(list[i].path);
     free(list);
+    size_t still = 0;
+    for (size_t i = 0; i < ts->n_postponed; i++)
+        if (ts->postponed[i].seen) ts->postponed[still++] = ts->postponed[i];
+    ts->n_postponed = still;
     if (first) sl_file_positions_clear(&ts->saved);
 
     size_t kept = 0;
@@ -501,6 +712,24 @@ static bool notice_rotation(tail_source *ts, tailed *t, const struct stat *now)
     return true;
 }
 
+/* The file was truncated (or rewritten) after copytruncate copied it: the
+ * bytes written after the last read are in the copy. t goes on reading the
+ * copy from where it was, with what it kept, as a rotated file; the file at
+ * the path is followed again from its start, as a new one. */
+static void continue_in_copy(tail_source *ts, tailed *t, const struct stat *live, const char *copy,
+                             copy_search *cs)
+{
+    sl_tail_file *f = &t->f;
+    tailed *again = add_file(ts, f->path, live, f->fd);
+    again->f.fingerprint = sl_fingerprint_bytes("", 0);   /* taken as it grows (rewritten) */
+    f->fd = cs->fd;
+    set_identity(f, &cs->st);
+    f->path = intern(ts, copy);
+    t->rotated = true;
+    t->quiet_since_ns = sl_monotonic_ns();
+    t->mtime = cs->st.st_mtim;
+}
+
 /* One look at an open file: reads what it gained, notices truncation and
  * rotation, and closes it once rotated and quiet. Sets *busy when data
  * was read and *rescan when a rotation was noticed. */
@@ -521,8 +750,24 @@ static sl_tail_read_result look(tail_source *ts, tailed *t, bool *busy, bool *re
     t->mtime = st.st_mtim;
     sl_tail_read_result rc;
     if (size < f->read_offset || (modified && rewritten(t, size))) {
-        sl_warn(ts->stream.name, "%s was %s; reading it again from the start", f->path,
-                size < f->read_offset ? "truncated" : "rewritten");
+        const char *what = size < f->read_offset ? "truncated" : "rewritten";
+        copy_search cs;
+        char *copy = find_copy(ts, f->path, f->dev, f->ino, &f->hash, f->fingerprint, f->fp_len, &cs);
+        if (copy && cs.match == SL_PREFIX_COVERS) {
+            sl_info(ts->stream.name, "%s was %s; the rest of what it had is read from its copy %s (from byte %llu), "
+                    "then the file again from its start", f->path, what, copy, (unsigned long long)f->read_offset);
+            continue_in_copy(ts, t, &st, copy, &cs);
+            free(copy);
+            *rescan = true;
+            return look(ts, t, busy, rescan);
+        }
+        if (copy) {   /* copied before the last read: everything in it was read */
+            sl_info(ts->stream.name, "%s was %s; its copy %s holds nothing more than was read", f->path, what, copy);
+            add_read_copy(ts, copy, &cs);
+        }
+        sl_warn(ts->stream.name, "%s was %s; reading it again from the start%s", f->path, what,
+                copy ? "" : " (no copy of it was found beside it)");
+        free(copy);
         if (sl_tail_file_has_rest(f) && (rc = sl_tail_read(r, f, f->read_offset, SL_MULTILINE_END)) != SL_TAIL_READ_OK)
             return rc;
         sl_tail_file_rewind(f);
@@ -599,13 +844,17 @@ static int tail_save(sl_component *c, sl_buf *state, sl_error *err)
     for (size_t i = 0; i < ts->n_files; i++) {
         const sl_tail_file *f = &ts->files[i]->f;
         struct stat st = {.st_dev = (dev_t)f->dev, .st_ino = (ino_t)f->ino};
-        sl_file_positions_put(&all, f->path, &st, f->fingerprint, f->fp_len, f->offset);
+        sl_file_position *e = sl_file_positions_put(&all, f->path, &st, f->fingerprint, f->fp_len, f->offset);
+        e->prefix_chain = f->hash.chain;
+        e->prefix_len = f->hash.len;
     }
     for (size_t i = 0; i < ts->saved.count; i++) {
         const sl_file_position *e = &ts->saved.items[i];
         if (sl_file_positions_find(&all, e->dev, e->ino)) continue;
         struct stat st = {.st_dev = (dev_t)e->dev, .st_ino = (ino_t)e->ino};
-        sl_file_positions_put(&all, e->path, &st, e->fingerprint, e->fp_len, e->offset);
+        sl_file_position *kept = sl_file_positions_put(&all, e->path, &st, e->fingerprint, e->fp_len, e->offset);
+        kept->prefix_chain = e->prefix_chain;
+        kept->prefix_len = e->prefix_len;
     }
     sl_file_positions_save(&all, state);
     sl_file_positions_free(&all);
@@ -638,13 +887,28 @@ const sl_component_type sl_source_tail_type = {
         "**Rotation.** A file that is renamed (`app.log` → `app.log.1`) or deleted is read on "
         "by its open descriptor until it has been quiet for `rotate_wait`; then its "
         "unterminated last line, if any, becomes a record and it is closed. The new file at "
-        "the path is followed from its beginning as soon as the rotation is noticed. A file "
-        "that shrinks or whose first bytes change (copytruncate) is read again from its start; "
-        "lines written between the copy and the truncation are in the copy only.\n\n"
+        "the path is followed from its beginning as soon as the rotation is noticed.\n\n"
+        "**copytruncate.** A file that shrinks, or whose first bytes change, was truncated (or "
+        "rewritten) in place. Its copy is looked for in the same directory among the files named "
+        "like it (starting with its name up to the first dot: `app.log.1`, `app.log-20240101`, "
+        "`app-20240101.log`): one not followed that starts with exactly the bytes read so far (a "
+        "hash of every byte read is kept for this, not only of the first KiB). The lines written after the last read "
+        "and before the truncation are read from the copy, from where reading stopped, and then "
+        "the file again from its start; a copy that `paths` matches (`app.log*`) is not read "
+        "again. Finding a copy reads its start once. Without a copy beside it (logrotate's "
+        "`olddir`, or `compress` without `delaycompress`) those lines are lost, and a warning "
+        "says so. A file matching `paths` that is a copy of the start of a file being followed, "
+        "beside it and named like it (a copy taken before the truncation was noticed, or a `cp`), "
+        "is not read as a new file. What no "
+        "reader can get: lines written after logrotate's copy and before its truncation are in "
+        "neither file (copytruncate itself loses them); rotate by rename when every line "
+        "matters.\n\n"
         "**Resuming.** Checkpoints save the position of every file followed (rotated ones "
         "still being read included), keyed by device and inode and checked with a fingerprint "
         "of the first 1 KiB, so a restarted run goes on exactly where the last checkpoint "
-        "was: with the file sink, after a crash no line is lost or written twice. A file the "
+        "was: with the file sink, after a crash no line is lost or written twice. A file "
+        "truncated by copytruncate while sluice was stopped is read on in its copy from the "
+        "checkpoint's position (the checkpoint keeps the hash of the bytes read). A file the "
         "checkpoint knew that was rotated away while sluice was stopped is found again by its "
         "inode in its directory and read to its end before newer files; files rotated *and* "
         "replaced again while stopped are only found if the patterns match the rotated names "

@@ -42,6 +42,7 @@ void sl_tail_file_rewind(sl_tail_file *f)
     f->header = NULL;
     f->magic_checked = false;
     f->skipping = false;
+    sl_prefix_hash_reset(&f->hash);
 }
 
 void sl_tail_file_free(sl_tail_file *f)
@@ -253,6 +254,16 @@ static bool read_header(sl_tail_reader *r, sl_tail_file *f, uint64_t end, sl_mul
     return true;
 }
 
+/* Logs and dead-letters a failed read at byte `at`. */
+static sl_tail_read_result read_failed(sl_tail_reader *r, sl_tail_file *f, uint64_t at, const char *why)
+{
+    sl_err(r->name, "cannot read %s at byte %llu: %s; the records before are kept, and a restart reads on from "
+           "there", f->path, (unsigned long long)at, why);
+    sl_source_dlq(r->ctx, "", 0, (sl_position){f->file_id, at}, f->path, "read_error", "cannot read at byte %llu: %s",
+                  (unsigned long long)at, why);
+    return SL_TAIL_READ_GIVE_UP;
+}
+
 sl_tail_read_result sl_tail_read(sl_tail_reader *r, sl_tail_file *f, uint64_t end, sl_multiline_mode mode)
 {
     sl_tail_read_result result = SL_TAIL_READ_OK;
@@ -260,6 +271,10 @@ sl_tail_read_result sl_tail_read(sl_tail_reader *r, sl_tail_file *f, uint64_t en
     if (sl_format_has_header(&r->stream->format) && !f->header && !read_header(r, f, end, mode, &result))
         return result;
     if (f->read_offset >= end && !sl_tail_file_has_rest(f)) return SL_TAIL_READ_OK;
+    sl_error err;
+    if (sl_prefix_hash_end(&f->hash) < f->read_offset &&
+        sl_prefix_hash_catch_up(&f->hash, f->fd, f->read_offset, &err) < 0)   /* truncated: the next look sees it */
+        return err.sys_errno ? read_failed(r, f, sl_prefix_hash_end(&f->hash), err.msg) : SL_TAIL_READ_OK;
 
     size_t batch_bytes = sl_source_batch_bytes(r->ctx), max = r->stream->format.max_record_bytes;
     step s = {.r = r, .f = f, .data_cap = (batch_bytes > max ? batch_bytes : max) + READ_CHUNK};
@@ -283,24 +298,21 @@ sl_tail_read_result sl_tail_read(sl_tail_reader *r, sl_tail_file *f, uint64_t en
         ssize_t n = pread(f->fd, b->data + b->data_len, want, (off_t)f->read_offset);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
-            int e = errno;
-            sl_err(r->name, "cannot read %s at byte %llu: %s; the records before are kept, and a restart "
-                   "reads on from there", f->path, (unsigned long long)f->read_offset, strerror(e));
-            sl_source_dlq(r->ctx, "", 0, (sl_position){f->file_id, f->read_offset}, f->path, "read_error",
-                          "cannot read at byte %llu: %s", (unsigned long long)f->read_offset, strerror(e));
-            result = SL_TAIL_READ_GIVE_UP;
+            result = read_failed(r, f, f->read_offset, strerror(errno));
             break;
         }
         if (n == 0) {   /* shorter than it was: the next look finds out why */
             end = f->read_offset;
             continue;
         }
+        sl_prefix_hash_feed(&f->hash, f->read_offset, b->data + b->data_len, (size_t)n);
         b->data_len += (size_t)n;
         f->read_offset += (uint64_t)n;
         sl_source_progress(r->ctx, (uint64_t)n);
     }
 
     /* Hand over the complete frames; keep the rest for the next step. */
+    sl_prefix_hash_mark(&f->hash);
     sl_batch *b = s.b;
     sl_buf_append(&f->pending, b->data + s.scan, b->data_len - s.scan);
     b->data_len = s.scan;

@@ -12,6 +12,11 @@
  * byte before it was submitted (or dead-lettered). It moves before the
  * submit that may park the source for a checkpoint, and never past a frame
  * that is kept or being skipped.
+ *
+ * Every byte read from the file's start is hashed once (`hash`,
+ * prefix_hash.h), so that a copy of the file can be recognised when the
+ * file is truncated; a step that starts beyond the hashed bytes (resuming,
+ * read_from: end, after a CSV header) hashes the gap from the file first.
  */
 #ifndef SL_TAIL_READ_H
 #define SL_TAIL_READ_H
@@ -22,6 +27,7 @@
 #include "../core/buf.h"
 #include "../runtime/pipeline.h"
 #include "multiline.h"
+#include "prefix_hash.h"
 #include "stream.h"
 
 typedef struct sl_tail_file {
@@ -40,6 +46,7 @@ typedef struct sl_tail_file {
     uint64_t skip_start, skip_len;
     char *head;                /* its first SL_STREAM_DLQ_HEAD bytes, for the DLQ */
     size_t head_len;
+    sl_prefix_hash hash;       /* of the bytes read from its start */
 } sl_tail_file;
 
 /* What a step needs from the source. */
@@ -67,7 +74,8 @@ sl_tail_read_result sl_tail_read(sl_tail_reader *r, sl_tail_file *f, uint64_t en
 bool sl_tail_file_has_rest(const sl_tail_file *f);
 
 /* Starts f again from its first byte (it was truncated or rewritten); what
- * was kept must have been handed over with SL_MULTILINE_END first. */
+ * was kept must have been handed over with SL_MULTILINE_END first. The
+ * hash starts again too. */
 void sl_tail_file_rewind(sl_tail_file *f);
 
 /* Closes the descriptor and frees what f holds (not f itself). */

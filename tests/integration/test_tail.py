@@ -139,10 +139,15 @@ def test_copytruncate_and_rewrite(work):
         # Rewritten to exactly the same size: the modification time tells.
         append(path, '{"n":6,"pad":"%s"}\n{"n":7}\n' % ("z" * 100), "w")
         t.expect([1, 2, 3, 4, 5, 6, 7], "n")
+        # Truncated without a copy beside it: read again from the start.
+        append(path, "", "w")
+        append(path, '{"n":8}\n')
+        t.expect([1, 2, 3, 4, 5, 6, 7, 8], "n")
     finally:
         log = t.stop()
-    assert "was truncated; reading it again from the start" in log, log
-    assert "was rewritten; reading it again from the start" in log, log
+    assert "app.log was truncated; the rest of what it had is read from its copy logs/app.log.1" in log, log
+    assert "was rewritten; reading it again from the start (no copy of it was found beside it)" in log, log
+    assert "was truncated; reading it again from the start (no copy of it was found beside it)" in log, log
 
 
 def test_deletion_and_recreation(work):
@@ -253,6 +258,40 @@ def test_resume_after_stop_with_rotation_while_stopped(work):
         t.stop()
 
 
+def copytruncate_while_stopped(work, pattern):
+    """Lines sluice had not read when the file was copied and truncated
+    while it was stopped are read from the copy, from where the checkpoint
+    was; with `paths` matching the copy too, it is not read again."""
+    os.makedirs(work("logs"))
+    path = work("logs", "app.log")
+    first = "".join('{"n":%d,"pad":"%s"}\n' % (i, "p" * 90) for i in range(30))   # over a hash block
+    append(path, first + '{"n":')
+    t = Tail(work, 'paths: ["logs/%s"]' % pattern).start()
+    try:
+        t.expect(list(range(30)), "n")
+    finally:
+        t.stop()
+    append(path, '30}\n{"n":31}\n')
+    shutil.copy(path, path + ".1")
+    append(path, "", "w")
+    append(path, '{"n":32}\n')
+    t.start()
+    try:
+        t.settle(list(range(33)), "n")
+    finally:
+        log = t.stop()
+    assert "logs/app.log was truncated since the last checkpoint" in log, log
+    assert "the rest of what logs/app.log had is read from its copy logs/app.log.1, from byte %d" % len(first) in log, log
+
+
+def test_copytruncate_while_stopped(work):
+    copytruncate_while_stopped(work, "app.log")
+
+
+def test_copytruncate_while_stopped_copies_matched(work):
+    copytruncate_while_stopped(work, "app.log*")
+
+
 def test_csv_header_on_resume(work):
     os.makedirs(work("logs"))
     path = work("logs", "prices.csv")
@@ -306,6 +345,7 @@ def test_config_errors(work):
 
 if __name__ == "__main__":
     main([test_append_and_half_written_line, test_rename_rotation, test_copytruncate_and_rewrite,
+          test_copytruncate_while_stopped, test_copytruncate_while_stopped_copies_matched,
           test_deletion_and_recreation, test_late_files_exclude_and_compressed, test_multiline,
           test_read_from_end, test_resume_after_stop_with_rotation_while_stopped, test_csv_header_on_resume,
           test_oversized_line, test_config_errors])

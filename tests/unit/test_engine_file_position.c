@@ -107,19 +107,26 @@ static void test_json_round_trip(void)
     sl_file_positions t = {0}, back = {0};
     struct stat st = {.st_dev = 2049, .st_ino = 77};
     sl_file_positions_put(&t, "logs/\"odd\" name.log", &st, 0xfedcba9876543210ull, 1024, 123456789012ull);
+    struct stat st2 = {.st_dev = 2049, .st_ino = 78};
+    sl_file_position *with_ph = sl_file_positions_put(&t, "b.log", &st2, 1, 10, 10);
+    with_ph->prefix_chain = 0x0123456789abcdefull;
+    with_ph->prefix_len = 8192;
     sl_buf json;
     sl_buf_init(&json);
     sl_file_positions_save(&t, &json);
     sl_error err = {0};
     CHECK(sl_file_positions_load(&back, json.data, json.len, &err) == 0);
-    CHECK_INT(back.count, 1);
-    sl_file_position *e = sl_file_positions_find(&back, 2049, 77);
+    CHECK_INT(back.count, 2);
+    sl_file_position *e = sl_file_positions_find(&back, 2049, 78);
+    CHECK(e && e->prefix_chain == 0x0123456789abcdefull && e->prefix_len == 8192);
+    e = sl_file_positions_find(&back, 2049, 77);
     CHECK(e != NULL);
     if (e) {
         CHECK_STR(e->path, "logs/\"odd\" name.log");
         CHECK(e->fingerprint == 0xfedcba9876543210ull);
         CHECK_INT(e->fp_len, 1024);
         CHECK(e->offset == 123456789012ull);
+        CHECK(e->prefix_chain == 0 && e->prefix_len == 0);   /* none saved: none loaded */
     }
     const char *bad = "{\"files\":[{\"path\":\"a\",\"dev\":1,\"ino\":2,\"fp\":\"zz\",\"fp_len\":3,\"offset\":4}]}";
     CHECK(sl_file_positions_load(&back, bad, strlen(bad), &err) < 0);

@@ -1,0 +1,168 @@
+"""The tail source with rotation by copy + truncate (logrotate's copytruncate).
+
+A writer process (seeded) appends N JSON lines to logs/app.log, a few at a
+time and often in two writes (so lines are seen half written), and every K
+lines rotates the file as logrotate's copytruncate does: older copies are
+shifted (app.log.1 -> app.log.2 ...), app.log is copied to app.log.1, and
+app.log is truncated to 0; the writer keeps its descriptor (O_APPEND) and
+goes on writing. The writer copies and truncates between two of its writes,
+as an application that is quiet while logrotate runs: lines written between
+the copy and the truncation would be in neither file (copytruncate loses
+them for every reader; the tail docs say so).
+
+Whatever sluice had not read when the file was truncated is only in the
+copy: the output must still be exactly the written lines, each once, in
+order, both when `paths` names only the live file (the copy is found in its
+directory by its content) and when it matches the copies too (`app.log*`:
+a copy must not be read again from its start). The last test kills sluice
+with SIGKILL repeatedly (harness.run_killed) while the writer runs.
+
+SEED=... in the environment replays a failing run.
+"""
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+from harness import SLUICE, main, read_jsonl, run_killed, wait_for
+
+N = 3000
+K = 400
+KILLS = 6
+
+WRITER = r'''
+import os, random, shutil, sys, time
+logs, seed, n, k = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+rng = random.Random(seed)
+path = os.path.join(logs, "app.log")
+f = open(path, "a")
+generations = 0
+for i in range(n):
+    if i and i % k == 0:                         # logrotate copytruncate
+        for g in range(generations, 0, -1):
+            os.rename("%s.%d" % (path, g), "%s.%d" % (path, g + 1))
+        shutil.copyfile(path, path + ".1")
+        os.truncate(path, 0)
+        generations += 1
+    line = '{"seq":%d,"pad":"%s"}\n' % (i, "x" * rng.randrange(0, 200))
+    if rng.random() < 0.3:                      # half a line now, the rest later
+        cut = rng.randrange(1, len(line))
+        f.write(line[:cut]); f.flush()
+        time.sleep(rng.random() * 0.002)
+        f.write(line[cut:])
+    else:
+        f.write(line)
+    f.flush()
+    if rng.random() < 0.3:
+        time.sleep(rng.random() * 0.006)
+f.close()
+'''
+
+PIPELINE = """
+data_dir: %(dir)s/state
+checkpoint: {interval: 150ms}
+sources:
+  logs:
+    type: tail
+    paths: ["%(dir)s/logs/%(pattern)s"]
+    poll_interval: 20ms
+    glob_interval: 200ms
+    rotate_wait: 200ms
+sinks:
+  out: {type: file, inputs: [logs], path: "%(dir)s/out/out.jsonl"}
+"""
+
+
+def count_lines(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read().count(b"\n")
+    except FileNotFoundError:
+        return 0
+
+
+def start_sluice(work):
+    env = dict(os.environ)
+    env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
+    log = open(work("sluice.log"), "ab")
+    return subprocess.Popen([SLUICE, "run", work("p.yaml")], stdout=log, stderr=log, env=env)
+
+
+def setup(work, pattern):
+    seed = int(os.environ.get("SEED", random.randrange(1 << 30)))
+    print("seed", seed, flush=True)
+    os.makedirs(work("logs"))
+    work.write("p.yaml", PIPELINE % {"dir": work.path, "pattern": pattern})
+    work.write("writer.py", WRITER)
+    writer = subprocess.Popen([sys.executable, work("writer.py"), work("logs"), str(seed), str(N), str(K)])
+    return seed, random.Random(seed), writer
+
+
+def finish(work, seed, writer):
+    """Waits for the writer, lets a last run read everything, and checks the
+    output: every written line once, in order, and no dead letters."""
+    assert writer.wait(timeout=120) == 0, "the writer failed"
+    proc = start_sluice(work)
+    out = work("out", "out.jsonl")
+    try:
+        wait_for(lambda: count_lines(out) >= N, timeout=60, what="all %d records in the output" % N)
+        time.sleep(0.5)   # anything more (a duplicate) would show up now
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        rc = proc.wait(timeout=30)
+    assert rc == 0, "the last run exited %s; see %s" % (rc, work("sluice.log"))
+    seqs = [r["seq"] for r in read_jsonl(out)]
+    if seqs != list(range(N)):
+        missing = sorted(set(range(N)) - set(seqs))
+        raise AssertionError("output differs from the written lines (seed %d): %d records, %d missing (first %s), "
+                             "%d duplicates, first difference at index %s; see %s" % (
+                                 seed, len(seqs), len(missing), missing[:5], len(seqs) - len(set(seqs)),
+                                 next((i for i, (a, b) in enumerate(zip(seqs, range(N))) if a != b),
+                                      min(len(seqs), N)), work("sluice.log")))
+    dlq = work("state", "dlq", "dlq.jsonl")
+    assert not os.path.exists(dlq) or os.path.getsize(dlq) == 0, "unexpected dead letters: " + open(dlq).read()[:2000]
+    return open(work("sluice.log"), errors="replace").read()
+
+
+def followed_through_rotations(work, pattern):
+    seed, _, writer = setup(work, pattern)
+    proc = start_sluice(work)
+    try:
+        writer.wait(timeout=120)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0, "sluice failed; see %s" % work("sluice.log")
+        if writer.poll() is None:
+            writer.kill()
+    log = finish(work, seed, writer)
+    assert "the rest of what it had is read from its copy" in log, log[-3000:]
+
+
+def test_copytruncate_live_file_only(work):
+    followed_through_rotations(work, "app.log")
+
+
+def test_copytruncate_copies_matched_too(work):
+    followed_through_rotations(work, "app.log*")
+
+
+def test_copytruncate_kill_loop(work):
+    seed, rng, writer = setup(work, "app.log*")
+    out = work("out", "out.jsonl")
+    kills = 0
+    try:
+        while kills < KILLS or writer.poll() is None:
+            before, until = count_lines(out), time.monotonic() + rng.uniform(0.05, 0.9)
+            run_killed(["run", work("p.yaml")], lambda: count_lines(out) > before or time.monotonic() > until, rng)
+            kills += 1
+    finally:
+        if writer.poll() is None and kills < KILLS:
+            writer.kill()
+    finish(work, seed, writer)
+    assert kills >= KILLS
+
+
+if __name__ == "__main__":
+    main([test_copytruncate_live_file_only, test_copytruncate_copies_matched_too, test_copytruncate_kill_loop])
