@@ -38,6 +38,9 @@
 #include "../core/util.h"
 #include "json.h"
 
+/* Room for a column name quoted in a message. */
+#define NAME_SHOWN 72
+
 /* ---- framing ---- */
 
 size_t sl_csv_frame(const sl_csv_dialect *d, const char *p, size_t len, bool eof)
@@ -232,21 +235,6 @@ static const char *column_name(const sl_csv_header *h, sl_arena *a, size_t i, si
 
 /* ---- typed cells ---- */
 
-/* Appends a short, printable excerpt of s for error messages. */
-static void excerpt(char *out, size_t cap, const char *s, size_t len)
-{
-    size_t o = 0, max = cap - 4;
-    for (size_t i = 0; i < len && o < max; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        out[o++] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
-    }
-    if (o < len && o == max) {
-        memcpy(out + o, "...", 3);
-        o += 3;
-    }
-    out[o] = '\0';
-}
-
 static bool is_digit(char c)
 {
     return c >= '0' && c <= '9';
@@ -397,17 +385,17 @@ static int convert_cell(sl_arena *a, const cell *c, sl_csv_type type, const char
     if (rc == 0)
         return 0;
 
-    char text[64];
-    int shown = (int)(column_len > 64 ? 64 : column_len);
-    excerpt(text, sizeof text, c->s, c->len);
+    char text[64], name[NAME_SHOWN];
+    sl_decode_error_excerpt(text, sizeof text, c->s, c->len);
+    sl_decode_error_excerpt(name, sizeof name, column, column_len);
     err->reason = "csv_type";
     err->offset = c->offset;
     if (rc == -2)
-        snprintf(err->msg, sizeof err->msg, "column \"%.*s\": \"%s\" is out of range for %s",
-                 shown, column, text, type_name(type));
+        snprintf(err->msg, sizeof err->msg, "column \"%s\": \"%s\" is out of range for %s",
+                 name, text, type_name(type));
     else
-        snprintf(err->msg, sizeof err->msg, "column \"%.*s\": cannot parse \"%s\" as %s",
-                 shown, column, text, type_name(type));
+        snprintf(err->msg, sizeof err->msg, "column \"%s\": cannot parse \"%s\" as %s",
+                 name, text, type_name(type));
     return -1;
 }
 
@@ -416,10 +404,10 @@ static int convert_cell(sl_arena *a, const cell *c, sl_csv_type type, const char
 /* Replaces a csv_syntax message naming a cell by index with one naming the column. */
 static void name_column_in_error(sl_decode_error *err, const char *name, size_t name_len)
 {
-    char detail[sizeof err->msg];
+    char detail[sizeof err->msg], shown[NAME_SHOWN];
     snprintf(detail, sizeof detail, "%s", err->msg);
-    snprintf(err->msg, sizeof err->msg, "column \"%.*s\": %.150s",
-             (int)(name_len > 64 ? 64 : name_len), name, detail);
+    snprintf(err->msg, sizeof err->msg, "column \"%s\": %.150s",
+             sl_decode_error_excerpt(shown, sizeof shown, name, name_len), detail);
 }
 
 static int columns_error(sl_decode_error *err, size_t cells, size_t columns)
@@ -446,8 +434,9 @@ static int utf8_error(const sl_csv_dialect *d, const sl_csv_header *h, sl_arena 
         const char *name = column_name(h, a, i, &name_len);
         err->reason = "csv_utf8";
         err->offset = c.offset;
-        snprintf(err->msg, sizeof err->msg, "column \"%.*s\": invalid UTF-8",
-                 (int)(name_len > 64 ? 64 : name_len), name);
+        char shown[NAME_SHOWN];
+        snprintf(err->msg, sizeof err->msg, "column \"%s\": invalid UTF-8",
+                 sl_decode_error_excerpt(shown, sizeof shown, name, name_len));
         return -1;
     }
     err->reason = "csv_utf8";
@@ -602,10 +591,11 @@ sl_csv_header *sl_csv_header_parse(const sl_csv_dialect *d, const char *p, size_
         if (i == h->count) {
             err->reason = "csv_columns";
             err->offset = 0;
-            int shown = (int)(len > 120 ? 120 : strip_line_break(p, len));
+            char shown[120];
+            sl_decode_error_excerpt(shown, sizeof shown, p, strip_line_break(p, len));
             snprintf(err->msg, sizeof err->msg,
-                     "configured column \"%s\" is not in the header row (%.*s)",
-                     configured[k].name, shown, p);
+                     "configured column \"%s\" is not in the header row (%s)",
+                     configured[k].name, shown);
             sl_csv_header_free(h);
             return NULL;
         }

@@ -43,6 +43,10 @@ int sl_json_decode(sl_arena *a, const char *p, size_t len, unsigned max_depth,
 void sl_json_encode(sl_buf *out, const sl_value *v);
 /* Appends a JSON string literal (with quotes) for the bytes s[0..len). */
 void sl_json_encode_string(sl_buf *out, const char *s, size_t len);
+/* The same, for text that must come out as valid UTF-8 JSON whatever it
+ * holds (messages that may quote input, file names): bytes that are not
+ * valid UTF-8 are written as the text \xNN. */
+void sl_json_encode_text(sl_buf *out, const char *s, size_t len);
 /* Appends the shortest decimal text that parses back to d ("61.17", "2.0",
  * "5e-324"). Returns false (appending nothing) for NaN/Inf. */
 bool sl_json_format_double(sl_buf *out, double d);

@@ -140,6 +140,19 @@ void sl_json_encode_string(sl_buf *out, const char *s, size_t len)
     terminate(out);
 }
 
+void sl_json_encode_text(sl_buf *out, const char *s, size_t len)
+{
+    if (sl_utf8_valid(s, len)) {
+        sl_json_encode_string(out, s, len);
+        return;
+    }
+    sl_buf text;
+    sl_buf_init(&text);
+    sl_utf8_escape_invalid(&text, s, len, false);
+    sl_json_encode_string(out, text.data, text.len);
+    sl_buf_free(&text);
+}
+
 bool sl_json_format_double(sl_buf *out, double d)
 {
     if (!isfinite(d))

@@ -267,10 +267,10 @@ static int scan_number(syntax_scan &s)
     const char *tok_end = s.p;
     while (tok_end < s.end && !is_delimiter(*tok_end)) tok_end++;
     s.p = start;
-    int n = (int)std::min<ptrdiff_t>(tok_end - start, 40);
+    char shown[44];   /* 40 bytes of input, "...", NUL */
     size_t off = (size_t)(start - s.start);
-    return fail(*s.d, "json_syntax", off, "invalid JSON at offset %zu: malformed number '%.*s'",
-                off, n, start);
+    return fail(*s.d, "json_syntax", off, "invalid JSON at offset %zu: malformed number '%s'", off,
+                sl_decode_error_excerpt(shown, sizeof shown, start, (size_t)(tok_end - start)));
 }
 
 static int scan_literal(syntax_scan &s)
@@ -286,10 +286,10 @@ static int scan_literal(syntax_scan &s)
     }
     const char *tok_end = s.p;
     while (tok_end < s.end && !is_delimiter(*tok_end)) tok_end++;
-    int n = (int)std::min<ptrdiff_t>(tok_end - s.p, 40);
+    char shown[44];   /* 40 bytes of input, "...", NUL */
     size_t off = (size_t)(s.p - s.start);
-    return fail(*s.d, "json_syntax", off, "invalid JSON at offset %zu: invalid literal '%.*s'",
-                off, n, s.p);
+    return fail(*s.d, "json_syntax", off, "invalid JSON at offset %zu: invalid literal '%s'", off,
+                sl_decode_error_excerpt(shown, sizeof shown, s.p, (size_t)(tok_end - s.p)));
 }
 
 static int scan_value(syntax_scan &s, unsigned depth);
@@ -400,12 +400,13 @@ static int decode_number(decoder &d, V &v, sl_value *out)
         syntax_scan s = { d.input, tok.data(), d.input + d.len, d.max_depth, &d };
         if (scan_number(s) < 0)
             return -1;
-        int n = (int)std::min<size_t>(tok.size(), 40);
+        char shown[44];   /* 40 bytes of input, "...", NUL */
+        sl_decode_error_excerpt(shown, sizeof shown, tok.data(), tok.size());
         bool integer = tok.find_first_of(".eE") == std::string_view::npos;
         return fail(d, "json_number", offset_of(d, tok.data()),
-                    integer ? "integer %.*s%s at offset %zu does not fit in 64 bits"
-                            : "number %.*s%s at offset %zu is out of the range of a double",
-                    n, tok.data(), tok.size() > 40 ? "..." : "", offset_of(d, tok.data()));
+                    integer ? "integer %s at offset %zu does not fit in 64 bits"
+                            : "number %s at offset %zu is out of the range of a double",
+                    shown, offset_of(d, tok.data()));
     }
     if (e)
         return diagnose_syntax(d, e);

@@ -22,6 +22,36 @@
 
 /* Strict: rejects overlong forms, surrogates (U+D800..U+DFFF) and code points
  * above U+10FFFF, following the table in Unicode 15, section 3.9 (D92). */
+size_t sl_utf8_char_len(const char *str, size_t len) {
+    const unsigned char *s = (const unsigned char *)str;
+    if (len == 0)
+        return 0;
+    unsigned char c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t n;
+    unsigned char lo = 0x80, hi = 0xBF;   /* range of the second byte */
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        if (c == 0xE0) lo = 0xA0;          /* overlong */
+        if (c == 0xED) hi = 0x9F;          /* surrogates */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        if (c == 0xF0) lo = 0x90;          /* overlong */
+        if (c == 0xF4) hi = 0x8F;          /* above U+10FFFF */
+    } else {
+        return 0;                          /* 0x80..0xC1, 0xF5..0xFF */
+    }
+    if (len < n || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if (s[i] < 0x80 || s[i] > 0xBF)
+            return 0;
+    return n;
+}
+
 bool sl_utf8_valid(const char *str, size_t len) {
     const unsigned char *s = (const unsigned char *)str, *end = s + len;
     while (s < end) {
@@ -35,36 +65,29 @@ bool sl_utf8_valid(const char *str, size_t len) {
         }
         if (s == end)
             break;
-        unsigned char c = *s;
-        if (c < 0x80) {
-            s++;
-            continue;
-        }
-        size_t n;
-        unsigned char lo = 0x80, hi = 0xBF;   /* range of the second byte */
-        if (c >= 0xC2 && c <= 0xDF) {
-            n = 2;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            n = 3;
-            if (c == 0xE0) lo = 0xA0;          /* overlong */
-            if (c == 0xED) hi = 0x9F;          /* surrogates */
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            n = 4;
-            if (c == 0xF0) lo = 0x90;          /* overlong */
-            if (c == 0xF4) hi = 0x8F;          /* above U+10FFFF */
-        } else {
-            return false;                      /* 0x80..0xC1, 0xF5..0xFF */
-        }
-        if ((size_t)(end - s) < n)
+        size_t n = sl_utf8_char_len((const char *)s, (size_t)(end - s));
+        if (n == 0)
             return false;
-        if (s[1] < lo || s[1] > hi)
-            return false;
-        for (size_t i = 2; i < n; i++)
-            if (s[i] < 0x80 || s[i] > 0xBF)
-                return false;
         s += n;
     }
     return true;
+}
+
+void sl_utf8_escape_invalid(sl_buf *out, const char *s, size_t len, bool controls) {
+    static const char hex[] = "0123456789abcdef";
+    size_t i = 0;
+    while (i < len) {
+        size_t n = sl_utf8_char_len(s + i, len - i);
+        unsigned char c = (unsigned char)s[i];
+        if (n == 0 || (controls && (c < 0x20 || c == 0x7f))) {
+            char esc[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
+            sl_buf_append(out, esc, sizeof esc);
+            i++;
+        } else {
+            sl_buf_append(out, s + i, n);
+            i += n;
+        }
+    }
 }
 
 /* ---- base64 ---- */

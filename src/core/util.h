@@ -15,6 +15,14 @@
 #include "error.h"
 
 bool sl_utf8_valid(const char *s, size_t len);
+/* Length of the valid UTF-8 character s[0..len) starts with (1 to 4), 0 when
+ * it does not start with one (the rules of sl_utf8_valid). */
+size_t sl_utf8_char_len(const char *s, size_t len);
+/* Appends s with each byte that is not part of valid UTF-8 (and, when
+ * controls, each ASCII control character and DEL) written as the four
+ * characters \xNN: valid UTF-8 text whatever s holds, safe to quote in a
+ * message or a JSON document. */
+void sl_utf8_escape_invalid(sl_buf *out, const char *s, size_t len, bool controls);
 /* Appends the base64 (RFC 4648, padded) encoding of p. */
 void sl_base64_encode(sl_buf *out, const void *p, size_t len);
 

@@ -186,11 +186,13 @@ static int flush_waiting_locked(sl_dlq *d, sl_error *err)
     }
 }
 
-/* Appends "key":"value" (or "key":null), preceded by a comma. */
+/* Appends "key":"value" (or "key":null), preceded by a comma. Whatever
+ * bytes value holds (a message quoting input, a file name), the entry stays
+ * valid UTF-8 JSON: invalid bytes are written as the text \xNN. */
 static void put_string_field(sl_buf *out, const char *key, const char *value)
 {
     sl_buf_printf(out, ",\"%s\":", key);
-    if (value) sl_json_encode_string(out, value, strlen(value));
+    if (value) sl_json_encode_text(out, value, strlen(value));
     else sl_buf_puts(out, "null");
 }
 

@@ -301,7 +301,7 @@ static void test_typed_errors(void)
     check_error(h, "1,x,2,true,yesterday\n", "csv_type",
                 "column \"ts\": cannot parse \"yesterday\" as timestamp", 11);
     check_error(h, "1,x,2,true,\"a\nb\"\n", "csv_type",
-                "column \"ts\": cannot parse \"a?b\" as timestamp", 11);
+                "column \"ts\": cannot parse \"a\\x0ab\" as timestamp", 11);
     check_error(h, "1,x\n", "csv_columns", "row has 2 cells but the header has 5 columns", 0);
     check_error(h, "1,x,2,true,,\"a,b\",c\n", "csv_columns",
                 "row has 7 cells but the header has 5 columns", 0);

@@ -132,6 +132,10 @@ static void check_error(const char *s, size_t len, unsigned depth, bool obj, con
     free(in);
 }
 
+/* Ten and nine two-byte characters. */
+#define E9 "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+#define E10 E9 "\xc3\xa9"
+
 #define ERR(s, reason, offset, msg) check_error((s), strlen(s), 64, true, (reason), (offset), (msg))
 
 static void test_syntax_errors(void)
@@ -157,6 +161,11 @@ static void test_syntax_errors(void)
     ERR("{\"a\":1.}", "json_syntax", 5, "invalid JSON at offset 5: malformed number '1.'");
     ERR("{\"a\":-}", "json_syntax", 5, "invalid JSON at offset 5: malformed number '-'");
     ERR("{\"a\":1x}", "json_syntax", 5, "invalid JSON at offset 5: malformed number '1x'");
+    /* Quoted input is escaped and cut at a character boundary, so that the
+     * message is valid UTF-8 (it goes into DLQ entries as JSON). */
+    ERR("{\"a\":1\x01\x7f}", "json_syntax", 5, "invalid JSON at offset 5: malformed number '1\\x01\\x7f'");
+    ERR("{\"a\":" "1" E10 E10 E9 "}", "json_syntax", 5, "invalid JSON at offset 5: malformed number '1" E10 E9 "...'");
+    ERR("{\"a\":tr\xc3\xa9}", "json_syntax", 5, "invalid JSON at offset 5: invalid literal 'tr\xc3\xa9'");
     ERR("{\"a\":\"x", "json_syntax", 5,
         "invalid JSON at offset 5: unterminated string starting here, found '\"'");
     ERR("{\"a\":\"\\x\"}", "json_syntax", 7,
@@ -354,6 +363,17 @@ static void test_escaping(void)
               "\"0123456789abcdef\\\"0123456\\t89\"");
     CHECK_STR(enc_string("\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xf0\x9f\x98\x80", 13),
               "\"\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xf0\x9f\x98\x80\"");
+
+    /* Text that must be valid UTF-8 JSON whatever it holds: invalid bytes
+     * (a lone 0xff, a cut-off sequence) become the text \xNN. */
+    sl_buf t;
+    sl_buf_init(&t);
+    sl_json_encode_text(&t, "ok \xc3\xa9 \xff\n\xe2\x82", 10);
+    CHECK_MEM(t.data, t.len, "\"ok \xc3\xa9 \\\\xff\\n\\\\xe2\\\\x82\"");
+    t.len = 0;
+    sl_json_encode_text(&t, "plain", 5);
+    CHECK_MEM(t.data, t.len, "\"plain\"");
+    sl_buf_free(&t);
 
     /* A string a transform built (not JSON-safe) inside a record. */
     sl_value m = sl_map_new(&arena, 0);
