@@ -169,12 +169,13 @@ static void put_time(sl_buf *b)
     sl_buf_printf(b, "\"%s\"", ts);
 }
 
-static void compose(sl_pipeline *p, uint64_t dlq_size, sl_buf *doc)
+static void compose(sl_pipeline *p, const sl_dlq_mark *dlq, sl_buf *doc)
 {
     sl_checkpointer *k = p->ckpt;
     sl_buf_printf(doc, "{\"sluice_checkpoint\":%d,\"epoch\":%" PRIu64 ",\"time\":", DOC_VERSION, k->epoch);
     put_time(doc);
-    sl_buf_printf(doc, ",\"dlq\":{\"size\":%" PRIu64 "},\"components\":{", dlq_size);
+    sl_buf_printf(doc, ",\"dlq\":{\"size\":%" PRIu64 ",\"raw_size\":%" PRIu64 "},\"components\":{", dlq->size,
+                  dlq->raw_size);
     bool first = true;
     for (int i = 0; i < p->n_comps; i++) {
         if (!k->saved[i]) continue;
@@ -212,7 +213,7 @@ static bool wait_for_space(sl_pipeline *p, const char *what, const sl_error *err
  * and while committing (publishing is idempotent and must finish, or the
  * published output falls behind the checkpoint). Returns false on failure
  * (the pipeline has failed). */
-static bool make_durable_and_commit(sl_pipeline *p, uint64_t dlq_size, int64_t t0, bool must_write)
+static bool make_durable_and_commit(sl_pipeline *p, const sl_dlq_mark *dlq, int64_t t0, bool must_write)
 {
     sl_checkpointer *k = p->ckpt;
     sl_error err = {0};
@@ -224,7 +225,7 @@ static bool make_durable_and_commit(sl_pipeline *p, uint64_t dlq_size, int64_t t
         }
         sl_buf doc;
         sl_buf_init(&doc);
-        compose(p, dlq_size, &doc);
+        compose(p, dlq, &doc);
         int rc;
         while ((rc = sl_checkpoint_write(k->dir, doc.data, doc.len, &err)) < 0 && must_write &&
                wait_for_space(p, "writing the checkpoint", &err, &logged)) {}
@@ -265,15 +266,15 @@ static bool make_durable_and_commit(sl_pipeline *p, uint64_t dlq_size, int64_t t
 /* Step 3 (durable checkpoints only): sources and transforms save their
  * state and the DLQ's size is noted. Returns false when that failed (the
  * pipeline has failed). */
-static bool save_cut(sl_pipeline *p, uint64_t *dlq_size)
+static bool save_cut(sl_pipeline *p, sl_dlq_mark *dlq)
 {
     sl_checkpointer *k = p->ckpt;
-    *dlq_size = 0;
+    *dlq = (sl_dlq_mark){0};
     if (!k->durable) return true;
     for (int i = 0; i < p->n_comps; i++)
         if (p->comps[i].kind != SL_SINK && !save_component(p, &p->comps[i])) return false;
     sl_error err = {0};
-    if (sl_dlq_checkpoint(p->dlq, dlq_size, &err) < 0) {
+    if (sl_dlq_checkpoint(p->dlq, dlq, &err) < 0) {
         sl_pipeline_fail(p, "checkpoint: %s", err.msg);
         return false;
     }
@@ -324,8 +325,8 @@ static void take_running(sl_pipeline *p)
     }
     pthread_mutex_unlock(&p->lock);
 
-    uint64_t dlq_size = 0;
-    bool ok = save_cut(p, &dlq_size);
+    sl_dlq_mark dlq;
+    bool ok = save_cut(p, &dlq);
     pthread_mutex_lock(&p->lock);
     k->sinks_pending = 0;
     for (int i = 0; i < p->n_sinks && ok; i++) {
@@ -336,18 +337,18 @@ static void take_running(sl_pipeline *p)
     while (ok && k->sinks_pending > 0 && !p->failed) pthread_cond_wait(&p->changed, &p->lock);
     ok = ok && !p->failed;
     pthread_mutex_unlock(&p->lock);
-    if (ok) make_durable_and_commit(p, dlq_size, t0, false);
+    if (ok) make_durable_and_commit(p, &dlq, t0, false);
 }
 
 /* The end of a run: every thread has ended, so everything is saved here. */
 static void take_final(sl_pipeline *p)
 {
     int64_t t0 = sl_monotonic_ns();
-    uint64_t dlq_size = 0;
-    if (!save_cut(p, &dlq_size)) return;
+    sl_dlq_mark dlq;
+    if (!save_cut(p, &dlq)) return;
     for (int i = 0; i < p->n_sinks; i++)
         if (!save_sink(p, &p->sinks[i])) return;
-    make_durable_and_commit(p, dlq_size, t0, true);
+    make_durable_and_commit(p, &dlq, t0, true);
 }
 
 void sl_checkpoints_tick(sl_pipeline *p)
@@ -419,7 +420,7 @@ static int resume(sl_pipeline *p, bool from_start, sl_error *err)
     sl_arena_init(&a, 16384);
     sl_value root = {0};
     const sl_value *components = NULL;
-    uint64_t dlq_size = 0;
+    sl_dlq_mark dlq = {0, SL_DLQ_SIZE_UNKNOWN};
     bool have_dlq_size = false;
 
     char problem[256] = "";
@@ -443,7 +444,11 @@ static int resume(sl_pipeline *p, bool from_start, sl_error *err)
             found = SL_CHECKPOINT_NONE;
         } else {
             k->epoch++;
-            have_dlq_size = sl_state_uint(sl_state_get(&root, "dlq"), "size", &dlq_size);
+            const sl_value *dlq_state = sl_state_get(&root, "dlq");
+            have_dlq_size = sl_state_uint(dlq_state, "size", &dlq.size);
+            /* Checkpoints written before the side file existed have no
+             * raw_size: the side file is then left alone. */
+            sl_state_uint(dlq_state, "raw_size", &dlq.raw_size);
             sl_info("checkpoint", "resuming from checkpoint %" PRIu64 " in %s", k->epoch - 1, k->dir);
         }
     }
@@ -452,7 +457,7 @@ static int resume(sl_pipeline *p, bool from_start, sl_error *err)
         sl_component *c = &p->comps[i];
         rc = restore_one(c, components ? sl_state_get(components, c->name) : NULL, err);
     }
-    if (rc == 0 && have_dlq_size) rc = sl_dlq_rollback(p->dlq, dlq_size, err);
+    if (rc == 0 && have_dlq_size) rc = sl_dlq_rollback(p->dlq, &dlq, err);
     sl_arena_free(&a);
     sl_buf_free(&doc);
     return rc;
@@ -504,9 +509,9 @@ int sl_checkpoints_start(sl_pipeline *p, bool from_start, sl_error *err)
             if (!(c->kind == SL_SINK ? save_sink(p, &p->sinks[p->vplan[i].sink]) : save_component(p, c)))
                 return sl_errorf(err, "%s", p->fatal);
         }
-        uint64_t dlq_size = 0;
-        if (sl_dlq_checkpoint(p->dlq, &dlq_size, err) < 0) return -1;
-        if (!make_durable_and_commit(p, dlq_size, t0, true)) return sl_errorf(err, "%s", p->fatal);
+        sl_dlq_mark dlq;
+        if (sl_dlq_checkpoint(p->dlq, &dlq, err) < 0) return -1;
+        if (!make_durable_and_commit(p, &dlq, t0, true)) return sl_errorf(err, "%s", p->fatal);
     }
     k->next_ns = sl_monotonic_ns() + (int64_t)k->interval_ms * 1000000;
     return 0;

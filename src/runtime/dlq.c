@@ -6,6 +6,13 @@
  * in the caller's thread means the record's raw bytes never have to outlive
  * their batch.
  *
+ * A record larger than DLQ_RAW_INLINE_MAX is kept whole in the side file
+ * dlq.raw next to dlq.jsonl (appended, binary, its entry names the offset,
+ * length and CRC-32C): a few huge records would otherwise make every tool
+ * that reads the entries slow. The side file is written before the entries
+ * that point into it, and its size is part of a checkpoint like the
+ * entries', so that a rollback cuts both back together.
+ *
  * A full disk (ENOSPC, EDQUOT) loses nothing: a write that fails part-way
  * is cut back so the file holds whole entries, the entries stay buffered
  * and are tried again with a backoff (50 ms doubling up to 1 s). The buffer
@@ -29,10 +36,12 @@
 
 #include "../codec/json.h"
 #include "../core/buf.h"
+#include "../core/crc32c.h"
 #include "../core/log.h"
 #include "../core/util.h"
 
-#define DLQ_RAW_MAX 4096
+/* Larger records go to the side file. */
+#define DLQ_RAW_INLINE_MAX (64 * 1024)
 #define DLQ_BUFFER_MAX (64 * 1024)
 /* On a full disk: how much may wait in memory before writers block, and the
  * backoff between attempts. */
@@ -42,11 +51,20 @@
 /* How often a writer blocked on a full disk looks at the stop request. */
 #define DLQ_STOP_POLL_MS 100
 
+/* An append-only file of the DLQ and what waits to be written to it. */
+typedef struct dlq_file {
+    char *path;
+    int fd;                /* -1 until first written */
+    sl_buf pending;
+} dlq_file;
+
 struct sl_dlq {
     pthread_mutex_t lock;
-    char *dir, *file;
-    int fd;                /* -1 until the first entry */
-    sl_buf pending;        /* formatted entries not yet written */
+    char *dir;
+    dlq_file entries;      /* dlq.jsonl */
+    dlq_file raw;          /* dlq.raw: records too large to inline */
+    uint64_t raw_end;      /* the side file's size once its pending bytes are written */
+    char *raw_ref;         /* its absolute path, named in entries (NULL before its first use) */
     uint64_t count;
     sl_metrics *metrics;
     const atomic_bool *stopping;   /* the pipeline's stop request, or NULL */
@@ -73,54 +91,67 @@ sl_dlq *sl_dlq_new(const char *dir, sl_metrics *metrics, const atomic_bool *stop
     atomic_init(&d->disk_full, 0);
     atomic_init(&d->disk_full_pauses, 0);
     d->dir = strdup(dir);
-    size_t n = strlen(dir) + sizeof "/dlq.jsonl";
-    d->file = malloc(n);
-    if (!d->dir || !d->file) abort();
-    snprintf(d->file, n, "%s/dlq.jsonl", dir);
-    d->fd = -1;
-    sl_buf_init(&d->pending);
+    if (!d->dir || asprintf(&d->entries.path, "%s/" SL_DLQ_FILE, dir) < 0 ||
+        asprintf(&d->raw.path, "%s/" SL_DLQ_RAW_FILE, dir) < 0)
+        abort();
+    d->entries.fd = d->raw.fd = -1;
+    sl_buf_init(&d->entries.pending);
+    sl_buf_init(&d->raw.pending);
     d->metrics = metrics;
     return d;
 }
 
-static int open_locked(sl_dlq *d, sl_error *err)
+static int open_locked(sl_dlq *d, dlq_file *f, sl_error *err)
 {
     if (sl_mkdirs(d->dir, err) < 0) return sl_error_prefix(err, "cannot open the DLQ");
-    d->fd = open(d->file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (d->fd < 0) {
+    f->fd = open(f->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (f->fd < 0) {
         if (err) err->sys_errno = errno;
-        return sl_errorf(err, "cannot open DLQ file %s: %s", d->file, strerror(errno));
+        return sl_errorf(err, "cannot open DLQ file %s: %s", f->path, strerror(errno));
     }
     return 0;
 }
 
 /* Cuts the `written` bytes of a failed write off the end of the file, so
  * that it holds whole entries and the whole buffer can be written again. */
-static bool take_back_locked(sl_dlq *d, size_t written)
+static bool take_back(dlq_file *f, size_t written)
 {
-    off_t end = lseek(d->fd, 0, SEEK_END);
-    return end >= (off_t)written && ftruncate(d->fd, end - (off_t)written) == 0;
+    off_t end = lseek(f->fd, 0, SEEK_END);
+    return end >= (off_t)written && ftruncate(f->fd, end - (off_t)written) == 0;
 }
 
-static int flush_locked(sl_dlq *d, sl_error *err)
+static int flush_file_locked(sl_dlq *d, dlq_file *f, sl_error *err)
 {
-    if (d->pending.len == 0) return 0;
-    if (d->fd < 0 && open_locked(d, err) < 0) return -1;
+    if (f->pending.len == 0) return 0;
+    if (f->fd < 0 && open_locked(d, f, err) < 0) return -1;
     size_t off = 0;
-    while (off < d->pending.len) {
-        ssize_t n = write(d->fd, d->pending.data + off, d->pending.len - off);
+    while (off < f->pending.len) {
+        ssize_t n = write(f->fd, f->pending.data + off, f->pending.len - off);
         if (n < 0) {
             if (errno == EINTR) continue;
             int e = errno;
-            if (off > 0 && take_back_locked(d, off)) off = 0;
-            sl_buf_consume(&d->pending, off);
+            if (off > 0 && take_back(f, off)) off = 0;
+            sl_buf_consume(&f->pending, off);
             if (err) err->sys_errno = e;
-            return sl_errorf(err, "cannot write DLQ file %s: %s", d->file, strerror(e));
+            return sl_errorf(err, "cannot write DLQ file %s: %s", f->path, strerror(e));
         }
         off += (size_t)n;
     }
-    d->pending.len = 0;
+    f->pending.len = 0;
     return 0;
+}
+
+/* The side file first: an entry is never on disk before the bytes it
+ * points to. */
+static int flush_locked(sl_dlq *d, sl_error *err)
+{
+    if (flush_file_locked(d, &d->raw, err) < 0) return -1;
+    return flush_file_locked(d, &d->entries, err);
+}
+
+static size_t pending_locked(const sl_dlq *d)
+{
+    return d->entries.pending.len + d->raw.pending.len;
 }
 
 /* ---- a full disk ---- */
@@ -172,12 +203,12 @@ static int flush_waiting_locked(sl_dlq *d, sl_error *err)
 {
     for (;;) {
         if (flush_or_keep_locked(d, err) < 0) return -1;
-        if (d->pending.len == 0) return 0;
+        if (pending_locked(d) == 0) return 0;
         if (d->stopping && atomic_load(d->stopping)) {
             if (err) err->sys_errno = ENOSPC;
             return sl_errorf(err, "stopped while the disk is full (%s): %zu bytes of DLQ entries were not written; "
                              "no checkpoint covers their records, so the next run reads them again",
-                             d->full_error, d->pending.len);
+                             d->full_error, pending_locked(d));
         }
         int64_t until = d->next_try_ns, poll = sl_monotonic_ns() + DLQ_STOP_POLL_MS * 1000000LL;
         if (until > poll) until = poll;
@@ -196,20 +227,39 @@ static void put_string_field(sl_buf *out, const char *key, const char *value)
     else sl_buf_puts(out, "null");
 }
 
-static void put_raw(sl_buf *out, const char *raw, size_t len)
+/* At the side file's first use in this run: its size (it may hold records
+ * of earlier runs) and its absolute path, which entries name so that a
+ * moved DLQ file still finds it. */
+static int raw_first_use_locked(sl_dlq *d, sl_error *err)
+{
+    if (d->raw_ref) return 0;
+    struct stat st;
+    if (stat(d->raw.path, &st) == 0) d->raw_end = (uint64_t)st.st_size;
+    else if (errno != ENOENT) return sl_errorf(err, "cannot stat DLQ file %s: %s", d->raw.path, strerror(errno));
+    else d->raw_end = 0;
+    if (sl_mkdirs(d->dir, err) < 0) return sl_error_prefix(err, "cannot open the DLQ");
+    char *dir = realpath(d->dir, NULL);
+    if (!dir) return sl_errorf(err, "cannot resolve DLQ directory %s: %s", d->dir, strerror(errno));
+    if (asprintf(&d->raw_ref, "%s/" SL_DLQ_RAW_FILE, dir) < 0) abort();
+    free(dir);
+    return 0;
+}
+
+/* The record's bytes: inline as "raw" (or "raw_base64" when they are not
+ * valid UTF-8), or, past DLQ_RAW_INLINE_MAX, appended to the side file with
+ * "raw_file", "raw_offset", "raw_length" and "raw_crc32c". A trailing line
+ * break is not part of the record. */
+static int put_raw_locked(sl_dlq *d, sl_buf *out, const char *raw, size_t len, bool partial, sl_error *err)
 {
     while (len > 0 && (raw[len - 1] == '\n' || raw[len - 1] == '\r')) len--;
-    bool truncated = len > DLQ_RAW_MAX;
-    if (truncated) {
-        len = DLQ_RAW_MAX;
-        /* Do not cut a UTF-8 sequence in half: back up to its lead byte. */
-        size_t back = 0;
-        while (back < 3 && len > 0 && ((unsigned char)raw[len] & 0xC0) == 0x80) {
-            len--;
-            back++;
-        }
-    }
-    if (sl_utf8_valid(raw, len)) {
+    if (len > DLQ_RAW_INLINE_MAX) {
+        if (raw_first_use_locked(d, err) < 0) return -1;
+        put_string_field(out, "raw_file", d->raw_ref);
+        sl_buf_printf(out, ",\"raw_offset\":%llu,\"raw_length\":%zu,\"raw_crc32c\":%u",
+                      (unsigned long long)d->raw_end, len, sl_crc32c(0, raw, len));
+        sl_buf_append(&d->raw.pending, raw, len);
+        d->raw_end += len;
+    } else if (sl_utf8_valid(raw, len)) {
         sl_buf_puts(out, ",\"raw\":");
         sl_json_encode_string(out, raw, len);
     } else {
@@ -217,7 +267,8 @@ static void put_raw(sl_buf *out, const char *raw, size_t len)
         sl_base64_encode(out, raw, len);
         sl_buf_putc(out, '"');
     }
-    if (truncated) sl_buf_puts(out, ",\"raw_truncated\":true");
+    if (partial) sl_buf_puts(out, ",\"raw_truncated\":true");
+    return 0;
 }
 
 int sl_dlq_write(sl_dlq *d, const sl_dlq_entry *e, sl_error *err)
@@ -227,7 +278,8 @@ int sl_dlq_write(sl_dlq *d, const sl_dlq_entry *e, sl_error *err)
     sl_format_rfc3339(time, now - now % 1000000);   /* millisecond precision */
 
     pthread_mutex_lock(&d->lock);
-    sl_buf *out = &d->pending;
+    sl_buf *out = &d->entries.pending;
+    size_t entry_start = out->len;
     sl_buf_printf(out, "{\"time\":\"%s\"", time);
     put_string_field(out, "component", e->component);
     put_string_field(out, "source", e->source);
@@ -236,12 +288,16 @@ int sl_dlq_write(sl_dlq *d, const sl_dlq_entry *e, sl_error *err)
                   (unsigned long long)e->pos.file_id, (unsigned long long)e->pos.offset);
     put_string_field(out, "reason", e->reason);
     put_string_field(out, "message", e->message);
-    if (e->raw) put_raw(out, e->raw, e->raw_len);
+    if (e->raw && put_raw_locked(d, out, e->raw, e->raw_len, e->raw_partial, err) < 0) {
+        out->len = entry_start;
+        pthread_mutex_unlock(&d->lock);
+        return -1;
+    }
     sl_buf_puts(out, "}\n");
     d->count++;
     int rc = 0;
-    if (out->len >= DLQ_BUFFER_MAX || d->fd < 0) rc = flush_or_keep_locked(d, err);
-    if (rc == 0 && out->len > DLQ_FULL_DISK_MAX) rc = flush_waiting_locked(d, err);
+    if (pending_locked(d) >= DLQ_BUFFER_MAX || d->entries.fd < 0) rc = flush_or_keep_locked(d, err);
+    if (rc == 0 && pending_locked(d) > DLQ_FULL_DISK_MAX) rc = flush_waiting_locked(d, err);
     pthread_mutex_unlock(&d->lock);
 
     if (e->metrics) sl_metrics_dlq(d->metrics, e->metrics, e->reason, 1);
@@ -266,49 +322,68 @@ uint64_t sl_dlq_count(sl_dlq *d)
 
 const char *sl_dlq_file(const sl_dlq *d)
 {
-    return d->file;
+    return d->entries.path;
 }
 
-int sl_dlq_checkpoint(sl_dlq *d, uint64_t *size, sl_error *err)
+/* A written file's size (0 when there is no file yet). */
+static int file_size(const dlq_file *f, uint64_t *size, sl_error *err)
+{
+    struct stat st;
+    *size = 0;
+    if (f->fd >= 0) {
+        if (fstat(f->fd, &st) < 0) return sl_errorf(err, "cannot stat DLQ file %s: %s", f->path, strerror(errno));
+        *size = (uint64_t)st.st_size;
+    } else if (stat(f->path, &st) == 0) {
+        /* Nothing written by this run yet: the file holds what earlier runs
+         * wrote, which a rollback to this checkpoint must keep. */
+        *size = (uint64_t)st.st_size;
+    } else if (errno != ENOENT) {
+        return sl_errorf(err, "cannot stat DLQ file %s: %s", f->path, strerror(errno));
+    }
+    return 0;
+}
+
+int sl_dlq_checkpoint(sl_dlq *d, sl_dlq_mark *mark, sl_error *err)
 {
     pthread_mutex_lock(&d->lock);
     int rc = flush_waiting_locked(d, err);
-    struct stat st;
-    *size = 0;
-    if (rc == 0 && d->fd >= 0) {
-        if (fstat(d->fd, &st) < 0) rc = sl_errorf(err, "cannot stat DLQ file %s: %s", d->file, strerror(errno));
-        else *size = (uint64_t)st.st_size;
-    } else if (rc == 0) {
-        /* Nothing written by this run yet: the file holds what earlier runs
-         * wrote, which a rollback to this checkpoint must keep. */
-        if (stat(d->file, &st) == 0) *size = (uint64_t)st.st_size;
-        else if (errno != ENOENT) rc = sl_errorf(err, "cannot stat DLQ file %s: %s", d->file, strerror(errno));
-    }
+    if (rc == 0) rc = file_size(&d->entries, &mark->size, err);
+    if (rc == 0) rc = file_size(&d->raw, &mark->raw_size, err);
     pthread_mutex_unlock(&d->lock);
     return rc;
+}
+
+static int sync_file(const dlq_file *f, sl_error *err)
+{
+    if (f->fd < 0 || fdatasync(f->fd) == 0) return 0;
+    err->sys_errno = errno;
+    return sl_errorf(err, "cannot sync DLQ file %s: %s", f->path, strerror(errno));
 }
 
 int sl_dlq_sync(sl_dlq *d, sl_error *err)
 {
     pthread_mutex_lock(&d->lock);
-    int rc = 0;
-    if (d->fd >= 0 && fdatasync(d->fd) < 0) {
-        err->sys_errno = errno;
-        rc = sl_errorf(err, "cannot sync DLQ file %s: %s", d->file, strerror(errno));
-    }
+    int rc = sync_file(&d->raw, err);
+    if (rc == 0) rc = sync_file(&d->entries, err);
     pthread_mutex_unlock(&d->lock);
     return rc;
 }
 
-int sl_dlq_rollback(sl_dlq *d, uint64_t size, sl_error *err)
+static int cut_back(const char *path, uint64_t size, const char *what, sl_error *err)
 {
     struct stat st;
-    if (stat(d->file, &st) < 0 || (uint64_t)st.st_size <= size) return 0;
-    if (truncate(d->file, (off_t)size) < 0)
-        return sl_errorf(err, "cannot truncate DLQ file %s to the checkpoint: %s", d->file, strerror(errno));
-    sl_info("dlq", "removed %llu bytes of entries written after the last checkpoint from %s "
-            "(their records are read again)", (unsigned long long)((uint64_t)st.st_size - size), d->file);
+    if (size == SL_DLQ_SIZE_UNKNOWN || stat(path, &st) < 0 || (uint64_t)st.st_size <= size) return 0;
+    if (truncate(path, (off_t)size) < 0)
+        return sl_errorf(err, "cannot truncate DLQ file %s to the checkpoint: %s", path, strerror(errno));
+    sl_info("dlq", "removed %llu bytes of %s written after the last checkpoint from %s "
+            "(their records are read again)", (unsigned long long)((uint64_t)st.st_size - size), what, path);
     return 0;
+}
+
+int sl_dlq_rollback(sl_dlq *d, const sl_dlq_mark *mark, sl_error *err)
+{
+    if (cut_back(d->entries.path, mark->size, "entries", err) < 0) return -1;
+    return cut_back(d->raw.path, mark->raw_size, "large records", err);
 }
 
 void sl_dlq_prometheus(sl_dlq *d, sl_buf *out)
@@ -324,11 +399,15 @@ void sl_dlq_prometheus(sl_dlq *d, sl_buf *out)
 void sl_dlq_free(sl_dlq *d)
 {
     if (!d) return;
-    if (d->fd >= 0) close(d->fd);
-    sl_buf_free(&d->pending);
+    if (d->entries.fd >= 0) close(d->entries.fd);
+    if (d->raw.fd >= 0) close(d->raw.fd);
+    sl_buf_free(&d->entries.pending);
+    sl_buf_free(&d->raw.pending);
     pthread_cond_destroy(&d->written);
     pthread_mutex_destroy(&d->lock);
     free(d->dir);
-    free(d->file);
+    free(d->entries.path);
+    free(d->raw.path);
+    free(d->raw_ref);
     free(d);
 }

@@ -6,9 +6,18 @@
  *    "origin":"data/events.jsonl","position":{"file_id":123,"offset":4567},
  *    "reason":"json_syntax","message":"...","raw":"<the frame as text>"}
  *
- * "raw_base64" replaces "raw" when the bytes are not valid UTF-8; raw is cut
- * to 4 KiB (at a character boundary) with "raw_truncated":true for huge
- * frames. A trailing line break of the frame is not part of raw.
+ * "raw_base64" replaces "raw" when the bytes are not valid UTF-8. A record
+ * over 64 KiB is kept whole in the side file dlq.raw next to dlq.jsonl
+ * instead, and its entry says where:
+ *
+ *   "raw_file":"/abs/dlq/dlq.raw","raw_offset":0,"raw_length":70000,"raw_crc32c":123
+ *
+ * so every entry holds its whole record (readers look for the side file
+ * next to the DLQ file they read first, then at raw_file). "raw_truncated":true marks an
+ * entry whose record was not held whole by its source (record_too_large:
+ * over max_record_bytes, only its head is kept). A trailing line break of
+ * the frame is not part of raw. Every entry is valid UTF-8 JSON, whatever
+ * bytes its message or origin quote (invalid ones are written as \xNN).
  *
  * The directory and file are created on the first entry (no entries, no
  * file) and appended to. Entries are buffered and written when the buffer
@@ -26,12 +35,17 @@
 #define SL_DLQ_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "../core/batch.h"
 #include "../core/error.h"
 #include "../core/metrics.h"
+
+/* The names of the DLQ's files in its directory. */
+#define SL_DLQ_FILE "dlq.jsonl"
+#define SL_DLQ_RAW_FILE "dlq.raw"
 
 typedef struct sl_dlq sl_dlq;
 
@@ -51,6 +65,7 @@ typedef struct sl_dlq_entry {
     const char *message;
     const char *raw;                 /* the frame's bytes (may be NULL) */
     size_t raw_len;
+    bool raw_partial;                /* raw is only the head of the record */
 } sl_dlq_entry;
 
 /* Appends one entry (on a full disk it may wait for space, see above).
@@ -62,16 +77,25 @@ int sl_dlq_write(sl_dlq *d, const sl_dlq_entry *e, sl_error *err);
  * full. Returns 0 or -1 with err. */
 int sl_dlq_flush(sl_dlq *d, sl_error *err);
 uint64_t sl_dlq_count(sl_dlq *d);
+
+/* The DLQ's part of a checkpoint: the sizes of dlq.jsonl and of the side
+ * file dlq.raw (0 for a file that does not exist yet). */
+typedef struct sl_dlq_mark {
+    uint64_t size, raw_size;
+} sl_dlq_mark;
+/* A size a checkpoint does not know (one written before the side file
+ * existed): sl_dlq_rollback leaves that file alone. */
+#define SL_DLQ_SIZE_UNKNOWN UINT64_MAX
+
 /* Checkpoints: writes what is buffered (waiting for space while the disk is
- * full, like sl_dlq_flush) and gives the file's size (0 when there is no
- * file yet): the DLQ's part of a checkpoint. */
-int sl_dlq_checkpoint(sl_dlq *d, uint64_t *size, sl_error *err);
+ * full, like sl_dlq_flush) and gives the files' sizes. */
+int sl_dlq_checkpoint(sl_dlq *d, sl_dlq_mark *mark, sl_error *err);
 /* Makes what was written durable (fdatasync). */
 int sl_dlq_sync(sl_dlq *d, sl_error *err);
-/* Before a run that resumes from a checkpoint: cuts off entries written
- * after it (their records are read and judged again), so that a crash never
- * duplicates DLQ entries. */
-int sl_dlq_rollback(sl_dlq *d, uint64_t size, sl_error *err);
+/* Before a run that resumes from a checkpoint: cuts off entries and large
+ * records written after it (their records are read and judged again), so
+ * that a crash never duplicates DLQ entries. */
+int sl_dlq_rollback(sl_dlq *d, const sl_dlq_mark *mark, sl_error *err);
 /* The file's path (exists only when sl_dlq_count() > 0). */
 const char *sl_dlq_file(const sl_dlq *d);
 /* Appends sluice_dlq_disk_full and sluice_dlq_disk_full_pauses_total

@@ -10,14 +10,17 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../codec/json.h"
 #include "../codec/reader.h"
 #include "../core/buf.h"
+#include "../core/crc32c.h"
 
 #define READ_CHUNK (64 * 1024)
 #define LINE_MAX_BYTES (64u * 1024 * 1024)
@@ -46,7 +49,9 @@ int sl_dlq_find_files(const char *path, char ***files, size_t *n, sl_error *err)
     size_t cap = 0;
     struct dirent *de;
     while ((de = readdir(dir)) != NULL) {
+        size_t name_len = strlen(de->d_name);
         if (de->d_name[0] == '.') continue;
+        if (name_len >= 4 && strcmp(de->d_name + name_len - 4, ".raw") == 0) continue;   /* a side file */
         size_t len = strlen(path) + 1 + strlen(de->d_name) + 1;
         char *full = malloc(len);
         if (!full) abort();
@@ -255,5 +260,70 @@ int sl_dlq_parse(sl_arena *a, const char *line, size_t len, sl_dlq_record *out, 
     }
     const sl_value *truncated = sl_map_get(&entry, "raw_truncated", 13);
     out->raw_truncated = truncated && truncated->type == SL_BOOL && truncated->as.b;
+
+    if (string_field(a, &entry, "raw_file", &out->raw_file, err) < 0) return -1;
+    if (out->raw_file) {
+        uint64_t crc = 0;
+        if (!unsigned_field(&entry, "raw_offset", &out->raw_offset) ||
+            !unsigned_field(&entry, "raw_length", &out->raw_length) || !unsigned_field(&entry, "raw_crc32c", &crc) ||
+            crc > UINT32_MAX || out->raw_length > SIZE_MAX / 2)
+            return sl_errorf(err, "\"raw_file\" without a valid raw_offset, raw_length and raw_crc32c");
+        out->raw_crc32c = (uint32_t)crc;
+    }
+    return 0;
+}
+
+/* Reads the entry's bytes from path into dst; 1 when they are there and
+ * match, 0 (with why) when the file is missing, shorter or different. */
+static int read_side_file(const char *path, const sl_dlq_record *e, char *dst, char *why, size_t why_cap)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(why, why_cap, "%s: %s", path, strerror(errno));
+        return 0;
+    }
+    size_t got = 0;
+    while (got < e->raw_length) {
+        ssize_t n = pread(fd, dst + got, (size_t)e->raw_length - got, (off_t)(e->raw_offset + got));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        got += (size_t)n;
+    }
+    int saved = errno;
+    close(fd);
+    if (got < e->raw_length) {
+        snprintf(why, why_cap, "%s: %s", path, got == 0 && saved ? strerror(saved) : "shorter than the entry says");
+        return 0;
+    }
+    if (sl_crc32c(0, dst, got) != e->raw_crc32c) {
+        snprintf(why, why_cap, "%s: the bytes there do not match the entry (CRC-32C)", path);
+        return 0;
+    }
+    return 1;
+}
+
+int sl_dlq_load_raw(sl_arena *a, const char *dlq_path, sl_dlq_record *e, sl_error *err)
+{
+    if (!e->raw_file) return 0;
+    char *dst = sl_arena_alloc(a, (size_t)e->raw_length + 1);
+    const char *base = strrchr(e->raw_file, '/');
+    base = base ? base + 1 : e->raw_file;
+    const char *slash = strrchr(dlq_path, '/');
+    int dir_len = slash ? (int)(slash - dlq_path) : 1;
+    char *beside;
+    if (asprintf(&beside, "%.*s/%s", dir_len, slash ? dlq_path : ".", base) < 0) abort();
+    char why_beside[512], why_named[512] = "";
+    int found = read_side_file(beside, e, dst, why_beside, sizeof why_beside);
+    if (!found && strcmp(beside, e->raw_file) != 0)
+        found = read_side_file(e->raw_file, e, dst, why_named, sizeof why_named);
+    free(beside);
+    if (!found)
+        return sl_errorf(err, "the record (%llu bytes at byte %llu of side file %s) cannot be read: %s%s%s; "
+                         "keep the side file next to the DLQ file",
+                         (unsigned long long)e->raw_length, (unsigned long long)e->raw_offset, base, why_beside,
+                         why_named[0] ? "; " : "", why_named);
+    dst[e->raw_length] = '\0';
+    e->raw = dst;
+    e->raw_len = (size_t)e->raw_length;
     return 0;
 }

@@ -4,7 +4,8 @@
  *
  * A DLQ path is a file or a directory; a directory stands for its regular,
  * non-hidden files in name order (dlq.jsonl and any rotated or moved-aside
- * copies next to it). Files may be gzip or zstd compressed.
+ * copies next to it), except side files of large records (names ending in
+ * ".raw", see dlq.h). Files may be gzip or zstd compressed.
  *
  * Lines are parsed one at a time into a caller-owned arena; a line that is not
  * a DLQ entry is reported as such (never a crash), so callers can count it or
@@ -49,18 +50,29 @@ void sl_dlq_lines_close(sl_dlq_lines *l);
 
 /* One parsed entry. Strings are NUL-terminated copies in the arena, NULL
  * when absent or null; raw holds the original bytes (decoded from
- * raw_base64 when needed), NULL when the entry has neither field. */
+ * raw_base64 when needed), NULL when the entry has neither field. A large
+ * record lives in a side file: raw_file is set and raw is NULL until
+ * sl_dlq_load_raw reads it. */
 typedef struct sl_dlq_record {
     const char *time, *component, *source, *origin, *reason, *message;
     sl_position pos;
     const char *raw;
     size_t raw_len;
     bool raw_truncated;
+    const char *raw_file;
+    uint64_t raw_offset, raw_length;
+    uint32_t raw_crc32c;
 } sl_dlq_record;
 
 /* Parses one line (with SL_BUF_PADDING readable bytes after it). Returns 0,
  * or -1 with err saying why the line is not a DLQ entry (not JSON, not an
  * object, no "reason", raw_base64 not valid base64, ...). */
 int sl_dlq_parse(sl_arena *a, const char *line, size_t len, sl_dlq_record *out, sl_error *err);
+/* For an entry whose record is in a side file: reads it into the arena
+ * (raw, raw_len), from the side file of that name next to dlq_path (the DLQ
+ * file the entry was read from), else from raw_file as written, checking
+ * its length and CRC-32C. Does nothing for other entries. Returns 0, or -1
+ * with err saying where it looked. */
+int sl_dlq_load_raw(sl_arena *a, const char *dlq_path, sl_dlq_record *e, sl_error *err);
 
 #endif

@@ -283,7 +283,7 @@ static bool wait_until(sl_pipeline *p, int64_t deadline_ns)
 /* Writes the records of a given-up payload to the DLQ: one entry per
  * encoded line when a part holds one line per record (JSON lines, CSV rows
  * without line breaks in values), else one entry for the part, whose raw
- * is the start of its encoded (e.g. compressed) bytes. */
+ * holds its encoded (e.g. compressed) bytes. */
 static bool dead_letter(sl_sink_rt *s, sl_sink_item *item, const char *why)
 {
     sl_component *c = s->c;
@@ -312,7 +312,7 @@ static bool dead_letter(sl_sink_rt *s, sl_sink_item *item, const char *why)
         } else if (part->records > 0) {
             char message[3 * SL_ERROR_MAX];
             snprintf(message, sizeof message, "%s (%llu records in %zu encoded bytes that are not one line per "
-                     "record; raw holds the start of them)", why, (unsigned long long)part->records, len);
+                     "record; raw holds those bytes)", why, (unsigned long long)part->records, len);
             e.message = message;
             e.raw = len ? data : NULL;
             e.raw_len = len;

@@ -11,6 +11,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "pipeline_internal.h"
@@ -121,6 +122,9 @@ void sl_source_dlq(sl_source_ctx *ctx, const char *raw, size_t len, sl_position 
         .message = msg,
         .raw = raw,
         .raw_len = len,
+        /* Sources keep only the head of a record over max_record_bytes (and
+         * a replay sends such an entry on as dlq_truncated). */
+        .raw_partial = strcmp(reason, "record_too_large") == 0 || strcmp(reason, "dlq_truncated") == 0,
     };
     /* The frame counts as read (in = out + DLQ), though it never reached a batch. */
     sl_metrics_received(ctx->c->metrics, 1, 0);

@@ -3,9 +3,12 @@
  * frame, decoded with the configured format as if read from the original
  * input, so a fixed pipeline can process what failed before.
  *
- * Entries that cannot be replayed are never dropped: a truncated record
- * (`dlq_truncated`), an entry without bytes (`dlq_no_raw`) and a line that
- * is not a DLQ entry (`dlq_invalid`) go to this pipeline's DLQ again. The
+ * A large record is read from the DLQ's side file (dlq.raw, see
+ * runtime/dlq.h). Entries that cannot be replayed are never dropped: a
+ * truncated record (`dlq_truncated`), an entry without bytes (`dlq_no_raw`),
+ * one whose side file is missing or does not match (`dlq_raw_missing`) and
+ * a line that is not a DLQ entry (`dlq_invalid`) go to this pipeline's DLQ
+ * again. The
  * source refuses to read the pipeline's own DLQ output, which it would be
  * appending to while reading.
  *
@@ -194,6 +197,12 @@ static void replay_line(replay *rp, const sl_component *c, sl_arena *scratch, co
         ds->resent++;
         return;
     }
+    if (sl_dlq_load_raw(scratch, rp->path, &e, &perr) < 0) {
+        sl_source_dlq(rp->ctx, line, len, pos, rp->path, "dlq_raw_missing", "entry (reason %s, from %s): %s",
+                      e.reason, from, perr.msg);
+        ds->resent++;
+        return;
+    }
     if (!e.raw || e.raw_len == 0) {
         sl_source_dlq(rp->ctx, line, len, pos, rp->path, "dlq_no_raw",
                       "entry (reason %s, from %s) holds no record bytes to replay", e.reason, from);
@@ -374,9 +383,16 @@ const sl_component_type sl_source_dlq_type = {
         "since and new files in a `path` directory. A file that was truncated or replaced "
         "is replayed from the start; `sluice run --from-start` ignores the saved "
         "positions.\n\n"
-        "**Dead letters.** `dlq_truncated`: the entry holds only the first 4 KiB of a larger "
-        "record, so it cannot be replayed; the entry carries those bytes. `dlq_no_raw`: the "
-        "entry holds no record bytes (e.g. a file that could not be opened). `dlq_invalid`: "
+        "**Large records.** A record over 64 KiB is kept in the side file `dlq.raw` next to "
+        "the DLQ file, which its entry points to; the source reads it from next to the file "
+        "it replays, else from where the entry says. Copy `dlq.raw` along when moving a DLQ "
+        "file to another directory.\n\n"
+        "**Dead letters.** `dlq_truncated`: the record was over its source's "
+        "`max_record_bytes` (`record_too_large`), so the entry holds only its head and "
+        "cannot be replayed; the new entry carries those bytes. `dlq_no_raw`: the "
+        "entry holds no record bytes (e.g. a file that could not be opened). "
+        "`dlq_raw_missing`: the entry's record is in a side file that is missing, shorter "
+        "or does not match its checksum. `dlq_invalid`: "
         "a line of the file is not a DLQ entry. `read_error`: a DLQ file could not be read. "
         "Records that do not decode go to the DLQ with the decoder's reason.\n\n"
         "**CSV.** An entry holds one row without its file's header, so `format: csv` needs "

@@ -1,11 +1,17 @@
 """What a DLQ entry holds, with the real binary: every line of the DLQ is
 valid JSON and valid UTF-8 whatever the input bytes were (the fuzz corpora
 fed in as JSON lines and as CSV), so `sluice dlq summary` and replays lose
-none of them.
+none of them; records of any size up to max_record_bytes are kept whole
+(large ones in the side file dlq.raw) and replay byte for byte, also after
+the DLQ file was moved; a run killed at random moments and restarted leaves
+each entry and each side-file record exactly once.
 """
+import base64
 import glob
 import json
 import os
+import random
+import shutil
 
 import harness
 
@@ -67,5 +73,134 @@ dlq: {path: %s}
         assert "unreadable lines: 0" in harness.text(proc.stdout), harness.text(proc.stdout)
 
 
+BIG = 70 * 1024   # over the 64 KiB kept inline
+
+
+def big_input(work, n=60):
+    """n records; every 5th is large and fails the filter (its `n` is a
+    string), every 15th of those holds invalid UTF-8 (json_utf8)."""
+    lines, failed = [], []
+    for i in range(n):
+        if i % 5 == 0:
+            pad = ("%d-" % i) * (BIG // 2 + i)
+            line = json.dumps({"id": i, "n": "big", "pad": pad}).encode()
+            if i % 15 == 0:
+                line = line.replace(b'"big"', b'"b\xff\xfeg"')
+            failed.append(line)
+        else:
+            line = json.dumps({"id": i, "n": i}).encode()
+        lines.append(line)
+    return work.write("big.jsonl", b"\n".join(lines) + b"\n"), failed
+
+
+def big_pipeline(work, name, source, extra="", condition=".n > 0"):
+    """A pipeline whose state, DLQ and output are named after it."""
+    return work.write(name + ".yaml", """
+data_dir: %s
+%s
+sources:
+  in: %s
+transforms:
+  keep: {type: filter, inputs: [in], condition: '%s'}
+sinks:
+  out: {type: file, inputs: [keep], path: %s}
+dlq: {path: %s}
+""" % (work(name, "state"), extra, source, condition, work(name, "out.jsonl"), work(name, "dlq")))
+
+
+def replay(work, name, path):
+    """Replays the DLQ file or directory at path with a filter every record passes."""
+    run_ok(["run", "--no-progress", big_pipeline(work, name, "{type: dlq, path: %s}" % path, condition=".id >= 0")])
+    out = work(name, "out.jsonl")
+    return sorted(json.loads(line)["id"] for line in open(out, "rb")) if os.path.exists(out) else []
+
+
+def side_records(dlq_dir):
+    """(entries, side file bytes); checks every entry's side-file record."""
+    entries = harness.read_jsonl(os.path.join(dlq_dir, "dlq.jsonl"))
+    side = b""
+    if os.path.exists(os.path.join(dlq_dir, "dlq.raw")):
+        side = open(os.path.join(dlq_dir, "dlq.raw"), "rb").read()
+    for e in entries:
+        if "raw_file" in e:
+            assert e["raw_offset"] + e["raw_length"] <= len(side), e
+    return entries, side
+
+
+def original_bytes(entry, side):
+    if "raw_file" in entry:
+        return side[entry["raw_offset"]:entry["raw_offset"] + entry["raw_length"]]
+    if "raw" in entry:
+        return entry["raw"].encode()
+    return base64.b64decode(entry["raw_base64"])
+
+
+def run_ok(args):
+    proc = harness.run(args)
+    assert proc.returncode == 0, harness.text(proc.stderr)
+    return proc
+
+
+def test_large_records_are_kept_whole_and_replay(work):
+    path, failed = big_input(work)
+    run_ok(["run", "--no-progress", big_pipeline(work, "first", "{type: file, paths: [%s]}" % path)])
+    entries, side = side_records(work("first", "dlq"))
+    assert sorted(original_bytes(e, side) for e in entries) == sorted(failed)
+    assert all("raw_file" in e and "raw_truncated" not in e for e in entries), entries[0].keys()
+    assert sum(e["raw_length"] for e in entries) == len(side), "side file holds more than its entries"
+    summary = harness.text(run_ok(["dlq", "summary", work("first", "dlq")]).stdout)
+    assert "truncated (not replayable): 0" in summary and "unreadable lines: 0" in summary, summary
+    assert "%d entries in 1 file" % len(failed) in summary, summary
+
+    # Moved aside without its side file: found where the entries say.
+    os.makedirs(work("replay"))
+    shutil.move(work("first", "dlq", "dlq.jsonl"), work("replay", "dlq-1.jsonl"))
+    bad_utf8 = list(range(0, 60, 15))
+    replayed = replay(work, "fixed", work("replay"))
+    assert replayed == [i for i in range(0, 60, 5) if i not in bad_utf8], replayed
+    again, side2 = side_records(work("fixed", "dlq"))
+    assert sorted(original_bytes(e, side2) for e in again) == sorted(l for l in failed if b"\xff" in l)
+    assert {e["reason"] for e in again} == {"json_utf8"}, again
+
+    # The whole directory moved (the path the entries name is gone): the
+    # side file next to the DLQ file is used.
+    os.rename(work("first", "dlq"), work("archive"))
+    shutil.move(work("replay", "dlq-1.jsonl"), work("archive", "dlq-1.jsonl"))
+    assert replay(work, "moved", work("archive", "dlq-1.jsonl")) == replayed
+
+    # Without the side file: the entries go to the DLQ again, not lost.
+    os.remove(work("archive", "dlq.raw"))
+    assert replay(work, "gone", work("archive")) == []
+    gone = harness.read_jsonl(work("gone", "dlq", "dlq.jsonl"))
+    assert len(gone) == len(failed) and {e["reason"] for e in gone} == {"dlq_raw_missing"}, gone[:1]
+    assert "cannot be read" in gone[0]["message"] and "dlq.raw" in gone[0]["message"], gone[0]["message"]
+
+
+def test_killed_run_keeps_each_side_record_once(work):
+    path, failed = big_input(work, n=600)
+    extra = "workers: 2\nbatch: {max_records: 16}\ncheckpoint: {interval: 20ms}"
+
+    rng = random.Random(20261207)
+    cfg = big_pipeline(work, "kill", "{type: file, paths: [%s]}" % path, extra)
+    expected = sum(len(line) for line in failed)
+    ended = 0
+    for target in sorted(rng.uniform(0.1, 0.9) * expected for _ in range(4)):
+        ended += harness.run_killed(["run", "--no-progress", cfg],
+                                    lambda: os.path.exists(work("kill", "dlq", "dlq.raw")) and
+                                    os.path.getsize(work("kill", "dlq", "dlq.raw")) >= target, rng)
+    assert ended <= 1, "%d of 4 runs ended before their kill" % ended
+    run_ok(["run", "--no-progress", cfg])
+    entries, side = side_records(work("kill", "dlq"))
+    keys = [e["position"]["offset"] for e in entries]
+    assert len(keys) == len(set(keys)) == len(failed), (len(keys), len(set(keys)), len(failed))
+    assert sorted(original_bytes(e, side) for e in entries) == sorted(failed)
+    spans = sorted((e["raw_offset"], e["raw_length"]) for e in entries)
+    assert all(a[0] + a[1] == b[0] for a, b in zip(spans, spans[1:])) and spans[0][0] == 0, \
+        "side file has bytes no entry points to (not cut back with the DLQ)"
+    assert spans[-1][0] + spans[-1][1] == len(side), "side file longer than its entries"
+
+
 if __name__ == "__main__":
-    harness.main([test_every_dlq_line_is_valid_json_for_binary_input])
+    harness.main([test_every_dlq_line_is_valid_json_for_binary_input,
+                  test_large_records_are_kept_whole_and_replay,
+                  test_killed_run_keeps_each_side_record_once])

@@ -18,12 +18,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
 #include "codec/format.h"
 #include "codec/json.h"
 #include "config/config.h"
+#include "core/crc32c.h"
 #include "runtime/dlq.h"
 #include "runtime/pipeline.h"
 #include "runtime/pipeline_internal.h"
@@ -772,47 +774,78 @@ static void test_dlq_writer_raw_forms(void)
     sl_component_metrics *cm = sl_metrics_add(m, "stage", "transform", "x");
     sl_dlq *d = sl_dlq_new(dir, m, NULL);
     sl_error err;
-    char big[5000];
+    static char big[5000], huge[70000];
     memset(big, 'a', sizeof big);
-    big[4095] = '\xc3';     /* "é" straddling the 4 KiB cut */
+    big[4095] = '\xc3';     /* "é" where entries used to be cut */
     big[4096] = '\xa9';
+    memset(huge, 'h', sizeof huge);
+    huge[100] = '\xff';
     sl_dlq_entry e = {.component = "stage", .metrics = cm, .source = "src", .origin = NULL,
-                      .pos = {1, 2}, .reason = "r1", .message = "bad \"thing\"", .raw = "\xff\xfe\n", .raw_len = 3};
+                      .pos = {1, 2}, .reason = "r1", .message = "bad \"thing\" \xe2\x82", .raw = "\xff\xfe\n",
+                      .raw_len = 3};
     CHECK_INT(sl_dlq_write(d, &e, &err), 0);
     e.raw = big;
     e.raw_len = sizeof big;
     e.reason = "r2";
+    e.message = "m";
     CHECK_INT(sl_dlq_write(d, &e, &err), 0);
-    CHECK_INT(sl_dlq_flush(d, &err), 0);
-    CHECK_INT(sl_dlq_count(d), 2);
+    e.raw = huge;
+    e.raw_len = sizeof huge;
+    CHECK_INT(sl_dlq_write(d, &e, &err), 0);
+    sl_dlq_mark mark;
+    CHECK_INT(sl_dlq_checkpoint(d, &mark, &err), 0);
+    CHECK_INT(mark.raw_size, sizeof huge);
+    CHECK_INT(sl_dlq_count(d), 3);
     CHECK_INT(cm->dlq[0].count, 1);
     CHECK_STR(cm->dlq[1].reason, "r2");
 
-    char path[128];
+    char path[128], raw_path[128];
     snprintf(path, sizeof path, "%s/dlq.jsonl", dir);
+    snprintf(raw_path, sizeof raw_path, "%s/dlq.raw", dir);
     FILE *f = fopen(path, "r");
     CHECK(f != NULL);
     static char line[16384];
     if (f) {
         CHECK(fgets(line, sizeof line, f) != NULL);
+        /* The message's cut-off character is written as text: valid UTF-8. */
         const char *rest = strstr(line, "\",\"component\"");
         CHECK_STR(rest, "\",\"component\":\"stage\",\"source\":\"src\",\"origin\":null,"
                         "\"position\":{\"file_id\":1,\"offset\":2},\"reason\":\"r1\","
-                        "\"message\":\"bad \\\"thing\\\"\",\"raw_base64\":\"//4=\"}\n");
+                        "\"message\":\"bad \\\"thing\\\" \\\\xe2\\\\x82\",\"raw_base64\":\"//4=\"}\n");
         CHECK(fgets(line, sizeof line, f) != NULL);
         const char *raw = strstr(line, "\"raw\":\"");
         CHECK(raw != NULL);
-        if (raw) {
+        if (raw) {   /* whole: 4095 'a's, "é", 903 'a's */
             raw += 7;
-            /* 4095 'a's: the cut backs up before the two-byte character. */
             CHECK_INT(strspn(raw, "a"), 4095);
-            CHECK_STR(raw + 4095, "\",\"raw_truncated\":true}\n");
+            CHECK_INT(strspn(raw + 4097, "a"), 903);
+            CHECK_STR(raw + 5000, "\"}\n");
         }
+        /* Over 64 KiB: in the side file, named by its absolute path. */
+        CHECK(fgets(line, sizeof line, f) != NULL);
+        char expect[256];
+        snprintf(expect, sizeof expect, "\"raw_file\":\"%s/dlq.raw\",\"raw_offset\":0,\"raw_length\":70000,"
+                 "\"raw_crc32c\":%u}\n", dir, sl_crc32c(0, huge, sizeof huge));
+        CHECK_STR(strstr(line, "\"raw_file\""), expect);
         fclose(f);
     }
+    struct stat st;
+    CHECK(stat(raw_path, &st) == 0 && st.st_size == 70000);
+
+    /* An entry after the checkpoint, then a rollback to it: both files are
+     * cut back. */
+    CHECK_INT(sl_dlq_write(d, &e, &err), 0);
+    CHECK_INT(sl_dlq_flush(d, &err), 0);
+    CHECK(stat(raw_path, &st) == 0 && st.st_size == 140000);
     sl_dlq_free(d);
+    d = sl_dlq_new(dir, m, NULL);   /* the next run, resuming */
+    CHECK_INT(sl_dlq_rollback(d, &mark, &err), 0);
+    sl_dlq_free(d);
+    CHECK(stat(raw_path, &st) == 0 && (uint64_t)st.st_size == mark.raw_size);
+    CHECK(stat(path, &st) == 0 && (uint64_t)st.st_size == mark.size);
     sl_metrics_free(m);
     unlink(path);
+    unlink(raw_path);
     rmdir(dir);
 }
 
