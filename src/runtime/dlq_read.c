@@ -8,6 +8,7 @@
  */
 #include "dlq_read.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -326,4 +327,91 @@ int sl_dlq_load_raw(sl_arena *a, const char *dlq_path, sl_dlq_record *e, sl_erro
     e->raw = dst;
     e->raw_len = (size_t)e->raw_length;
     return 0;
+}
+
+/* ---- message classes ---- */
+
+#define CLASS_MAX 160
+
+static bool word_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           (unsigned char)c >= 0x80;
+}
+
+static bool digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* The end of the number at p (hex 0x.., or decimal with sign, fraction and
+ * exponent), or p when there is none. */
+static const char *number_end(const char *p)
+{
+    const char *q = p;
+    if (*q == '-' || *q == '+') q++;
+    if (!digit(*q)) return p;
+    if (q[0] == '0' && (q[1] == 'x' || q[1] == 'X') && isxdigit((unsigned char)q[2])) {
+        q += 2;
+        while (isxdigit((unsigned char)*q)) q++;
+        return q;
+    }
+    while (digit(*q)) q++;
+    if (*q == '.' && digit(q[1]))
+        for (q++; digit(*q); q++) {}
+    if ((*q == 'e' || *q == 'E') && (digit(q[1]) || ((q[1] == '-' || q[1] == '+') && digit(q[2]))))
+        for (q += 2; digit(*q); q++) {}
+    return q;
+}
+
+/* The closing quote of the quoted value opened at p, or NULL. */
+static const char *closing_quote(const char *p)
+{
+    for (const char *q = p + 1; *q; q++) {
+        if (*q == '\\' && q[1]) q++;
+        else if (*q == *p) return q;
+    }
+    return NULL;
+}
+
+void sl_dlq_message_class(const char *message, sl_buf *out)
+{
+    size_t start = out->len;
+    const char *p = message ? message : "";
+    char prev = ' ';
+    while (*p && out->len - start < CLASS_MAX) {
+        /* A quote opens a value only after a space or punctuation, so an
+         * apostrophe ("can't") does not. */
+        const char *close = (*p == '\'' || *p == '"') && !word_char(prev) ? closing_quote(p) : NULL;
+        /* Nor does a number inside a word or a name ("UTF-8", "v1.2"). */
+        const char *num = !word_char(prev) && prev != '.' && prev != '-' ? number_end(p) : p;
+        const char *code_end = *p == '`' ? strchr(p + 1, '`') : NULL;
+        if (code_end) {   /* code (an expression) names the rule */
+            sl_buf_append(out, p, (size_t)(code_end + 1 - p));
+            p = code_end + 1;
+        } else if (close && close[1] != ':') {
+            sl_buf_putc(out, *p);
+            sl_buf_puts(out, "\xe2\x80\xa6");
+            sl_buf_putc(out, *p);
+            p = close + 1;
+        } else if (close) {
+            sl_buf_append(out, p, (size_t)(close + 1 - p));
+            p = close + 1;
+        } else if (num > p && !word_char(*num)) {
+            sl_buf_putc(out, 'N');
+            p = num;
+        } else if (num > p) {   /* digits starting a word: "5gram" */
+            sl_buf_append(out, p, (size_t)(num - p));
+            p = num;
+        } else {
+            sl_buf_putc(out, *p++);
+        }
+        prev = p[-1];
+    }
+    if (*p) {
+        /* Cut at a character boundary. */
+        while (out->len > start && ((unsigned char)out->data[out->len - 1] & 0xC0) == 0x80) out->len--;
+        if (out->len > start && (unsigned char)out->data[out->len - 1] >= 0xC0) out->len--;
+        sl_buf_puts(out, "...");
+    }
 }

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "../core/arena.h"
+#include "../core/buf.h"
 #include "../core/batch.h"
 #include "../core/error.h"
 
@@ -74,5 +75,14 @@ int sl_dlq_parse(sl_arena *a, const char *line, size_t len, sl_dlq_record *out, 
  * its length and CRC-32C. Does nothing for other entries. Returns 0, or -1
  * with err saying where it looked. */
 int sl_dlq_load_raw(sl_arena *a, const char *dlq_path, sl_dlq_record *e, sl_error *err);
+
+/* Appends the class of a DLQ message, which groups entries that failed the
+ * same way: numbers that are not part of a word become N, quoted values
+ * ('...' or "...") become '…' or "…" unless a ':' follows them (a name, as
+ * in `column "amount": ...`), code in backquotes stays as it is, and the
+ * result is cut to about 160 bytes.
+ * "rule gopher_dup_5gram: 0.42 is above the maximum 0.15" becomes
+ * "rule gopher_dup_5gram: N is above the maximum N". */
+void sl_dlq_message_class(const char *message, sl_buf *out);
 
 #endif

@@ -11,6 +11,7 @@ import glob
 import json
 import os
 import random
+import re
 import shutil
 
 import harness
@@ -151,6 +152,9 @@ def test_large_records_are_kept_whole_and_replay(work):
     summary = harness.text(run_ok(["dlq", "summary", work("first", "dlq")]).stdout)
     assert "truncated (not replayable): 0" in summary and "unreadable lines: 0" in summary, summary
     assert "%d entries in 1 file" % len(failed) in summary, summary
+    shown = harness.text(run_ok(["dlq", "show", work("first", "dlq"), "--limit", "1"]).stdout)
+    sizes = re.findall(r"^  raw bytes: (\d+) \(in the side file\)$", shown, re.M)
+    assert len(sizes) == 1 and int(sizes[0]) in [len(line) for line in failed], shown
 
     # Moved aside without its side file: found where the entries say.
     os.makedirs(work("replay"))

@@ -167,18 +167,52 @@ def test_summary_counts(work):
     tables = {}
     for block in out.split("\n\n")[1:]:
         head, *rows = block.strip().splitlines()
-        tables[head.split()[0]] = [tuple(row.split()) for row in rows]
+        tables[head.split()[0]] = [tuple(row.split(None, 3)) for row in rows]
+    classes = tables.pop("entries")
     assert tables == {
         "reason": [("expr_error", "39"), ("json_syntax", "27"), ("json_utf8", "1")],
         "component": [("keep", "39"), ("in", "28")],
         "source": [("in", "67")],
     }, tables
+    # By reason, component and message class: numbers and quoted values
+    # replaced, so that entries that failed the same way count together.
+    assert [row[:3] for row in classes] == [("39", "expr_error", "keep"), ("27", "json_syntax", "in"),
+                                            ("1", "json_utf8", "in")], classes
+    assert classes[1][3] == "invalid JSON at offset N: expected a JSON value, found end of input", classes
+    assert classes[2][3] == "invalid UTF-8 at offset N (byte N)", classes
+    assert classes[0][3].startswith("condition `.n > 1`: ") and "cannot compare string with int" in classes[0][3]
+
+    # Filters select the entries counted.
+    only = harness.text(harness.run(["dlq", "summary", work("replay"), "--class", "end of input"]).stdout)
+    assert only.splitlines()[0] == "%s: 27 entries in 1 file" % work("replay"), only
     assert "unreadable line at byte" in harness.text(proc.stderr)
 
     missing = harness.run(["dlq", "summary", work("nope")])
     err = harness.text(missing.stderr)
     assert missing.returncode == 2 and missing.stdout == b"", err
     assert err.count("\n") == 1 and "cannot read DLQ path" in err and "No such file" in err, err
+
+
+def test_show_selects_entries(work):
+    moved, failed = fill_dlq(work)
+    proc = harness.run(["dlq", "show", work("replay"), "--reason", "json_syntax", "--limit", "2"])
+    out = harness.text(proc.stdout)
+    assert proc.returncode == 0, out + harness.text(proc.stderr)
+    assert out.count("  json_syntax  from in (source in)") == 2 and "expr_error" not in out, out
+    assert "  message:   invalid JSON at offset " in out and "  raw:       {\"id\":11,\"n\":" in out, out
+    assert out.rstrip().endswith("2 of 27 matching entries shown (--limit N shows more, --limit 0 all)"), out
+
+    # --json prints the selected entries as written, all of them with --limit 0.
+    proc = harness.run(["dlq", "show", moved, "--component", "keep", "--class", "cannot compare",
+                        "--limit", "0", "--json"])
+    got = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert len(got) == len(failed["expr_error"]) and {e["reason"] for e in got} == {"expr_error"}, len(got)
+    assert sorted(e["raw"].encode() for e in got) == sorted(failed["expr_error"])
+
+    bad = harness.run(["dlq", "show", moved, "--limit", "x"])
+    assert bad.returncode == 2 and "--limit takes a number" in harness.text(bad.stderr), harness.text(bad.stderr)
+    bad = harness.run(["dlq", "summary", moved, "--limit", "3"])
+    assert bad.returncode == 2 and "unknown option '--limit'" in harness.text(bad.stderr), harness.text(bad.stderr)
 
 
 def dlq_keys(path):
@@ -286,5 +320,6 @@ if __name__ == "__main__":
                   test_entries_that_cannot_be_replayed_go_to_the_dlq_again,
                   test_own_dlq_is_refused,
                   test_summary_counts,
+                  test_show_selects_entries,
                   test_replay_run_again_replays_nothing,
                   test_replay_killed_and_restarted_replays_each_entry_once])

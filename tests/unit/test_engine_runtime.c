@@ -27,6 +27,7 @@
 #include "config/config.h"
 #include "core/crc32c.h"
 #include "runtime/dlq.h"
+#include "runtime/dlq_read.h"
 #include "runtime/pipeline.h"
 #include "runtime/pipeline_internal.h"
 
@@ -849,6 +850,40 @@ static void test_dlq_writer_raw_forms(void)
     rmdir(dir);
 }
 
+static const char *message_class(const char *message)
+{
+    static char result[512];
+    sl_buf out;
+    sl_buf_init(&out);
+    sl_dlq_message_class(message, &out);
+    snprintf(result, sizeof result, "%.*s", (int)out.len, out.data ? out.data : "");
+    sl_buf_free(&out);
+    return result;
+}
+
+static void test_dlq_message_classes(void)
+{
+    CHECK_STR(message_class("rule gopher_dup_5gram: 0.420804 is above the maximum 0.15"),
+              "rule gopher_dup_5gram: N is above the maximum N");
+    CHECK_STR(message_class("2 rules failed: amount: min 0 (got -5); email: format email (got \"x@\")"),
+              "N rules failed: amount: min N (got N); email: format email (got \"\xe2\x80\xa6\")");
+    CHECK_STR(message_class("column \"amount\": cannot parse \"N/A\" as float"),
+              "column \"amount\": cannot parse \"\xe2\x80\xa6\" as float");
+    CHECK_STR(message_class("invalid UTF-8 at offset 180 (byte 0xe4)"), "invalid UTF-8 at offset N (byte N)");
+    CHECK_STR(message_class("invalid JSON at offset 7: malformed number '1\\xff2', can't parse 1e-5"),
+              "invalid JSON at offset N: malformed number '\xe2\x80\xa6', can't parse N");
+    /* Code in backquotes names the rule: kept as it is. */
+    CHECK_STR(message_class("expr `.n > 1` failed: v1.2 x2"), "expr `.n > 1` failed: v1.2 x2");
+    CHECK_STR(message_class(NULL), "");
+    /* Long messages are cut (at a character boundary). */
+    char longer[400];
+    memset(longer, 'a', sizeof longer - 1);
+    longer[sizeof longer - 1] = '\0';
+    const char *cut = message_class(longer);
+    CHECK_INT(strlen(cut), 163);
+    CHECK_STR(cut + 160, "...");
+}
+
 static void test_build_errors(void)
 {
     harness h;
@@ -912,6 +947,7 @@ int main(void)
 {
     RUN(test_queue_and_budget);
     RUN(test_dlq_writer_raw_forms);
+    RUN(test_dlq_message_classes);
     RUN(test_build_errors);
     RUN(test_counts_and_dlq);
     RUN(test_order_with_many_workers);
