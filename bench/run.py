@@ -14,6 +14,9 @@ Workloads (on the same generated input, ~390-byte JSON events):
                        exact dedup + near dedup + text_quality -> dataset
                        shards; W5n is near dedup alone, compared with a
                        plain-Python MinHash LSH (bench/minhash_ref.py)
+  DRIFT                the events split at random into two halves; `sluice
+                       profile` of one half is the baseline of the other and
+                       of itself (`--fail-on warn`): no field may drift
   WAL append           `sluice wal bench`: 256-byte records appended to the
                        write-ahead log with group commit (10 ms) and with
                        sync always; records/s, MB/s, fsyncs and their latency
@@ -204,7 +207,7 @@ def main():
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--tools", default="sluice,jq,mlr")
-    ap.add_argument("--workloads", default="W1,W1x,W2,W3,W4,W5,WAL")
+    ap.add_argument("--workloads", default="W1,W1x,W2,W3,W4,W5,DRIFT,WAL")
     ap.add_argument("--corpus-docs", type=int, default=100_000)
     ap.add_argument("--workdir", default="build/bench")
     args = ap.parse_args()
@@ -234,7 +237,7 @@ def main():
 
     rows = []
     workloads = args.workloads.split(",")
-    for workload in [w for w in workloads if w not in ("W5", "WAL")]:
+    for workload in [w for w in workloads if w not in ("W5", "DRIFT", "WAL")]:
         for tool in tools:
             if tool != "sluice" and workload not in PEERS:
                 continue
@@ -273,10 +276,50 @@ def main():
     if "W5" in workloads:
         corpus_rows, corpus_mb = run_corpus(sluice, work, args.corpus_docs, args.runs)
         print_corpus(corpus_rows, args.corpus_docs, corpus_mb)
+    if "DRIFT" in workloads:
+        failed |= not run_drift(sluice, work, input_path)
     if "WAL" in workloads:
         print_wal(run_wal(sluice, work, args.runs))
     if failed:
         sys.exit("sluice produced wrong output")
+
+
+def run_drift(sluice, work, input_path):
+    """Two random halves of the input, each line to either with probability
+    1/2 (seeded): the profile of half A against itself and against half B
+    must drift nowhere (`--fail-on warn`). Prints each field's largest
+    metric; returns False when a field drifted."""
+    import random
+    rng = random.Random(2026)
+    halves = [os.path.join(work, "drift-%s.jsonl" % h) for h in "ab"]
+    with open(input_path) as f, open(halves[0], "w") as a, open(halves[1], "w") as b:
+        for line in f:
+            (a if rng.random() < 0.5 else b).write(line)
+    baseline = os.path.join(work, "drift-a.json")
+    ok = True
+    print()
+    print("DRIFT: `sluice profile` of a random half of the input as the baseline")
+    print("| current | wall s | status | largest psi | largest length psi | largest chars psi | fields not ok |")
+    print("|---|---:|---|---:|---:|---:|---|")
+    for name, argv in (("half A (itself)", [halves[0], "-o", baseline]), ("half A (itself)", [halves[0]]),
+                       ("half B", [halves[1]])):
+        extra = [] if "-o" in argv else ["--baseline", baseline, "--fail-on", "warn"]
+        start = time.time()
+        out = subprocess.run([sluice, "profile"] + argv + extra, capture_output=True, text=True)
+        wall = time.time() - start
+        if "-o" in argv:
+            if out.returncode != 0:
+                sys.exit("sluice profile failed: " + out.stderr.strip())
+            continue
+        table = out.stdout.split("drift against the baseline:", 1)[-1].splitlines()
+        rows = [l.split() for l in table[3:] if l.strip()]
+        bad = [r[0] for r in rows if "ok" not in r[10:11]]
+        largest = [max((float(r[c]) for r in rows if r[c] != "-"), default=0) for c in (2, 3, 4)]
+        status = table[0].strip() if table else "?"
+        ok &= out.returncode == 0 and not bad
+        print("| %s | %.1f | %s | %.4f | %.4f | %.4f | %s |" % (name, wall, status, largest[0], largest[1],
+                                                              largest[2], ", ".join(bad) or "none"))
+    return ok
 
 
 def free_port():

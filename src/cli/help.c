@@ -58,7 +58,8 @@ static const struct {
      "e.g. `sluice graph p.yaml | dot -Tsvg > p.svg`.\n"},
     {"profile", "profile data files; suggest a contract; compare with a baseline",
      "usage: sluice profile [--format jsonl|csv|text] [-o PROFILE.json]\n"
-     "                      [--suggest-contract CONTRACT.yaml] [--baseline OLD.json] FILE...\n"
+     "                      [--suggest-contract CONTRACT.yaml] [--baseline OLD.json]\n"
+     "                      [--fail-on warn|alert] FILE...\n"
      "\n"
      "Reads the files as `sluice run` would (gzip and zstd too) and profiles every\n"
      "field: presence, nulls, types, distinct count, quantiles, top values. Prints a\n"
@@ -70,11 +71,14 @@ static const struct {
      "  -o, --output FILE         write the profile as JSON (a baseline for later)\n"
      "  --suggest-contract FILE   write a starting contract for the validate\n"
      "                            transform, inferred from the data\n"
-     "  --baseline FILE           print drift (PSI, Jensen-Shannon, null rate, type\n"
-     "                            mix) per field against a saved profile\n"
+     "  --baseline FILE           print drift per field against a saved profile\n"
+     "                            (values, lengths, characters, distinct ratio,\n"
+     "                            rate, null rate, type mix)\n"
+     "  --fail-on LEVEL           with --baseline: exit 3 when a field's drift is\n"
+     "                            at LEVEL (warn or alert) or above\n"
      "\n"
      "exit status: 0 done, 1 the run failed, 2 bad command line or unreadable\n"
-     "file\n"},
+     "file, 3 drift at the --fail-on level\n"},
     {"version", "print the version",
      "usage: sluice version\n"},
     {"help", "show help for a command or a component type",

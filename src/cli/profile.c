@@ -43,6 +43,7 @@
 #define ENUM_MAX_VALUES 20
 #define ENUM_MAX_RATIO 0.05
 #define RANGE_MARGIN 0.10
+#define EXIT_DRIFT 3           /* --fail-on: drift at or above the level */
 
 typedef struct profile_args {
     const char **files;
@@ -51,6 +52,7 @@ typedef struct profile_args {
     const char *output;        /* -o */
     const char *contract;      /* --suggest-contract */
     const char *baseline;      /* --baseline */
+    const char *fail_on;       /* --fail-on warn|alert */
 } profile_args;
 
 /* ---- the command line ---- */
@@ -73,13 +75,15 @@ static int parse_args(int argc, char **argv, profile_args *a) {
             sl_cli_command_help("profile", stdout);
             return -1;
         }
-        static const char *const names[] = {"--format", "-o", "--output", "--suggest-contract", "--baseline"};
-        const char **slots[] = {&a->format, &a->output, &a->output, &a->contract, &a->baseline};
+        static const char *const names[] = {"--format", "-o", "--output", "--suggest-contract", "--baseline",
+                                            "--fail-on"};
+        const char **slots[] = {&a->format, &a->output, &a->output, &a->contract, &a->baseline, &a->fail_on};
+        const size_t n_names = sizeof names / sizeof names[0];
         const char *eq = strchr(arg, '=');
         size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
         size_t k = 0;
-        while (k < 5 && !(strlen(names[k]) == len && strncmp(names[k], arg, len) == 0)) k++;
-        if (k == 5) return sl_cli_usage_error("profile", "unknown flag '%.*s' for 'profile'", (int)len, arg);
+        while (k < n_names && !(strlen(names[k]) == len && strncmp(names[k], arg, len) == 0)) k++;
+        if (k == n_names) return sl_cli_usage_error("profile", "unknown flag '%.*s' for 'profile'", (int)len, arg);
         if (eq) *slots[k] = eq + 1;
         else if (i + 1 < argc) *slots[k] = argv[++i];
         else return sl_cli_usage_error("profile", "flag '%s' needs a value", names[k]);
@@ -90,6 +94,11 @@ static int parse_args(int argc, char **argv, profile_args *a) {
     if (a->format && strcmp(a->format, "jsonl") != 0 && strcmp(a->format, "csv") != 0 &&
         strcmp(a->format, "text") != 0)
         return sl_cli_usage_error("profile", "--format must be jsonl, csv or text, got '%s'", a->format);
+    sl_drift_status level;
+    if (a->fail_on && (!sl_drift_status_parse(a->fail_on, &level) || level == SL_DRIFT_OK))
+        return sl_cli_usage_error("profile", "--fail-on must be warn or alert, got '%s'", a->fail_on);
+    if (a->fail_on && !a->baseline)
+        return sl_cli_usage_error("profile", "--fail-on needs --baseline: it fails on drift against the baseline");
     for (int i = 0; i < a->n_files; i++) {
         struct stat st;
         if (stat(a->files[i], &st) < 0 || access(a->files[i], R_OK) < 0) {
@@ -222,6 +231,8 @@ static const char *dominant_type(const sl_profile_field *f) {
     };
     const char *best = numbers ? (f->types[SL_DOUBLE] ? "float" : "int") : NULL;
     uint64_t best_n = numbers;
+    if (2 * f->ts_count >= non_null(f) && f->ts_count > best_n)   /* RFC 3339 strings included */
+        return "timestamp";
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
         uint64_t n = f->types[kinds[i].t] + (kinds[i].t == SL_STRING ? f->types[SL_BYTES] : 0);
         if (kinds[i].t == SL_BYTES) continue;
@@ -251,7 +262,35 @@ static uint64_t distinct(const sl_profile_field *f) {
     return d < non_null(f) ? d : non_null(f);
 }
 
+/* Whether the distinct count is the non-null count within 3 standard errors
+ * of the HyperLogLog (and there is more than one value). */
+static bool unique_like(const sl_profile_field *f) {
+    double tolerance = 3 * 1.04 / sqrt((double)(f->hll ? 1u << f->hll->lg_k : 1));
+    return non_null(f) > 1 && (double)distinct(f) >= (1 - tolerance) * (double)non_null(f);
+}
+
 /* ---- the summary table ---- */
+
+/* The top values whose counts are known (profile.h), as shares of the
+ * strings with their error bound; or, when none is, what is known instead. */
+static void top_cell(const sl_profile_field *f, sl_buf *out) {
+    if (unique_like(f)) {
+        sl_buf_printf(out, "all values distinct (≈%llu)", (unsigned long long)distinct(f));
+        return;
+    }
+    size_t n, shown = 0;
+    const sl_topk_entry **top = sl_topk_sorted(f->topk, &n);
+    uint64_t strings = f->types[SL_STRING];
+    for (size_t i = 0; i < n && shown < 3; i++) {
+        if (!sl_profile_top_known(f, top[i])) continue;
+        sl_buf_puts(out, shown++ ? ", " : "top: ");
+        sl_json_encode_string(out, top[i]->value, top[i]->len > 24 ? 24 : top[i]->len);
+        sl_buf_printf(out, "%s %.2g%%", top[i]->len > 24 ? "..." : "", percent(top[i]->count, strings));
+        if (top[i]->error) sl_buf_printf(out, " (-%.2g%%)", percent(top[i]->error, strings));
+    }
+    free(top);
+    if (!shown) sl_buf_printf(out, "no frequent value (≈%llu distinct)", (unsigned long long)distinct(f));
+}
 
 static void summary_cell(const sl_profile_field *f, sl_buf *out) {
     char a[32], b[32], c[32];
@@ -260,15 +299,16 @@ static void summary_cell(const sl_profile_field *f, sl_buf *out) {
         snprintf(b, sizeof b, "%.6g", f->num_max);
         snprintf(c, sizeof c, "%.6g", f->num_mean);
         sl_buf_printf(out, "min %s, max %s, mean %s", a, b, c);
+    } else if (f->ts_count) {
+        char lo[40], hi[40];
+        sl_format_rfc3339(lo, f->ts_min);
+        sl_format_rfc3339(hi, f->ts_max);
+        double range = sl_profile_field_time_range(f);
+        sl_buf_printf(out, "%s .. %s (%.6g s", lo, hi, range);
+        if (range > 0) sl_buf_printf(out, ", %.4g/s", (double)f->ts_count / range);
+        sl_buf_putc(out, ')');
     } else if (f->topk) {
-        size_t n;
-        const sl_topk_entry **top = sl_topk_sorted(f->topk, &n);
-        for (size_t i = 0; i < n && i < 3; i++) {
-            sl_buf_puts(out, i ? ", " : "top: ");
-            sl_json_encode_string(out, top[i]->value, top[i]->len > 24 ? 24 : top[i]->len);
-            sl_buf_printf(out, "%s %.0f%%", top[i]->len > 24 ? "..." : "", percent(top[i]->count, f->len_count));
-        }
-        free(top);
+        top_cell(f, out);
     } else if (f->bool_true + f->bool_false) {
         sl_buf_printf(out, "true %.0f%%, false %.0f%%", percent(f->bool_true, f->bool_true + f->bool_false),
                       percent(f->bool_false, f->bool_true + f->bool_false));
@@ -357,7 +397,6 @@ static bool enum_values(const sl_profile_field *f, sl_buf *out) {
 
 static void suggest_field(const sl_profile *p, const sl_profile_field *f, sl_buf *out) {
     const char *type = dominant_type(f);
-    uint64_t nn = non_null(f);
     char a[32], b[32];
     sl_buf_puts(out, "  ");
     yaml_key(out, f->name);
@@ -389,9 +428,8 @@ static void suggest_field(const sl_profile *p, const sl_profile_field *f, sl_buf
                       (unsigned long long)ceil((double)f->len_max * (1 + RANGE_MARGIN)));
     }
     /* keys are ints or strings; unique floats are just continuous data */
-    double tolerance = 3 * 1.04 / sqrt((double)(1u << sl_profile_options(p)->hll_lg_k));
     bool key_like = strcmp(type, "int") == 0 || strcmp(type, "string") == 0;
-    if (key_like && !is_enum && nn > 1 && (double)distinct(f) >= (1 - tolerance) * (double)nn)
+    if (key_like && !is_enum && unique_like(f))
         sl_buf_puts(out, "    unique: true\n");
 }
 
@@ -423,6 +461,8 @@ static void print_number(FILE *out, double v) {
     else fprintf(out, " %8s", "-");
 }
 
+/* Prints the drift table; returns the overall status, or -1 when the
+ * profiles cannot be compared. */
 static int print_drift(const sl_profile *baseline, const sl_profile *current, FILE *out) {
     sl_drift_report r;
     sl_error err;
@@ -430,26 +470,31 @@ static int print_drift(const sl_profile *baseline, const sl_profile *current, FI
         fprintf(stderr, "sluice: cannot compare with the baseline: %s\n", err.msg);
         return -1;
     }
+    int status = (int)r.status;
     int width = 5;
     for (size_t i = 0; i < r.n; i++) {
         int len = (int)strlen(r.fields[i].field);
         if (len > width) width = len > 40 ? 40 : len;
     }
     fprintf(out, "\ndrift against the baseline: %s\n\n", sl_drift_status_name(r.status));
-    fprintf(out, "%-*s  %-11s %8s %8s %8s %8s %8s  %s\n", width, "field", "kind", "psi", "js", "null was",
-            "null now", "types", "status");
+    fprintf(out, "%-*s  %-11s %8s %8s %8s %8s %8s %8s %8s %8s  %s\n", width, "field", "kind", "psi", "length",
+            "chars", "distinct", "rate", "null was", "null now", "types", "status");
     for (size_t i = 0; i < r.n; i++) {
         const sl_drift_field *f = &r.fields[i];
         fprintf(out, "%-*.*s  %-11s", width, width, f->field, sl_drift_kind_name(f->kind));
         print_number(out, f->psi);
-        print_number(out, f->js);
+        print_number(out, f->length_psi);
+        print_number(out, f->chars_psi);
+        print_number(out, f->distinct_ratio_current);
+        print_number(out, f->rate_ratio);
         print_number(out, f->null_rate_baseline);
         print_number(out, f->null_rate_current);
         print_number(out, f->type_tvd);
-        fprintf(out, "  %s\n", sl_drift_status_name(f->status));
+        fprintf(out, "  %s%s%s%s\n", sl_drift_status_name(f->status), f->reason[0] ? " (" : "", f->reason,
+                f->reason[0] ? ")" : "");
     }
     sl_drift_report_free(&r);
-    return 0;
+    return status;
 }
 
 /* ---- the command ---- */
@@ -495,7 +540,12 @@ int sl_cmd_profile(int argc, char **argv) {
             if (write_contract(p, &a) < 0) status = SL_EXIT_FAILED;
             else printf("contract suggestion written to %s\n", a.contract);
         }
-        if (baseline && print_drift(baseline, p, stdout) < 0) status = SL_EXIT_FAILED;
+        int drift = baseline ? print_drift(baseline, p, stdout) : SL_DRIFT_OK;
+        sl_drift_status fail_level = SL_DRIFT_ALERT;
+        if (drift < 0) status = SL_EXIT_FAILED;
+        else if (a.fail_on && sl_drift_status_parse(a.fail_on, &fail_level) && drift >= (int)fail_level &&
+                 status == SL_EXIT_OK)
+            status = EXIT_DRIFT;
     }
     if (!a.output) unlink(tmp_out);
     sl_profile_free(p);

@@ -4,6 +4,7 @@
 #include "drift.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,10 @@ void sl_drift_opts_default(sl_drift_opts *o) {
     o->null_rate_alert = 0.10;
     o->type_tvd_warn = 0.05;
     o->type_tvd_alert = 0.10;
+    o->distinct_warn = 0.1;
+    o->distinct_alert = 0.2;
+    o->rate_warn = 2;
+    o->rate_alert = 10;
 }
 
 const char *sl_drift_status_name(sl_drift_status s) {
@@ -29,11 +34,22 @@ const char *sl_drift_status_name(sl_drift_status s) {
     return "ok";
 }
 
+bool sl_drift_status_parse(const char *name, sl_drift_status *out) {
+    for (int s = SL_DRIFT_OK; s <= SL_DRIFT_ALERT; s++)
+        if (strcmp(name, sl_drift_status_name((sl_drift_status)s)) == 0) {
+            *out = (sl_drift_status)s;
+            return true;
+        }
+    return false;
+}
+
 const char *sl_drift_kind_name(sl_drift_kind k) {
     switch (k) {
     case SL_DRIFT_NUMERIC: return "numeric";
     case SL_DRIFT_CATEGORICAL: return "categorical";
     case SL_DRIFT_OTHER: return "other";
+    case SL_DRIFT_TEXT: return "text";
+    case SL_DRIFT_TIMESTAMP: return "timestamp";
     }
     return "other";
 }
@@ -45,6 +61,15 @@ static void *xcalloc(size_t n, size_t size) {
     return p;
 }
 
+/* Strings made of the values the top-values sketch is sure are frequent. */
+static uint64_t frequent_strings(const sl_profile_field *f) {
+    uint64_t n = 0;
+    for (uint32_t i = 0; f->topk && i < f->topk->size; i++)
+        if (sl_profile_top_frequent(f, &f->topk->entries[i]))
+            n += f->topk->entries[i].count;
+    return n;
+}
+
 /* Kind from one side's values; -1 when it has no non-null values. */
 static int kind_of(const sl_profile_field *f) {
     if (!f || f->count == f->nulls)
@@ -54,8 +79,10 @@ static int kind_of(const sl_profile_field *f) {
     uint64_t categories = f->types[SL_STRING] + f->types[SL_BOOL];
     if (2 * numbers >= nonnull)
         return SL_DRIFT_NUMERIC;
+    if (2 * f->ts_count >= nonnull)
+        return SL_DRIFT_TIMESTAMP;
     if (2 * categories >= nonnull)
-        return SL_DRIFT_CATEGORICAL;
+        return 2 * (frequent_strings(f) + f->types[SL_BOOL]) >= categories ? SL_DRIFT_CATEGORICAL : SL_DRIFT_TEXT;
     return SL_DRIFT_OTHER;
 }
 
@@ -69,12 +96,26 @@ static double null_rate(const sl_profile *p, const sl_profile_field *f) {
     return r > 1.0 ? 1.0 : r;
 }
 
+/* Strings in RFC 3339 form (timestamps that are not of type timestamp). */
+static uint64_t time_strings(const sl_profile_field *f) {
+    return f->ts_count - f->types[SL_TIMESTAMP];
+}
+
 static double type_tvd(const sl_profile_field *b, const sl_profile_field *c) {
     if (!b || !c || b->count == b->nulls || c->count == c->nulls)
         return NAN;
     double nb = (double)(b->count - b->nulls), nc = (double)(c->count - c->nulls), sum = 0;
     for (int t = SL_BOOL; t < SL_PROFILE_NUM_TYPES; t++)
         sum += fabs((double)b->types[t] / nb - (double)c->types[t] / nc);
+    /* RFC 3339 strings as a type of their own, when both profiles count
+     * them (a length histogram marks a profile of this version) */
+    bool both = (!b->types[SL_STRING] || b->len_hist) && (!c->types[SL_STRING] || c->len_hist);
+    if (both) {
+        double bt = (double)time_strings(b), ct = (double)time_strings(c);
+        sum -= fabs((double)b->types[SL_STRING] / nb - (double)c->types[SL_STRING] / nc);
+        sum += fabs(((double)b->types[SL_STRING] - bt) / nb - ((double)c->types[SL_STRING] - ct) / nc);
+        sum += fabs(bt / nb - ct / nc);
+    }
     return sum / 2;
 }
 
@@ -126,6 +167,7 @@ typedef struct category {
     uint32_t len;
 } category;
 
+/* The count of a tracked value, 0 when the sketch does not track it. */
 static uint64_t tracked_count(const sl_topk *t, const category *cat) {
     if (!t)
         return 0;
@@ -164,10 +206,14 @@ static void categorical_drift(const sl_profile_field *b, const sl_profile_field 
     for (int s = 0; s < 2; s++) {
         if (!sides[s])
             continue;
+        const sl_profile_field *f = s ? c : b;
         for (uint32_t i = 0; i < sides[s]->size; i++) {
-            category cat = { sides[s]->entries[i].value, sides[s]->entries[i].len };
-            bool seen = s == 1 && tracked_count(b->topk, &cat) > 0;
-            if (!seen)
+            const sl_topk_entry *e = &sides[s]->entries[i];
+            category cat = { e->value, e->len };
+            bool listed = false;
+            for (size_t j = 0; j < n && !listed; j++)
+                listed = cats[j].len == cat.len && memcmp(cats[j].value, cat.value, cat.len) == 0;
+            if (!listed && sl_profile_top_frequent(f, e))
                 cats[n++] = cat;
         }
     }
@@ -189,6 +235,82 @@ static void categorical_drift(const sl_profile_field *b, const sl_profile_field 
     free(cats);
 }
 
+/* PSI of the length histograms, bins grouped to about 1 / bins of the
+ * baseline each; lengths outside the baseline's range are groups of their own. */
+static double length_psi(const sl_profile_field *b, const sl_profile_field *c, const sl_drift_opts *o) {
+    if (!b || !c || !b->len_hist || !c->len_hist || !b->len_count || !c->len_count)
+        return NAN;
+    unsigned first = 0, last = SL_PROFILE_LEN_BINS - 1;
+    while (!b->len_hist[first]) first++;
+    while (!b->len_hist[last]) last--;
+    double sb[SL_PROFILE_LEN_BINS], sc[SL_PROFILE_LEN_BINS], gb = 0, gc = 0, cum = 0;
+    size_t n = 0;
+    double nb = (double)b->len_count, nc = (double)c->len_count, step = 1.0 / o->bins, next = step;
+    for (unsigned i = 0; i < SL_PROFILE_LEN_BINS; i++) {
+        if (i == first && gb + gc > 0) {          /* below the baseline's shortest */
+            sb[n] = gb, sc[n++] = gc;
+            gb = gc = 0;
+        }
+        gb += (double)b->len_hist[i] / nb;
+        gc += (double)c->len_hist[i] / nc;
+        cum += (double)b->len_hist[i] / nb;
+        if ((i >= first && cum >= next - 1e-12) || i == last) {
+            sb[n] = gb, sc[n++] = gc;
+            gb = gc = 0;
+            while (next <= cum + 1e-12) next += step;
+        }
+    }
+    if (gc > 0)                                   /* above the baseline's longest */
+        sb[n] = 0, sc[n++] = gc;
+    double psi, js;
+    compare_shares(sb, sc, n, o->epsilon, &psi, &js);
+    return psi;
+}
+
+/* PSI of the character-class mix of the strings' bytes. */
+static double chars_psi(const sl_profile_field *b, const sl_profile_field *c, const sl_drift_opts *o) {
+    double sb[SL_PROFILE_CHAR_CLASSES], sc[SL_PROFILE_CHAR_CLASSES], tb = 0, tc = 0;
+    if (!b || !c)
+        return NAN;
+    for (int i = 0; i < SL_PROFILE_CHAR_CLASSES; i++) {
+        tb += (double)b->chars[i];
+        tc += (double)c->chars[i];
+    }
+    if (tb == 0 || tc == 0)
+        return NAN;
+    for (int i = 0; i < SL_PROFILE_CHAR_CLASSES; i++) {
+        sb[i] = (double)b->chars[i] / tb;
+        sc[i] = (double)c->chars[i] / tc;
+    }
+    double psi, js;
+    compare_shares(sb, sc, SL_PROFILE_CHAR_CLASSES, o->epsilon, &psi, &js);
+    return psi;
+}
+
+static double distinct_ratio(const sl_profile_field *f) {
+    if (!f || !f->hll || f->count == f->nulls)
+        return NAN;
+    double r = (double)sl_profile_field_distinct(f) / (double)(f->count - f->nulls);
+    return r > 1 ? 1 : r;
+}
+
+/* The drop of a key-like distinct ratio beyond the HyperLogLogs' error
+ * (3 standard errors of the difference of two estimates); NaN when the
+ * baseline is not key-like: every value distinct (within 3 standard errors),
+ * and no floats (unique floats are continuous data, not keys). */
+static double distinct_drop(const sl_profile *bp, const sl_profile_field *b, const sl_drift_field *d) {
+    double se = 1.04 / sqrt((double)(1u << sl_profile_options(bp)->hll_lg_k));
+    if (!(d->distinct_ratio_baseline >= 1 - 3 * se) || isnan(d->distinct_ratio_current) || b->types[SL_DOUBLE])
+        return NAN;
+    double drop = d->distinct_ratio_baseline - d->distinct_ratio_current - 3 * sqrt(2.0) * se;
+    return drop > 0 ? drop : 0;
+}
+
+static double rate(const sl_profile_field *f) {
+    double range = f ? sl_profile_field_time_range(f) : NAN;
+    return range > 0 ? (double)f->ts_count / range : NAN;
+}
+
 static sl_drift_status level(double v, double warn, double alert) {
     if (isnan(v)) return SL_DRIFT_OK;
     if (v >= alert) return SL_DRIFT_ALERT;
@@ -198,6 +320,19 @@ static sl_drift_status level(double v, double warn, double alert) {
 
 static sl_drift_status worst(sl_drift_status a, sl_drift_status b) {
     return a > b ? a : b;
+}
+
+/* Raises out's status to the metric's level; the reason lists the metrics
+ * at the (new) status level. */
+static void judge(sl_drift_field *out, const char *metric, double v, double warn, double alert) {
+    sl_drift_status s = level(v, warn, alert);
+    if (s == SL_DRIFT_OK || s < out->status)
+        return;
+    if (s > out->status)
+        out->reason[0] = '\0';
+    out->status = s;
+    size_t len = strlen(out->reason);
+    snprintf(out->reason + len, sizeof out->reason - len, "%s%s", len ? ", " : "", metric);
 }
 
 static void compare_field(const sl_profile *bp, const sl_profile *cp, const char *name, size_t len,
@@ -213,18 +348,30 @@ static void compare_field(const sl_profile *bp, const sl_profile *cp, const char
     if (kind < 0)
         kind = kind_of(c);
     out->kind = kind < 0 ? SL_DRIFT_OTHER : (sl_drift_kind)kind;
-    out->psi = out->js = NAN;
+    out->psi = out->js = out->rate_ratio = NAN;
     if (out->kind == SL_DRIFT_NUMERIC)
         numeric_drift(b, c, o, &out->psi, &out->js);
-    else if (out->kind == SL_DRIFT_CATEGORICAL)
+    else if (out->kind == SL_DRIFT_CATEGORICAL || out->kind == SL_DRIFT_TEXT)
         categorical_drift(b, c, o, &out->psi, &out->js);
+    else if (out->kind == SL_DRIFT_TIMESTAMP)
+        out->rate_ratio = rate(c) / rate(b);
+    out->length_psi = length_psi(b, c, o);
+    out->chars_psi = chars_psi(b, c, o);
+    out->distinct_ratio_baseline = distinct_ratio(b);
+    out->distinct_ratio_current = distinct_ratio(c);
     out->null_rate_baseline = null_rate(bp, b);
     out->null_rate_current = null_rate(cp, c);
     out->type_tvd = type_tvd(b, c);
-    out->status = worst(level(out->psi, o->psi_warn, o->psi_alert),
-                        worst(level(fabs(out->null_rate_current - out->null_rate_baseline),
-                                    o->null_rate_warn, o->null_rate_alert),
-                              level(out->type_tvd, o->type_tvd_warn, o->type_tvd_alert)));
+    out->status = SL_DRIFT_OK;
+    out->reason[0] = '\0';
+    judge(out, "psi", out->psi, o->psi_warn, o->psi_alert);
+    judge(out, "length", out->length_psi, o->psi_warn, o->psi_alert);
+    judge(out, "chars", out->chars_psi, o->psi_warn, o->psi_alert);
+    judge(out, "distinct", distinct_drop(bp, b, out), o->distinct_warn, o->distinct_alert);
+    judge(out, "rate", out->rate_ratio > 0 ? fabs(log(out->rate_ratio)) : NAN, log(o->rate_warn), log(o->rate_alert));
+    judge(out, "nulls", fabs(out->null_rate_current - out->null_rate_baseline), o->null_rate_warn,
+          o->null_rate_alert);
+    judge(out, "types", out->type_tvd, o->type_tvd_warn, o->type_tvd_alert);
 }
 
 int sl_drift_compare(const sl_profile *baseline, const sl_profile *current,
@@ -240,8 +387,11 @@ int sl_drift_compare(const sl_profile *baseline, const sl_profile *current,
     if (!(o.epsilon > 0 && o.epsilon <= 0.1))
         return sl_errorf(err, "drift epsilon must be in (0, 0.1]");
     if (!(o.psi_warn <= o.psi_alert) || !(o.null_rate_warn <= o.null_rate_alert) ||
-        !(o.type_tvd_warn <= o.type_tvd_alert))
+        !(o.type_tvd_warn <= o.type_tvd_alert) || !(o.distinct_warn <= o.distinct_alert) ||
+        !(o.rate_warn <= o.rate_alert))
         return sl_errorf(err, "drift thresholds: each warn level must not exceed its alert level");
+    if (!(o.rate_warn > 1))
+        return sl_errorf(err, "drift rate thresholds are factors and must be above 1");
     size_t nb = sl_profile_field_count(baseline), nc = sl_profile_field_count(current);
     out->fields = xcalloc(nb + nc, sizeof *out->fields);
     for (int side = 0; side < 2; side++) {
@@ -282,10 +432,17 @@ void sl_drift_to_json(const sl_drift_report *r, sl_buf *out) {
         sl_buf_printf(out, ",\"kind\":\"%s\"", sl_drift_kind_name(f->kind));
         put_metric(out, "psi", f->psi);
         put_metric(out, "js", f->js);
+        put_metric(out, "length_psi", f->length_psi);
+        put_metric(out, "chars_psi", f->chars_psi);
+        put_metric(out, "distinct_ratio_baseline", f->distinct_ratio_baseline);
+        put_metric(out, "distinct_ratio_current", f->distinct_ratio_current);
+        put_metric(out, "rate_ratio", f->rate_ratio);
         put_metric(out, "null_rate_baseline", f->null_rate_baseline);
         put_metric(out, "null_rate_current", f->null_rate_current);
         put_metric(out, "type_tvd", f->type_tvd);
-        sl_buf_printf(out, ",\"status\":\"%s\"}", sl_drift_status_name(f->status));
+        sl_buf_printf(out, ",\"status\":\"%s\",\"reason\":", sl_drift_status_name(f->status));
+        sl_json_encode_string(out, f->reason, strlen(f->reason));
+        sl_buf_putc(out, '}');
     }
     sl_buf_puts(out, "]}");
 }

@@ -1,10 +1,17 @@
 /* drift.h — compare a profile with a baseline profile, field by field.
  *
- * For every field of either profile (except "_other_fields"):
+ * The comparisons are chosen so that two samples of the same data (a
+ * profile against itself, two random halves of one file) raise nothing,
+ * while a real change in any one aspect of a field is flagged. For every
+ * field of either profile (except "_other_fields"):
  *
- *  - kind: "numeric" when numbers make up at least half of the baseline's
- *    non-null values (of the current's when the baseline has none),
- *    "categorical" when strings or bools do, else "other".
+ *  - kind, from the baseline's non-null values (the current's when the
+ *    baseline has none): "numeric" when numbers are at least half of them;
+ *    "timestamp" when timestamps (profile.h: type timestamp or RFC 3339
+ *    strings) are; "categorical" when strings or bools are and the
+ *    baseline's frequent values (below) cover at least half of its strings;
+ *    "text" for other string fields (ids, e-mails, free text: no value is
+ *    frequent); else "other".
  *  - psi (Population Stability Index) = Σ (c_i - b_i) × ln(c_i / b_i) over
  *    bins, b and c the baseline and current shares, each smoothed as
  *    (share + ε) / (1 + bins × ε) with ε = opts.epsilon (1e-4) so empty bins
@@ -12,28 +19,57 @@
  *      numeric: bins cut at the baseline's quantiles i / opts.bins
  *      (i = 1 .. bins-1; repeated cut points are merged, so discrete data
  *      gets fewer bins), shares from each side's KLL CDF.
- *      categorical: one bin per value tracked by either top-values sketch
- *      (bools: "true" and "false"), plus one "other" bin for the rest.
+ *      categorical and text: one bin per value that is frequent on either
+ *      side — its lower bound count - error (less sampling noise) above
+ *      n / topk_capacity, the values the top-values sketch is sure of
+ *      (profile.h, "Known top values") — plus one bin for every other
+ *      string, and bins "true" and "false" for bools. Rare values are not
+ *      compared one by one: their counts are sketch noise (the cause of
+ *      false alerts on ids in older versions); their shape is compared by
+ *      length_psi and chars_psi instead.
+ *      timestamp: not computed (time moves on: two periods never share
+ *      their instants); see rate_ratio.
  *    Rule of thumb (and the default thresholds): < 0.1 no significant
  *    change, 0.1 – 0.2 moderate (warn), ≥ 0.2 significant (alert).
- *  - js: Jensen–Shannon distance on the same bins (unsmoothed), base 2, in
+ *  - js: Jensen–Shannon distance on the psi bins (unsmoothed), base 2, in
  *    [0, 1]: the square root of the JS divergence.
+ *  - length_psi: PSI of string and bytes lengths, from the profiles' length
+ *    histograms, bins grouped to about 1 / opts.bins of the baseline each
+ *    (lengths below the baseline's shortest and above its longest are bins
+ *    of their own). Thresholds: psi_warn / psi_alert.
+ *  - chars_psi: PSI of the character-class mix of strings (lower, upper,
+ *    digit, space, punct, control, non_ascii bytes). Thresholds as psi.
+ *  - distinct_ratio_baseline / _current: distinct / non-null values. It
+ *    grows smaller as a sample grows for most fields, so it is only judged
+ *    where it does not: a key-like baseline (every value distinct within 3
+ *    standard errors of the HyperLogLog, and no floats: ids, request ids)
+ *    whose ratio drops by distinct_warn / distinct_alert (0.1 / 0.2) beyond
+ *    the HyperLogLog's error (3 standard errors of the difference), i.e.
+ *    values that were unique now repeat.
+ *  - rate_ratio (timestamp fields): the current rate (timestamps per second
+ *    between the earliest and the latest) over the baseline's; judged
+ *    against rate_warn / rate_alert (2 / 10) in either direction (a ratio of
+ *    0.25 is a change by a factor of 4). NaN when either range is 0.
  *  - null_rate_baseline / null_rate_current: (nulls + missing) / records,
  *    i.e. the share of records where the field is null or absent.
  *  - type_tvd: total variation distance, in [0, 1], between the type mixes
- *    of the non-null values (½ Σ |b_t - c_t|).
+ *    of the non-null values (½ Σ |b_t - c_t|); strings in RFC 3339 form
+ *    count as their own type, so a timestamp field that starts receiving
+ *    other text is a type change (when both profiles have length
+ *    histograms, i.e. were written by this version).
  *
  * A metric that cannot be computed (no values of the kind on one side, no
- * records) is NaN, written as null in JSON, and does not affect the status.
- * status is the worst of: psi against psi_warn/psi_alert, the absolute
- * null-rate change against null_rate_warn/null_rate_alert, and type_tvd
- * against type_tvd_warn/type_tvd_alert (a metric at or above its threshold).
+ * records, a profile from an older sluice without the statistic) is NaN,
+ * written as null in JSON, and does not affect the status. status is the
+ * worst over the metrics (a metric at or above its threshold); reason names
+ * the metrics of that level.
  *
  * The comparison reads the profiles only; results own their memory.
  */
 #ifndef SL_DRIFT_H
 #define SL_DRIFT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "../core/buf.h"
@@ -50,6 +86,8 @@ typedef enum sl_drift_kind {
     SL_DRIFT_NUMERIC,
     SL_DRIFT_CATEGORICAL,
     SL_DRIFT_OTHER,
+    SL_DRIFT_TEXT,
+    SL_DRIFT_TIMESTAMP,
 } sl_drift_kind;
 
 typedef struct sl_drift_opts {
@@ -61,6 +99,10 @@ typedef struct sl_drift_opts {
     double null_rate_alert;   /* 0.10 */
     double type_tvd_warn;     /* 0.05 */
     double type_tvd_alert;    /* 0.10 */
+    double distinct_warn;     /* 0.1 (drop of a key-like distinct ratio) */
+    double distinct_alert;    /* 0.2 */
+    double rate_warn;         /* 2 (factor, either direction) */
+    double rate_alert;        /* 10 */
 } sl_drift_opts;
 
 typedef struct sl_drift_field {
@@ -71,7 +113,13 @@ typedef struct sl_drift_field {
     double null_rate_baseline;
     double null_rate_current;
     double type_tvd;
+    double length_psi;
+    double chars_psi;
+    double distinct_ratio_baseline;
+    double distinct_ratio_current;
+    double rate_ratio;
     sl_drift_status status;
+    char reason[96];          /* the metrics at the status level, e.g. "psi, length"; "" when ok */
 } sl_drift_field;
 
 typedef struct sl_drift_report {
@@ -82,17 +130,23 @@ typedef struct sl_drift_report {
 
 void sl_drift_opts_default(sl_drift_opts *o);
 /* opts NULL means defaults. Returns -1 with err filled when opts are invalid
- * (bins outside [2, 1000], thresholds not increasing, epsilon not in (0, 0.1]). */
+ * (bins outside [2, 1000], thresholds not increasing, epsilon not in (0, 0.1],
+ * rate thresholds not above 1). */
 int sl_drift_compare(const sl_profile *baseline, const sl_profile *current,
                      const sl_drift_opts *opts, sl_drift_report *out, sl_error *err);
 void sl_drift_report_free(sl_drift_report *r);
 
 const char *sl_drift_status_name(sl_drift_status s);   /* "ok", "warn", "alert" */
-const char *sl_drift_kind_name(sl_drift_kind k);       /* "numeric", "categorical", "other" */
+/* "numeric", "categorical", "text", "timestamp", "other" */
+const char *sl_drift_kind_name(sl_drift_kind k);
+/* Parses "ok", "warn" or "alert"; false when it is none of them. */
+bool sl_drift_status_parse(const char *name, sl_drift_status *out);
 
 /* {"status":"warn","fields":[{"field":"x","kind":"numeric","psi":0.12,
- *   "js":0.08,"null_rate_baseline":0,"null_rate_current":0.01,
- *   "type_tvd":0,"status":"warn"},...]}   (NaN metrics as null) */
+ *   "js":0.08,"length_psi":null,"chars_psi":null,
+ *   "distinct_ratio_baseline":0.4,"distinct_ratio_current":0.41,
+ *   "rate_ratio":null,"null_rate_baseline":0,"null_rate_current":0.01,
+ *   "type_tvd":0,"status":"warn","reason":"psi"},...]}   (NaN metrics as null) */
 void sl_drift_to_json(const sl_drift_report *r, sl_buf *out);
 
 #endif

@@ -14,6 +14,7 @@
 #include "profile.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,6 +69,35 @@ static uint64_t gate_interval(const sl_profile *p) {
     return (uint64_t)SL_PROFILE_TOP_GATE_FACTOR * p->opts.topk_capacity;
 }
 
+/* --- character classes of string bytes */
+
+static const char *const char_class_names[SL_PROFILE_CHAR_CLASSES] = {
+    "lower", "upper", "digit", "space", "punct", "control", "non_ascii",
+};
+
+const char *sl_profile_char_class_name(sl_profile_char_class c) {
+    return c < SL_PROFILE_CHAR_CLASSES ? char_class_names[c] : "?";
+}
+
+/* Class of every byte, built once (bytes >= 0x80 are parts of non-ASCII
+ * UTF-8 characters, or of invalid text: both non_ascii). */
+static unsigned char char_class_of[256];
+
+static void build_char_classes(void) {
+    for (int c = 0; c < 256; c++) {
+        unsigned char k = SL_CHAR_NON_ASCII;
+        if (c >= 'a' && c <= 'z') k = SL_CHAR_LOWER;
+        else if (c >= 'A' && c <= 'Z') k = SL_CHAR_UPPER;
+        else if (c >= '0' && c <= '9') k = SL_CHAR_DIGIT;
+        else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') k = SL_CHAR_SPACE;
+        else if (c < 32 || c == 127) k = SL_CHAR_CONTROL;
+        else if (c < 128) k = SL_CHAR_PUNCT;
+        char_class_of[c] = k;
+    }
+}
+
+static pthread_once_t char_classes_once = PTHREAD_ONCE_INIT;
+
 /* --- options, construction */
 
 void sl_profile_opts_default(sl_profile_opts *o) {
@@ -111,6 +141,7 @@ sl_profile *sl_profile_new(const sl_profile_opts *opts, sl_error *err) {
         memset(&o, 0, sizeof o);
     if (check_opts(&o, err) < 0)
         return NULL;
+    pthread_once(&char_classes_once, build_char_classes);
     sl_profile *p = xmalloc(sizeof *p);
     memset(p, 0, sizeof *p);
     p->opts = o;
@@ -125,6 +156,7 @@ sl_profile *sl_profile_new(const sl_profile_opts *opts, sl_error *err) {
 }
 
 static void field_free(sl_profile_field *f) {
+    free(f->len_hist);
     if (f->hll) { sl_hll_free(f->hll); free(f->hll); }
     if (f->kll) { sl_kll_free(f->kll); free(f->kll); }
     if (f->topk) { sl_topk_free(f->topk); free(f->topk); }
@@ -250,7 +282,34 @@ static void update_number(sl_profile *p, sl_profile_field *f, double x) {
     sl_kll_add(f->kll, x);
 }
 
+/* The length histogram's bin of len: exact below 16, then four bins per
+ * power of two (profile.h). */
+static unsigned len_bin(uint64_t len) {
+    if (len < 16)
+        return (unsigned)len;
+    unsigned lg = 63u - (unsigned)__builtin_clzll(len);            /* >= 4 */
+    unsigned b = 16 + 4 * (lg - 4) + (unsigned)((len >> (lg - 2)) & 3);
+    return b < SL_PROFILE_LEN_BINS ? b : SL_PROFILE_LEN_BINS - 1;
+}
+
+uint64_t sl_profile_len_bin_low(unsigned b) {
+    if (b < 16)
+        return b;
+    unsigned lg = 4 + (b - 16) / 4;
+    return (uint64_t)(4 + (b - 16) % 4) << (lg - 2);
+}
+
+static uint64_t *new_len_hist(void) {
+    uint64_t *h = calloc(SL_PROFILE_LEN_BINS, sizeof *h);
+    if (!h)
+        abort();
+    return h;
+}
+
 static void update_length(sl_profile_field *f, uint64_t len) {
+    if (!f->len_hist)
+        f->len_hist = new_len_hist();
+    f->len_hist[len_bin(len)]++;
     if (f->len_count++ == 0) {
         f->len_min = f->len_max = len;
     } else {
@@ -258,6 +317,36 @@ static void update_length(sl_profile_field *f, uint64_t len) {
         if (len > f->len_max) f->len_max = len;
     }
     f->len_sum += len;
+}
+
+/* --- character classes and timestamps of strings */
+
+static void update_chars(sl_profile_field *f, const char *s, size_t len) {
+    uint32_t n[SL_PROFILE_CHAR_CLASSES + 1] = {0};
+    if (len > SL_PROFILE_CHAR_BYTES)
+        len = SL_PROFILE_CHAR_BYTES;
+    for (size_t i = 0; i < len; i++)
+        n[char_class_of[(unsigned char)s[i]]]++;
+    for (int c = 0; c < SL_PROFILE_CHAR_CLASSES; c++)
+        f->chars[c] += n[c];
+}
+
+static void update_time(sl_profile_field *f, int64_t ns) {
+    if (f->ts_count++ == 0) {
+        f->ts_min = f->ts_max = ns;
+    } else {
+        if (ns < f->ts_min) f->ts_min = ns;
+        if (ns > f->ts_max) f->ts_max = ns;
+    }
+}
+
+/* Counts a string in RFC 3339 form as a timestamp; the test on the
+ * separators keeps the parser off every other string. */
+static void update_time_text(sl_profile_field *f, const char *s, size_t len) {
+    int64_t ns;
+    if (len >= 19 && len <= 40 && s[4] == '-' && s[7] == '-' && s[13] == ':' &&
+        sl_parse_rfc3339(s, len, &ns))
+        update_time(f, ns);
 }
 
 /* --- the top-values gate (profile.h, "Sampled top values") */
@@ -334,6 +423,8 @@ static void update(sl_profile *p, sl_profile_field *f, const sl_value *v) {
         break;
     case SL_STRING: {
         update_length(f, v->len);
+        update_chars(f, v->as.s, v->len);
+        update_time_text(f, v->as.s, v->len);
         uint64_t h = sl_sketch_hash_string(v->as.s, v->len);   /* one hash for both sketches */
         add_distinct(p, f, h);
         add_top(p, f, v, h);
@@ -343,6 +434,7 @@ static void update(sl_profile *p, sl_profile_field *f, const sl_value *v) {
         update_length(f, v->len);
         break;
     case SL_TIMESTAMP:
+        update_time(f, v->as.i);
         break;
     }
     add_distinct(p, f, sl_sketch_hash(v));
@@ -439,6 +531,26 @@ uint64_t sl_profile_field_distinct(const sl_profile_field *f) {
     return f->hll ? (uint64_t)llround(sl_hll_estimate(f->hll)) : 0;
 }
 
+bool sl_profile_top_known(const sl_profile_field *f, const sl_topk_entry *e) {
+    return (e->error == 0 && !f->top_sampled) || sl_profile_top_frequent(f, e);
+}
+
+bool sl_profile_top_frequent(const sl_profile_field *f, const sl_topk_entry *e) {
+    double lower = (double)(e->count - e->error);
+    if (f->top_sampled)
+        lower -= 3 * sqrt((double)(SL_PROFILE_TOP_SAMPLE_RATE - 1) * (double)e->count);
+    return lower > (double)f->types[SL_STRING] / (double)f->topk->capacity;
+}
+
+double sl_profile_field_time_range(const sl_profile_field *f) {
+    int64_t span;
+    if (!f->ts_count)
+        return NAN;
+    if (__builtin_sub_overflow(f->ts_max, f->ts_min, &span))
+        return ((double)f->ts_max - (double)f->ts_min) / 1e9;
+    return (double)span / 1e9;
+}
+
 double sl_profile_field_stddev(const sl_profile_field *f) {
     return f->num_count ? sqrt(f->num_m2 / (double)f->num_count) : NAN;
 }
@@ -451,6 +563,7 @@ size_t sl_profile_footprint(const sl_profile *p) {
         total += sizeof *f + f->name_len + 1;
         if (f->hll) total += sizeof *f->hll + ((size_t)1 << f->hll->lg_k);
         if (f->kll) total += sizeof *f->kll + sl_kll_footprint(f->kll);
+        if (f->len_hist) total += SL_PROFILE_LEN_BINS * sizeof *f->len_hist;
         if (f->topk) total += sizeof *f->topk + sl_topk_footprint(f->topk);
         if (f->children) total += SL_PROFILE_POSITIONS * sizeof *f->children;
     }
@@ -479,6 +592,19 @@ static void merge_field(sl_profile *p, sl_profile_field *d, const sl_profile_fie
         if (!d->len_count || s->len_max > d->len_max) d->len_max = s->len_max;
         d->len_count += s->len_count;
         d->len_sum += s->len_sum;
+    }
+    if (s->len_hist) {
+        if (!d->len_hist)
+            d->len_hist = new_len_hist();
+        for (unsigned b = 0; b < SL_PROFILE_LEN_BINS; b++)
+            d->len_hist[b] += s->len_hist[b];
+    }
+    for (int c = 0; c < SL_PROFILE_CHAR_CLASSES; c++)
+        d->chars[c] += s->chars[c];
+    if (s->ts_count) {
+        if (!d->ts_count || s->ts_min < d->ts_min) d->ts_min = s->ts_min;
+        if (!d->ts_count || s->ts_max > d->ts_max) d->ts_max = s->ts_max;
+        d->ts_count += s->ts_count;
     }
     d->bool_true += s->bool_true;
     d->bool_false += s->bool_false;
@@ -575,13 +701,47 @@ static void put_numbers(sl_buf *out, const sl_profile_field *f) {
     sl_buf_puts(out, "]}");
 }
 
-static void put_top(sl_buf *out, const sl_topk *t) {
-    size_t n;
-    const sl_topk_entry **v = sl_topk_sorted(t, &n);
+static void put_chars(sl_buf *out, const sl_profile_field *f) {
+    sl_buf_puts(out, ",\"chars\":{");
+    bool first = true;
+    for (int c = 0; c < SL_PROFILE_CHAR_CLASSES; c++) {
+        if (!f->chars[c])
+            continue;
+        sl_buf_printf(out, "%s\"%s\":", first ? "" : ",", char_class_names[c]);
+        put_u64(out, f->chars[c]);
+        first = false;
+    }
+    sl_buf_putc(out, '}');
+}
+
+static void put_time(sl_buf *out, const sl_profile_field *f) {
+    char text[40];
+    sl_buf_puts(out, ",\"time\":{\"count\":");
+    put_u64(out, f->ts_count);
+    sl_buf_puts(out, ",\"min\":\"");
+    sl_buf_append(out, text, sl_format_rfc3339(text, f->ts_min));
+    sl_buf_puts(out, "\",\"max\":\"");
+    sl_buf_append(out, text, sl_format_rfc3339(text, f->ts_max));
+    double range = sl_profile_field_time_range(f);
+    sl_buf_puts(out, "\",\"range_s\":");
+    put_double(out, range);
+    if (range > 0) {
+        sl_buf_puts(out, ",\"rate_per_s\":");
+        put_double(out, (double)f->ts_count / range);
+    }
+    sl_buf_putc(out, '}');
+}
+
+/* The known top values (profile.h, "Known top values"), up to TOP_SHOWN. */
+static void put_top(sl_buf *out, const sl_profile_field *f) {
+    size_t n, shown = 0;
+    const sl_topk_entry **v = sl_topk_sorted(f->topk, &n);
     sl_buf_puts(out, ",\"top\":[");
-    for (size_t i = 0; i < n && i < TOP_SHOWN; i++) {
+    for (size_t i = 0; i < n && shown < TOP_SHOWN; i++) {
         const sl_topk_entry *e = v[i];
-        if (i) sl_buf_putc(out, ',');
+        if (!sl_profile_top_known(f, e))
+            continue;
+        if (shown++) sl_buf_putc(out, ',');
         if (sl_utf8_valid(e->value, e->len)) {
             sl_buf_puts(out, "{\"value\":");
             sl_json_encode_string(out, e->value, e->len);
@@ -592,6 +752,10 @@ static void put_top(sl_buf *out, const sl_topk *t) {
         }
         sl_buf_puts(out, ",\"count\":");
         put_u64(out, e->count);
+        if (e->error) {
+            sl_buf_puts(out, ",\"error\":");
+            put_u64(out, e->error);
+        }
         if (e->truncated)
             sl_buf_puts(out, ",\"truncated\":true");
         sl_buf_putc(out, '}');
@@ -625,8 +789,10 @@ static void put_field(sl_buf *out, const sl_profile *p, const sl_profile_field *
         put_double(out, (double)f->len_sum / (double)f->len_count);
         sl_buf_putc(out, '}');
     }
+    if (f->types[SL_STRING])
+        put_chars(out, f);
     if (f->topk)
-        put_top(out, f->topk);
+        put_top(out, f);
     if (f->top_sampled)
         sl_buf_puts(out, ",\"top_sampled\":true");
     if (f->types[SL_BOOL]) {
@@ -636,6 +802,8 @@ static void put_field(sl_buf *out, const sl_profile *p, const sl_profile_field *
         put_u64(out, f->bool_false);
         sl_buf_putc(out, '}');
     }
+    if (f->ts_count)
+        put_time(out, f);
     if (f->hll || f->kll || f->len_count || f->topk) {
         sl_buf_puts(out, ",\"sketch\":{");
         const char *sep = "";
@@ -655,6 +823,22 @@ static void put_field(sl_buf *out, const sl_profile *p, const sl_profile_field *
         if (f->len_count) {
             sl_buf_printf(out, "%s\"length_sum\":", sep);
             put_u64(out, f->len_sum);
+            sep = ",";
+        }
+        if (f->len_hist) {
+            sl_buf_printf(out, "%s\"length_hist\":[", sep);
+            bool first = true;
+            for (unsigned b = 0; b < SL_PROFILE_LEN_BINS; b++) {
+                if (!f->len_hist[b])
+                    continue;
+                sl_buf_printf(out, "%s[", first ? "" : ",");
+                put_u64(out, sl_profile_len_bin_low(b));
+                sl_buf_putc(out, ',');
+                put_u64(out, f->len_hist[b]);
+                sl_buf_putc(out, ']');
+                first = false;
+            }
+            sl_buf_putc(out, ']');
             sep = ",";
         }
         if (f->topk) {
@@ -729,6 +913,65 @@ static int read_types(sl_profile_field *f, const sl_value *types, sl_error *err)
     return 0;
 }
 
+/* "sketch.length_hist" (optional): [[shortest length of the bin, count], ...]
+ * adding up to the string and bytes count. */
+static int read_len_hist(sl_profile_field *f, const sl_value *h, sl_error *err) {
+    if (!h)
+        return 0;
+    if (h->type != SL_ARRAY)
+        return sl_errorf(err, "profile: field \"%s\": \"sketch.length_hist\" must be an array", f->name);
+    f->len_hist = new_len_hist();
+    uint64_t sum = 0;
+    for (uint32_t i = 0; i < h->len; i++) {
+        const sl_value *pair = &h->as.items[i];
+        uint64_t low, n;
+        if (pair->type != SL_ARRAY || pair->len != 2 || !as_count(&pair->as.items[0], &low) ||
+            !as_count(&pair->as.items[1], &n) || sl_profile_len_bin_low(len_bin(low)) != low ||
+            __builtin_add_overflow(sum, n, &sum) ||
+            __builtin_add_overflow(f->len_hist[len_bin(low)], n, &f->len_hist[len_bin(low)]))
+            return sl_errorf(err, "profile: field \"%s\": \"sketch.length_hist\" must hold [length, count] "
+                             "pairs, each length the start of a bin", f->name);
+    }
+    if (sum != f->len_count)
+        return sl_errorf(err, "profile: field \"%s\": \"sketch.length_hist\" does not add up to the string "
+                         "and bytes count", f->name);
+    return 0;
+}
+
+/* "chars" (optional): byte counts by character class. */
+static int read_chars(sl_profile_field *f, const sl_value *chars, sl_error *err) {
+    if (!chars)
+        return 0;
+    if (chars->type != SL_MAP)
+        return sl_errorf(err, "profile: field \"%s\": \"chars\" must be an object", f->name);
+    for (uint32_t i = 0; i < chars->len; i++) {
+        const sl_field *kv = &chars->as.fields[i];
+        int c = 0;
+        while (c < SL_PROFILE_CHAR_CLASSES &&
+               !(strlen(char_class_names[c]) == kv->key_len && memcmp(char_class_names[c], kv->key, kv->key_len) == 0))
+            c++;
+        if (c == SL_PROFILE_CHAR_CLASSES || !as_count(&kv->value, &f->chars[c]))
+            return sl_errorf(err, "profile: field \"%s\": \"chars\" has an unknown class or a non-integer "
+                             "count", f->name);
+    }
+    return 0;
+}
+
+/* "time" (optional): count, min and max of the timestamps. */
+static int read_time(sl_profile_field *f, const sl_value *t, sl_error *err) {
+    if (!t)
+        return 0;
+    const sl_value *min = t->type == SL_MAP ? member(t, "min") : NULL;
+    const sl_value *max = t->type == SL_MAP ? member(t, "max") : NULL;
+    if (!min || !max || min->type != SL_STRING || max->type != SL_STRING ||
+        !as_count(member(t, "count"), &f->ts_count) || f->ts_count == 0 || f->ts_count > f->count ||
+        !sl_parse_rfc3339(min->as.s, min->len, &f->ts_min) || !sl_parse_rfc3339(max->as.s, max->len, &f->ts_max) ||
+        f->ts_min > f->ts_max)
+        return sl_errorf(err, "profile: field \"%s\": \"time\" must hold a count (at most the field's) and "
+                         "RFC 3339 \"min\" and \"max\", min first", f->name);
+    return 0;
+}
+
 static int read_sketches(sl_profile *p, sl_profile_field *f, const sl_value *obj, sl_error *err) {
     const sl_value *sk = member(obj, "sketch");
     if (sk && sk->type != SL_MAP)
@@ -777,6 +1020,8 @@ static int read_sketches(sl_profile *p, sl_profile_field *f, const sl_value *obj
             return -1;
         if (f->len_min > f->len_max)
             return sl_errorf(err, "profile: field \"%s\": length min above max", f->name);
+        if (read_len_hist(f, member(sk, "length_hist"), err) < 0)
+            return -1;
     }
     if ((f->types[SL_STRING] > 0) != (topk != NULL))
         return sl_errorf(err, "profile: field \"%s\": \"sketch.topk\" must be present exactly when "
@@ -824,7 +1069,8 @@ static int read_field(sl_profile *p, const sl_field *kv, sl_error *err) {
         return -1;
     if (!other && f->count > p->records)
         return sl_errorf(err, "profile: field \"%s\": count above the record count", f->name);
-    if (read_types(f, member(obj, "types"), err) < 0)
+    if (read_types(f, member(obj, "types"), err) < 0 || read_chars(f, member(obj, "chars"), err) < 0 ||
+        read_time(f, member(obj, "time"), err) < 0)
         return -1;
     return read_sketches(p, f, obj, err);
 }

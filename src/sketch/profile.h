@@ -34,12 +34,22 @@
  *    rounded): min, max, mean, population variance (Welford's online
  *    algorithm; merged with Chan et al.'s formula), and a KLL sketch for
  *    quantiles and histograms.
- *  - strings and bytes: length in bytes (min, max, mean); strings also feed
- *    the top-values sketch (sampled on near-unique fields, below).
+ *  - strings and bytes: length in bytes (min, max, mean) and a length
+ *    histogram (exact bins for lengths 0 to 15, then four bins per power of
+ *    two: 16-19, 20-23, 24-27, 28-31, 32-39, ...; SL_PROFILE_LEN_BINS bins,
+ *    the last also holding every longer value); strings also feed the
+ *    top-values sketch (sampled on near-unique fields, below).
+ *  - strings: the character classes of their first SL_PROFILE_CHAR_BYTES
+ *    bytes (lower, upper, digit, space, punct, control, non_ascii: counts of
+ *    bytes), the shape of free text and ids that a drift check compares
+ *    when no single value is frequent.
  *  - bools: true and false counts.
- *  - timestamps: counted in types and distinct only.
+ *  - time: values that are timestamps (type timestamp, or strings in RFC 3339
+ *    form such as "2026-01-01T00:00:00.5Z") are counted with their earliest
+ *    and latest instant (nanoseconds since the epoch, UTC).
  *
- * Memory per field is bounded: about 250 bytes of counters; the HLL
+ * Memory per field is bounded: about 320 bytes of counters; the length
+ * histogram (1 KiB) once a string or bytes value is seen; the HLL
  * (2^hll_lg_k bytes, 4 KiB) once a non-null value is seen; the KLL
  * (≈ 9.5 KiB at k = 256) once a number is seen; the top-values sketch
  * (≈ 19 KiB at 128 × 64 bytes) once a string is seen. So at most ≈ 33 KiB
@@ -103,17 +113,27 @@
  *        --- when strings or bytes were seen:
  *        "length":{"min":N,"max":N,"mean":X},
  *        --- when strings were seen:
- *        "top":[{"value":"x","count":N},...],   up to 10, count descending
- *                     (value_base64 instead of value for non-UTF-8 bytes;
- *                     "truncated":true when cut at topk_max_len bytes)
+ *        "chars":{"lower":N,"digit":N,...},     only non-zero classes
+ *        "top":[{"value":"x","count":N},...],   up to 10, count descending,
+ *                     only values whose count is known (below); "error":N
+ *                     when the count is an upper bound that may exceed the
+ *                     true count by up to N (value_base64 instead of value
+ *                     for non-UTF-8 bytes; "truncated":true when cut at
+ *                     topk_max_len bytes)
  *        "top_sampled":true,            only when the top values are sampled
  *                     (counts are estimates; see "Sampled top values")
  *        --- when bools were seen:
  *        "bools":{"true":N,"false":N},
+ *        --- when timestamps were seen:
+ *        "time":{"count":N,"min":"<RFC 3339>","max":"<RFC 3339>",
+ *                "range_s":X,"rate_per_s":X},   rate: count / range (absent
+ *                     when the range is 0)
  *        --- exact state for merging and reloading (renderers ignore it):
  *        "sketch":{"hll":"<base64>",            when distinct is present
  *                  "kll":"<base64>","m2":X,    when numbers were seen
  *                  "length_sum":N,             when strings/bytes were seen
+ *                  "length_hist":[[L,N],...],  non-empty bins by their
+ *                                              shortest length L
  *                  "topk":[{"value":"x","count":N,"error":N},...]}
  *      }, ...}}
  *
@@ -123,7 +143,17 @@
  * derived and ignored), so to_json(from_json(to_json(p))) == to_json(p).
  * The decoder is strict (unknown version, missing or mistyped members,
  * counts that do not add up, invalid sketches are errors naming the field)
- * and safe on arbitrary bytes; unknown members are ignored.
+ * and safe on arbitrary bytes; unknown members are ignored. "chars",
+ * "time" and "sketch.length_hist" are optional (profiles of older sluice
+ * lack them; a drift check then skips the comparisons that need them).
+ *
+ * Known top values. A tracked value's count is shown (in "top", and by
+ * every renderer) only when it is known: counted exactly (error 0 in an
+ * unsampled sketch), or guaranteed frequent, its lower bound count - error
+ * (less three standard deviations of sampling noise, 3 × sqrt(15 × count),
+ * on a sampled field) above n / topk_capacity. The other tracked values of a
+ * near-unique field are values that happened to be seen last, with counts
+ * inherited from evicted ones: listing them would invent shares.
  *
  * Versions. Version 2 (this sluice) hashes values with sl_sketch_hash;
  * version 1 (older sluice) hashed them with sl_value_hash. The layout is the
@@ -156,6 +186,14 @@
 #define SL_PROFILE_POSITIONS 32           /* key positions remembered per map */
 #define SL_PROFILE_TOP_GATE_FACTOR 64     /* gate tested every 64 × topk_capacity strings */
 #define SL_PROFILE_TOP_SAMPLE_RATE 16     /* a sampled field keeps 1 string in 16, weight 16 */
+#define SL_PROFILE_LEN_BINS 128           /* length histogram bins (lengths up to 2^32 apart) */
+#define SL_PROFILE_CHAR_BYTES 64          /* bytes of each string classified */
+
+/* Character classes of string bytes, in the order of sl_profile_char_class_name. */
+typedef enum sl_profile_char_class {
+    SL_CHAR_LOWER, SL_CHAR_UPPER, SL_CHAR_DIGIT, SL_CHAR_SPACE, SL_CHAR_PUNCT, SL_CHAR_CONTROL,
+    SL_CHAR_NON_ASCII, SL_PROFILE_CHAR_CLASSES
+} sl_profile_char_class;
 
 typedef struct sl_profile_opts {
     unsigned hll_lg_k;        /* SL_HLL_DEFAULT_LG_K */
@@ -180,6 +218,12 @@ typedef struct sl_profile_field {
     /* strings and bytes */
     uint64_t len_count;       /* types[SL_STRING] + types[SL_BYTES] */
     uint64_t len_min, len_max, len_sum;
+    uint64_t *len_hist;       /* SL_PROFILE_LEN_BINS counts, NULL until a string or bytes
+                                 value is seen (or when read from an older profile) */
+    uint64_t chars[SL_PROFILE_CHAR_CLASSES];   /* bytes by class (strings) */
+    /* timestamps (type timestamp, or RFC 3339 strings) */
+    uint64_t ts_count;
+    int64_t ts_min, ts_max;   /* nanoseconds since the epoch, UTC */
     /* bools */
     uint64_t bool_true, bool_false;
     /* sketches: NULL until a value of their kind is seen */
@@ -233,6 +277,17 @@ uint64_t sl_profile_field_missing(const sl_profile *p, const sl_profile_field *f
 uint64_t sl_profile_field_distinct(const sl_profile_field *f);
 /* Population standard deviation of the numbers (NaN when none). */
 double sl_profile_field_stddev(const sl_profile_field *f);
+/* Seconds from the earliest to the latest timestamp (NaN when none). */
+double sl_profile_field_time_range(const sl_profile_field *f);
+/* Whether a tracked top value's count is known (see "Known top values"). */
+bool sl_profile_top_known(const sl_profile_field *f, const sl_topk_entry *e);
+/* Whether it is guaranteed frequent: its lower bound (less sampling noise)
+ * above n / topk_capacity, n the field's string count. */
+bool sl_profile_top_frequent(const sl_profile_field *f, const sl_topk_entry *e);
+/* The smallest length of length-histogram bin b (< SL_PROFILE_LEN_BINS). */
+uint64_t sl_profile_len_bin_low(unsigned b);
+/* "lower", "upper", "digit", "space", "punct", "control", "non_ascii". */
+const char *sl_profile_char_class_name(sl_profile_char_class c);
 /* Bytes held from the allocator (for memory accounting). */
 size_t sl_profile_footprint(const sl_profile *p);
 

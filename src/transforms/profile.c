@@ -82,8 +82,9 @@ static const sl_option profile_options[] = {
      "Write the merged profile as JSON to this file at the end of the run (replaced "
      "atomically). It can serve as the `baseline` of a later run.", NULL},
     {"baseline", SL_OPT_STRING, false, NULL,
-     "A saved profile JSON (from `output` or `sluice profile -o`); enables drift: PSI, "
-     "Jensen–Shannon distance, null-rate and type-mix change per field.", NULL},
+     "A saved profile JSON (from `output` or `sluice profile -o`); enables drift per field: "
+     "values (PSI, Jensen–Shannon), lengths and characters of strings, distinct ratio of ids, "
+     "rate of timestamps, null rate and type mix.", NULL},
     {"psi_warn", SL_OPT_FLOAT, false, "0.1", "PSI at or above which a field's drift is `warn`.", NULL},
     {"psi_alert", SL_OPT_FLOAT, false, "0.2", "PSI at or above which a field's drift is `alert`.", NULL},
     {"on_drift", SL_OPT_ENUM, false, "log",
@@ -324,8 +325,10 @@ static int profile_finish(sl_component *c, sl_error *err)
         for (size_t i = 0; i < drift.n; i++) {
             const sl_drift_field *f = &drift.fields[i];
             if (f->status == SL_DRIFT_OK) continue;
-            sl_warn(c->name, "drift %s on field '%s': psi %.3f, js %.3f, null rate %.3f -> %.3f, type change %.3f",
-                    sl_drift_status_name(f->status), f->field, f->psi, f->js, f->null_rate_baseline,
+            sl_warn(c->name, "drift %s on field '%s' (%s): psi %.3f, length psi %.3f, chars psi %.3f, "
+                    "distinct ratio %.3f -> %.3f, rate x%.3g, null rate %.3f -> %.3f, type change %.3f",
+                    sl_drift_status_name(f->status), f->field, f->reason, f->psi, f->length_psi, f->chars_psi,
+                    f->distinct_ratio_baseline, f->distinct_ratio_current, f->rate_ratio, f->null_rate_baseline,
                     f->null_rate_current, f->type_tvd);
             if (f->status == SL_DRIFT_ALERT && alerts++ == 0) alert = f->field;
         }
@@ -493,14 +496,16 @@ const sl_component_type sl_transform_profile_type = {
     .doc =
         "Builds a profile of the records that pass through (they pass unchanged): per field "
         "the count, nulls, missing, type mix, distinct count (HyperLogLog), quantiles and a "
-        "histogram (KLL), top values (space-saving), string lengths and bool counts — in "
-        "bounded memory (about 33 KiB per field at the defaults), whatever the number of "
+        "histogram (KLL), top values (space-saving), string lengths and character classes, "
+        "timestamp ranges and bool counts — in "
+        "bounded memory (about 34 KiB per field at the defaults), whatever the number of "
         "records. Nested maps are profiled as `parent.child` fields. `fields` limits the "
         "profile to the listed paths.\n\n"
         "The profile is available live in `/stats` and the report, and with `output` it is "
         "written as JSON at the end of the run. With `baseline` (a profile saved earlier) "
         "each field is compared with it: PSI and Jensen–Shannon distance for numbers and "
-        "categories, null-rate and type-mix change; the result is in `/stats`, the report "
+        "frequent values, lengths and characters of strings, distinct ratio of ids, rate of "
+        "timestamps, null-rate and type-mix change; the result is in `/stats`, the report "
         "and the `sluice_drift_psi` / `sluice_drift_js` metrics, drifting fields are logged "
         "at the end of the run, and `on_drift: fail` fails the run when a field reaches "
         "the alert level. See docs/profiling.md.",

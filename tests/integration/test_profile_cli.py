@@ -138,7 +138,7 @@ def test_baseline_drift(w):
     out = text(r.stdout)
     assert "drift against the baseline: alert" in out, out
     score = [l for l in out.splitlines() if l.startswith("score ") and " numeric " in l]
-    assert score and score[0].endswith("alert"), out
+    assert score and score[0].endswith("alert (psi)"), out
 
 
 def test_errors(w):

@@ -143,9 +143,10 @@ static void test_json_shape(void) {
     if (strncmp(out.data, expect_prefix, strlen(expect_prefix)) != 0)
         fprintf(stderr, "got: %.900s\n", out.data);
     CHECK(strstr(out.data, "\"s\":{\"count\":2,\"nulls\":0,\"missing\":0,\"types\":{\"string\":2},\"distinct\":1,"
-                           "\"length\":{\"min\":1,\"max\":1,\"mean\":1.0},\"top\":[{\"value\":\"a\",\"count\":2}],"
-                           "\"sketch\":{\"hll\":\"") != NULL);
-    CHECK(strstr(out.data, "\"length_sum\":2,\"topk\":[{\"value\":\"a\",\"count\":2,\"error\":0}]}}") != NULL);
+                           "\"length\":{\"min\":1,\"max\":1,\"mean\":1.0},\"chars\":{\"lower\":2},"
+                           "\"top\":[{\"value\":\"a\",\"count\":2}],\"sketch\":{\"hll\":\"") != NULL);
+    CHECK(strstr(out.data, "\"length_sum\":2,\"length_hist\":[[1,2]],"
+                           "\"topk\":[{\"value\":\"a\",\"count\":2,\"error\":0}]}}") != NULL);
     CHECK(strstr(out.data, "\"bools\":{\"true\":1,\"false\":1}") != NULL);
     CHECK(strstr(out.data, "\"z\":{\"count\":2,\"nulls\":2,\"missing\":0,\"types\":{\"null\":2}}") != NULL);
     sl_buf_free(&out);
@@ -435,8 +436,9 @@ static void test_drift_numeric(void) {
     sl_buf_init(&out);
     sl_drift_to_json(&r, &out);
     CHECK(strncmp(out.data, "{\"status\":\"alert\",\"fields\":[{\"field\":\"x\",\"kind\":\"numeric\",\"psi\":", 64) == 0);
-    CHECK(strstr(out.data, "\"null_rate_baseline\":0.0,\"null_rate_current\":0.0,\"type_tvd\":0.0,"
-                           "\"status\":\"alert\"}]}") != NULL);
+    CHECK(strstr(out.data, "\"length_psi\":null,\"chars_psi\":null,") != NULL);
+    CHECK(strstr(out.data, "\"rate_ratio\":null,\"null_rate_baseline\":0.0,\"null_rate_current\":0.0,"
+                           "\"type_tvd\":0.0,\"status\":\"alert\",\"reason\":\"psi\"}]}") != NULL);
     sl_buf_free(&out);
     sl_drift_report_free(&r);
 

@@ -1,0 +1,152 @@
+"""Drift that can be trusted: `sluice profile --baseline` on realistic events
+(bench/events.py: timestamps, request ids, e-mails, free text) raises no
+alert on unchanged data — a profile against itself, two random halves of
+one file — and flags each planted shift (category mix, numeric location and
+scale, null rate, length, new types, a timestamp field turning into other
+text, repeated ids) on its field, with `--fail-on alert` exiting 3.
+Also: near-unique fields show no invented top-value shares."""
+import json
+import os
+import random
+import sys
+
+import harness
+from harness import run, text
+
+sys.path.insert(0, os.path.join(harness.REPO, "bench"))
+import events  # noqa: E402
+
+N = 50000
+
+
+def drift_table(out):
+    """{field: (kind, status line)} from the drift table of `sluice profile`."""
+    rows, seen = {}, False
+    for line in out.splitlines():
+        if line.startswith("field ") and "kind" in line:
+            seen = True
+            continue
+        if seen and line.strip():
+            cols = line.split()
+            rows[cols[0]] = (cols[1], line)
+    return rows
+
+
+def status(line):
+    for s in ("alert", "warn", "ok"):
+        if "  " + s in line:
+            return s
+    raise AssertionError("no status in: " + line)
+
+
+def halves(w, n):
+    """Writes n events, shuffled, split in two halves a.jsonl and b.jsonl;
+    returns the records of b."""
+    rng = random.Random(7)
+    events.write_events(w("all.jsonl"), n, seed=11)
+    with open(w("all.jsonl")) as f:
+        lines = f.readlines()
+    rng.shuffle(lines)
+    w.write("a.jsonl", "".join(lines[: n // 2]))
+    w.write("b.jsonl", "".join(lines[n // 2:]))
+    return [json.loads(line) for line in lines[n // 2:]]
+
+
+def assert_quiet(w, data, baseline):
+    r = run(["profile", data, "--baseline", baseline, "--fail-on", "warn"])
+    out = text(r.stdout)
+    assert r.returncode == 0, (r.returncode, out, text(r.stderr))
+    rows = drift_table(out)
+    assert len(rows) == 15, out
+    for field, (_, line) in rows.items():
+        assert status(line) == "ok", line
+    return rows
+
+
+def test_unchanged_data_raises_nothing(w):
+    halves(w, N)
+    r = run(["profile", w("a.jsonl"), "-o", w("a.json")])
+    assert r.returncode == 0, text(r.stderr)
+    rows = assert_quiet(w, w("a.jsonl"), w("a.json"))     # a profile against itself
+    kinds = {f: k for f, (k, _) in rows.items()}
+    assert kinds["ts"] == "timestamp" and kinds["request_id"] == "text" and kinds["prompt"] == "text", kinds
+    assert kinds["level"] == "categorical" and kinds["latency_ms"] == "numeric", kinds
+    assert_quiet(w, w("b.jsonl"), w("a.json"))            # two random halves
+
+
+def test_top_values_are_not_invented(w):
+    events.write_events(w("e.jsonl"), 20000, seed=3)
+    r = run(["profile", w("e.jsonl"), "-o", w("e.json")])
+    out = text(r.stdout)
+    assert r.returncode == 0, text(r.stderr)
+    line = [l for l in out.splitlines() if l.startswith("request_id")][0]
+    assert "all values distinct (≈" in line and "top:" not in line, line
+    line = [l for l in out.splitlines() if l.startswith("user.email")][0]
+    assert "top:" not in line and "distinct" in line, line
+    line = [l for l in out.splitlines() if l.startswith("ts ")][0]
+    assert "timestamp" in line and "2026-01-01T00:00:00Z .. 2026-01-01T00:00:19.999Z" in line, line
+    p = json.load(open(w("e.json")))["fields"]
+    assert p["request_id"]["top"] == [] and p["user.email"]["top"] == [], p["request_id"]["top"]
+    assert sum(t["count"] for t in p["level"]["top"]) == 20000, p["level"]["top"]
+    assert p["ts"]["time"]["count"] == 20000 and p["ts"]["time"]["min"] == "2026-01-01T00:00:00Z", p["ts"]["time"]
+
+
+def plant(records, field, fn, share, rng):
+    out = []
+    for r in records:
+        r = json.loads(json.dumps(r))
+        if rng.random() < share:
+            fn(r)
+        out.append(r)
+    return out
+
+
+def set_path(r, path, value):
+    parts = path.split(".")
+    for p in parts[:-1]:
+        r = r[p]
+    r[parts[-1]] = value
+
+
+SHIFTS = [
+    # (name, field, mutation, share of records)
+    ("category mix", "level", lambda r: set_path(r, "level", "error"), 0.3),
+    ("numeric location", "latency_ms", lambda r: set_path(r, "latency_ms", r["latency_ms"] + 600), 1.0),
+    ("numeric scale", "tokens.in", lambda r: set_path(r, "tokens", dict(r["tokens"], **{"in": 2000 + (r["tokens"]["in"] - 2000) // 4})), 1.0),
+    ("null rate", "user.email", lambda r: set_path(r, "user.email", None), 0.2),
+    ("length", "prompt", lambda r: set_path(r, "prompt", r["prompt"][:40]), 0.5),
+    ("new type", "status", lambda r: set_path(r, "status", str(r["status"])), 0.2),
+    ("timestamps become text", "ts", lambda r: set_path(r, "ts", "unknown"), 0.2),
+    ("ids repeat", "request_id", lambda r: set_path(r, "request_id", "%016x" % random.Random(len(r["prompt"])).getrandbits(64)), 0.4),
+    ("id format", "user.email", lambda r: set_path(r, "user.email", r["user"]["email"].upper()), 0.5),
+]
+
+
+def test_planted_shifts_are_flagged(w):
+    current = halves(w, 20000)    # smaller than above, to keep the test short
+    r = run(["profile", w("a.jsonl"), "-o", w("a.json")])
+    assert r.returncode == 0, text(r.stderr)
+    for name, field, fn, share in SHIFTS:
+        rng = random.Random(name)
+        shifted = plant(current, field, fn, share, rng)
+        w.write("s.jsonl", "".join(json.dumps(x) + "\n" for x in shifted))
+        r = run(["profile", w("s.jsonl"), "--baseline", w("a.json"), "--fail-on", "alert"])
+        out = text(r.stdout)
+        rows = drift_table(out)
+        assert r.returncode == 3, (name, r.returncode, out, text(r.stderr))
+        assert status(rows[field][1]) == "alert", (name, rows[field][1])
+        others = [l for f, (_, l) in rows.items() if f != field and status(l) != "ok"]
+        assert others == [], (name, others)
+
+
+def test_fail_on_flag(w):
+    events.write_events(w("e.jsonl"), 200, seed=1)
+    r = run(["profile", w("e.jsonl"), "--fail-on", "alert"])
+    assert r.returncode == 2 and "--fail-on needs --baseline" in text(r.stderr), text(r.stderr)
+    r = run(["profile", w("e.jsonl"), "--baseline", w("e.json"), "--fail-on", "sometimes"])
+    assert r.returncode == 2 and "--fail-on must be warn or alert" in text(r.stderr), text(r.stderr)
+
+
+if __name__ == "__main__":
+    harness.main([test_unchanged_data_raises_nothing, test_top_values_are_not_invented,
+                  test_planted_shifts_are_flagged, test_fail_on_flag])
