@@ -359,7 +359,6 @@ static bool text_is(const sl_value *v, const char *lit) {
 /* Converts v to one of `types` when that is exact; true when it did. */
 static bool coerce(unsigned types, sl_value *v, sl_arena *a) {
     double d;
-    int64_t ns;
     if (v->type == SL_STRING) {
         sl_value out;
         if ((types & SL_CT_INT) && sl_parse_integer(v->as.s, v->len, &out) == 0) {
@@ -380,11 +379,7 @@ static bool coerce(unsigned types, sl_value *v, sl_arena *a) {
                 return true;
             }
         }
-        if ((types & SL_CT_TIMESTAMP) && sl_parse_rfc3339(v->as.s, v->len, &ns)) {
-            *v = sl_timestamp(ns);
-            return true;
-        }
-        return false;
+        return false;   /* an RFC 3339 string already is a timestamp (type_matches), kept as written */
     }
     if (v->type == SL_INT && (types & SL_CT_BOOL) && (v->as.i == 0 || v->as.i == 1)) {
         *v = sl_bool(v->as.i == 1);
@@ -451,9 +446,6 @@ static void check_value(const sl_contract *c, sl_contract_scratch *s, const sl_s
             violate(s, sp->r_type, v, NULL);
             return;
         }
-    } else if (sp->coerce && (sp->types & SL_CT_TIMESTAMP) && v->type == SL_STRING &&
-               !(sp->types & SL_CT_STRING)) {
-        coerce(SL_CT_TIMESTAMP, v, a);   /* an RFC 3339 string becomes a timestamp */
     }
     if (sp->unique_bit >= 0 && (dup >> sp->unique_bit) & 1) violate(s, sp->r_unique, v, NULL);
     if (sp->n_enum) {

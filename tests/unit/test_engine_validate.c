@@ -264,13 +264,15 @@ static void test_coercion(void) {
                   "      t: {type: timestamp, coerce: true}\n" SINK_OUT("v"),
                   "{\"n\":\"42\",\"f\":\"1.5\",\"b\":\"TRUE\",\"s\":7,\"t\":\"2026-01-02T03:04:05+01:00\"}\n"
                   "{\"n\":3.0,\"f\":2,\"b\":0,\"s\":true,\"t\":1700000000}\n"
+                  "{\"t\":\"2026-01-01T00:00:00.500000Z\"}\n"
                   "{\"n\":\"x\",\"b\":\"yes\"}\n"
                   "{\"n\":\"-3\",\"s\":123456}\n"
                   "{\"n\":null,\"f\":null}\n"),
               0);
     CHECK_STR(output("out"),
-              "{\"n\":42,\"f\":1.5,\"b\":true,\"s\":\"7\",\"t\":\"2026-01-02T02:04:05Z\"}\n"
+              "{\"n\":42,\"f\":1.5,\"b\":true,\"s\":\"7\",\"t\":\"2026-01-02T03:04:05+01:00\"}\n"
               "{\"n\":3,\"f\":2,\"b\":false,\"s\":\"true\",\"t\":\"2023-11-14T22:13:20Z\"}\n"
+              "{\"t\":\"2026-01-01T00:00:00.500000Z\"}\n"   /* a timestamp's text is kept as written */
               "{\"n\":null,\"f\":null}\n");
     CHECK_STR(dlq(),
               "contract_violation: 2 rules failed: n: type int (got \"x\"); b: type bool (got \"yes\")\n"
