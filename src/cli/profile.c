@@ -20,8 +20,15 @@
  *             non-null count, all tracked exactly by the top-values sketch
  *   min/max   numbers, widened by 10 % of the range and rounded outwards to
  *             that margin's power of ten (not below 0 when every value was >= 0)
- *   min_length/max_length  strings without an enum, widened by 10 %
- *   unique    ints and strings whose distinct count ≈ non-null count, within
+ *   format    strings without an enum whose tracked values (at least
+ *             FORMAT_MIN_VALUES, the top-values sketch's sample of the field)
+ *             are all in one format: email, uuid, date, ip, uri
+ *   min_length/max_length  strings without an enum or format that look like
+ *             codes, not text: no spaces, and the longest at most twice the
+ *             shortest; the exact length when all are alike, else widened by
+ *             10 % (free text gets none: its longest value is an accident)
+ *   timestamps RFC 3339 strings are type `timestamp`, with no length rules
+ *   unique    ints and code-like strings whose distinct count ≈ non-null count, within
  *             3 standard errors of the HyperLogLog (and more than one value)
  */
 #include <errno.h>
@@ -34,6 +41,7 @@
 #include <unistd.h>
 
 #include "../codec/json.h"
+#include "../contract/formats.h"
 #include "../core/log.h"
 #include "../core/util.h"
 #include "../sketch/drift.h"
@@ -43,6 +51,7 @@
 #define ENUM_MAX_VALUES 20
 #define ENUM_MAX_RATIO 0.05
 #define RANGE_MARGIN 0.10
+#define FORMAT_MIN_VALUES 10
 #define EXIT_DRIFT 3           /* --fail-on: drift at or above the level */
 
 typedef struct profile_args {
@@ -395,6 +404,23 @@ static bool enum_values(const sl_profile_field *f, sl_buf *out) {
     return exact && covered == nn;
 }
 
+/* The format every tracked value has (formats.h), or -1: a field with at
+ * least FORMAT_MIN_VALUES tracked values, all whole UTF-8 strings. */
+static int common_format(const sl_profile_field *f) {
+    static const sl_strfmt candidates[] = {SL_STRFMT_EMAIL, SL_STRFMT_UUID, SL_STRFMT_DATE, SL_STRFMT_IP,
+                                           SL_STRFMT_URI};
+    if (!f->topk || f->topk->size < FORMAT_MIN_VALUES || f->types[SL_STRING] != non_null(f)) return -1;
+    for (size_t c = 0; c < sizeof candidates / sizeof candidates[0]; c++) {
+        bool all = true;
+        for (uint32_t i = 0; i < f->topk->size && all; i++) {
+            const sl_topk_entry *e = &f->topk->entries[i];
+            all = !e->truncated && sl_strfmt_check(candidates[c], e->value, e->len);
+        }
+        if (all) return (int)candidates[c];
+    }
+    return -1;
+}
+
 static void suggest_field(const sl_profile *p, const sl_profile_field *f, sl_buf *out) {
     const char *type = dominant_type(f);
     char a[32], b[32];
@@ -422,13 +448,18 @@ static void suggest_field(const sl_profile *p, const sl_profile_field *f, sl_buf
         format_number(b, hi);
         sl_buf_printf(out, "    min: %s\n    max: %s\n", a, b);
     }
-    if (strcmp(type, "string") == 0 && !is_enum && f->len_count) {
+    int format = strcmp(type, "string") == 0 && !is_enum ? common_format(f) : -1;
+    if (format >= 0) sl_buf_printf(out, "    format: %s\n", sl_strfmt_name((sl_strfmt)format));
+    bool code_like = f->chars[SL_CHAR_SPACE] == 0 && f->len_max <= 2 * f->len_min;
+    if (strcmp(type, "string") == 0 && !is_enum && format < 0 && f->len_count && code_like) {
+        bool fixed = f->len_min == f->len_max;
         sl_buf_printf(out, "    min_length: %llu\n    max_length: %llu\n",
-                      (unsigned long long)floor((double)f->len_min * (1 - RANGE_MARGIN)),
-                      (unsigned long long)ceil((double)f->len_max * (1 + RANGE_MARGIN)));
+                      (unsigned long long)(fixed ? f->len_min : floor((double)f->len_min * (1 - RANGE_MARGIN))),
+                      (unsigned long long)(fixed ? f->len_max : ceil((double)f->len_max * (1 + RANGE_MARGIN))));
     }
-    /* keys are ints or strings; unique floats are just continuous data */
-    bool key_like = strcmp(type, "int") == 0 || strcmp(type, "string") == 0;
+    /* keys are ints or code-like strings; unique floats are continuous data,
+     * unique free text an accident */
+    bool key_like = strcmp(type, "int") == 0 || (strcmp(type, "string") == 0 && code_like);
     if (key_like && !is_enum && unique_like(f))
         sl_buf_puts(out, "    unique: true\n");
 }

@@ -4,7 +4,8 @@ alert on unchanged data — a profile against itself, two random halves of
 one file — and flags each planted shift (category mix, numeric location and
 scale, null rate, length, new types, a timestamp field turning into other
 text, repeated ids) on its field, with `--fail-on alert` exiting 3.
-Also: near-unique fields show no invented top-value shares."""
+Also: near-unique fields show no invented top-value shares, and the
+suggested contract treats timestamps, e-mails and free text as such."""
 import json
 import os
 import random
@@ -139,6 +140,22 @@ def test_planted_shifts_are_flagged(w):
         assert others == [], (name, others)
 
 
+def test_suggested_contract(w):
+    """Timestamps are type timestamp; e-mails get format: email; free text
+    gets no length or unique rules; fixed-length ids their exact length."""
+    import test_profile_cli
+    events.write_events(w("e.jsonl"), 5000, seed=5)
+    r = run(["profile", w("e.jsonl"), "--suggest-contract", w("c.yaml")])
+    assert r.returncode == 0, text(r.stderr)
+    with open(w("c.yaml")) as f:
+        c = test_profile_cli.parse_contract(f.read())["fields"]
+    assert c["ts"] == {"type": "timestamp", "required": True, "nullable": False}, c["ts"]
+    assert c["user.email"].get("format") == "email" and "max_length" not in c["user.email"], c["user.email"]
+    assert "max_length" not in c["prompt"] and "unique" not in c["prompt"], c["prompt"]
+    assert c["request_id"]["min_length"] == 16 and c["request_id"]["max_length"] == 16, c["request_id"]
+    assert c["request_id"]["unique"] is True, c["request_id"]
+
+
 def test_fail_on_flag(w):
     events.write_events(w("e.jsonl"), 200, seed=1)
     r = run(["profile", w("e.jsonl"), "--fail-on", "alert"])
@@ -149,4 +166,4 @@ def test_fail_on_flag(w):
 
 if __name__ == "__main__":
     harness.main([test_unchanged_data_raises_nothing, test_top_values_are_not_invented,
-                  test_planted_shifts_are_flagged, test_fail_on_flag])
+                  test_planted_shifts_are_flagged, test_suggested_contract, test_fail_on_flag])

@@ -91,8 +91,8 @@ def test_profile_counts_and_contract(w):
     assert c["opt"] == {"type": "string", "required": False, "nullable": False,
                         "enum": ["v%d" % i for i in range(7)]}, c["opt"]
     assert c["note"]["type"] == "string" and c["note"]["nullable"] is True and c["note"]["required"] is True
-    assert c["note"]["min_length"] == 5 and c["note"]["max_length"] == 9, c["note"]
-    assert c["note"]["unique"] is True   # 450 different notes in 450 values
+    # text with spaces: no length or unique rules (its longest value is an accident)
+    assert "max_length" not in c["note"] and "unique" not in c["note"], c["note"]
 
 
 def test_gzip_and_csv(w):
