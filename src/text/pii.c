@@ -6,6 +6,9 @@
  * Boundaries do most of the work against false positives: a digit run glued
  * to a letter, a dot or a dash (versions such as v2.10.4, UUIDs, hashes,
  * timestamps such as 2026-11-24T01:02:03) never starts or ends a hit.
+ * A boundary is judged on the code point, not the byte: a letter of any
+ * script continues a word, a no-break or ideographic space, a curly quote
+ * or an angle bracket does not.
  * The validators then check what a shape alone cannot: checksums (Luhn,
  * mod-97), ranges (IPv4 octets, SSN areas), known card prefixes and IBAN
  * lengths, and the structure of phone numbers.
@@ -17,16 +20,53 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <utf8proc.h>
 
-/* ---- character classes (ASCII only: the formats are ASCII) ---- */
+/* ---- character classes (the formats are ASCII; boundaries are Unicode) ---- */
 
 static bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
 static bool is_upper(unsigned char c) { return c >= 'A' && c <= 'Z'; }
 static bool is_alpha(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
 static bool is_alnum(unsigned char c) { return is_digit(c) || is_alpha(c); }
 static bool is_hex(unsigned char c) { return is_digit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f'); }
-/* Letters, digits, '_' and any non-ASCII byte (part of a word in UTF-8). */
-static bool is_word(unsigned char c) { return is_alnum(c) || c == '_' || c >= 0x80; }
+
+/* A code point that belongs to a word: ASCII letters, digits and '_', and
+ * any non-ASCII letter, mark or number (Unicode L*, M*, N*). Non-ASCII
+ * spaces (no-break, thin, ideographic), quotes and brackets (" <) are
+ * boundaries like their ASCII cousins. An invalid byte counts as part of a
+ * word, so that garbage never opens a hit. */
+static bool cp_is_word(int32_t cp) {
+    if (cp < 0) return true;
+    if (cp < 0x80) return is_alnum((unsigned char)cp) || cp == '_';
+    utf8proc_category_t c = utf8proc_category(cp);
+    return c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_NO;
+}
+
+/* The code point that starts at i (i < len), or -1 when the bytes there are
+ * not valid UTF-8. */
+static int32_t cp_at(const char *s, size_t len, size_t i) {
+    utf8proc_int32_t cp;
+    if (utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(len - i), &cp) <= 0) return -1;
+    return cp;
+}
+
+/* True when the character starting at byte i is part of a word (false at the end). */
+static bool word_at(const char *s, size_t len, size_t i) {
+    if (i >= len) return false;
+    unsigned char c = (unsigned char)s[i];
+    return c < 0x80 ? is_alnum(c) || c == '_' : cp_is_word(cp_at(s, len, i));
+}
+
+/* True when the character that ends just before byte i is part of a word
+ * (false at the start). */
+static bool word_before(const char *s, size_t i) {
+    if (i == 0) return false;
+    unsigned char c = (unsigned char)s[i - 1];
+    if (c < 0x80) return is_alnum(c) || c == '_';
+    size_t b = i - 1;
+    while (b > 0 && i - b < 4 && ((unsigned char)s[b] & 0xC0) == 0x80) b--;
+    return cp_is_word(cp_at(s, i, b));
+}
 
 /* The byte at i, or 0 past the end. */
 static unsigned char byte_at(const char *s, size_t len, size_t i) {
@@ -38,8 +78,8 @@ static unsigned char byte_at(const char *s, size_t len, size_t i) {
  * "-12", "/2026", ":30", ",000"). */
 static bool number_ends_at(const char *s, size_t len, size_t end) {
     unsigned char c = byte_at(s, len, end);
-    if (c == 0) return true;
-    if (is_word(c) || c == '@') return false;
+    if (end >= len) return true;
+    if (word_at(s, len, end) || c == '@') return false;
     if (c == '.' || c == '-' || c == '/' || c == ':' || c == ',' || c == '+')
         return !is_digit(byte_at(s, len, end + 1));
     return true;
@@ -51,7 +91,7 @@ static bool number_ends_at(const char *s, size_t len, size_t end) {
 static bool number_starts_at(const char *s, size_t i) {
     if (i == 0) return true;
     unsigned char p = (unsigned char)s[i - 1];
-    if (is_word(p) || p == '.' || p == '-' || p == '/' || p == '+' || p == '@' || p == '#' || p == '$')
+    if (word_before(s, i) || p == '.' || p == '-' || p == '/' || p == '+' || p == '@' || p == '#' || p == '$')
         return false;
     if (p == ':') return i < 2 || !is_digit((unsigned char)s[i - 2]);
     return true;
@@ -213,9 +253,8 @@ static void email_scan(const char *s, size_t len, int detector, sl_pii_spans *ou
         size_t e = a + 1;
         while (e < len && email_domain_char((unsigned char)s[e])) e++;
         while (e > a + 1 && (s[e - 1] == '.' || s[e - 1] == '-')) e--;
-        bool bounded = (b == 0 || !(is_word((unsigned char)s[b - 1]) || s[b - 1] == '@')) &&
-                       byte_at(s, len, e) != '@' &&
-                       !(byte_at(s, len, e) >= 0x80);
+        bool bounded = !word_before(s, b) && !(b > 0 && s[b - 1] == '@') && byte_at(s, len, e) != '@' &&
+                       !word_at(s, len, e);
         if (b < a && e > a + 1 && bounded && email_validate(s + b, e - b)) {
             sl_pii_spans_push(out, b, e, detector);
             pos = min_start = e;
@@ -440,7 +479,7 @@ static bool after_version_word(const char *s, size_t i) {
     while (e > 0 && (s[e - 1] == ' ' || s[e - 1] == '\t') && i - e < 2) e--;
     size_t b = e;
     while (b > 0 && is_alpha((unsigned char)s[b - 1]) && e - b < 8) b--;
-    if (b == e || (b > 0 && is_word((unsigned char)s[b - 1]))) return false;
+    if (b == e || word_before(s, b)) return false;
     for (int w = 0; words[w]; w++)
         if (strlen(words[w]) == e - b && strncasecmp(words[w], s + b, e - b) == 0) return true;
     return false;
@@ -463,7 +502,7 @@ static void ip_scan(const char *s, size_t len, int detector, sl_pii_spans *out) 
         size_t end = e;
         while (end > b && s[end - 1] == '.') end--;
         if (end > b + 1 && s[end - 1] == ':' && s[end - 2] != ':') end--;
-        if (colons >= 2 && (b == 0 || !is_word((unsigned char)s[b - 1])) && !is_word(byte_at(s, len, e)) &&
+        if (colons >= 2 && !word_before(s, b) && !word_at(s, len, e) &&
             ip_validate(s + b, end - b))
             sl_pii_spans_push(out, b, end, detector);
     }
@@ -474,12 +513,18 @@ static void ip_scan(const char *s, size_t len, int detector, sl_pii_spans *out) 
             continue;
         }
         if (!is_digit((unsigned char)s[i])) continue;
-        /* IPv4 may follow ':', '/', '@' ("ip:10.0.0.1"), not a word or a dot */
-        if (i > 0 && (is_word((unsigned char)s[i - 1]) || s[i - 1] == '.')) continue;
-        /* a port (":8080") or a prefix length ("/24") may follow */
+        /* IPv4 may follow ':', '@', '=' ("ip:10.0.0.1") or a URL's "//", not
+         * a word, a dot, a dash or a single slash ("libfoo-2.6.32.1",
+         * "curl/8.8.8.8" are versions) */
+        if (i > 0 && (word_before(s, i) || s[i - 1] == '.' || s[i - 1] == '-' ||
+                      (s[i - 1] == '/' && !(i > 1 && s[i - 2] == '/'))))
+            continue;
+        /* a port (":8080") or a prefix length ("/24") may follow, not a
+         * word, a further ".digit" or a "-word" ("5.10.0.1-amd64") */
         size_t end = ipv4_read(s, len, i);
         unsigned char next = byte_at(s, len, end);
-        bool ends = !is_word(next) && !(next == '.' && is_digit(byte_at(s, len, end + 1)));
+        bool ends = !word_at(s, len, end) && !(next == '.' && is_digit(byte_at(s, len, end + 1))) &&
+                    !(next == '-' && word_at(s, len, end + 1));
         if (next6 < v6_end && end > out->items[next6].start) continue;
         if (end && ends && ip_validate(s + i, end - i) && !after_version_word(s, i)) {
             sl_pii_spans_push(out, i, end, detector);
@@ -685,7 +730,7 @@ static void iban_scan(const char *s, size_t len, int detector, sl_pii_spans *out
     for (size_t i = 0; i + 4 <= len; i++) {
         if (!is_upper((unsigned char)s[i]) || !is_upper((unsigned char)s[i + 1]) ||
             !is_digit((unsigned char)s[i + 2]) || !is_digit((unsigned char)s[i + 3]) ||
-            (i > 0 && is_word((unsigned char)s[i - 1])))
+            word_before(s, i))
             continue;
         size_t want = iban_length(s + i);
         if (!want) continue;
@@ -703,7 +748,7 @@ static void iban_scan(const char *s, size_t len, int detector, sl_pii_spans *out
                 break;
             }
         }
-        if (n == want && !is_word(byte_at(s, len, p)) && iban_validate(s + i, p - i)) {
+        if (n == want && !word_at(s, len, p) && iban_validate(s + i, p - i)) {
             sl_pii_spans_push(out, i, p, detector);
             i = p - 1;
         }

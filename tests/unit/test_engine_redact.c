@@ -40,6 +40,13 @@ static const example examples[] = {
     {SL_PII_EMAIL, "tab\tme@example.dev\t", "me@example.dev"},
     {SL_PII_EMAIL, "a.b-c_d@e-f.example.museum", "a.b-c_d@e-f.example.museum"},
     {SL_PII_EMAIL, "..lead@example.com", "lead@example.com"},
+    /* email after and before non-ASCII spaces, quotes and brackets */
+    {SL_PII_EMAIL, "mail\u00a0john.doe@example.com", "john.doe@example.com"},
+    {SL_PII_EMAIL, "mail\u2009john.doe@example.com\u2009ok", "john.doe@example.com"},
+    {SL_PII_EMAIL, "\u30e1\u30fc\u30eb\u3000john.doe@example.com\u3000", "john.doe@example.com"},
+    {SL_PII_EMAIL, "\u201cjohn.doe@example.com\u201d", "john.doe@example.com"},
+    {SL_PII_EMAIL, "\u27e8john.doe@example.com\u27e9", "john.doe@example.com"},
+    {SL_PII_EMAIL, "\u00abjohn.doe@example.com\u00bb", "john.doe@example.com"},
     /* email: negatives */
     {SL_PII_EMAIL, "no at sign here", NULL},
     {SL_PII_EMAIL, "@example.com", NULL},
@@ -56,6 +63,9 @@ static const example examples[] = {
     {SL_PII_EMAIL, "price 5 @ 3.50", NULL},
     {SL_PII_EMAIL, "pkg@1.2.3", NULL},
     {SL_PII_EMAIL, "x@y@example.com", NULL},
+    /* glued to a non-ASCII letter: part of a longer word */
+    {SL_PII_EMAIL, "caf\u00e9john@example.com", NULL},
+    {SL_PII_EMAIL, "john@example.com\u00e9t\u00e9", NULL},
 
     /* phone: positives */
     {SL_PII_PHONE, "call +14155552671 now", "+14155552671"},
@@ -112,6 +122,10 @@ static const example examples[] = {
     {SL_PII_IP, "[2001:db8::ff00:42:8329]:443", "2001:db8::ff00:42:8329"},
     {SL_PII_IP, "user@10.20.30.40", "10.20.30.40"},
     {SL_PII_IP, "FE80::ABCD", "FE80::ABCD"},
+    {SL_PII_IP, "http://10.0.0.1/admin", "10.0.0.1"},
+    {SL_PII_IP, "host=10.0.0.1", "10.0.0.1"},
+    {SL_PII_IP, "from\u00a010.0.0.1\u00a0on", "10.0.0.1"},
+    {SL_PII_IP, "\u201c10.0.0.1\u201d", "10.0.0.1"},
     /* ip: negatives */
     {SL_PII_IP, "version 1.2.3", NULL},
     {SL_PII_IP, "1.2.3.4.5", NULL},
@@ -127,6 +141,12 @@ static const example examples[] = {
     {SL_PII_IP, "3.14159", NULL},
     {SL_PII_IP, "ratio 1:2:3", NULL},
     {SL_PII_IP, "libfoo-1.2.3.4a", NULL},
+    {SL_PII_IP, "libfoo-2.6.32.1", NULL},
+    {SL_PII_IP, "libfoo-2.6.32.1.tar.gz", NULL},
+    {SL_PII_IP, "User-Agent: foo/8.8.8.8", NULL},
+    {SL_PII_IP, "linux-image-5.10.0.1-amd64", NULL},
+    {SL_PII_IP, "kernel 5.10.0.1-amd64", NULL},
+    {SL_PII_IP, "caf\u00e910.0.0.1", NULL},
     {SL_PII_IP, "550e8400-e29b-41d4-a716-446655440000", NULL},
     {SL_PII_IP, "1.2.3.4.5.6.7.8", NULL},
     {SL_PII_IP, "version 1.2.3.4", NULL},
