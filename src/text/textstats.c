@@ -496,18 +496,16 @@ static void c4_lines(const char *text, size_t len, const sl_c4_params *c4, sl_te
             for (size_t k = 0; k < n; k++)
                 if (s->lower.data[k] >= 'A' && s->lower.data[k] <= 'Z') s->lower.data[k] += 'a' - 'A';
             const char *low = s->lower.data ? s->lower.data : "";
-            if (c4->lorem_ipsum && contains(low, n, "lorem ipsum")) {
-                st->c4_lorem_ipsum = true;
-                return;
-            }
+            /* a document rule that fires does not stop the scan: the other
+             * measures still describe the whole document */
+            if (c4->lorem_ipsum && contains(low, n, "lorem ipsum")) st->c4_lorem_ipsum = true;
             if (c4->javascript && contains(low, n, "javascript")) {
                 removed = SL_C4_JAVASCRIPT;
-            } else if (c4->curly_bracket && memchr(line, '{', n)) {
-                st->c4_curly_bracket = true;
-                return;
-            } else if (c4->policy) {
-                for (size_t k = 0; k < sizeof policy_phrases / sizeof *policy_phrases && removed < 0; k++)
-                    if (contains(low, n, policy_phrases[k])) removed = SL_C4_POLICY;
+            } else {
+                if (c4->curly_bracket && memchr(line, '{', n)) st->c4_curly_bracket = true;
+                if (c4->policy)
+                    for (size_t k = 0; k < sizeof policy_phrases / sizeof *policy_phrases && removed < 0; k++)
+                        if (contains(low, n, policy_phrases[k])) removed = SL_C4_POLICY;
             }
         }
         if (removed >= 0) {

@@ -46,7 +46,8 @@ void sl_textstats_scratch_free(sl_textstats_scratch *s);
  * min_words_per_line words (3; <= 0 = off), mentions "javascript"
  * (javascript, on), or contains a policy phrase such as "terms of use"
  * (policy, on). The document fails when a kept line contains "lorem ipsum"
- * (lorem_ipsum) or "{" (curly_bracket). */
+ * (lorem_ipsum) or "{" (curly_bracket); unlike datatrove, which stops
+ * there, the scan goes on so that every measure covers the whole document. */
 typedef struct sl_c4_params {
     int64_t max_word_length;
     bool terminal_punct;

@@ -18,6 +18,7 @@
  */
 #include <math.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -139,8 +140,10 @@ static const sl_option text_quality_options[] = {
     {"action", SL_OPT_ENUM, false, "dlq",
      "What happens to a document that fails a rule: `dlq` (reason `text_quality`, the message "
      "names the rule, its value and threshold), `drop`, `route` (to the output "
-     "`<name>.rejected`; passing documents leave on `<name>.kept`), or `annotate` (every "
-     "document passes, with `_quality` scores and the names of failed rules).", action_values},
+     "`<name>.rejected` with `_quality: {rule, value, threshold, reason}` naming the first "
+     "failing rule; passing documents leave on `<name>.kept`), or `annotate` (every document "
+     "passes, with the `_quality` score of every rule on the whole document and the names of "
+     "failed rules).", action_values},
     {"remove_lines", SL_OPT_BOOL, false, "false",
      "Rewrite the text to the lines the C4 line rules keep (C4 publishes that text). When "
      "false the C4 line rules only decide which lines the C4 document rules look at.", NULL},
@@ -315,50 +318,59 @@ static bool rule_fails(const text_quality_state *s, rule_id r, double v) {
     return false;
 }
 
-static void send_to_dlq(const text_quality_state *s, sl_emit *out, sl_record *rec, rule_id r, double v) {
+/* Writes why rule r failed with value v, e.g. "rule gopher_min_words: 49 is
+ * below the minimum 50" (the DLQ message and the route's `reason`). */
+static void failure_message(const text_quality_state *s, rule_id r, double v, char *msg, size_t size) {
     const char *name = rule_defs[r].name;
     double t = s->threshold[r];
     switch (rule_defs[r].kind) {
-    case REJECT_BELOW:
-        sl_emit_dlq(out, rec, "text_quality", "rule %s: %.6g is below the minimum %.6g", name, v, t);
-        break;
-    case REJECT_ABOVE:
-        sl_emit_dlq(out, rec, "text_quality", "rule %s: %.6g is above the maximum %.6g", name, v, t);
-        break;
-    case REJECT_AT_OR_BELOW:
-        sl_emit_dlq(out, rec, "text_quality", "rule %s: %.6g is not above the minimum %.6g", name, v, t);
-        break;
-    case REJECT_AT_OR_ABOVE:
-        sl_emit_dlq(out, rec, "text_quality", "rule %s: %.6g is not below the maximum %.6g", name, v, t);
-        break;
+    case REJECT_BELOW: snprintf(msg, size, "rule %s: %.6g is below the minimum %.6g", name, v, t); break;
+    case REJECT_ABOVE: snprintf(msg, size, "rule %s: %.6g is above the maximum %.6g", name, v, t); break;
+    case REJECT_AT_OR_BELOW: snprintf(msg, size, "rule %s: %.6g is not above the minimum %.6g", name, v, t); break;
+    case REJECT_AT_OR_ABOVE: snprintf(msg, size, "rule %s: %.6g is not below the maximum %.6g", name, v, t); break;
     default:
-        sl_emit_dlq(out, rec, "text_quality", "rule %s: the text contains %s", name,
-                    r == R_C4_LOREM_IPSUM ? "\"lorem ipsum\"" : "a curly bracket");
+        snprintf(msg, size, "rule %s: the text contains %s", name,
+                 r == R_C4_LOREM_IPSUM ? "\"lorem ipsum\"" : "a curly bracket");
         break;
     }
 }
 
-/* Adds _quality: {rule: value, ..., failed: [rules]} to the record. */
+/* A rule's value as a record value: a bool for on/off rules, an integer
+ * when it is whole, else a double. */
+static sl_value score_value(rule_id r, double v) {
+    rule_kind kind = rule_defs[r].kind;
+    if (kind == REJECT_IF_FOUND) return sl_bool(v != 0);
+    if (kind == LINE_RULE || v == floor(v)) return sl_int((int64_t)v);
+    return sl_double(v);
+}
+
+/* Adds _quality: {rule: value, ..., failed: [rules]} to the record: every
+ * enabled rule, measured on the whole document. */
 static void annotate(const text_quality_state *s, sl_arena *a, sl_record *rec, const sl_textstats *st) {
     sl_value scores = sl_map_new(a, N_RULES + 1);
     sl_value failed = sl_array_new(a, 2);
     for (int r = 0; r < N_RULES; r++) {
         if (!s->enabled[r]) continue;
-        rule_kind kind = rule_defs[r].kind;
         double v = rule_value((rule_id)r, st);
-        sl_value out;
-        if (kind == REJECT_IF_FOUND)
-            out = sl_bool(v != 0);
-        else if (kind == LINE_RULE || v == floor(v))
-            out = sl_int((int64_t)v);
-        else
-            out = sl_double(v);
-        sl_map_append(a, &scores, rule_defs[r].name, strlen(rule_defs[r].name), out);
+        sl_map_append(a, &scores, rule_defs[r].name, strlen(rule_defs[r].name), score_value((rule_id)r, v));
         if (rule_fails(s, (rule_id)r, v))
             sl_array_push(a, &failed, sl_cstring(rule_defs[r].name));
     }
     sl_map_append(a, &scores, "failed", 6, failed);
     sl_map_set(a, &rec->value, "_quality", 8, scores);
+}
+
+/* Adds _quality: {rule, value, threshold, reason} to a rejected record, so
+ * the `rejected` output says why each document is there. */
+static void mark_rejected(const text_quality_state *s, sl_arena *a, sl_record *rec, rule_id r, double v) {
+    char msg[256];
+    failure_message(s, r, v, msg, sizeof msg);
+    sl_value why = sl_map_new(a, 4);
+    sl_map_append(a, &why, "rule", 4, sl_cstring(rule_defs[r].name));
+    sl_map_append(a, &why, "value", 5, score_value(r, v));
+    if (rule_defs[r].kind != REJECT_IF_FOUND) sl_map_append(a, &why, "threshold", 9, sl_double(s->threshold[r]));
+    sl_map_append(a, &why, "reason", 6, sl_string_copy(a, msg, strlen(msg)));
+    sl_map_set(a, &rec->value, "_quality", 8, why);
 }
 
 static void text_quality_process(sl_component *c, void *wstate, sl_batch *b, sl_record **recs, size_t n,
@@ -400,10 +412,14 @@ static void text_quality_process(sl_component *c, void *wstate, sl_batch *b, sl_
         if (s->action == ACTION_ANNOTATE) {
             annotate(s, &b->arena, rec, &st);
         } else if (failed >= 0) {
-            if (s->action == ACTION_DLQ)
-                send_to_dlq(s, out, rec, (rule_id)failed, failed_value);
-            else if (s->action == ACTION_ROUTE)
+            if (s->action == ACTION_DLQ) {
+                char msg[256];
+                failure_message(s, (rule_id)failed, failed_value, msg, sizeof msg);
+                sl_emit_dlq(out, rec, "text_quality", "%s", msg);
+            } else if (s->action == ACTION_ROUTE) {
+                mark_rejected(s, &b->arena, rec, (rule_id)failed, failed_value);
                 sl_emit_record(out, 1, rec);
+            }
             continue;   /* ACTION_DROP: emitted nowhere, on purpose */
         }
         if (s->remove_lines && st.c4_lines_removed > 0)

@@ -322,7 +322,9 @@ static void test_actions(void) {
                   "  rej:\n    type: capture\n    inputs: [q.rejected]\n");
     CHECK_INT(run_with(text_of(&yaml), text_of(&input), 1, 1024), 0);
     CHECK_INT(strncmp(output("out"), "{\"text\":\"The licenses", 21), 0);
-    CHECK_STR(output("rej"), "{\"text\":\"too short\"}\n");
+    /* the rejected record says which rule failed and its value */
+    CHECK_STR(output("rej"), "{\"text\":\"too short\",\"_quality\":{\"rule\":\"gopher_min_words\",\"value\":2,"
+                             "\"threshold\":50.0,\"reason\":\"rule gopher_min_words: 2 is below the minimum 50\"}}\n");
     CHECK_STR(dlq(), "");
 
     sl_buf_free(&yaml);
@@ -353,6 +355,30 @@ static void test_annotate_scores(void) {
               "{\"text\":\"#one two three.\\nfour\",\"_quality\":{\"gopher_min_words\":4,"
               "\"gopher_hash_ratio\":0.25,\"c4_terminal_punct\":1,\"c4_lorem_ipsum\":false,"
               "\"fineweb_line_punct\":0.5,\"failed\":[\"gopher_min_words\",\"gopher_hash_ratio\"]}}\n");
+    CHECK_STR(dlq(), "");
+    sl_buf_free(&yaml);
+    sl_buf_free(&input);
+}
+
+/* annotate measures every rule on the whole document: a C4 document rule
+ * that fires early (lorem ipsum on the first line) does not hide the
+ * curly bracket and the sentences of the lines after it. */
+static void test_annotate_whole_document(void) {
+    sl_buf yaml, input;
+    sl_buf_init(&yaml);
+    sl_buf_init(&input);
+    config(&yaml, "    action: annotate\n    rules:\n");
+    for (size_t i = 0; i < N_RULES; i++) {
+        const char *r = rule_names[i];
+        if (strcmp(r, "c4_lorem_ipsum") && strcmp(r, "c4_curly_bracket") && strcmp(r, "c4_min_sentences"))
+            sl_buf_printf(&yaml, "      %s: false\n", r);
+    }
+    sl_buf_puts(&yaml, "sinks:\n  out:\n    type: capture\n    inputs: [q]\n");
+    add_doc(&input, "Lorem ipsum dolor sit amet.\nThe code {x} is here now.\nOne more good line. And two more.");
+    CHECK_INT(run_with(text_of(&yaml), text_of(&input), 1, 1024), 0);
+    CHECK_CONTAINS(output("out"), "\"_quality\":{\"c4_lorem_ipsum\":true,\"c4_curly_bracket\":true,"
+                                  "\"c4_min_sentences\":4,\"failed\":[\"c4_lorem_ipsum\",\"c4_curly_bracket\","
+                                  "\"c4_min_sentences\"]}}\n");
     CHECK_STR(dlq(), "");
     sl_buf_free(&yaml);
     sl_buf_free(&input);
@@ -395,6 +421,7 @@ int main(void) {
     RUN(test_defaults);
     RUN(test_actions);
     RUN(test_annotate_scores);
+    RUN(test_annotate_whole_document);
     RUN(test_option_errors);
     reset();
     return check_report();
