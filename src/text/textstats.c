@@ -19,6 +19,7 @@
 #include <utf8proc.h>
 
 #include "../core/util.h"
+#include "unichar.h"
 
 #define TS_SEED 0x74657874737461ULL   /* "textsta" */
 
@@ -38,6 +39,8 @@ typedef struct sl_ts_slot {
 } sl_ts_slot;
 
 void sl_textstats_scratch_free(sl_textstats_scratch *s) {
+    sl_wordtok_free(&s->wordtok);
+    sl_buf_free(&s->words);
     free(s->tokens);
     free(s->table);
     sl_buf_free(&s->lower);
@@ -45,27 +48,6 @@ void sl_textstats_scratch_free(sl_textstats_scratch *s) {
 }
 
 /* ---- characters ---- */
-
-/* Decodes one code point; an invalid byte reads as U+FFFD of length 1. */
-static size_t next_cp(const char *p, size_t left, int32_t *cp) {
-    unsigned char ch = (unsigned char)*p;
-    if (ch < 0x80) {
-        *cp = ch;
-        return 1;
-    }
-    utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)p, (utf8proc_ssize_t)left, cp);
-    if (n <= 0) {
-        *cp = 0xFFFD;
-        return 1;
-    }
-    return (size_t)n;
-}
-
-static bool is_space(int32_t cp) {
-    if (cp < 0x80) return cp == ' ' || (cp >= '\t' && cp <= '\r') || (cp >= 0x1C && cp <= 0x1F);
-    return cp == 0x85 || cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 ||
-           cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000;
-}
 
 /* Unicode punctuation (P*) and symbols (S*). */
 static bool is_punct(int32_t cp) {
@@ -82,7 +64,68 @@ static bool is_alpha(int32_t cp) {
     return c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_LO;
 }
 
-/* Code points, counted as next_cp decodes them (an invalid byte is one). */
+/* In a sorted table of code points. */
+static bool in_table(int32_t cp, const int32_t *t, size_t n) {
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (t[mid] == cp) return true;
+        if (t[mid] < cp) lo = mid + 1;
+        else hi = mid;
+    }
+    return false;
+}
+
+/* datatrove's TERMINAL_PUNCTUATION (utils/text.py, since 0.4.0): sentence
+ * enders of many scripts. */
+static const int32_t terminal_punct[] = {
+    0x21, 0x2E, 0x3F, 0x589, 0x61D, 0x61E, 0x61F, 0x6D4, 0x700, 0x701, 0x702, 0x7F9, 0x837, 0x839, 0x83D,
+    0x83E, 0x964, 0x965, 0x104A, 0x104B, 0x1362, 0x1367, 0x1368, 0x166E, 0x1735, 0x1736, 0x17D4, 0x17D5,
+    0x17D6, 0x17D9, 0x17DA, 0x1803, 0x1809, 0x1944, 0x1945, 0x1AA8, 0x1AA9, 0x1AAA, 0x1AAB, 0x1B5A, 0x1B5B,
+    0x1B5E, 0x1B5F, 0x1B7D, 0x1B7E, 0x1C3B, 0x1C3C, 0x1C7E, 0x1C7F, 0x203C, 0x203D, 0x2047, 0x2048, 0x2049,
+    0x2E2E, 0x2E3C, 0x2E53, 0x2E54, 0x3002, 0xA4FF, 0xA60E, 0xA60F, 0xA6F3, 0xA6F7, 0xA876, 0xA877, 0xA8CE,
+    0xA8CF, 0xA92F, 0xA9C8, 0xA9C9, 0xAA5D, 0xAA5E, 0xAA5F, 0xAAF0, 0xAAF1, 0xABEB, 0xFE52, 0xFE56, 0xFE57,
+    0xFF01, 0xFF0E, 0xFF1F, 0xFF61, 0x10A56, 0x10A57, 0x10F55, 0x10F56, 0x10F57, 0x10F58, 0x10F59, 0x10F86,
+    0x10F87, 0x10F88, 0x10F89, 0x11047, 0x11048, 0x110BE, 0x110BF, 0x110C0, 0x110C1, 0x11141, 0x11142,
+    0x11143, 0x111C5, 0x111C6, 0x111CD, 0x111DE, 0x111DF, 0x11238, 0x11239, 0x1123B, 0x1123C, 0x112A9,
+    0x1144B, 0x1144C, 0x115C2, 0x115C3, 0x115C9, 0x115CA, 0x115CB, 0x115CC, 0x115CD, 0x115CE, 0x115CF,
+    0x115D0, 0x115D1, 0x115D2, 0x115D3, 0x115D4, 0x115D5, 0x115D6, 0x115D7, 0x11641, 0x11642, 0x1173C,
+    0x1173D, 0x1173E, 0x11944, 0x11946, 0x11A42, 0x11A43, 0x11A9B, 0x11A9C, 0x11C41, 0x11C42, 0x11EF7,
+    0x11EF8, 0x11F43, 0x11F44, 0x16A6E, 0x16A6F, 0x16AF5, 0x16B37, 0x16B38, 0x16B44, 0x16E98, 0x1BC9F,
+    0x1DA88,
+};
+
+/* The non-ASCII part of datatrove's PUNCTUATION string (utils/text.py): C1
+ * controls, quotes, dashes, CJK and full-width punctuation. All ASCII
+ * punctuation and the C0 controls but tab and newline are in it too. */
+static const int32_t dt_punct_extra[] = {
+    0xAB, 0xB4, 0xBB, 0x2013, 0x2014, 0x2019, 0x201C, 0x201D, 0x201E, 0x2026, 0x2236, 0x2501, 0x25BA,
+    0x3001, 0x3002, 0x3008, 0x3009, 0x300A, 0x300B, 0x300C, 0x300D, 0x3010, 0x3011, 0xFF01, 0xFF05, 0xFF08,
+    0xFF09, 0xFF0C, 0xFF0E, 0xFF11, 0xFF1A, 0xFF1B, 0xFF1F, 0xFF5E,
+};
+
+#define TABLE_LEN(t) (sizeof t / sizeof *t)
+
+/* In datatrove's PUNCTUATION_SET (with TERMINAL_PUNCTUATION since 0.4.0). */
+static bool dt_is_punct(int32_t cp, sl_rules_version rules) {
+    if (cp < 0x80)
+        return (cp >= 0 && cp <= 8) || (cp >= 11 && cp <= 31) || cp == 127 || (cp >= '!' && cp <= '/') ||
+               (cp >= ':' && cp <= '@') || (cp >= '[' && cp <= '`') || (cp >= '{' && cp <= '~');
+    if (cp <= 0x9F) return true;
+    if (in_table(cp, dt_punct_extra, TABLE_LEN(dt_punct_extra))) return true;
+    return rules >= SL_RULES_DATATROVE_0_4 && in_table(cp, terminal_punct, TABLE_LEN(terminal_punct));
+}
+
+/* The last code point of p[0..len) (len > 0). */
+static int32_t last_cp(const char *p, size_t len) {
+    size_t start = len - 1;
+    while (start > 0 && ((unsigned char)p[start] & 0xC0) == 0x80 && len - start < 4) start--;
+    int32_t cp;
+    sl_uc_next(p + start, len - start, &cp);
+    return cp;
+}
+
+/* Code points, counted as sl_uc_next decodes them (an invalid byte is one). */
 static uint64_t count_chars(const char *p, size_t len) {
     uint64_t n = 0;
     size_t i = 0;
@@ -91,7 +134,7 @@ static uint64_t count_chars(const char *p, size_t len) {
             i++;
         } else {
             int32_t cp;
-            i += next_cp(p + i, len - i, &cp);
+            i += sl_uc_next(p + i, len - i, &cp);
         }
         n++;
     }
@@ -108,8 +151,8 @@ static size_t lstrip_len(const char *p, size_t len) {
     size_t i = 0;
     while (i < len) {
         int32_t cp;
-        size_t n = next_cp(p + i, len - i, &cp);
-        if (!is_space(cp)) break;
+        size_t n = sl_uc_next(p + i, len - i, &cp);
+        if (!sl_uc_is_space(cp)) break;
         i += n;
     }
     return i;
@@ -121,8 +164,8 @@ static size_t rstrip_len(const char *p, size_t len) {
         size_t start = end - 1;
         while (start > 0 && ((unsigned char)p[start] & 0xC0) == 0x80 && end - start < 4) start--;
         int32_t cp;
-        next_cp(p + start, end - start, &cp);
-        if (!is_space(cp)) break;
+        sl_uc_next(p + start, end - start, &cp);
+        if (!sl_uc_is_space(cp)) break;
         end = start;
     }
     return len - end;
@@ -180,18 +223,31 @@ static sl_ts_slot *table_add(sl_textstats_scratch *s, uint64_t key, uint32_t ind
 
 /* ---- measures ---- */
 
-/* Tokens, and the word measures of Gopher quality. */
-static size_t tokenize(const char *text, size_t len, sl_textstats_scratch *s, sl_textstats *st) {
+/* Tokens, and the word measures of Gopher quality: in sluice mode the
+ * whitespace tokens of text, with words stripped of edge punctuation; in
+ * datatrove mode the tokens of wordtok.h, where a word is a whole token with
+ * a character outside PUNCTUATION. Stop words are counted per occurrence,
+ * or once each from datatrove 0.5.0. */
+static size_t tokenize(const char *text, size_t len, const sl_textstats_params *p, sl_textstats_scratch *s,
+                       sl_textstats *st) {
     static const struct { const char *word; size_t len; } stop_words[] = {
         {"the", 3}, {"be", 2}, {"to", 2}, {"of", 2}, {"and", 3}, {"that", 4}, {"have", 4}, {"with", 4},
     };
+    bool datatrove = p->tokenizer == SL_TOKENIZER_DATATROVE;
+    if (datatrove) {
+        s->words.len = 0;
+        sl_wordtok_words(&s->wordtok, text, len, &s->words);
+        text = s->words.data ? s->words.data : "";
+        len = s->words.len;
+    }
     size_t n = 0;
     uint64_t word_chars = 0, alpha_tokens = 0;
+    unsigned stop_seen = 0;   /* bit w: stop word w was seen */
     size_t i = 0;
     while (i < len) {
         int32_t cp;
-        size_t k = next_cp(text + i, len - i, &cp);
-        if (is_space(cp)) {
+        size_t k = sl_uc_next(text + i, len - i, &cp);
+        if (sl_uc_is_space(cp)) {
             i += k;
             continue;
         }
@@ -200,11 +256,13 @@ static size_t tokenize(const char *text, size_t len, sl_textstats_scratch *s, sl
         size_t word_start = 0, word_end = 0, word_chars_here = 0, punct_tail_chars = 0;
         bool any_word = false, alpha = false;
         while (i < len) {
-            k = next_cp(text + i, len - i, &cp);
-            if (is_space(cp)) break;
+            k = sl_uc_next(text + i, len - i, &cp);
+            if (sl_uc_is_space(cp)) break;
             chars++;
             alpha = alpha || is_alpha(cp);
-            if (is_punct(cp)) {
+            if (datatrove) {
+                any_word = any_word || !dt_is_punct(cp, p->rules);
+            } else if (is_punct(cp)) {
                 if (any_word) punct_tail_chars++;
             } else {
                 if (!any_word) word_start = i;
@@ -214,6 +272,11 @@ static size_t tokenize(const char *text, size_t len, sl_textstats_scratch *s, sl
                 punct_tail_chars = 0;
             }
             i += k;
+        }
+        if (datatrove) {   /* the whole token is the word */
+            word_start = start;
+            word_end = i;
+            word_chars_here = chars;
         }
         if (n == s->tokens_cap) {
             s->tokens_cap = s->tokens_cap ? s->tokens_cap * 2 : 256;
@@ -232,8 +295,10 @@ static size_t tokenize(const char *text, size_t len, sl_textstats_scratch *s, sl
             size_t wl = word_end - word_start;
             if (wl >= 2 && wl <= 4)
                 for (size_t w = 0; w < sizeof stop_words / sizeof *stop_words; w++)
-                    if (stop_words[w].len == wl && memcmp(stop_words[w].word, text + word_start, wl) == 0)
-                        st->stop_words++;
+                    if (stop_words[w].len == wl && memcmp(stop_words[w].word, text + word_start, wl) == 0) {
+                        if (p->rules < SL_RULES_DATATROVE_0_5 || !(stop_seen & (1u << w))) st->stop_words++;
+                        stop_seen |= 1u << w;
+                    }
         }
     }
     st->tokens = n;
@@ -395,8 +460,9 @@ static void ngrams(size_t n_tokens, uint64_t chars, sl_textstats_scratch *s, sl_
     }
 }
 
-/* FineWeb line measures over split("\n") lines. */
-static void fineweb_lines(const char *text, size_t len, uint64_t chars, size_t max_lines,
+/* FineWeb line measures over split("\n") lines: every line up to datatrove
+ * 0.3.0, the non-empty ones from 0.4.0 (with its terminal punctuation). */
+static void fineweb_lines(const char *text, size_t len, uint64_t chars, size_t max_lines, sl_rules_version rules,
                           sl_textstats_scratch *s, sl_textstats *st) {
     table_reset(s, max_lines);
     piece_counter pc = {s, 0, 0, 0};
@@ -407,10 +473,15 @@ static void fineweb_lines(const char *text, size_t len, uint64_t chars, size_t m
         size_t end = nl ? (size_t)(nl - text) : len;
         const char *line = text + i;
         size_t n = end - i;
-        lines++;
-        if (n > 0 && one_of(line[n - 1], ".'\"!?")) punct++;
-        if (count_chars(line, n) <= 30) short_lines++;
-        if (lstrip_len(line, n) < n) count_piece(&pc, line, n);
+        bool blank = lstrip_len(line, n) == n;
+        if (rules == SL_RULES_DATATROVE_0_3 || !blank) {
+            lines++;
+            if (rules == SL_RULES_DATATROVE_0_3 ? n > 0 && one_of(line[n - 1], ".'\"!?")
+                                                : in_table(last_cp(line, n), terminal_punct, TABLE_LEN(terminal_punct)))
+                punct++;
+            if (count_chars(line, n) <= 30) short_lines++;
+        }
+        if (!blank) count_piece(&pc, line, n);
         if (!nl) break;
         newlines++;
         i = end + 1;
@@ -453,8 +524,9 @@ static const char *const policy_phrases[] = {
     "terms of use", "privacy policy", "cookie policy", "uses cookies", "use of cookies", "use cookies",
 };
 
-static void c4_lines(const char *text, size_t len, const sl_c4_params *c4, sl_textstats_scratch *s,
+static void c4_lines(const char *text, size_t len, const sl_textstats_params *p, sl_textstats_scratch *s,
                      sl_textstats *st, sl_buf *kept) {
+    const sl_c4_params *c4 = &p->c4;
     size_t i = 0;
     bool first_kept = true;
     while (i < len) {
@@ -473,8 +545,8 @@ static void c4_lines(const char *text, size_t len, const sl_c4_params *c4, sl_te
         uint64_t words = 0, longest = 0, word = 0;
         for (size_t k = 0; k < n;) {
             int32_t cp;
-            size_t step = next_cp(line + k, n - k, &cp);
-            if (is_space(cp)) {
+            size_t step = sl_uc_next(line + k, n - k, &cp);
+            if (sl_uc_is_space(cp)) {
                 word = 0;
             } else if (word++ == 0) {
                 words++;
@@ -513,7 +585,8 @@ static void c4_lines(const char *text, size_t len, const sl_c4_params *c4, sl_te
             st->c4_removed_by[removed]++;
             continue;
         }
-        st->c4_sentences += count_sentences(line, n);
+        st->c4_sentences += p->tokenizer == SL_TOKENIZER_DATATROVE ? sl_wordtok_sentences(line, n)
+                                                                   : count_sentences(line, n);
         if (kept) {
             if (!first_kept) sl_buf_putc(kept, '\n');
             sl_buf_append(kept, line, n);
@@ -522,18 +595,18 @@ static void c4_lines(const char *text, size_t len, const sl_c4_params *c4, sl_te
     }
 }
 
-void sl_textstats_compute(const char *text, size_t len, const sl_c4_params *c4, sl_textstats_scratch *scratch,
-                          sl_textstats *out, sl_buf *kept) {
+void sl_textstats_compute(const char *text, size_t len, const sl_textstats_params *params,
+                          sl_textstats_scratch *scratch, sl_textstats *out, sl_buf *kept) {
     memset(out, 0, sizeof *out);
     if (kept) kept->len = 0;
     out->chars = count_chars(text, len);
     size_t max_lines = 1;   /* lines, paragraphs: at most newlines + 1 */
     for (const char *p = text, *end = text + len; (p = memchr(p, '\n', (size_t)(end - p))); p++) max_lines++;
-    size_t n_tokens = tokenize(text, len, scratch, out);
+    size_t n_tokens = tokenize(text, len, params, scratch, out);
     symbols(text, len, out);
     gopher_lines(text, len, out);
     gopher_repetition_lines(text, len, out->chars, max_lines, scratch, out);
     ngrams(n_tokens, out->chars, scratch, out);
-    fineweb_lines(text, len, out->chars, max_lines, scratch, out);
-    c4_lines(text, len, c4, scratch, out, kept);
+    fineweb_lines(text, len, out->chars, max_lines, params->rules, scratch, out);
+    c4_lines(text, len, params, scratch, out, kept);
 }

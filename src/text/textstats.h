@@ -3,13 +3,17 @@
  *
  * The definitions follow datatrove's GopherQualityFilter,
  * GopherRepetitionFilter, C4QualityFilter and FineWebQualityFilter (see
- * docs/text-quality.md for each formula); the one deliberate difference is
- * tokenisation. Language-agnostic, no model:
- *  - a token is a maximal run of non-whitespace (Unicode White_Space);
- *  - a word is a token with its leading and trailing punctuation and symbols
- *    (Unicode categories P* and S*) removed; a token that is nothing but
- *    punctuation is a symbol, not a word;
- *  - lengths are counted in code points, as Python's len() does.
+ * docs/text-quality.md for each formula), in the version chosen by
+ * sl_rules_version. Two tokenizers:
+ *  - SL_TOKENIZER_SLUICE (language-agnostic, no model): a token is a maximal
+ *    run of non-whitespace; a word is a token with its leading and trailing
+ *    punctuation and symbols (Unicode P* and S*) removed; a token that is
+ *    nothing but punctuation is a symbol, not a word;
+ *  - SL_TOKENIZER_DATATROVE: datatrove's English tokens (text/wordtok.h,
+ *    punctuation as tokens of their own); a word is a token with a character
+ *    outside datatrove's PUNCTUATION set, and its length is the whole
+ *    token's; C4 counts sentences with the same sentence splitter.
+ * Lengths are counted in code points, as Python's len() does.
  * Repeated elements (lines, paragraphs, n-grams) are compared by 64-bit
  * hashes of their bytes; a collision would need ~2^32 distinct elements in
  * one document.
@@ -25,10 +29,13 @@
 #include <stdint.h>
 
 #include "../core/buf.h"
+#include "wordtok.h"
 
 /* Reusable scratch memory for one thread. Zero-initialise; free with
  * sl_textstats_scratch_free. */
 typedef struct sl_textstats_scratch {
+    sl_wordtok wordtok;
+    sl_buf words;          /* datatrove tokens, each followed by a space */
     struct sl_ts_token *tokens;
     size_t tokens_cap;
     struct sl_ts_slot *table;
@@ -57,6 +64,24 @@ typedef struct sl_c4_params {
     bool lorem_ipsum;
     bool curly_bracket;
 } sl_c4_params;
+
+typedef enum { SL_TOKENIZER_SLUICE, SL_TOKENIZER_DATATROVE } sl_tokenizer;
+
+/* The datatrove release whose rule definitions are followed:
+ *  - 0.3.0: FineWeb compares inclusively over every line of split("\n") with
+ *    the stop characters . ' " ! ?; stop words are counted by occurrence;
+ *  - 0.4.0: FineWeb looks at non-empty lines only, compares strictly, and a
+ *    line ends in punctuation when its last character is one of datatrove's
+ *    TERMINAL_PUNCTUATION (159 sentence enders of many scripts, without the
+ *    quotes); those also join the PUNCTUATION set of datatrove words;
+ *  - 0.5.0 (unchanged up to 0.10.0): stop words are counted once each. */
+typedef enum { SL_RULES_DATATROVE_0_3, SL_RULES_DATATROVE_0_4, SL_RULES_DATATROVE_0_5 } sl_rules_version;
+
+typedef struct sl_textstats_params {
+    sl_tokenizer tokenizer;
+    sl_rules_version rules;
+    sl_c4_params c4;
+} sl_textstats_params;
 
 typedef struct sl_textstats {
     /* sizes */
@@ -89,8 +114,8 @@ typedef struct sl_textstats {
     uint64_t c4_removed_by[5];      /* lines removed per reason, see SL_C4_* */
 
     /* FineWeb */
-    double fw_line_punct;           /* lines ending in . ' " ! ? / lines */
-    double fw_short_lines;          /* lines of <= 30 chars / lines */
+    double fw_line_punct;           /* lines ending in . ' " ! ? / lines (0.4: terminal punctuation / non-empty lines) */
+    double fw_short_lines;          /* lines of <= 30 chars / lines (0.4: / non-empty lines) */
     double fw_dup_line_chars;       /* chars in duplicate non-empty lines / chars without \n */
     double fw_list_ratio;           /* newlines / tokens */
 } sl_textstats;
@@ -100,7 +125,7 @@ enum { SL_C4_LONG_WORD, SL_C4_NO_TERMINAL_PUNCT, SL_C4_FEW_WORDS, SL_C4_JAVASCRI
 /* Computes every statistic of text (valid UTF-8 is expected; invalid bytes
  * count as one character each). When kept is not NULL, the lines C4 keeps are
  * written to it joined by "\n" (the text C4 would publish). */
-void sl_textstats_compute(const char *text, size_t len, const sl_c4_params *c4, sl_textstats_scratch *scratch,
-                          sl_textstats *out, sl_buf *kept);
+void sl_textstats_compute(const char *text, size_t len, const sl_textstats_params *params,
+                          sl_textstats_scratch *scratch, sl_textstats *out, sl_buf *kept);
 
 #endif

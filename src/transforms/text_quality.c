@@ -9,6 +9,10 @@
  * just `_quality` scores on the record. Rules run in the order of the table,
  * which is datatrove's order; the first failing rule is the one reported.
  *
+ * `tokenizer` and `rules_version` choose how textstats counts words and
+ * which datatrove release's definitions it follows; from 0.4.0 the FineWeb
+ * rules compare strictly, which is the per-state `kind` table here.
+ *
  * C4's line rules are different in kind: they decide which lines C4 keeps
  * (the document rules c4_lorem_ipsum, c4_curly_bracket and c4_min_sentences
  * look only at those), and with `remove_lines: true` the text is rewritten to
@@ -116,7 +120,8 @@ typedef struct text_quality_state {
     bool remove_lines;
     bool enabled[N_RULES];
     double threshold[N_RULES];
-    sl_c4_params c4;
+    rule_kind kind[N_RULES];              /* rule_defs' kind, or FineWeb's strict one from 0.4.0 */
+    sl_textstats_params params;
     const char *outputs[2];               /* action route: "kept", "rejected" */
     _Atomic uint64_t documents, rejected, skipped;
     _Atomic uint64_t rule_count[N_RULES]; /* documents rejected, or lines removed (line rules) */
@@ -128,6 +133,8 @@ typedef struct tq_worker {
 } tq_worker;
 
 static const char *const action_values[] = {"dlq", "drop", "annotate", "route", NULL};
+static const char *const tokenizer_values[] = {"sluice", "datatrove", NULL};
+static const char *const rules_version_values[] = {"0.3.0", "0.4.0", "0.5.0", "0.10.0", NULL};
 
 static const sl_option text_quality_options[] = {
     {"field", SL_OPT_STRING, false, "text",
@@ -144,6 +151,17 @@ static const sl_option text_quality_options[] = {
      "failing rule; passing documents leave on `<name>.kept`), or `annotate` (every document "
      "passes, with the `_quality` score of every rule on the whole document and the names of "
      "failed rules).", action_values},
+    {"tokenizer", SL_OPT_ENUM, false, "sluice",
+     "How words are counted. `sluice`: split on Unicode whitespace, a word is a token without its edge "
+     "punctuation (any language that uses spaces, no model). `datatrove`: datatrove's English tokens "
+     "(NLTK's punkt sentences and Treebank words: punctuation, quotes and clitics are tokens of their "
+     "own), so ratios over tokens match the published filters; C4 then counts sentences the same way. "
+     "See docs/text-quality.md for how closely each reproduces datatrove.", tokenizer_values},
+    {"rules_version", SL_OPT_ENUM, false, "0.3.0",
+     "The datatrove release whose rule definitions are followed. `0.3.0`: FineWeb compares inclusively "
+     "over every line, stop words count per occurrence. `0.4.0`: FineWeb looks at non-empty lines, "
+     "compares strictly and ends lines with datatrove's terminal punctuation. `0.5.0` and `0.10.0` (the "
+     "same rules): stop words count once each.", rules_version_values},
     {"remove_lines", SL_OPT_BOOL, false, "false",
      "Rewrite the text to the lines the C4 line rules keep (C4 publishes that text). When "
      "false the C4 line rules only decide which lines the C4 document rules look at.", NULL},
@@ -227,12 +245,24 @@ static int text_quality_create(sl_component *c, const sl_opts *opts, sl_diag *di
                 : strcmp(action, "route") == 0    ? ACTION_ROUTE
                                                   : ACTION_DLQ;
     s->remove_lines = sl_opts_bool(opts, "remove_lines");
+    s->params.tokenizer =
+        strcmp(sl_opts_enum(opts, "tokenizer"), "datatrove") == 0 ? SL_TOKENIZER_DATATROVE : SL_TOKENIZER_SLUICE;
+    const char *version = sl_opts_enum(opts, "rules_version");
+    s->params.rules = strcmp(version, "0.3.0") == 0   ? SL_RULES_DATATROVE_0_3
+                      : strcmp(version, "0.4.0") == 0 ? SL_RULES_DATATROVE_0_4
+                                                      : SL_RULES_DATATROVE_0_5;
+    for (int r = 0; r < N_RULES; r++) s->kind[r] = rule_defs[r].kind;
+    if (s->params.rules >= SL_RULES_DATATROVE_0_4) {   /* FineWeb compares strictly from 0.4.0 */
+        s->kind[R_FINEWEB_LINE_PUNCT] = REJECT_BELOW;
+        s->kind[R_FINEWEB_SHORT_LINES] = REJECT_ABOVE;
+        s->kind[R_FINEWEB_DUP_LINE_CHARS] = REJECT_ABOVE;
+    }
     if (diag->errors > errors_before) {
         text_quality_destroy(c);
         return -1;
     }
 
-    s->c4 = (sl_c4_params){
+    s->params.c4 = (sl_c4_params){
         .max_word_length = s->enabled[R_C4_MAX_WORD_LENGTH] ? (int64_t)s->threshold[R_C4_MAX_WORD_LENGTH] : 0,
         .terminal_punct = s->enabled[R_C4_TERMINAL_PUNCT],
         .min_words_per_line =
@@ -307,7 +337,7 @@ static double rule_value(rule_id r, const sl_textstats *st) {
 
 static bool rule_fails(const text_quality_state *s, rule_id r, double v) {
     double t = s->threshold[r];
-    switch (rule_defs[r].kind) {
+    switch (s->kind[r]) {
     case REJECT_BELOW: return v < t;
     case REJECT_ABOVE: return v > t;
     case REJECT_AT_OR_BELOW: return v <= t;
@@ -323,7 +353,7 @@ static bool rule_fails(const text_quality_state *s, rule_id r, double v) {
 static void failure_message(const text_quality_state *s, rule_id r, double v, char *msg, size_t size) {
     const char *name = rule_defs[r].name;
     double t = s->threshold[r];
-    switch (rule_defs[r].kind) {
+    switch (s->kind[r]) {
     case REJECT_BELOW: snprintf(msg, size, "rule %s: %.6g is below the minimum %.6g", name, v, t); break;
     case REJECT_ABOVE: snprintf(msg, size, "rule %s: %.6g is above the maximum %.6g", name, v, t); break;
     case REJECT_AT_OR_BELOW: snprintf(msg, size, "rule %s: %.6g is not above the minimum %.6g", name, v, t); break;
@@ -389,7 +419,7 @@ static void text_quality_process(sl_component *c, void *wstate, sl_batch *b, sl_
         }
         documents++;
         sl_textstats st;
-        sl_textstats_compute(text->as.s, text->len, &s->c4, &w->scratch, &st,
+        sl_textstats_compute(text->as.s, text->len, &s->params, &w->scratch, &st,
                              s->remove_lines ? &w->kept : NULL);
 
         int failed = -1;
@@ -488,8 +518,10 @@ const sl_component_type sl_transform_text_quality_type = {
         "paragraphs, top 2–4-gram and duplicated 5–10-gram character fractions), C4 (line "
         "filters, lorem ipsum, curly brackets, at least 5 sentences) and FineWeb (line "
         "punctuation, short lines, duplicated line characters, list-like text) — with the "
-        "thresholds and definitions of datatrove's filters as defaults. Words are split on "
-        "Unicode whitespace, so the rules work for any language that uses spaces.\n\n"
+        "thresholds and definitions of datatrove's filters as defaults. By default words are split "
+        "on Unicode whitespace, so the rules work for any language that uses spaces; "
+        "`tokenizer: datatrove` counts datatrove's English tokens instead (punctuation as tokens), "
+        "and `rules_version` picks the datatrove release whose definitions are followed.\n\n"
         "Every rule is on by default; `rules:` switches rules off or sets new thresholds. A "
         "document that fails goes to the DLQ with reason `text_quality` and a message naming "
         "the first failing rule with its value and threshold (or is dropped, routed to "

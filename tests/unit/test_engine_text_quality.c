@@ -51,13 +51,13 @@ static void only_rule(sl_buf *yaml, const char *rule, const char *threshold) {
     }
 }
 
-/* Runs `doc` through text_quality with only `rule` on; returns the DLQ
- * ("" when the document passed). */
-static const char *judge(const char *rule, const char *threshold, const char *doc) {
+/* Runs `doc` through text_quality (with extra `options` lines) with only
+ * `rule` on; returns the DLQ ("" when the document passed). */
+static const char *judge_with(const char *options, const char *rule, const char *threshold, const char *doc) {
     sl_buf yaml, input;
     sl_buf_init(&yaml);
     sl_buf_init(&input);
-    config(&yaml, "");
+    config(&yaml, options);
     only_rule(&yaml, rule, threshold);
     sl_buf_puts(&yaml, "sinks:\n  out:\n    type: capture\n    inputs: [q]\n");
     add_doc(&input, doc);
@@ -67,6 +67,10 @@ static const char *judge(const char *rule, const char *threshold, const char *do
     sl_buf_free(&yaml);
     sl_buf_free(&input);
     return dlq();
+}
+
+static const char *judge(const char *rule, const char *threshold, const char *doc) {
+    return judge_with("", rule, threshold, doc);
 }
 
 #define PASSES(rule, threshold, doc) CHECK_STR(judge(rule, threshold, doc), "")
@@ -274,6 +278,61 @@ static void test_fineweb(void) {
     FAILS("fineweb_list_ratio", NULL, "a b c\nd e\nf\ng h\ni j", "0.4 is above the maximum 0.3");
 }
 
+/* ---- tokenizer and rules version ---- */
+
+#define DATATROVE "    tokenizer: datatrove\n"
+
+static void test_datatrove_tokenizer(void) {
+    /* punctuation is a token of its own: 4 of 8 tokens have a letter */
+    PASSES("gopher_alpha_words", NULL, "a, b, c, d.");
+    CHECK_STR(judge_with(DATATROVE, "gopher_alpha_words", NULL, "a, b, c, d."),
+              "text_quality: rule gopher_alpha_words: 0.5 is below the minimum 0.8\n");
+    /* a word is a whole token with a non-punctuation character: "n't" counts
+     * (do n't = 2 + 3 chars), "..." does not */
+    CHECK_STR(judge_with(DATATROVE, "gopher_min_mean_word_length", NULL, "don't ..."),
+              "text_quality: rule gopher_min_mean_word_length: 2.5 is below the minimum 3\n");
+    /* '#' per token: "#a" is two tokens, so 1 in 10 */
+    FAILS("gopher_hash_ratio", NULL, "#a b c d e f g h i", "0.111111 is above the maximum 0.1");
+    CHECK_STR(judge_with(DATATROVE, "gopher_hash_ratio", NULL, "#a b c d e f g h i"), "");
+    /* FineWeb's list ratio: 3 newlines over 16 datatrove tokens, not 8 */
+    FAILS("fineweb_list_ratio", NULL, "aa, bb.\ncc, dd.\nee, ff.\ngg, hh.", "0.375 is above the maximum 0.3");
+    CHECK_STR(judge_with(DATATROVE, "fineweb_list_ratio", NULL, "aa, bb.\ncc, dd.\nee, ff.\ngg, hh."), "");
+    /* C4 counts sentences with the same splitter: "Mr." does not end one */
+    CHECK_STR(judge_with(DATATROVE, "c4_min_sentences", "2", "Mr. Smith went home today.\nDr. Jones stayed there."),
+              "");
+    CHECK_STR(judge_with(DATATROVE, "c4_min_sentences", "3", "Mr. Smith went home today.\nDr. Jones stayed there."),
+              "text_quality: rule c4_min_sentences: 2 is below the minimum 3\n");
+    CHECK_STR(judge_with("", "c4_min_sentences", "3", "Mr. Smith went home today.\nDr. Jones stayed there."), "");
+}
+
+static void test_rules_version(void) {
+    /* stop words: per occurrence up to 0.4.0, once each from 0.5.0 */
+    PASSES("gopher_stop_words", NULL, "the cat the dog");
+    CHECK_STR(judge_with("    rules_version: 0.4.0\n", "gopher_stop_words", NULL, "the cat the dog"), "");
+    CHECK_STR(judge_with("    rules_version: 0.5.0\n", "gopher_stop_words", NULL, "the cat the dog"),
+              "text_quality: rule gopher_stop_words: 1 is below the minimum 2\n");
+    CHECK_STR(judge_with("    rules_version: 0.10.0\n", "gopher_stop_words", NULL, "the cat the dog"),
+              "text_quality: rule gopher_stop_words: 1 is below the minimum 2\n");
+    /* FineWeb from 0.4.0: strict comparisons (0.12 passes), non-empty lines only */
+    char at_threshold[256], with_blanks[256];
+    snprintf(at_threshold, sizeof at_threshold, "%s%s", repeat("done.", 3, "\n"), repeat("\nopen", 22, ""));
+    snprintf(with_blanks, sizeof with_blanks, "%s\n\n\n\n\n\n\n\n\n\n", at_threshold);
+    CHECK_STR(judge_with("    rules_version: 0.4.0\n", "fineweb_line_punct", NULL, at_threshold), "");
+    /* 3 of 25 lines end in '.', plus 10 blank lines that no longer count: 3/25 */
+    CHECK_STR(judge_with("    rules_version: 0.4.0\n", "fineweb_line_punct", NULL, with_blanks),
+              "");
+    CHECK_STR(judge("fineweb_line_punct", NULL, with_blanks),
+              "text_quality: rule fineweb_line_punct: 0.0857143 is not above the minimum 0.12\n");
+    /* quotes no longer end a line from 0.4.0; the Arabic question mark does */
+    CHECK_STR(judge_with("    rules_version: 0.4.0\n", "fineweb_line_punct", "0.5", "he said \"no\"\nwhy\xd8\x9f"),
+              "");
+    CHECK_STR(judge_with("    rules_version: 0.4.0\n", "fineweb_line_punct", "0.5", "he said \"no\"\nwhy"),
+              "text_quality: rule fineweb_line_punct: 0 is below the minimum 0.5\n");
+    /* a blank document fails fineweb_line_punct (datatrove: "empty") */
+    CHECK_STR(judge_with("    rules_version: 0.4.0\n", "fineweb_line_punct", NULL, " \n \n"),
+              "text_quality: rule fineweb_line_punct: 0 is below the minimum 0.12\n");
+}
+
 /* ---- defaults, actions, options ---- */
 
 static const char *good_doc =
@@ -418,6 +477,8 @@ int main(void) {
     RUN(test_c4_document_rules);
     RUN(test_c4_line_rules);
     RUN(test_fineweb);
+    RUN(test_datatrove_tokenizer);
+    RUN(test_rules_version);
     RUN(test_defaults);
     RUN(test_actions);
     RUN(test_annotate_scores);
