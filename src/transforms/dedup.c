@@ -50,12 +50,14 @@
 #include "../sketch/seen_set.h"
 #include "../runtime/component.h"
 #include "../runtime/order_gate.h"
+#include "text_field.h"
 
 typedef enum { ACTION_DROP, ACTION_ANNOTATE, ACTION_ROUTE } dedup_action;
 
 typedef struct dedup_state {
     bool near;
     bool normalize;
+    bool non_string_to_dlq;      /* near: a non-text value goes to the DLQ */
     dedup_action action;
     sl_path **fields;
     size_t n_fields;
@@ -82,6 +84,7 @@ typedef struct dedup_worker {
 /* What phase 2 decided for one record. */
 typedef struct verdict {
     bool checked;                /* false: skipped (no text), passed on as is */
+    bool dlq;                    /* sent to the DLQ in phase 1 (non_string) */
     bool duplicate;
     uint64_t cluster;
     double similarity;
@@ -118,6 +121,7 @@ static const sl_option dedup_options[] = {
     {"bands", SL_OPT_INT, false, "14", "`near`: LSH bands; `bands * rows` must equal `num_hashes`.",
      NULL},
     {"rows", SL_OPT_INT, false, "8", "`near`: signature values per band.", NULL},
+    SL_NON_STRING_OPTION,
     {"threshold", SL_OPT_FLOAT, false, "0.8",
      "`near`: estimated Jaccard similarity at or above which a candidate is a duplicate.", NULL},
     {NULL, 0, false, NULL, NULL, NULL},
@@ -173,6 +177,7 @@ static bool create_near(dedup_state *s, const sl_opts *opts, sl_diag *diag)
     ok &= int_option(opts, "bands", 1, SL_MINHASH_MAX_HASHES, &bands, diag);
     ok &= int_option(opts, "rows", 1, SL_MINHASH_MAX_HASHES, &rows, diag);
     ok &= int_option(opts, "max_documents", 1, (int64_t)SL_LSH_MAX_DOCUMENTS, &max_documents, diag);
+    s->non_string_to_dlq = sl_non_string_to_dlq(opts);
     s->threshold = sl_opts_float(opts, "threshold");
     if (!(s->threshold > 0 && s->threshold <= 1)) {
         sl_diag_error(diag, sl_opts_pos(opts, "threshold"),
@@ -202,7 +207,7 @@ static bool create_near(dedup_state *s, const sl_opts *opts, sl_diag *diag)
 static bool create_exact(dedup_state *s, const sl_opts *opts, sl_diag *diag)
 {
     static const char *const near_only[] = {"max_documents", "shingle_words", "num_hashes", "bands",
-                                            "rows", "threshold", NULL};
+                                            "rows", "threshold", "non_string", NULL};
     bool ok = reject_other_mode(opts, near_only, "exact", diag);
     int64_t max_entries;
     ok &= int_option(opts, "max_entries", 1, (int64_t)SL_SEEN_MAX_ENTRIES, &max_entries, diag);
@@ -337,10 +342,18 @@ static sl_hash128 exact_key(const dedup_state *s, dedup_worker *w, const sl_reco
     return (sl_hash128){ .lo = h.low64, .hi = h.high64 };
 }
 
-/* The record's signature in the batch arena, or NULL when it has no text. */
-static uint32_t *near_key(const dedup_state *s, dedup_worker *w, sl_batch *b, const sl_record *r)
+/* The record's signature in the batch arena, or NULL when it has no text
+ * (and then, for a non-text value under `non_string: dlq`, the record has
+ * gone to the DLQ and v->dlq is set). */
+static uint32_t *near_key(const dedup_state *s, dedup_worker *w, sl_batch *b, sl_record *r, verdict *v,
+                          sl_emit *out)
 {
     const sl_value *text = sl_path_get(s->fields[0], &r->value);
+    if (s->non_string_to_dlq && sl_is_non_string(text, false)) {
+        sl_emit_non_string(out, r, s->fields[0], text);
+        v->dlq = true;
+        return NULL;
+    }
     if (!text || text->type != SL_STRING) return NULL;
     uint32_t *sig = sl_arena_alloc(&b->arena, (size_t)s->minhash.num_hashes * sizeof *sig);
     if (sl_minhash_signature(&s->minhash, &w->scratch, text->as.s, text->len, sig) == 0) return NULL;
@@ -372,7 +385,7 @@ static void apply_near(dedup_state *s, uint32_t *const *sigs, size_t n, verdict 
     for (size_t i = 0; i < n; i++) {
         verdict *v = &out[i];
         if (!sigs[i]) {
-            s->skipped++;
+            if (!v->dlq) s->skipped++;
             continue;
         }
         uint64_t number = s->documents++;
@@ -410,7 +423,7 @@ static void dedup_process(sl_component *c, void *wstate, sl_batch *b, sl_record 
     verdict *verdicts = n ? sl_arena_calloc(&b->arena, n * sizeof *verdicts) : NULL;
     if (s->near) {
         uint32_t **sigs = n ? sl_arena_alloc(&b->arena, n * sizeof *sigs) : NULL;
-        for (size_t i = 0; i < n; i++) sigs[i] = near_key(s, w, b, recs[i]);
+        for (size_t i = 0; i < n; i++) sigs[i] = near_key(s, w, b, recs[i], &verdicts[i], out);
         sl_order_gate_enter(&s->gate, b);
         apply_near(s, sigs, n, verdicts);
         sl_order_gate_leave(&s->gate, b);
@@ -423,6 +436,7 @@ static void dedup_process(sl_component *c, void *wstate, sl_batch *b, sl_record 
     }
     for (size_t i = 0; i < n; i++) {
         const verdict *v = &verdicts[i];
+        if (v->dlq) continue;
         switch (s->action) {
         case ACTION_DROP:
             if (!v->duplicate) sl_emit_record(out, 0, recs[i]);
@@ -641,8 +655,10 @@ const sl_component_type sl_transform_dedup_type = {
         "collapsed first. `mode: near` compares the word shingles of one text field (default "
         "`text`) by MinHash LSH, with datatrove's defaults: 5-word shingles, 112 hashes in 14 "
         "bands of 8 rows, and a duplicate when the estimated Jaccard similarity is at least "
-        "`threshold` (0.8). Records whose text field is missing, not a string or has no "
-        "words are passed on unchecked and counted as `skipped`.\n\n"
+        "`threshold` (0.8). Records whose text field is missing, null or has no words are "
+        "passed on unchecked and counted as `skipped`; one that holds a number, boolean, list "
+        "or map goes to the DLQ with reason `non_string` (`non_string: pass` passes it on "
+        "unchecked too).\n\n"
         "The first record of each cluster is kept; later ones are duplicates: dropped "
         "(`action: drop`, counted in `sluice_dedup_duplicates_total`, not sent to the DLQ — "
         "a duplicate is not an error), kept with `_dedup: {cluster, similarity, duplicate}` "

@@ -18,8 +18,10 @@
  * Invalid UTF-8 (possible in strings from CSV, plain text, Lua, and in `bytes`
  * values) is either repaired (each invalid sequence becomes U+FFFD) or sends
  * the record to the DLQ with reason `invalid_utf8`. A `bytes` value in a
- * listed field becomes a string. Fields that are missing or hold neither a
- * string nor bytes are left alone. If utf8proc cannot normalize a value (for
+ * listed field becomes a string. Fields that are missing or null are left
+ * alone; other non-text values send the record to the DLQ (reason
+ * `non_string`) or, with `non_string: pass`, are left alone too
+ * (text_field.h). If utf8proc cannot normalize a value (for
  * a reason other than memory, which aborts as everywhere else), the record
  * goes to the DLQ with reason `normalize_failed` rather than passing through
  * unnormalized.
@@ -37,6 +39,7 @@
 #include "../core/util.h"
 #include "../expr/expr.h"
 #include "../runtime/component.h"
+#include "text_field.h"
 
 typedef enum { FORM_NONE, FORM_NFC, FORM_NFKC, FORM_NFD, FORM_NFKD } norm_form;
 typedef enum { CASE_NONE, CASE_LOWER, CASE_FOLD } norm_case;
@@ -53,6 +56,7 @@ typedef struct normalize_state {
     norm_case letter_case;
     bool collapse_whitespace, keep_newlines, strip_control, trim;
     bool invalid_to_dlq;
+    bool non_string_to_dlq;
     utf8proc_option_t map_options;   /* 0 = utf8proc_map is not needed */
     _Atomic uint64_t invalid_utf8;   /* values that held invalid UTF-8 */
 } normalize_state;
@@ -73,8 +77,8 @@ static const char *const invalid_values[] = {"replace", "dlq", NULL};
 
 static const sl_option normalize_options[] = {
     {"fields", SL_OPT_LIST, true, NULL,
-     "Paths of the text fields to clean, e.g. `[text, meta.title]`. Missing fields and "
-     "values that are not strings (or bytes) are left alone.", NULL},
+     "Paths of the text fields to clean, e.g. `[text, meta.title]`. Missing and null fields "
+     "are left alone; other values that are not strings (or bytes): see `non_string`.", NULL},
     {"form", SL_OPT_ENUM, false, "nfc",
      "Unicode normalization form: `nfc` (composed), `nfkc` (composed, compatibility "
      "characters such as ligatures and full-width letters replaced), `nfd`, `nfkd`, or "
@@ -94,6 +98,7 @@ static const sl_option normalize_options[] = {
     {"invalid_utf8", SL_OPT_ENUM, false, "replace",
      "What to do with text that is not valid UTF-8: `replace` each invalid byte sequence "
      "with U+FFFD, or send the record to the DLQ (reason `invalid_utf8`).", invalid_values},
+    SL_NON_STRING_OPTION,
     {NULL, 0, false, NULL, NULL, NULL},
 };
 
@@ -144,6 +149,7 @@ static int normalize_create(sl_component *c, const sl_opts *opts, sl_diag *diag)
     s->strip_control = sl_opts_bool(opts, "strip_control");
     s->trim = sl_opts_bool(opts, "trim");
     s->invalid_to_dlq = strcmp(sl_opts_enum(opts, "invalid_utf8"), "dlq") == 0;
+    s->non_string_to_dlq = sl_non_string_to_dlq(opts);
 
     utf8proc_option_t o = 0;
     switch (s->form) {
@@ -361,6 +367,11 @@ static void normalize_process(sl_component *c, void *wstate, sl_batch *b, sl_rec
             /* sl_path_get hands out a const view; the value lives in this
              * batch's record, which the transform owns while processing. */
             sl_value *v = (sl_value *)sl_path_get(s->fields[f].path, &r->value);
+            if (s->non_string_to_dlq && sl_is_non_string(v, true)) {
+                sl_emit_non_string(out, r, s->fields[f].path, v);
+                to_dlq = true;
+                break;
+            }
             if (!v || (v->type != SL_STRING && v->type != SL_BYTES)) continue;
             const char *field = sl_path_source(s->fields[f].path);
             switch (normalize_value(s, w, &b->arena, v, &invalid)) {
@@ -426,7 +437,9 @@ const sl_component_type sl_transform_normalize_type = {
         "`keep_newlines`), letters lowercased (`case: lower`) and the ends trimmed (`trim`).\n\n"
         "Plain ASCII text that needs no change is recognised by a byte scan and left "
         "untouched, so clean corpora pass at memory speed. A `bytes` value becomes a string; "
-        "other types and missing fields are left alone. `/stats` shows how many records each "
+        "missing and null fields are left alone; a number, boolean, list or map sends the "
+        "record to the DLQ with reason `non_string` (or, with `non_string: pass`, is left "
+        "alone). `/stats` shows how many records each "
         "field changed in. See docs/text-quality.md.",
     .example =
         "transforms:\n"

@@ -31,6 +31,7 @@
 #include "../expr/expr.h"
 #include "../text/textstats.h"
 #include "../runtime/component.h"
+#include "text_field.h"
 
 typedef enum {
     REJECT_BELOW,        /* value <  threshold fails */
@@ -118,6 +119,7 @@ typedef struct text_quality_state {
     sl_path *field;
     tq_action action;
     bool remove_lines;
+    bool non_string_to_dlq;
     bool enabled[N_RULES];
     double threshold[N_RULES];
     rule_kind kind[N_RULES];              /* rule_defs' kind, or FineWeb's strict one from 0.4.0 */
@@ -138,8 +140,9 @@ static const char *const rules_version_values[] = {"0.3.0", "0.4.0", "0.5.0", "0
 
 static const sl_option text_quality_options[] = {
     {"field", SL_OPT_STRING, false, "text",
-     "Path of the text field to judge. Records where it is missing or not a string pass "
-     "through unjudged (counted as `skipped`).", NULL},
+     "Path of the text field to judge. Records where it is missing or null pass through "
+     "unjudged (counted as `skipped`); other values that are not strings: see `non_string`.",
+     NULL},
     {"rules", SL_OPT_ANY, false, NULL,
      "A mapping of rule name to `false` (switch the rule off), `true` (on, default threshold) "
      "or a number (a new threshold), e.g. `{gopher_min_words: 20, c4_lorem_ipsum: false}`. "
@@ -165,6 +168,7 @@ static const sl_option text_quality_options[] = {
     {"remove_lines", SL_OPT_BOOL, false, "false",
      "Rewrite the text to the lines the C4 line rules keep (C4 publishes that text). When "
      "false the C4 line rules only decide which lines the C4 document rules look at.", NULL},
+    SL_NON_STRING_OPTION,
     {NULL, 0, false, NULL, NULL, NULL},
 };
 
@@ -257,6 +261,7 @@ static int text_quality_create(sl_component *c, const sl_opts *opts, sl_diag *di
         s->kind[R_FINEWEB_SHORT_LINES] = REJECT_ABOVE;
         s->kind[R_FINEWEB_DUP_LINE_CHARS] = REJECT_ABOVE;
     }
+    s->non_string_to_dlq = sl_non_string_to_dlq(opts);
     if (diag->errors > errors_before) {
         text_quality_destroy(c);
         return -1;
@@ -412,6 +417,10 @@ static void text_quality_process(sl_component *c, void *wstate, sl_batch *b, sl_
     for (size_t i = 0; i < n; i++) {
         sl_record *rec = recs[i];
         sl_value *text = (sl_value *)sl_path_get(s->field, &rec->value);
+        if (s->non_string_to_dlq && sl_is_non_string(text, false)) {
+            sl_emit_non_string(out, rec, s->field, text);
+            continue;
+        }
         if (!text || text->type != SL_STRING) {
             skipped++;
             sl_emit_record(out, 0, rec);

@@ -447,6 +447,41 @@ static void test_near_skips_records_without_text(void) {
     reset();
 }
 
+/* A text field holding a number, boolean, list or map is a data error: by
+ * default the record goes to the DLQ with reason non_string, naming the
+ * field and the type, in each of the three text transforms; with
+ * non_string: pass it is passed on. Missing and null fields pass. */
+static void test_non_string_text(void) {
+    const char *input = "{\"id\":0,\"text\":12345}\n{\"id\":1,\"text\":\"some words of text\"}\n"
+                        "{\"id\":2,\"text\":[\"a\"]}\n{\"id\":3,\"text\":null}\n{\"id\":4}\n"
+                        "{\"id\":5,\"text\":true}\n";
+    const char *expect_dlq =
+        "non_string: field text is of type int, not a string (non_string: pass lets such records through)\n"
+        "non_string: field text is of type array, not a string (non_string: pass lets such records through)\n"
+        "non_string: field text is of type bool, not a string (non_string: pass lets such records through)\n";
+    const char *const bodies[] = {
+        "transforms:\n  t:\n    type: dedup\n    inputs: [in]\n    mode: near\n%s" SINK_OUT("t"),
+        "transforms:\n  t:\n    type: normalize\n    inputs: [in]\n    fields: [text]\n%s" SINK_OUT("t"),
+        "transforms:\n  t:\n    type: text_quality\n    inputs: [in]\n    action: annotate\n%s" SINK_OUT("t"),
+    };
+    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+        char body[512];
+        snprintf(body, sizeof body, bodies[i], "");
+        CHECK_INT(run_with(body, input, 1, 1024), 0);
+        CHECK_STR(dlq(), expect_dlq);
+        CHECK_INT(count_lines(output("out")), 3);
+        CHECK_CONTAINS(output("out"), "{\"id\":3,\"text\":null");
+        snprintf(body, sizeof body, bodies[i], "    non_string: pass\n");
+        CHECK_INT(run_with(body, input, 1, 1024), 0);
+        CHECK_STR(dlq(), "");
+        CHECK_INT(count_lines(output("out")), 6);
+        CHECK_CONTAINS(output("out"), "{\"id\":0,\"text\":12345");
+    }
+    CHECK_CONTAINS(describe_output(), "\"skipped\":5");
+    check_build_error(DEDUP("    non_string: pass\n") SINK_OUT("d"), "non_string does not apply to mode: exact");
+    reset();
+}
+
 static void test_option_errors(void) {
     corpus_clear();
     check_build_error(DEDUP("    mode: near\n    bands: 10\n") SINK_OUT("d"),
@@ -473,6 +508,7 @@ int main(void) {
     RUN(test_exact_planted);
     RUN(test_exact_annotate_and_eviction);
     RUN(test_near_skips_records_without_text);
+    RUN(test_non_string_text);
     RUN(test_option_errors);
     corpus_clear();
     reset();

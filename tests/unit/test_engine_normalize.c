@@ -80,8 +80,9 @@ static void test_case(void) {
 }
 
 static void test_fields(void) {
-    /* several fields, nested paths; missing and non-string fields left alone */
-    CHECK_INT(run(NORMALIZE("    fields: [title, meta.body, count, absent]\n    case: lower\n"),
+    /* several fields, nested paths; missing, null and (with non_string:
+     * pass) non-string fields left alone */
+    CHECK_INT(run(NORMALIZE("    fields: [title, meta.body, count, absent]\n    case: lower\n    non_string: pass\n"),
                   "{\"title\":\"T\",\"meta\":{\"body\":\"B\"},\"count\":3}\n{\"title\":null}\n"),
               0);
     CHECK_STR(output("out"), "{\"title\":\"t\",\"meta\":{\"body\":\"b\"},\"count\":3}\n{\"title\":null}\n");
