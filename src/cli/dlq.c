@@ -295,6 +295,9 @@ static void show_entry(void *ctx, const char *path, sl_arena *a, sl_dlq_record *
            e->reason, e->component ? e->component : "(none)", e->source ? e->source : "(none)");
     printf("  origin:    %s, position %" PRIu64 ":%" PRIu64 "\n", e->origin ? e->origin : "(none)", e->pos.file_id,
            e->pos.offset);
+    if (e->replay_origin)
+        printf("  replayed:  from %s, position %" PRIu64 ":%" PRIu64 "\n", e->replay_origin, e->replay_pos.file_id,
+               e->replay_pos.offset);
     printf("  message:   %s\n  class:     %s\n", e->message ? e->message : "", class_text);
     print_raw(path, a, e);
 }

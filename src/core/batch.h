@@ -34,6 +34,22 @@ typedef struct sl_record {
 
 struct sl_format;        /* codec/format.h */
 
+/* Records replayed from a DLQ (the `dlq` source) keep their original
+ * position, and the batch's origin is their original origin; this says
+ * where the replay read them: the DLQ file, and per record (found by where
+ * its frame is in the batch's data) the offset of its entry there. */
+typedef struct sl_replay_link {
+    uint64_t frame;          /* byte offset of the record's frame in data */
+    uint64_t offset;         /* its entry's byte offset in the DLQ file */
+} sl_replay_link;
+
+typedef struct sl_replay {
+    const char *origin;      /* the DLQ file's path */
+    uint64_t file_id;        /* its identity, as in sl_position */
+    const sl_replay_link *links;
+    uint32_t n;
+} sl_replay;
+
 typedef struct sl_batch {
     uint64_t seq;            /* per-source sequence number, 0, 1, 2, ... */
     int source;              /* index of the source in the pipeline */
@@ -42,6 +58,7 @@ typedef struct sl_batch {
     const struct sl_format *format;   /* how to decode the frames */
     const void *stream;      /* per-stream decoder context (CSV header), owned by
                                 the source, valid for the pipeline's lifetime */
+    const sl_replay *replay; /* records replayed from a DLQ, else NULL (in the arena) */
     char *data;              /* input bytes, with SL_BUF_PADDING spare bytes */
     size_t data_len, data_cap;
     sl_record *records;

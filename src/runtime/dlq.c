@@ -286,6 +286,12 @@ int sl_dlq_write(sl_dlq *d, const sl_dlq_entry *e, sl_error *err)
     put_string_field(out, "origin", e->origin);
     sl_buf_printf(out, ",\"position\":{\"file_id\":%llu,\"offset\":%llu}",
                   (unsigned long long)e->pos.file_id, (unsigned long long)e->pos.offset);
+    if (e->replay_origin) {
+        sl_buf_puts(out, ",\"replay\":{\"origin\":");
+        sl_json_encode_text(out, e->replay_origin, strlen(e->replay_origin));
+        sl_buf_printf(out, ",\"position\":{\"file_id\":%llu,\"offset\":%llu}}",
+                      (unsigned long long)e->replay_pos.file_id, (unsigned long long)e->replay_pos.offset);
+    }
     put_string_field(out, "reason", e->reason);
     put_string_field(out, "message", e->message);
     if (e->raw && put_raw_locked(d, out, e->raw, e->raw_len, e->raw_partial, err) < 0) {

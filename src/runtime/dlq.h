@@ -16,7 +16,13 @@
  * next to the DLQ file they read first, then at raw_file). "raw_truncated":true marks an
  * entry whose record was not held whole by its source (record_too_large:
  * over max_record_bytes, only its head is kept). A trailing line break of
- * the frame is not part of raw. Every entry is valid UTF-8 JSON, whatever
+ * the frame is not part of raw. A record that a `dlq` source replayed and
+ * that failed again keeps its original origin and position, and says where
+ * it was replayed from:
+ *
+ *   "replay":{"origin":"replay/dlq-1.jsonl","position":{"file_id":7,"offset":0}}
+ *
+ * Every entry is valid UTF-8 JSON, whatever
  * bytes its message or origin quote (invalid ones are written as \xNN).
  *
  * The directory and file are created on the first entry (no entries, no
@@ -66,6 +72,10 @@ typedef struct sl_dlq_entry {
     const char *raw;                 /* the frame's bytes (may be NULL) */
     size_t raw_len;
     bool raw_partial;                /* raw is only the head of the record */
+    /* A replayed record (origin and pos are then its original ones): the
+     * DLQ file and position it was replayed from; NULL when not replayed. */
+    const char *replay_origin;
+    sl_position replay_pos;
 } sl_dlq_entry;
 
 /* Appends one entry (on a full disk it may wait for space, see above).

@@ -245,6 +245,15 @@ int sl_dlq_parse(sl_arena *a, const char *line, size_t len, sl_dlq_record *out, 
         unsigned_field(pos, "file_id", &out->pos.file_id);
         unsigned_field(pos, "offset", &out->pos.offset);
     }
+    const sl_value *replay = sl_map_get(&entry, "replay", 6);
+    if (replay && replay->type == SL_MAP) {
+        if (string_field(a, replay, "origin", &out->replay_origin, err) < 0) return -1;
+        const sl_value *rpos = sl_map_get(replay, "position", 8);
+        if (rpos && rpos->type == SL_MAP) {
+            unsigned_field(rpos, "file_id", &out->replay_pos.file_id);
+            unsigned_field(rpos, "offset", &out->replay_pos.offset);
+        }
+    }
 
     const sl_value *raw = sl_map_get(&entry, "raw", 3);
     const sl_value *b64 = sl_map_get(&entry, "raw_base64", 10);

@@ -63,6 +63,8 @@ typedef struct sl_dlq_record {
     const char *raw_file;
     uint64_t raw_offset, raw_length;
     uint32_t raw_crc32c;
+    const char *replay_origin;   /* a replayed record's "replay": NULL when none */
+    sl_position replay_pos;
 } sl_dlq_record;
 
 /* Parses one line (with SL_BUF_PADDING readable bytes after it). Returns 0,

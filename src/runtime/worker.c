@@ -103,6 +103,21 @@ void sl_worker_free(sl_worker *w)
 
 /* ---- the DLQ, from a worker ---- */
 
+/* For a record a `dlq` source replayed: the position of its entry in the
+ * DLQ file, found by its frame (copies of the record share it). */
+static bool replayed_from(const sl_batch *b, const sl_record *r, sl_position *pos)
+{
+    if (!b->replay || !r->raw || r->raw < b->data || r->raw >= b->data + b->data_len) return false;
+    uint64_t frame = (uint64_t)(r->raw - b->data);
+    for (uint32_t i = 0; i < b->replay->n; i++) {
+        if (b->replay->links[i].frame == frame) {
+            *pos = (sl_position){b->replay->file_id, b->replay->links[i].offset};
+            return true;
+        }
+    }
+    return false;
+}
+
 static void send_to_dlq(sl_worker *w, sl_batch *b, sl_component *c, const sl_record *r,
                         const char *reason, const char *msg)
 {
@@ -118,6 +133,7 @@ static void send_to_dlq(sl_worker *w, sl_batch *b, sl_component *c, const sl_rec
         .raw = r->raw,
         .raw_len = r->raw_len,
     };
+    if (replayed_from(b, r, &e.replay_pos)) e.replay_origin = b->replay->origin;
     if (!r->raw) {      /* built by the source, not decoded: keep its JSON */
         w->scratch.len = 0;
         sl_json_encode(&w->scratch, &r->value);

@@ -37,8 +37,12 @@
 
 typedef struct dlq_source {
     sl_stream stream;
-    char **files;          /* found at run start; batches' origins point here */
+    char **files;          /* found at run start; replays' origins point here */
     size_t n_files;
+    /* The replayed records' original origins, which batches point to:
+     * kept for the source's lifetime. */
+    char **origins;
+    size_t n_origins, cap_origins;
     /* The checkpoint's positions (restore), updated as this run reads: a
      * file this run has not opened keeps its saved position. */
     sl_file_positions positions;
@@ -96,6 +100,7 @@ static void dlq_destroy(sl_component *c)
     dlq_source *ds = c->impl;
     if (!ds) return;
     sl_dlq_free_files(ds->files, ds->n_files);
+    sl_dlq_free_files(ds->origins, ds->n_origins);
     sl_file_positions_free(&ds->positions);
     sl_stream_free(&ds->stream);
     free(ds);
@@ -143,36 +148,70 @@ typedef struct replay {
     const char *path;
     uint64_t file_id;
     sl_dlq_lines *lines;
-    sl_batch *b;
+    sl_batch *b;            /* its records all have the same original origin */
+    sl_replay_link *links;  /* where the batch's records were replayed from */
+    uint32_t n_links, cap_links;
     uint64_t progress;      /* bytes of the file reported as consumed */
     uint64_t *committed;    /* the file's saved position: entries before it are handed on */
 } replay;
 
-/* Every line read so far has been handed on (or is in the batch about to
- * be submitted): the file's position moves past it. */
-static void commit_position(replay *rp)
+/* Every line before `next` has been handed on (or is in the batch about to
+ * be submitted): the file's position moves there. */
+static void commit_position(replay *rp, uint64_t next)
 {
-    uint64_t next = sl_dlq_lines_offset(rp->lines);
     if (next > *rp->committed) *rp->committed = next;
 }
 
-/* Hands the batch being filled to the workers; -1 when the run stopped. */
-static int submit(replay *rp)
+/* Hands the batch being filled to the workers, with every line before
+ * `next` handed on; -1 when the run stopped. */
+static int submit_upto(replay *rp, uint64_t next)
 {
     uint64_t done = sl_dlq_lines_raw_offset(rp->lines);
     sl_source_progress(rp->ctx, done - rp->progress);
     rp->progress = done;
-    commit_position(rp);
+    commit_position(rp, next);
     sl_batch *b = rp->b;
     rp->b = NULL;
     if (!b) return 0;
+    sl_replay *replay = sl_arena_alloc(&b->arena, sizeof *replay);
+    sl_replay_link *links = sl_arena_alloc(&b->arena, (rp->n_links ? rp->n_links : 1) * sizeof *links);
+    memcpy(links, rp->links, rp->n_links * sizeof *links);
+    *replay = (sl_replay){.origin = rp->path, .file_id = rp->file_id, .links = links, .n = rp->n_links};
+    b->replay = replay;
+    rp->n_links = 0;
     return sl_source_submit(rp->ctx, b);
 }
 
+/* Hands on the batch with every line read so far. */
+static int submit(replay *rp)
+{
+    return submit_upto(rp, sl_dlq_lines_offset(rp->lines));
+}
+
+/* The source's copy of an original origin (NULL stays NULL). */
+static const char *keep_origin(dlq_source *ds, const char *origin)
+{
+    if (!origin) return NULL;
+    for (size_t i = ds->n_origins; i-- > 0;)
+        if (strcmp(ds->origins[i], origin) == 0) return ds->origins[i];
+    if (ds->n_origins == ds->cap_origins) {
+        ds->cap_origins = ds->cap_origins ? 2 * ds->cap_origins : 8;
+        ds->origins = realloc(ds->origins, ds->cap_origins * sizeof *ds->origins);
+        if (!ds->origins) abort();
+    }
+    if (!(ds->origins[ds->n_origins] = strdup(origin))) abort();
+    return ds->origins[ds->n_origins++];
+}
+
+static bool same_origin(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
 /* One line of a DLQ file: replayed, sent to the DLQ again, or left out by
- * the reasons/components filters. */
-static void replay_line(replay *rp, const sl_component *c, sl_arena *scratch, const char *line, size_t len,
-                        uint64_t offset)
+ * the reasons/components filters. Returns -1 when the run stopped. */
+static int replay_line(replay *rp, const sl_component *c, sl_arena *scratch, const char *line, size_t len,
+                       uint64_t offset)
 {
     dlq_source *ds = rp->ds;
     sl_position pos = {rp->file_id, offset};
@@ -182,11 +221,11 @@ static void replay_line(replay *rp, const sl_component *c, sl_arena *scratch, co
         sl_source_dlq(rp->ctx, line, len, pos, rp->path, "dlq_invalid",
                       "line at byte %llu is not a DLQ entry: %s", (unsigned long long)offset, perr.msg);
         ds->resent++;
-        return;
+        return 0;
     }
     if (!listed(c, "reasons", e.reason) || !listed(c, "components", e.component)) {
         ds->skipped++;
-        return;
+        return 0;
     }
     const char *from = e.component ? e.component : "?";
     if (e.raw_truncated) {
@@ -195,29 +234,39 @@ static void replay_line(replay *rp, const sl_component *c, sl_arena *scratch, co
                       "it cannot be replayed",
                       e.reason, from, e.raw_len);
         ds->resent++;
-        return;
+        return 0;
     }
     if (sl_dlq_load_raw(scratch, rp->path, &e, &perr) < 0) {
         sl_source_dlq(rp->ctx, line, len, pos, rp->path, "dlq_raw_missing", "entry (reason %s, from %s): %s",
                       e.reason, from, perr.msg);
         ds->resent++;
-        return;
+        return 0;
     }
     if (!e.raw || e.raw_len == 0) {
         sl_source_dlq(rp->ctx, line, len, pos, rp->path, "dlq_no_raw",
                       "entry (reason %s, from %s) holds no record bytes to replay", e.reason, from);
         ds->resent++;
-        return;
+        return 0;
     }
+    /* The record keeps its original origin and position (a batch has one
+     * origin); where it was replayed from goes with the batch. */
+    if (rp->b && !same_origin(rp->b->origin, e.origin) && submit_upto(rp, offset) < 0) return -1;
     if (!rp->b) {
         rp->b = sl_source_batch_new(rp->ctx, sl_source_batch_bytes(rp->ctx));
-        rp->b->origin = rp->path;
+        rp->b->origin = keep_origin(ds, e.origin);
         rp->b->format = &ds->stream.format;
         rp->b->stream = ds->stream.shared;
     }
-    sl_batch_add_bytes(rp->b, e.raw, e.raw_len, pos);
+    if (rp->n_links == rp->cap_links) {
+        rp->cap_links = rp->cap_links ? 2 * rp->cap_links : 64;
+        rp->links = realloc(rp->links, rp->cap_links * sizeof *rp->links);
+        if (!rp->links) abort();
+    }
+    rp->links[rp->n_links++] = (sl_replay_link){.frame = rp->b->data_len, .offset = offset};
+    sl_batch_add_bytes(rp->b, e.raw, e.raw_len, e.pos);
     rp->b->input_bytes += len + 1;
     ds->replayed++;
+    return 0;
 }
 
 /* Opens a DLQ file and finds where to start in it: where the last
@@ -273,6 +322,7 @@ static int replay_file(dlq_source *ds, const sl_component *c, sl_source_ctx *ctx
     size_t batch_bytes = sl_source_batch_bytes(ctx);
     uint32_t batch_records = sl_source_batch_records(ctx);
     int stopped = 0, rc = 0;
+    bool line_left = false;   /* stopped before the line just read was taken */
     for (;;) {
         if (sl_source_should_stop(ctx)) {
             stopped = 1;
@@ -287,24 +337,31 @@ static int replay_file(dlq_source *ds, const sl_component *c, sl_source_ctx *ctx
             ds->earlier++;
         } else {
             sl_arena_reset(&scratch);
-            replay_line(&rp, c, &scratch, line, len, offset);
+            if (replay_line(&rp, c, &scratch, line, len, offset) < 0) {
+                stopped = 1;
+                line_left = true;
+                break;
+            }
         }
         if (rp.b && (rp.b->count >= batch_records || rp.b->data_len >= batch_bytes) && submit(&rp) < 0) {
             stopped = 1;
             break;
         }
         if (!rp.b) {   /* nothing held back: a checkpoint may be taken here */
-            commit_position(&rp);
+            commit_position(&rp, sl_dlq_lines_offset(lines));
             sl_source_checkpoint_point(ctx);
         }
     }
-    if (submit(&rp) < 0) stopped = 1;   /* a graceful stop delivers what was read */
+    /* A graceful stop delivers what was read (but for a line not taken,
+     * which the position keeps for the next run). */
+    if (!line_left && submit(&rp) < 0) stopped = 1;
     if (rc < 0) {
         /* After the entries before it were handed on: the position stays at
          * the entry that could not be read, so a restart tries it again. */
         sl_err(c->name, "%s; entries read before the error are kept", err.msg);
         sl_source_dlq(ctx, "", 0, (sl_position){rp.file_id, 0}, path, "read_error", "%s", err.msg);
     }
+    free(rp.links);
     sl_arena_free(&scratch);
     sl_dlq_lines_close(lines);
     return stopped;
@@ -370,9 +427,12 @@ const sl_component_type sl_source_dlq_type = {
         "(`raw`, or `raw_base64` decoded, byte for byte) as a record decoded with `format`, "
         "so a fixed pipeline can process what failed before. `reasons` and `components` "
         "select entries; the others are left out (counted in the log line at the end).\n\n"
-        "**Positions.** A replayed record's position is the DLQ file's identity (device and "
-        "inode) and the byte offset of its entry's line; its origin is the DLQ file's path. "
-        "A replayed record that fails again goes to this pipeline's DLQ with that position.\n\n"
+        "**Lineage.** A replayed record keeps its original origin and position (those of "
+        "its entry), so samplers, dataset manifests and new DLQ entries name the input it "
+        "first came from. A replayed record that fails again goes to this pipeline's DLQ "
+        "with them, plus `replay`: the DLQ file's path and the position of the entry it was "
+        "replayed from (the file's device and inode, the byte offset of the entry's line). "
+        "Entries the source itself sends on (below) point at the DLQ file instead.\n\n"
         "**Replaying once.** The source refuses to read the pipeline's own DLQ output: move "
         "the dead letters aside first (`mv .sluice/dlq/dlq.jsonl replay-1.jsonl`), replay "
         "that file once, then archive or delete it.\n\n"

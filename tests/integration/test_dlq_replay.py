@@ -101,15 +101,23 @@ def test_unfiltered_replay_resends_what_still_fails_byte_exact(work):
     assert [e["raw"].encode() for e in by_reason["json_syntax"]] == failed["json_syntax"]
     (utf8,) = by_reason["json_utf8"]
     assert base64.b64decode(utf8["raw_base64"]) == failed["json_utf8"][0]
-    # positions point into the DLQ file that was replayed: the entry's line
+    # Lineage survives the replay: origin and position are the record's
+    # original ones (as in the replayed entry), and "replay" points at the
+    # replayed entry's line in the DLQ file.
     st = os.stat(moved)
     lines = open(moved, "rb").read()
     for e in again:
-        assert e["origin"] == moved and e["component"] == "in" and e["source"] == "in"
-        assert e["position"]["file_id"] == ((st.st_dev << 32) ^ st.st_ino)
-        off = e["position"]["offset"]
+        assert e["component"] == "in" and e["source"] == "in"
+        assert e["replay"]["origin"] == moved, e
+        assert e["replay"]["position"]["file_id"] == ((st.st_dev << 32) ^ st.st_ino)
+        off = e["replay"]["position"]["offset"]
         assert off == 0 or lines[off - 1:off] == b"\n", off
-        assert json.loads(lines[off:lines.index(b"\n", off)])["reason"] == e["reason"]
+        entry = json.loads(lines[off:lines.index(b"\n", off)])
+        assert entry["reason"] == e["reason"] and entry["raw" if "raw" in e else "raw_base64"] == \
+            e["raw" if "raw" in e else "raw_base64"]
+        assert e["origin"] == entry["origin"] == work("in.jsonl") and e["position"] == entry["position"], e
+    shown = harness.text(run_ok(["dlq", "show", work("dlq2"), "--limit", "1"]).stdout)
+    assert "  replayed:  from %s, position %d:" % (moved, (st.st_dev << 32) ^ st.st_ino) in shown, shown
 
 
 def test_components_filter(work):
