@@ -283,29 +283,42 @@ int sl_dlq_parse(sl_arena *a, const char *line, size_t len, sl_dlq_record *out, 
     return 0;
 }
 
-/* Reads the entry's bytes from path into dst; 1 when they are there and
- * match, 0 (with why) when the file is missing, shorter or different. */
-static int read_side_file(const char *path, const sl_dlq_record *e, char *dst, char *why, size_t why_cap)
+/* Reads the entry's bytes from path into *dst (allocated in the arena on
+ * first use, once the file is known to hold them: an entry's length is not
+ * trusted); 1 when they are there and match, 0 (with why) when the file is
+ * missing, shorter or different. */
+static int read_side_file(sl_arena *a, const char *path, const sl_dlq_record *e, char **dst, char *why,
+                          size_t why_cap)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) {
         snprintf(why, why_cap, "%s: %s", path, strerror(errno));
+        if (fd >= 0) close(fd);
         return 0;
     }
+    uint64_t size = (uint64_t)st.st_size;
+    if (e->raw_offset > size || e->raw_length > size - e->raw_offset) {
+        close(fd);
+        snprintf(why, why_cap, "%s: shorter (%llu bytes) than the entry says", path, (unsigned long long)size);
+        return 0;
+    }
+    if (!*dst) *dst = sl_arena_alloc(a, (size_t)e->raw_length + 1);
     size_t got = 0;
+    int read_errno = 0;
     while (got < e->raw_length) {
-        ssize_t n = pread(fd, dst + got, (size_t)e->raw_length - got, (off_t)(e->raw_offset + got));
+        ssize_t n = pread(fd, *dst + got, (size_t)e->raw_length - got, (off_t)(e->raw_offset + got));
         if (n < 0 && errno == EINTR) continue;
+        if (n < 0) read_errno = errno;
         if (n <= 0) break;
         got += (size_t)n;
     }
-    int saved = errno;
     close(fd);
     if (got < e->raw_length) {
-        snprintf(why, why_cap, "%s: %s", path, got == 0 && saved ? strerror(saved) : "shorter than the entry says");
+        snprintf(why, why_cap, "%s: %s", path, read_errno ? strerror(read_errno) : "shorter than the entry says");
         return 0;
     }
-    if (sl_crc32c(0, dst, got) != e->raw_crc32c) {
+    if (sl_crc32c(0, *dst, got) != e->raw_crc32c) {
         snprintf(why, why_cap, "%s: the bytes there do not match the entry (CRC-32C)", path);
         return 0;
     }
@@ -315,7 +328,7 @@ static int read_side_file(const char *path, const sl_dlq_record *e, char *dst, c
 int sl_dlq_load_raw(sl_arena *a, const char *dlq_path, sl_dlq_record *e, sl_error *err)
 {
     if (!e->raw_file) return 0;
-    char *dst = sl_arena_alloc(a, (size_t)e->raw_length + 1);
+    char *dst = NULL;
     const char *base = strrchr(e->raw_file, '/');
     base = base ? base + 1 : e->raw_file;
     const char *slash = strrchr(dlq_path, '/');
@@ -323,9 +336,9 @@ int sl_dlq_load_raw(sl_arena *a, const char *dlq_path, sl_dlq_record *e, sl_erro
     char *beside;
     if (asprintf(&beside, "%.*s/%s", dir_len, slash ? dlq_path : ".", base) < 0) abort();
     char why_beside[512], why_named[512] = "";
-    int found = read_side_file(beside, e, dst, why_beside, sizeof why_beside);
+    int found = read_side_file(a, beside, e, &dst, why_beside, sizeof why_beside);
     if (!found && strcmp(beside, e->raw_file) != 0)
-        found = read_side_file(e->raw_file, e, dst, why_named, sizeof why_named);
+        found = read_side_file(a, e->raw_file, e, &dst, why_named, sizeof why_named);
     free(beside);
     if (!found)
         return sl_errorf(err, "the record (%llu bytes at byte %llu of side file %s) cannot be read: %s%s%s; "

@@ -180,6 +180,36 @@ def test_large_records_are_kept_whole_and_replay(work):
     assert "cannot be read" in gone[0]["message"] and "dlq.raw" in gone[0]["message"], gone[0]["message"]
 
 
+def test_side_file_references_are_not_trusted(work):
+    """An entry whose side-file reference is wrong (huge length, offset past
+    the end, bad checksum) goes to the DLQ again: no crash, no huge
+    allocation, no wrong bytes replayed."""
+    side = work.write("replay/dlq.raw", b'{"id":1,"n":2}')
+    base = {"time": "2026-11-24T01:02:03.123Z", "component": "keep", "source": "in", "origin": "x.jsonl",
+            "position": {"file_id": 1, "offset": 0}, "reason": "expr_error", "message": "m", "raw_file": side}
+    good = crc32c(b'{"id":1,"n":2}')
+    entries = [dict(base, raw_offset=0, raw_length=10 ** 15, raw_crc32c=good),
+               dict(base, raw_offset=10 ** 12, raw_length=3, raw_crc32c=good),
+               dict(base, raw_offset=0, raw_length=14, raw_crc32c=good ^ 1),
+               dict(base, raw_offset=0, raw_length=14, raw_crc32c=good)]
+    work.write("replay/dlq-1.jsonl", "".join(json.dumps(e) + "\n" for e in entries))
+    assert replay(work, "forged", work("replay")) == [1]
+    again = harness.read_jsonl(work("forged", "dlq", "dlq.jsonl"))
+    assert [e["reason"] for e in again] == ["dlq_raw_missing"] * 3, again
+    assert "shorter (14 bytes) than the entry says" in again[0]["message"], again[0]["message"]
+    assert "do not match the entry (CRC-32C)" in again[2]["message"], again[2]["message"]
+
+
+def crc32c(data):
+    """CRC-32C (Castagnoli), bitwise: Python's zlib has only CRC-32."""
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+    return crc ^ 0xFFFFFFFF
+
+
 def test_killed_run_keeps_each_side_record_once(work):
     path, failed = big_input(work, n=600)
     extra = "workers: 2\nbatch: {max_records: 16}\ncheckpoint: {interval: 20ms}"
@@ -207,4 +237,5 @@ def test_killed_run_keeps_each_side_record_once(work):
 if __name__ == "__main__":
     harness.main([test_every_dlq_line_is_valid_json_for_binary_input,
                   test_large_records_are_kept_whole_and_replay,
+                  test_side_file_references_are_not_trusted,
                   test_killed_run_keeps_each_side_record_once])
