@@ -1,6 +1,6 @@
 /* dlq_read.h — reading dead-letter files back (the format dlq.h writes):
  * shared by the `dlq` source, which replays entries, and by
- * `sluice dlq summary`, which counts them.
+ * `sluice dlq summary` and `show`, which count and print them.
  *
  * A DLQ path is a file or a directory; a directory stands for its regular,
  * non-hidden files in name order (dlq.jsonl and any rotated or moved-aside
