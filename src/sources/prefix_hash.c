@@ -30,9 +30,13 @@ uint64_t sl_prefix_hash_end(const sl_prefix_hash *h)
     return h->len + h->tail_len;
 }
 
+/* The block is hashed without a seed (XXH3 derives a secret from a seed on
+ * every call for inputs this long, which costs more than the hashing), and
+ * the chain and the block's hash are hashed together. */
 static uint64_t chain_block(uint64_t chain, const void *block)
 {
-    return sl_hash64(block, SL_PREFIX_BLOCK, chain);
+    uint64_t pair[2] = {chain, sl_hash64(block, SL_PREFIX_BLOCK, 0)};
+    return sl_hash64(pair, sizeof pair, 0);
 }
 
 void sl_prefix_hash_feed(sl_prefix_hash *h, uint64_t at, const void *data, size_t n)

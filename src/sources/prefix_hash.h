@@ -5,7 +5,7 @@
  * read and the truncation; they are in the copy logrotate made just
  * before. The copy is recognised by its content: its first bytes hash to
  * what was read of the file. The hash is a chain over fixed blocks
- * (chain = XXH3(block, seed = chain)), so it grows with the file at the
+ * (chain = hash(chain, XXH3(block))), so it grows with the file at the
  * cost of hashing each byte once, is saved in a checkpoint as two numbers
  * (the chain and the length at the last block boundary; the bytes after it
  * are read again from the file on resume), and is checked against another

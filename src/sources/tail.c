@@ -103,8 +103,10 @@ static const sl_option tail_options[] = {
     {"read_from", SL_OPT_ENUM, false, "beginning",
      "Where to start in the files found when the source starts without a checkpoint to "
      "resume from (first run, `--from-start`): `beginning`, or `end` (only lines written "
-     "from now on; an unterminated last line is read whole). Files that appear later, and "
-     "every file when resuming from a checkpoint, are read from their beginning.",
+     "from now on; an unterminated last line is read whole; the bytes before it are read "
+     "once, to be hashed, so that a copy of the file is recognised after copytruncate). Files "
+     "that appear later, and every file when resuming from a checkpoint, are read from their "
+     "beginning.",
      read_from_names},
     {"poll_interval", SL_OPT_DURATION, false, "250ms",
      "How often open files are checked for new data, truncation and rotation.", NULL},
