@@ -124,6 +124,14 @@ static bool chain_of(int fd, uint64_t len, uint64_t *chain)
     return true;
 }
 
+bool sl_prefix_hash_changed(const sl_prefix_hash *h, int fd, uint64_t size)
+{
+    char tail[SL_PREFIX_BLOCK];
+    if (h->tail_len == 0 || sl_prefix_hash_end(h) > size || !read_exactly(fd, tail, h->tail_len, h->len))
+        return false;
+    return memcmp(tail, h->tail, h->tail_len) != 0;
+}
+
 bool sl_prefix_same_bytes(int a, int b, uint64_t n)
 {
     static _Thread_local char x[READ_BLOCKS * SL_PREFIX_BLOCK], y[READ_BLOCKS * SL_PREFIX_BLOCK];

@@ -75,6 +75,12 @@ void sl_prefix_hash_mark(sl_prefix_hash *h);
  * hashed: it reads the file's prefix. */
 sl_prefix_match sl_prefix_hash_match(const sl_prefix_hash *h, int fd, uint64_t size);
 
+/* Whether the open file fd, `size` bytes long, no longer holds the last
+ * bytes hashed (those after the last block boundary) where they were: it
+ * was rewritten. One read of less than a block; false when it cannot
+ * tell. */
+bool sl_prefix_hash_changed(const sl_prefix_hash *h, int fd, uint64_t size);
+
 /* Whether the open files a and b have the same first n bytes (false too
  * when either is shorter or cannot be read). */
 bool sl_prefix_same_bytes(int a, int b, uint64_t n);

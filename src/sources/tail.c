@@ -3,10 +3,10 @@
  * is stopped (streaming mode).
  *
  * Every poll_interval each open file is looked at (fstat): new bytes are
- * read (tail_read.c); a file that shrank, or whose first bytes changed, was
- * truncated or rewritten in place (copytruncate): what it had beyond the
- * last read is read from its copy, found beside it by the hash of the bytes
- * read (prefix_hash.h), then it is read again from its start. An idle file
+ * read (tail_read.c); a file that shrank, or whose first or last read bytes
+ * changed, was truncated or rewritten in place (copytruncate): what it had
+ * beyond the last read is read from its copy, found beside it by the hash
+ * of the bytes read (prefix_hash.h), then it is read again from its start. An idle file
  * whose path no longer leads to it was renamed or deleted (rotation): it is
  * read on by its descriptor until it has been quiet for rotate_wait, then
  * its unterminated rest is handed over and it is closed. The patterns are expanded again every glob_interval, and at once
@@ -670,9 +670,10 @@ static void scan(tail_source *ts, const sl_component *c, sl_source_ctx *ctx, boo
     ts->n_files = kept;
 }
 
-/* Whether the file's first bytes are no longer those it had (rewritten in
- * place); refreshes the fingerprint while the file is shorter than
- * SL_FINGERPRINT_BYTES. */
+/* Whether the file's first bytes, or the last ones read, are no longer
+ * those it had (truncated and written again past where reading was, or
+ * rewritten in place); refreshes the fingerprint while the file is shorter
+ * than SL_FINGERPRINT_BYTES. */
 static bool rewritten(tailed *t, uint64_t size)
 {
     char head[SL_FINGERPRINT_BYTES];
@@ -685,7 +686,7 @@ static bool rewritten(tailed *t, uint64_t size)
         t->f.fingerprint = sl_fingerprint_bytes(head, (size_t)n);
         t->f.fp_len = (uint32_t)n;
     }
-    return false;
+    return sl_prefix_hash_changed(&t->f.hash, t->f.fd, size);
 }
 
 /* Notices that the path no longer leads to the file: deleted, or renamed
@@ -890,8 +891,8 @@ const sl_component_type sl_source_tail_type = {
         "by its open descriptor until it has been quiet for `rotate_wait`; then its "
         "unterminated last line, if any, becomes a record and it is closed. The new file at "
         "the path is followed from its beginning as soon as the rotation is noticed.\n\n"
-        "**copytruncate.** A file that shrinks, or whose first bytes change, was truncated (or "
-        "rewritten) in place. Its copy is looked for in the same directory among the files named "
+        "**copytruncate.** A file that shrinks, or whose first bytes or last bytes read change, "
+        "was truncated (or rewritten) in place. Its copy is looked for in the same directory among the files named "
         "like it (starting with its name up to the first dot: `app.log.1`, `app.log-20240101`, "
         "`app-20240101.log`): one not followed that starts with exactly the bytes read so far (a "
         "hash of every byte read is kept for this, not only of the first KiB). The lines written after the last read "

@@ -139,10 +139,20 @@ def test_copytruncate_and_rewrite(work):
         # Rewritten to exactly the same size: the modification time tells.
         append(path, '{"n":6,"pad":"%s"}\n{"n":7}\n' % ("z" * 100), "w")
         t.expect([1, 2, 3, 4, 5, 6, 7], "n")
+        # Truncated and written again past where reading was, with the same
+        # first KiB (a long first line): the last bytes read tell.
+        banner = '{"n":0,"banner":"%s"}\n' % ("b" * 1100)
+        append(path, banner + '{"n":1}\n', "w")
+        t.expect([1, 2, 3, 4, 5, 6, 7, 0, 1], "n")
+        shutil.copy(path, work("logs", "app.log.2"))
+        with open(path, "r+") as f:   # truncated and written again at once
+            f.truncate(0)
+            f.write(banner + '{"n":2,"pad":"%s"}\n' % ("q" * 50))
+        t.expect([1, 2, 3, 4, 5, 6, 7, 0, 1, 0, 2], "n")
         # Truncated without a copy beside it: read again from the start.
         append(path, "", "w")
         append(path, '{"n":8}\n')
-        t.expect([1, 2, 3, 4, 5, 6, 7, 8], "n")
+        t.expect([1, 2, 3, 4, 5, 6, 7, 0, 1, 0, 2, 8], "n")
     finally:
         log = t.stop()
     assert "app.log was truncated; the rest of what it had is read from its copy logs/app.log.1" in log, log

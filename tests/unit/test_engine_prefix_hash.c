@@ -80,6 +80,9 @@ static void test_match(void)
     int middle = file_of("middle", SIZE, 0);
     CHECK_INT(sl_prefix_hash_match(&a, middle, SIZE), SL_PREFIX_DIFFERENT);
     data[SL_PREFIX_BLOCK + 10] ^= 1;
+    CHECK(!sl_prefix_hash_changed(&a, same, SIZE) && !sl_prefix_hash_changed(&a, more, SIZE + 500));
+    CHECK(!sl_prefix_hash_changed(&a, shorter, 2 * SL_PREFIX_BLOCK + 100));   /* cannot tell: shorter */
+    CHECK(sl_prefix_hash_changed(&a, last, SIZE));
     CHECK(sl_prefix_same_bytes(same, more, SIZE));
     CHECK(!sl_prefix_same_bytes(same, middle, SIZE));
     CHECK(!sl_prefix_same_bytes(same, more, SIZE + 1));   /* one is shorter */
