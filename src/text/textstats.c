@@ -4,8 +4,8 @@
  *
  * The reference filters (datatrove) split lines three different ways, and
  * the thresholds were tuned on those definitions, so each is kept:
- *  - Gopher quality and C4: str.splitlines() (no empty line after a final
- *    newline), approximated by splitting on "\n" with a trailing "\r" removed;
+ *  - Gopher quality and C4: str.splitlines() (every line break Python knows,
+ *    no empty line after a final one);
  *  - Gopher repetition: re.split("\n+") (runs of newlines are one break,
  *    empty first/last pieces are counted);
  *  - FineWeb: str.split("\n") (every newline is a break).
@@ -44,6 +44,7 @@ void sl_textstats_scratch_free(sl_textstats_scratch *s) {
     free(s->tokens);
     free(s->table);
     sl_buf_free(&s->lower);
+    sl_buf_free(&s->cite);
     memset(s, 0, sizeof *s);
 }
 
@@ -326,23 +327,46 @@ static void symbols(const char *text, size_t len, sl_textstats *st) {
     st->ellipsis_ratio = ratio((double)ellipses, (double)st->tokens);
 }
 
+/* Python's str.splitlines(): the line starting at i ends at \n, \r or
+ * \r\n, \v, \f, \x1c-\x1e, U+0085, U+2028 or U+2029. Returns the end of
+ * the line (the break excluded); *next is where the next line starts. */
+static size_t line_end(const char *text, size_t len, size_t i, size_t *next) {
+    for (; i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+        size_t brk = 0;
+        if (c == '\n' || c == '\v' || c == '\f' || (c >= 0x1C && c <= 0x1E))
+            brk = 1;
+        else if (c == '\r')
+            brk = i + 1 < len && text[i + 1] == '\n' ? 2 : 1;
+        else if (c == 0xC2 && i + 1 < len && (unsigned char)text[i + 1] == 0x85)
+            brk = 2;
+        else if (c == 0xE2 && i + 2 < len && (unsigned char)text[i + 1] == 0x80 &&
+                 ((unsigned char)text[i + 2] == 0xA8 || (unsigned char)text[i + 2] == 0xA9))
+            brk = 3;
+        if (brk) {
+            *next = i + brk;
+            return i;
+        }
+    }
+    *next = len;
+    return len;
+}
+
 /* Gopher quality line measures over splitlines() lines. */
 static void gopher_lines(const char *text, size_t len, sl_textstats *st) {
     uint64_t lines = 0, bullets = 0, ellipsis = 0;
     size_t i = 0;
     while (i < len) {
-        const char *nl = memchr(text + i, '\n', len - i);
-        size_t end = nl ? (size_t)(nl - text) : len;
+        size_t next, end = line_end(text, len, i, &next);
         const char *line = text + i;
         size_t n = end - i;
-        if (n > 0 && line[n - 1] == '\r') n--;
         lines++;
         size_t lead = lstrip_len(line, n);
         if (lead < n && (line[lead] == '-' || (n - lead >= 3 && memcmp(line + lead, "\xE2\x80\xA2", 3) == 0)))
             bullets++;
         size_t body = n - rstrip_len(line, n);
         if (ends_with(line, body, "...") || ends_with(line, body, "\xE2\x80\xA6")) ellipsis++;
-        i = end + 1;
+        i = next;
     }
     st->bullet_lines = ratio((double)bullets, (double)lines);
     st->ellipsis_lines = ratio((double)ellipsis, (double)lines);
@@ -524,17 +548,50 @@ static const char *const policy_phrases[] = {
     "terms of use", "privacy policy", "cookie policy", "uses cookies", "use of cookies", "use cookies",
 };
 
+/* The length of a Wikipedia citation marker at p ("[12]", "[]", "[edit]",
+ * "[citation needed]"; digits of any script), or 0. */
+static size_t citation_len(const char *p, size_t n) {
+    static const char *const words[] = {"[edit]", "[citation needed]"};
+    for (size_t w = 0; w < 2; w++)
+        if (n >= strlen(words[w]) && memcmp(p, words[w], strlen(words[w])) == 0) return strlen(words[w]);
+    size_t k = 1;
+    while (k < n && p[k] != ']') {
+        int32_t cp;
+        size_t step = sl_uc_next(p + k, n - k, &cp);
+        if (utf8proc_category(cp) != UTF8PROC_CATEGORY_ND) return 0;
+        k += step;
+    }
+    return k < n ? k + 1 : 0;
+}
+
+/* datatrove removes citation markers from a line before the punctuation
+ * check; the line then continues without them (into cite). */
+static void remove_citations(const char **line, size_t *n, sl_buf *cite) {
+    if (!memchr(*line, '[', *n)) return;
+    cite->len = 0;
+    for (size_t k = 0; k < *n;) {
+        size_t c = (*line)[k] == '[' ? citation_len(*line + k, *n - k) : 0;
+        if (c) {
+            k += c;
+        } else {
+            sl_buf_putc(cite, (*line)[k]);
+            k++;
+        }
+    }
+    *line = cite->data ? cite->data : "";
+    *n = cite->len;
+}
+
 static void c4_lines(const char *text, size_t len, const sl_textstats_params *p, sl_textstats_scratch *s,
                      sl_textstats *st, sl_buf *kept) {
     const sl_c4_params *c4 = &p->c4;
     size_t i = 0;
     bool first_kept = true;
     while (i < len) {
-        const char *nl = memchr(text + i, '\n', len - i);
-        size_t end = nl ? (size_t)(nl - text) : len;
+        size_t next, end = line_end(text, len, i, &next);
         const char *line = text + i;
         size_t n = end - i;
-        i = end + 1;
+        i = next;
         st->c4_lines++;
         size_t lead = lstrip_len(line, n);
         line += lead;
@@ -557,10 +614,12 @@ static void c4_lines(const char *text, size_t len, const sl_textstats_params *p,
         int removed = -1;
         if (c4->max_word_length > 0 && longest > (uint64_t)c4->max_word_length) {
             removed = SL_C4_LONG_WORD;
-        } else if (c4->terminal_punct && (n == 0 || !one_of(line[n - 1], ".?!\"'") || ends_with(line, n, "..."))) {
-            removed = SL_C4_NO_TERMINAL_PUNCT;
-        } else if (c4->min_words_per_line > 0 && words < (uint64_t)c4->min_words_per_line) {
-            removed = SL_C4_FEW_WORDS;
+        } else {
+            remove_citations(&line, &n, &s->cite);
+            if (c4->terminal_punct && (n == 0 || !one_of(line[n - 1], ".?!\"'") || ends_with(line, n, "...")))
+                removed = SL_C4_NO_TERMINAL_PUNCT;
+            else if (c4->min_words_per_line > 0 && words < (uint64_t)c4->min_words_per_line)
+                removed = SL_C4_FEW_WORDS;
         }
         if (removed < 0) {
             s->lower.len = 0;
