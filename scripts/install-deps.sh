@@ -11,8 +11,9 @@ packages=(
   libsimdjson-dev libyaml-dev libpcre2-dev libluajit-5.1-dev
   libmicrohttpd-dev libzstd-dev zlib1g-dev libxxhash-dev
   libutf8proc-dev libsodium-dev libcurl4-openssl-dev
-  # tests and benchmarks (chromium renders the HTML report in a test)
-  python3 jq miller zstd gzip chromium
+  # tests and benchmarks (chromium renders the HTML report in a test;
+  # python3-nltk checks text_quality's datatrove tokenizer against NLTK)
+  python3 jq miller zstd gzip chromium python3-nltk
 )
 
 missing=()

@@ -15,6 +15,11 @@ rule, for `rules_version` 0.3.0 and 0.5.0. With the default `tokenizer:
 sluice` the table is printed for docs/text-quality.md and only the rules that
 do not depend on tokens are required to agree.
 
+When NLTK is installed for the system Python (Debian's python3-nltk), the
+reference's tokenizer is also checked against NLTK's own code
+(check_nltk.py), so that sluice == reference == NLTK, given punkt the same
+abbreviations and sentence starters.
+
 Run with --table to print the tables in Markdown.
 """
 import glob
@@ -139,6 +144,21 @@ def copyright_corpus(work):
     return work("copyright.jsonl"), len(paths)
 
 
+def test_reference_tokenizer_is_nltks(work):
+    """The reference's tokenizer against the real NLTK (Debian's python3-nltk,
+    for the system Python), given the same punkt knowledge: see check_nltk.py."""
+    python = "/usr/bin/python3"
+    if not os.path.exists(python) or harness.subprocess.run([python, "-c", "import nltk"],
+                                                             capture_output=True).returncode != 0:
+        print("  (NLTK is not installed for %s: scripts/install-deps.sh installs python3-nltk; not checked)" % python)
+        return
+    check = os.path.join(os.path.dirname(os.path.abspath(__file__)), "check_nltk.py")
+    proc = harness.subprocess.run([python, check, CORPUS], capture_output=True, timeout=300)
+    out = harness.text(proc.stdout)
+    assert proc.returncode == 0, out + harness.text(proc.stderr)
+    assert "300 documents: sentences agree on 300, words agree on 300" in out, out
+
+
 def print_tables(work):
     for corpus, documents in ((CORPUS, 300), copyright_corpus(work)):
         tables = {}
@@ -155,4 +175,5 @@ if __name__ == "__main__":
         w = harness.Workdir()
         print_tables(w)
     else:
-        harness.main([test_datatrove_tokenizer_agrees_everywhere, test_sluice_tokenizer_differs_only_where_tokens_matter])
+        harness.main([test_datatrove_tokenizer_agrees_everywhere, test_sluice_tokenizer_differs_only_where_tokens_matter,
+                      test_reference_tokenizer_is_nltks])
