@@ -414,7 +414,7 @@ static void second_pass(ptok *t, const ptok *next) {
 /* punkt's text_contains_sentbreak: a token of the context ends a sentence
  * and another token follows it. */
 static bool contains_break(const char *s, size_t len) {
-    ptok prev, cur;
+    ptok prev = {0}, cur;
     bool have_prev = false, found = false;
     size_t pos = 0;
     while (punkt_token(s, len, &pos, &cur)) {
