@@ -17,6 +17,9 @@ Workloads (on the same generated input, ~390-byte JSON events):
   DRIFT                the events split at random into two halves; `sluice
                        profile` of one half is the baseline of the other and
                        of itself (`--fail-on warn`): no field may drift
+  NEAR recall          near dedup's recall per Jaccard similarity on planted
+                       pairs (bench/planted_pairs.py, 1,000 pairs per value),
+                       defaults and `preset: datatrove`
   WAL append           `sluice wal bench`: 256-byte records appended to the
                        write-ahead log with group commit (10 ms) and with
                        sync always; records/s, MB/s, fsyncs and their latency
@@ -41,6 +44,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import events  # noqa: E402
+import planted_pairs  # noqa: E402
 
 W2_JQ = ('select(.level == "warn" or .level == "error") | del(.prompt) '
          '| .latency = .latency_ms | del(.latency_ms) | .pipeline = "bench"')
@@ -207,7 +211,7 @@ def main():
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--tools", default="sluice,jq,mlr")
-    ap.add_argument("--workloads", default="W1,W1x,W2,W3,W4,W5,DRIFT,WAL")
+    ap.add_argument("--workloads", default="W1,W1x,W2,W3,W4,W5,DRIFT,NEAR,WAL")
     ap.add_argument("--corpus-docs", type=int, default=100_000)
     ap.add_argument("--workdir", default="build/bench")
     args = ap.parse_args()
@@ -237,7 +241,7 @@ def main():
 
     rows = []
     workloads = args.workloads.split(",")
-    for workload in [w for w in workloads if w not in ("W5", "DRIFT", "WAL")]:
+    for workload in [w for w in workloads if w not in ("W5", "DRIFT", "NEAR", "WAL")]:
         for tool in tools:
             if tool != "sluice" and workload not in PEERS:
                 continue
@@ -278,6 +282,8 @@ def main():
         print_corpus(corpus_rows, args.corpus_docs, corpus_mb)
     if "DRIFT" in workloads:
         failed |= not run_drift(sluice, work, input_path)
+    if "NEAR" in workloads:
+        run_near_recall(sluice, work)
     if "WAL" in workloads:
         print_wal(run_wal(sluice, work, args.runs))
     if failed:
@@ -320,6 +326,17 @@ def run_drift(sluice, work, input_path):
         print("| %s | %.1f | %s | %.4f | %.4f | %.4f | %s |" % (name, wall, status, largest[0], largest[1],
                                                               largest[2], ", ".join(bad) or "none"))
     return ok
+def run_near_recall(sluice, work, pairs=1000):
+    """Near dedup's recall per planted Jaccard similarity (docs/dedup.md)."""
+    docs, planted = planted_pairs.build(pairs, seed=7)
+    results = []
+    for label, options in (("defaults", []), ("preset: datatrove", [("preset", "datatrove")])):
+        table, bases = planted_pairs.measure(sluice, docs, planted, options, work)
+        results.append((label, table, bases))
+    print()
+    print("near dedup on planted pairs: %d per similarity, %d documents; found = duplicate of its base "
+          "(at 0.5 and 0.7: flagged as a duplicate of anything)" % (pairs, len(docs)))
+    planted_pairs.print_table(results)
 
 
 def free_port():

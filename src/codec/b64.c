@@ -110,6 +110,12 @@ static uint8_t *reserve(sl_b64_writer *w, size_t n) {
     return p;
 }
 
+void sl_b64_put_u16(sl_b64_writer *w, uint16_t v) {
+    uint8_t *p = reserve(w, 2);
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
 void sl_b64_put_u32(sl_b64_writer *w, uint32_t v) {
     uint8_t *p = reserve(w, 4);
     for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));

@@ -37,6 +37,7 @@ typedef struct sl_b64_writer {
 void sl_b64_writer_init(sl_b64_writer *w, sl_buf *out);
 /* Appends the base64 of what is still buffered (with padding). */
 void sl_b64_writer_finish(sl_b64_writer *w);
+void sl_b64_put_u16(sl_b64_writer *w, uint16_t v);   /* little-endian */
 void sl_b64_put_u32(sl_b64_writer *w, uint32_t v);   /* little-endian */
 void sl_b64_put_u64(sl_b64_writer *w, uint64_t v);   /* little-endian */
 

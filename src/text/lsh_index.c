@@ -19,23 +19,23 @@
 
 #define FIRST_SLOTS 1024
 
-static uint32_t band_hash(const sl_lsh_index *x, const uint32_t *sig, int band)
+static uint32_t band_hash(const sl_lsh_index *x, const uint16_t *sig, int band)
 {
     return (uint32_t)XXH3_64bits_withSeed(sig + (size_t)band * x->rows, (size_t)x->rows * sizeof *sig,
                                           (uint64_t)band);
 }
 
-static const uint32_t *slot_sig(const sl_lsh_index *x, uint64_t slot)
+static const uint16_t *slot_sig(const sl_lsh_index *x, uint64_t slot)
 {
     return x->sigs + slot * (uint64_t)x->num_hashes;
 }
 
-int sl_lsh_index_init(sl_lsh_index *x, int bands, int rows, uint64_t max_documents)
+int sl_lsh_index_init(sl_lsh_index *x, int bands, int rows, int num_hashes, uint64_t max_documents)
 {
     memset(x, 0, sizeof *x);
     x->bands = bands;
     x->rows = rows;
-    x->num_hashes = bands * rows;
+    x->num_hashes = num_hashes;
     x->max_documents = max_documents;
     x->tables = calloc((size_t)bands, sizeof *x->tables);
     return x->tables ? 0 : -1;
@@ -51,7 +51,7 @@ void sl_lsh_index_free(sl_lsh_index *x)
     memset(x, 0, sizeof *x);
 }
 
-bool sl_lsh_index_query(const sl_lsh_index *x, const uint32_t *sig, double threshold, sl_lsh_match *match)
+bool sl_lsh_index_query(const sl_lsh_index *x, const uint16_t *sig, double cutoff, sl_lsh_match *match)
 {
     bool found = false;
     uint64_t best_age = 0;
@@ -60,13 +60,13 @@ bool sl_lsh_index_query(const sl_lsh_index *x, const uint32_t *sig, double thres
         sl_slot_iter_init(&it, &x->tables[b], band_hash(x, sig, b));
         uint32_t slot;
         while (sl_slot_iter_next(&it, &slot)) {
-            const uint32_t *other = slot_sig(x, slot);
+            const uint16_t *other = slot_sig(x, slot);
             if (memcmp(other + (size_t)b * x->rows, sig + (size_t)b * x->rows, (size_t)x->rows * sizeof *sig))
                 continue;   /* a 32-bit band hash collision */
             int same = 0;
             for (int i = 0; i < x->num_hashes; i++) same += other[i] == sig[i];
             double sim = (double)same / x->num_hashes;
-            if (sim < threshold) continue;
+            if (sim < cutoff) continue;
             /* age: how many inserts ago this slot was filled (smaller = older
              * means larger age); ties go to the oldest document. */
             uint64_t newest_slot = (x->inserted - 1) % x->max_documents;
@@ -85,13 +85,13 @@ bool sl_lsh_index_query(const sl_lsh_index *x, const uint32_t *sig, double thres
 static void evict_oldest(sl_lsh_index *x)
 {
     uint64_t slot = x->oldest % x->max_documents;
-    const uint32_t *sig = slot_sig(x, slot);
+    const uint16_t *sig = slot_sig(x, slot);
     for (int b = 0; b < x->bands; b++) sl_slot_table_remove(&x->tables[b], band_hash(x, sig, b), (uint32_t)slot);
     x->oldest++;
     x->evictions++;
 }
 
-void sl_lsh_index_insert(sl_lsh_index *x, const uint32_t *sig, uint64_t cluster)
+void sl_lsh_index_insert(sl_lsh_index *x, const uint16_t *sig, uint64_t cluster)
 {
     if (x->inserted - x->oldest == x->max_documents) evict_oldest(x);
     uint64_t slot = x->inserted % x->max_documents;
@@ -131,14 +131,14 @@ size_t sl_lsh_index_bytes(const sl_lsh_index *x)
 void sl_lsh_index_save(const sl_lsh_index *x, sl_buf *out)
 {
     uint64_t n = sl_lsh_index_documents(x);
-    sl_buf_reserve(out, (n * ((size_t)x->num_hashes * 4 + 8) / 3 + 2) * 4 + 128);   /* tens of MB: grow once */
+    sl_buf_reserve(out, (n * ((size_t)x->num_hashes * 2 + 8) / 3 + 2) * 4 + 128);   /* tens of MB: grow once */
     sl_buf_printf(out, "{\"documents\":%llu,\"evictions\":%llu,\"signatures\":\"", (unsigned long long)n,
                   (unsigned long long)x->evictions);
     sl_b64_writer w;
     sl_b64_writer_init(&w, out);
     for (uint64_t i = 0; i < n; i++) {
-        const uint32_t *sig = slot_sig(x, (x->oldest + i) % x->max_documents);
-        for (int k = 0; k < x->num_hashes; k++) sl_b64_put_u32(&w, sig[k]);
+        const uint16_t *sig = slot_sig(x, (x->oldest + i) % x->max_documents);
+        for (int k = 0; k < x->num_hashes; k++) sl_b64_put_u16(&w, sig[k]);
     }
     sl_b64_writer_finish(&w);
     sl_buf_puts(out, "\",\"clusters\":\"");
@@ -152,14 +152,15 @@ int sl_lsh_index_restore(sl_lsh_index *x, const sl_value *state, sl_error *err)
     uint64_t n, evictions;
     if (!sl_state_uint(state, "documents", &n) || !sl_state_uint(state, "evictions", &evictions))
         return sl_errorf(err, "\"documents\" or \"evictions\" is missing or not a count");
-    size_t sig_bytes = (size_t)x->num_hashes * sizeof(uint32_t);
+    size_t sig_bytes = (size_t)x->num_hashes * sizeof(uint16_t);
     uint8_t *sigs = sl_b64_state_array(state, "signatures", n, sig_bytes, err);
     if (!sigs) return -1;
     uint8_t *clusters = sl_b64_state_array(state, "clusters", n, 8, err);
-    uint32_t *sig = malloc(sig_bytes);
+    uint16_t *sig = malloc((size_t)x->num_hashes * sizeof *sig);
     if (!sig) abort();
     for (uint64_t i = 0; clusters && i < n; i++) {
-        for (int k = 0; k < x->num_hashes; k++) sig[k] = sl_get_le32(sigs + i * sig_bytes + 4 * (size_t)k);
+        const uint8_t *p = sigs + i * sig_bytes;
+        for (int k = 0; k < x->num_hashes; k++) sig[k] = (uint16_t)(p[2 * k] | p[2 * k + 1] << 8);
         sl_lsh_index_insert(x, sig, sl_get_le64(clusters + 8 * i));
     }
     x->evictions += evictions;

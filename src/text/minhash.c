@@ -1,7 +1,8 @@
 /* minhash.c — word shingles and MinHash signatures (see minhash.h).
  *
- * The cost is num_hashes multiply-and-reduce steps per shingle, so the inner
- * loop is kept branch-light: the modulus is the Mersenne prime 2^61 - 1,
+ * The cost is num_hashes / 2 multiply-and-reduce steps per shingle, so the
+ * inner loop (over the shingles, one permutation at a time) is kept
+ * branch-light: the modulus is the Mersenne prime 2^61 - 1,
  * whose reduction is two shifts and adds on a 128-bit product. Words are
  * hashed once each and a shingle's hash is the XXH3 of its words' hashes, so
  * no shingle text is ever built.
@@ -13,6 +14,7 @@
 #include <xxhash.h>
 
 #include "minhash.h"
+#include "text_chars.h"
 
 #define MERSENNE_61 ((1ULL << 61) - 1)
 /* Fixed: changing it changes every signature, and so which documents dedup
@@ -29,16 +31,18 @@ static uint64_t splitmix64(uint64_t *state)
 
 int sl_minhash_init(sl_minhash *m, int num_hashes, int shingle_words)
 {
+    int perms = (num_hashes + 1) / 2;
     m->num_hashes = num_hashes;
     m->shingle_words = shingle_words;
-    m->a = malloc((size_t)num_hashes * sizeof *m->a);
-    m->b = malloc((size_t)num_hashes * sizeof *m->b);
+    m->short_texts = true;
+    m->a = malloc((size_t)perms * sizeof *m->a);
+    m->b = malloc((size_t)perms * sizeof *m->b);
     if (!m->a || !m->b) {
         sl_minhash_free(m);
         return -1;
     }
     uint64_t state = MINHASH_SEED;
-    for (int i = 0; i < num_hashes; i++) {
+    for (int i = 0; i < perms; i++) {
         m->a[i] = splitmix64(&state) % (MERSENNE_61 - 1) + 1;
         m->b[i] = splitmix64(&state) % MERSENNE_61;
     }
@@ -60,40 +64,12 @@ void sl_minhash_scratch_free(sl_minhash_scratch *s)
     sl_buf_free(&s->word);
 }
 
-/* Unicode whitespace, as Python's str.split() sees it: the separators (Zs,
- * Zl, Zp) and the ASCII/Latin-1 control characters that act as spaces. */
-static bool is_space(utf8proc_int32_t cp)
-{
-    if (cp < 0x80) return cp == ' ' || (cp >= 0x09 && cp <= 0x0d) || (cp >= 0x1c && cp <= 0x1f);
-    if (cp == 0x85) return true;
-    utf8proc_category_t cat = utf8proc_category(cp);
-    return cat == UTF8PROC_CATEGORY_ZS || cat == UTF8PROC_CATEGORY_ZL || cat == UTF8PROC_CATEGORY_ZP;
-}
-
-/* Decodes one character at s[*pos]; an invalid byte reads as -1 of length 1. */
-static utf8proc_int32_t next_char(const char *s, size_t len, size_t *pos, size_t *n)
-{
-    unsigned char c = (unsigned char)s[*pos];
-    if (c < 0x80) {
-        *n = 1;
-        return c;
-    }
-    utf8proc_int32_t cp;
-    utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s + *pos, (utf8proc_ssize_t)(len - *pos), &cp);
-    if (k <= 0) {
-        *n = 1;
-        return -1;
-    }
-    *n = (size_t)k;
-    return cp;
-}
-
 bool sl_text_next_word(const char *s, size_t len, size_t *pos, sl_buf *word)
 {
     size_t i = *pos, n;
     while (i < len) {
-        utf8proc_int32_t cp = next_char(s, len, &i, &n);
-        if (cp < 0 || !is_space(cp)) break;
+        utf8proc_int32_t cp = sl_text_char_at(s, len, i, &n);
+        if (cp < 0 || !sl_text_is_space(cp)) break;
         i += n;
     }
     if (i >= len) {
@@ -104,15 +80,15 @@ bool sl_text_next_word(const char *s, size_t len, size_t *pos, sl_buf *word)
     while (i < len) {
         unsigned char c = (unsigned char)s[i];
         if (c < 0x80) {            /* ASCII fast path */
-            if (is_space(c)) break;
+            if (sl_text_is_space(c)) break;
             sl_buf_putc(word, (char)(c >= 'A' && c <= 'Z' ? c + 32 : c));
             i++;
             continue;
         }
-        utf8proc_int32_t cp = next_char(s, len, &i, &n);
+        utf8proc_int32_t cp = sl_text_char_at(s, len, i, &n);
         if (cp < 0) {
             sl_buf_putc(word, (char)c);
-        } else if (is_space(cp)) {
+        } else if (sl_text_is_space(cp)) {
             break;
         } else {
             utf8proc_uint8_t enc[4];
@@ -137,8 +113,14 @@ static inline uint64_t permute(uint64_t a, uint64_t x, uint64_t b)
     return r >= MERSENNE_61 ? r - MERSENNE_61 : r;
 }
 
+/* h rotated so that its low 30 bits come first: the second order. */
+static inline uint64_t rotate_low_first(uint64_t h)
+{
+    return ((h & ((1ULL << 30) - 1)) << 31) | (h >> 30);
+}
+
 size_t sl_minhash_signature(const sl_minhash *m, sl_minhash_scratch *scratch, const char *text,
-                            size_t len, uint32_t *sig)
+                            size_t len, uint16_t *sig)
 {
     size_t n_words = 0, pos = 0;
     while (sl_text_next_word(text, len, &pos, &scratch->word)) {
@@ -150,23 +132,36 @@ size_t sl_minhash_signature(const sl_minhash *m, sl_minhash_scratch *scratch, co
         scratch->words[n_words++] = XXH3_64bits(scratch->word.data, scratch->word.len);
     }
 
-    uint64_t mins[SL_MINHASH_MAX_HASHES];
-    for (int i = 0; i < m->num_hashes; i++) mins[i] = UINT64_MAX;
     size_t k = (size_t)m->shingle_words;
-    size_t n_shingles = n_words == 0 ? 0 : n_words < k ? 1 : n_words - k + 1;
+    size_t n_shingles = n_words == 0              ? 0
+                      : n_words >= k              ? n_words - k + 1
+                      : m->short_texts            ? 1
+                                                  : 0;
+    /* The shingle hashes replace the word hashes in place: shingle s only
+     * needs words s.. onwards. */
+    uint64_t *xs = scratch->words;
     for (size_t s = 0; s < n_shingles; s++) {
         size_t width = n_words < k ? n_words : k;
-        uint64_t x = XXH3_64bits(scratch->words + s, width * sizeof(uint64_t)) % MERSENNE_61;
-        for (int i = 0; i < m->num_hashes; i++) {
-            uint64_t h = permute(m->a[i], x, m->b[i]);
-            if (h < mins[i]) mins[i] = h;
-        }
+        xs[s] = XXH3_64bits(xs + s, width * sizeof(uint64_t)) % MERSENNE_61;
     }
-    for (int i = 0; i < m->num_hashes; i++) sig[i] = (uint32_t)mins[i];
+    /* One permutation at a time over all shingles, so both minima stay in
+     * registers; the low 16 bits of each are below the 30 (or 31) bits its
+     * order compared first. */
+    for (int i = 0; 2 * i < m->num_hashes; i++) {
+        uint64_t a = m->a[i], b = m->b[i], min_h = UINT64_MAX, min_r = UINT64_MAX;
+        for (size_t s = 0; s < n_shingles; s++) {
+            uint64_t h = permute(a, xs[s], b);
+            uint64_t r = rotate_low_first(h);
+            min_h = h < min_h ? h : min_h;
+            min_r = r < min_r ? r : min_r;
+        }
+        sig[2 * i] = (uint16_t)min_h;
+        if (2 * i + 1 < m->num_hashes) sig[2 * i + 1] = (uint16_t)min_r;
+    }
     return n_shingles;
 }
 
-double sl_minhash_similarity(const uint32_t *a, const uint32_t *b, int num_hashes)
+double sl_minhash_similarity(const uint16_t *a, const uint16_t *b, int num_hashes)
 {
     int same = 0;
     for (int i = 0; i < num_hashes; i++) same += a[i] == b[i];

@@ -404,11 +404,18 @@ static void test_dedup_near_resumes(void) {
     sl_buf state;
     sl_buf_init(&state);
     check_resume(NEAR("    max_documents: 8\n"), "d", a, middle, &state);
-    CHECK_CONTAINS(state.data, "\"mode\":\"near\",\"fields\":[\"text\"],\"shingle_words\":5,\"num_hashes\":112,");
+    CHECK_CONTAINS(state.data,
+                   "\"mode\":\"near\",\"fields\":[\"text\"],\"shingle_words\":5,\"num_hashes\":256,\"simplify\":false,");
     CHECK_CONTAINS(state.data, "\"documents\":8,");
 
     check_refused(NEAR("    num_hashes: 64\n    bands: 8\n"), "d", state.data,
-                  "it was saved with num_hashes: 112 and the configuration now has num_hashes: 64");
+                  "it was saved with num_hashes: 256 and the configuration now has num_hashes: 64");
+    check_refused(NEAR("    simplify: true\n"), "d", state.data,
+                  "it was saved with simplify: false and the configuration now has simplify: true");
+    /* a state of version 1 holds signatures of another kind */
+    char *old = edited(&state, "\"version\":2,", "\"version\":1,");
+    check_refused(NEAR(""), "d", old, "saved by an older sluice whose near-dedup signatures differ");
+    free(old);
     check_refused(NEAR("    shingle_words: 3\n"), "d", state.data, "shingle_words: 5");
     char *bad = edited(&state, "\"clusters\":\"", "\"clusters\":\"AAAA");
     check_refused(NEAR(""), "d", bad, "index: \"clusters\" holds 67 bytes, not 8 entries of 8 bytes");
