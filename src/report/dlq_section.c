@@ -72,7 +72,7 @@ static void add_example(dlq_examples *ex, const sl_value *entry)
     }
     sl_buf_puts(h, "</span><br>");
     if (sl_describe_str(sl_describe_get(entry, "message"), &s, &len))
-        sl_html_masked(h, s, len, 160);
+        sl_html_masked(h, s, len, 160, true);
     sl_buf_puts(h, "</li>");
 }
 

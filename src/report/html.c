@@ -193,9 +193,11 @@ static void mask_digit_runs(sl_buf *out, const char *s, size_t len)
 /* Appends text masked for display, escaped and cut to max characters: each
  * hit of the personal-data detectors (pii.h: e-mail addresses, phone, card
  * and social security numbers, IP addresses, IBANs) becomes its [LABEL],
- * and long digit runs between hits become [NUMBER]. The whole text is
- * masked before it is cut, so a value straddling the cut is masked too. */
-void sl_html_masked(sl_buf *out, const char *s, size_t len, size_t max)
+ * and, with digit_runs (free-form messages), long digit runs between hits
+ * become [NUMBER]; field values (top values) keep them, so ids such as
+ * req-20261124153012 stay readable. The whole text is masked before it is
+ * cut, so a value straddling the cut is masked too. */
+void sl_html_masked(sl_buf *out, const char *s, size_t len, size_t max, bool digit_runs)
 {
     sl_pii_spans spans = {0};
     unsigned possible = sl_pii_candidates(s, len);
@@ -208,11 +210,17 @@ void sl_html_masked(sl_buf *out, const char *s, size_t len, size_t max)
     size_t at = 0;
     for (size_t i = 0; i < spans.count; i++) {
         const sl_pii_span *hit = &spans.items[i];
-        mask_digit_runs(&masked, s + at, hit->start - at);
+        if (digit_runs)
+            mask_digit_runs(&masked, s + at, hit->start - at);
+        else
+            sl_buf_append(&masked, s + at, hit->start - at);
         sl_buf_printf(&masked, "[%s]", sl_pii_detectors[hit->detector].label);
         at = hit->end;
     }
-    mask_digit_runs(&masked, s + at, len - at);
+    if (digit_runs)
+        mask_digit_runs(&masked, s + at, len - at);
+    else
+        sl_buf_append(&masked, s + at, len - at);
     sl_html_esc_cut(out, masked.data, masked.len, max);
     sl_buf_free(&masked);
     sl_pii_spans_free(&spans);

@@ -53,9 +53,10 @@ void sl_html_status_badge(sl_buf *out, const sl_value *status);
  * (title and lead are trusted text, not data). */
 void sl_html_section_open(sl_buf *out, const char *id, const char *title, const char *lead);
 /* Data shown outside the data's access control: personal data found by the
- * PII detectors becomes [EMAIL], [PHONE], ... and any other run of seven or
- * more digits [NUMBER]; then escaped and cut to max characters. */
-void sl_html_masked(sl_buf *out, const char *s, size_t len, size_t max);
+ * PII detectors becomes [EMAIL], [PHONE], ... and, with digit_runs (free-form
+ * messages), any other run of seven or more digits [NUMBER]; then escaped
+ * and cut to max characters. */
+void sl_html_masked(sl_buf *out, const char *s, size_t len, size_t max, bool digit_runs);
 /* The string member key of a describe map, escaped and cut to 120
  * characters, or dflt (trusted text) when it is missing. */
 void sl_html_member(sl_buf *out, const sl_value *m, const char *key, const char *dflt);

@@ -107,24 +107,40 @@ static void histogram(sl_buf *out, const sl_value *h)
     sl_buf_puts(out, "</svg>");
 }
 
-static void top_values(sl_buf *out, const sl_value *top, uint64_t count)
+/* The top values the profile lists (only those whose counts are known), as
+ * shares of the field's strings, a range when a count is an upper bound; a
+ * near-unique field lists none and gets a line saying so. */
+static void top_values(sl_buf *out, const sl_value *f)
 {
-    if (!top || top->type != SL_ARRAY || top->len == 0 || count == 0)
+    const sl_value *top = sl_describe_get(f, "top");
+    uint64_t count = sl_describe_count(sl_describe_get(f, "types"), "string");
+    uint64_t distinct = sl_describe_count(f, "distinct");
+    if (!top || top->type != SL_ARRAY || count == 0)
         return;
+    if (top->len == 0) {
+        sl_buf_printf(out, "<p class=\"note\">%s (≈%llu distinct in %llu)</p>",
+                      distinct * 10 >= count * 9 ? "all values distinct" : "no frequent value",
+                      (unsigned long long)distinct, (unsigned long long)count);
+        return;
+    }
     sl_buf_puts(out, "<div class=\"top\">");
     for (uint32_t i = 0; i < top->len && i < 6; i++) {
         const sl_value *t = &top->as.items[i];
-        uint64_t n = sl_describe_count(t, "count");
+        uint64_t n = sl_describe_count(t, "count"), error = sl_describe_count(t, "error");
         const char *s;
         size_t len;
         sl_buf_puts(out, "<code>");
         if (sl_describe_str(sl_describe_get(t, "value"), &s, &len))
-            sl_html_masked(out, s, len, 40);
+            sl_html_masked(out, s, len, 40, false);
         else
             sl_buf_puts(out, "<i>(bytes)</i>");
         sl_buf_puts(out, "</code>");
         sl_html_bar(out, (double)n / (double)count, GREEN);
         sl_buf_puts(out, "<span class=\"n\">");
+        if (error && error <= n) {
+            sl_html_pct(out, (double)(n - error) / (double)count);
+            sl_buf_puts(out, "–");
+        }
         sl_html_pct(out, (double)n / (double)count);
         sl_buf_puts(out, "</span>");
     }
@@ -209,7 +225,7 @@ static void field_card(sl_buf *out, const sl_field *field, uint64_t records)
         histogram(out, sl_describe_get(f, "histogram"));
         quantiles(out, sl_describe_get(f, "quantiles"));
     } else if (sl_describe_get(f, "top")) {
-        top_values(out, sl_describe_get(f, "top"), count);
+        top_values(out, f);
     } else if (sl_describe_get(f, "bools")) {
         const sl_value *b = sl_describe_get(f, "bools");
         uint64_t yes = sl_describe_count(b, "true"), no = sl_describe_count(b, "false");
