@@ -190,11 +190,17 @@ size_t sl_format_rfc3339(char out[40], int64_t ns) {
     return (size_t)n;
 }
 
+/* An ASCII digit, without isdigit's locale table lookup (profiles parse
+ * every RFC 3339-looking string, and the lookup was most of the parse). */
+static inline bool ascii_digit(char c) {
+    return (unsigned char)(c - '0') < 10;
+}
+
 /* Reads exactly `width` digits at s[*i]. */
 static bool read_digits(const char *s, size_t len, size_t *i, int width, int *out) {
     int v = 0;
     for (int k = 0; k < width; k++) {
-        if (*i >= len || !isdigit((unsigned char)s[*i]))
+        if (*i >= len || !ascii_digit(s[*i]))
             return false;
         v = v * 10 + (s[(*i)++] - '0');
     }
@@ -229,7 +235,7 @@ bool sl_parse_rfc3339(const char *s, size_t len, int64_t *ns) {
     if (i < len && s[i] == '.') {
         i++;
         int digits = 0;
-        while (i < len && isdigit((unsigned char)s[i])) {
+        while (i < len && ascii_digit(s[i])) {
             if (digits < 9) {
                 frac = frac * 10 + (s[i] - '0');
                 digits++;

@@ -39,10 +39,12 @@
  *    two: 16-19, 20-23, 24-27, 28-31, 32-39, ...; SL_PROFILE_LEN_BINS bins,
  *    the last also holding every longer value); strings also feed the
  *    top-values sketch (sampled on near-unique fields, below).
- *  - strings: the character classes of their first SL_PROFILE_CHAR_BYTES
- *    bytes (lower, upper, digit, space, punct, control, non_ascii: counts of
- *    bytes), the shape of free text and ids that a drift check compares
- *    when no single value is frequent.
+ *  - strings: the character classes of the first SL_PROFILE_CHAR_BYTES (64)
+ *    bytes of every SL_PROFILE_CHAR_EVERY-th string of the field, the first
+ *    included (lower, upper, digit, space, punct, control, non_ascii: counts
+ *    of bytes), the shape of free text and ids that a drift check compares
+ *    when no single value is frequent. A 1-in-4 sample: drift compares the
+ *    classes' shares, which the sample estimates at a quarter of the cost.
  *  - bools: true and false counts.
  *  - time: values that are timestamps (type timestamp, or strings in RFC 3339
  *    form such as "2026-01-01T00:00:00.5Z") are counted with their earliest
@@ -52,8 +54,8 @@
  * histogram (1 KiB) once a string or bytes value is seen; the HLL
  * (2^hll_lg_k bytes, 4 KiB) once a non-null value is seen; the KLL
  * (≈ 9.5 KiB at k = 256) once a number is seen; the top-values sketch
- * (≈ 19 KiB at 128 × 64 bytes) once a string is seen. So at most ≈ 33 KiB
- * per field and ≈ 8.5 MiB for 257 fields at the defaults, whatever the number
+ * (≈ 19 KiB at 128 × 64 bytes) once a string is seen. So at most ≈ 34 KiB
+ * per field and ≈ 8.8 MiB for 257 fields at the defaults, whatever the number
  * of records.
  *
  * Sampled top values. On a near-unique string field (timestamps, ids,
@@ -187,7 +189,8 @@
 #define SL_PROFILE_TOP_GATE_FACTOR 64     /* gate tested every 64 × topk_capacity strings */
 #define SL_PROFILE_TOP_SAMPLE_RATE 16     /* a sampled field keeps 1 string in 16, weight 16 */
 #define SL_PROFILE_LEN_BINS 128           /* length histogram bins (lengths up to 2^32 apart) */
-#define SL_PROFILE_CHAR_BYTES 64          /* bytes of each string classified */
+#define SL_PROFILE_CHAR_BYTES 64          /* bytes of each classified string counted */
+#define SL_PROFILE_CHAR_EVERY 4           /* strings classified: 1 in 4 (the first included) */
 
 /* Character classes of string bytes, in the order of sl_profile_char_class_name. */
 typedef enum sl_profile_char_class {
