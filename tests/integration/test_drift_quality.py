@@ -73,6 +73,21 @@ def test_unchanged_data_raises_nothing(w):
     assert kinds["ts"] == "timestamp" and kinds["request_id"] == "text" and kinds["prompt"] == "text", kinds
     assert kinds["level"] == "categorical" and kinds["latency_ms"] == "numeric", kinds
     assert_quiet(w, w("b.jsonl"), w("a.json"))            # two random halves
+    # the same in a pipeline: on_drift: fail lets the unchanged half through
+    w.write("p.yaml", PIPELINE.format(state=w("state"), input=w("b.jsonl"), baseline=w("a.json")))
+    r = run(["run", "--no-progress", w("p.yaml")])
+    assert r.returncode == 0 and "drift" not in text(r.stderr), text(r.stderr)
+
+
+PIPELINE = """\
+data_dir: {state}
+sources:
+  in: {{type: file, paths: ["{input}"]}}
+transforms:
+  p: {{type: profile, inputs: [in], baseline: "{baseline}", on_drift: fail}}
+sinks:
+  out: {{type: blackhole, inputs: [p]}}
+"""
 
 
 def test_top_values_are_not_invented(w):
