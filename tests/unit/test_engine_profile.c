@@ -6,12 +6,14 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "check.h"
 #include "codec/json.h"
 #include "core/arena.h"
 #include "core/buf.h"
+#include "core/util.h"
 #include "sketch/drift.h"
 #include "sketch/profile.h"
 
@@ -516,6 +518,83 @@ static void test_drift_categorical(void) {
     sl_profile_free(moved);
 }
 
+/* Ids, free text and timestamps: `n` records starting at `start_s` (epoch
+ * seconds), one every `step_ms`, ids and words drawn from `seed`. */
+static sl_profile *text_profile(uint64_t seed, int64_t start_s, int step_ms, int n) {
+    static const char *words[] = { "the", "model", "token", "of", "cache", "stream", "a", "data" };
+    sl_profile *p = new_profile();
+    rng_state = seed;
+    sl_buf rec;
+    sl_buf_init(&rec);
+    for (int i = 0; i < n; i++) {
+        char ts[40];
+        int64_t ms = (int64_t)i * step_ms;
+        sl_format_rfc3339(ts, (start_s + ms / 1000) * 1000000000LL + (ms % 1000) * 1000000LL);
+        rec.len = 0;
+        sl_buf_printf(&rec, "{\"ts\":\"%s\",\"rid\":\"%016llx\",\"msg\":\"", ts, (unsigned long long)rnd());
+        for (int w = 0, nw = 3 + (int)(rnd() % 8); w < nw; w++)
+            sl_buf_printf(&rec, "%s%s", w ? " " : "", words[rnd() % 8]);
+        sl_buf_puts(&rec, "\"}");
+        add_json(p, rec.data);
+    }
+    sl_buf_free(&rec);
+    return p;
+}
+
+/* Near-unique strings and timestamps of two independent samples (a later
+ * period too) drift nowhere; a slower stream is a rate change; merged and
+ * reloaded profiles keep the new statistics exactly. */
+static void test_drift_text_and_time(void) {
+    sl_profile *base = text_profile(1, 1767225600, 1, 20000);           /* 2026-01-01, 1000/s */
+    sl_profile *later = text_profile(2, 1767312000, 1, 20000);          /* a day later */
+    sl_profile *slow = text_profile(3, 1767312000, 20, 20000);          /* 50/s */
+    CHECK(field(base, "ts")->ts_count == 20000);
+    CHECK(field(base, "rid")->ts_count == 0);
+    sl_drift_report r;
+    sl_error err;
+    CHECK(sl_drift_compare(base, later, NULL, &r, &err) == 0);
+    CHECK(r.status == SL_DRIFT_OK);
+    CHECK(r.n == 3);
+    CHECK(r.fields[0].kind == SL_DRIFT_TIMESTAMP && isnan(r.fields[0].psi));
+    CHECK(fabs(r.fields[0].rate_ratio - 1) < 1e-3);
+    CHECK(r.fields[1].kind == SL_DRIFT_TEXT && r.fields[1].psi < 0.01 && r.fields[1].chars_psi < 0.01);
+    CHECK(r.fields[2].kind == SL_DRIFT_TEXT && r.fields[2].length_psi < 0.01);
+    fprintf(stderr, "  text drift: rid psi %.5f, msg length psi %.5f, chars psi %.5f\n", r.fields[1].psi,
+            r.fields[2].length_psi, r.fields[2].chars_psi);
+    sl_drift_report_free(&r);
+    CHECK(sl_drift_compare(base, slow, NULL, &r, &err) == 0);
+    CHECK(r.fields[0].status == SL_DRIFT_ALERT && strstr(r.fields[0].reason, "rate") != NULL);
+    fprintf(stderr, "  slower stream: %s (rate x%.3f)\n", r.fields[0].reason, r.fields[0].rate_ratio);
+    CHECK(fabs(r.fields[0].rate_ratio - 0.05) < 1e-3);
+    sl_drift_report_free(&r);
+
+    /* merge: counters of the new statistics add exactly */
+    const sl_profile_field *b = field(base, "msg"), *l = field(later, "msg");
+    uint64_t hist = b->len_hist[5] + l->len_hist[5], lower = b->chars[SL_CHAR_LOWER] + l->chars[SL_CHAR_LOWER];
+    int64_t first = field(base, "ts")->ts_min, last = field(later, "ts")->ts_max;
+    CHECK(sl_profile_merge(base, later, &err) == 0);
+    CHECK(field(base, "msg")->len_hist[5] == hist && field(base, "msg")->chars[SL_CHAR_LOWER] == lower);
+    CHECK(field(base, "ts")->ts_count == 40000 && field(base, "ts")->ts_min == first &&
+          field(base, "ts")->ts_max == last);
+    /* and survive JSON */
+    sl_buf a, c;
+    sl_buf_init(&a);
+    sl_buf_init(&c);
+    sl_profile_to_json(base, &a);
+    sl_profile *q;
+    CHECK(sl_profile_from_json(a.data, a.len, &q, &err) == 0);
+    sl_profile_to_json(q, &c);
+    CHECK(a.len == c.len && memcmp(a.data, c.data, a.len) == 0);
+    CHECK(field(q, "msg")->len_hist[5] == hist && field(q, "ts")->ts_max == last);
+    CHECK(strstr(a.data, "\"rid\":{") && strstr(strstr(a.data, "\"rid\":{"), "\"top\":[],") != NULL);
+    sl_profile_free(q);
+    sl_buf_free(&a);
+    sl_buf_free(&c);
+    sl_profile_free(base);
+    sl_profile_free(later);
+    sl_profile_free(slow);
+}
+
 int main(void) {
     RUN(test_exact_counters);
     RUN(test_json_shape);
@@ -526,5 +605,6 @@ int main(void) {
     RUN(test_version_1);
     RUN(test_drift_numeric);
     RUN(test_drift_categorical);
+    RUN(test_drift_text_and_time);
     return check_report();
 }
