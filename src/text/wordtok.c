@@ -15,7 +15,8 @@
  *     one before a capitalised common word ("etc. The");
  *  3. closing quotes and brackets after the end move into the sentence.
  * The trained parts of punkt (abbreviations, common sentence starters) are
- * the fixed lists below.
+ * the fixed lists below; tests/integration/reference_textq.py holds the
+ * same lists (its test checks that they match).
  *
  * The Treebank rules are NLTK's NLTKWordTokenizer, in its order: opening
  * quotes, punctuation, brackets, double dashes, then (on the sentence padded
@@ -200,8 +201,8 @@ static const char *const abbreviations[] = {
     "sec", "art", "para", "approx", "est", "ca", "cf", "vs", "viz", "al", "etc", "e.g", "i.e", "a.m", "p.m",
     "u.s", "u.k", "u.n", "u.s.a", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct",
     "nov", "dec", "mon", "tue", "tues", "wed", "thu", "thurs", "fri", "sat", "sun", "ave", "blvd", "rd",
-    "hwy", "jan", "calif", "fla", "mass", "penn", "wash", "ariz", "conn", "ill", "mich", "minn", "tenn",
-    "va", "n.y", "d.c", "l.a", "ph.d", "m.d", "b.a", "m.a", "inc", "no", "op", "vs", "v", "seq",
+    "hwy", "calif", "fla", "mass", "penn", "wash", "ariz", "conn", "ill", "mich", "minn", "tenn",
+    "va", "n.y", "d.c", "l.a", "ph.d", "m.d", "b.a", "m.a", "op", "v", "seq",
 };
 
 /* Common words that start sentences and occur in lower case elsewhere:
@@ -212,7 +213,7 @@ static const char *const starters[] = {
     "from", "this", "that", "these", "those", "it", "its", "he", "she", "they", "we", "you", "there",
     "then", "so", "when", "while", "what", "which", "who", "how", "why", "where", "all", "some", "no",
     "not", "one", "our", "my", "his", "her", "their", "your", "after", "before", "however", "also",
-    "many", "most", "such", "each", "both", "after", "since", "although", "because", "yet", "now",
+    "many", "most", "such", "each", "both", "since", "although", "because", "yet", "now",
 };
 
 static bool in_list(const char *const *list, size_t n, const char *s, size_t len) {

@@ -144,6 +144,17 @@ def copyright_corpus(work):
     return work("copyright.jsonl"), len(paths)
 
 
+def test_punkt_lists_match_sluice(work):
+    """The reference stands in the same lists for punkt's model as sluice."""
+    with open(os.path.join(harness.REPO, "src", "text", "wordtok.c")) as f:
+        source = f.read()
+    for name, expected in (("abbreviations", ref.ABBREVIATIONS), ("starters", ref.STARTERS)):
+        body = source.split("static const char *const %s[] = {" % name)[1].split("};")[0]
+        words = [w.strip().strip('"') for w in body.replace("\n", " ").split(",") if w.strip()]
+        assert len(words) == len(set(words)), "%s: duplicates in wordtok.c" % name
+        assert set(words) == expected, "%s differ: %s" % (name, set(words) ^ expected)
+
+
 def test_reference_tokenizer_is_nltks(work):
     """The reference's tokenizer against the real NLTK (Debian's python3-nltk,
     for the system Python), given the same punkt knowledge: see check_nltk.py."""
@@ -175,5 +186,5 @@ if __name__ == "__main__":
         w = harness.Workdir()
         print_tables(w)
     else:
-        harness.main([test_datatrove_tokenizer_agrees_everywhere, test_sluice_tokenizer_differs_only_where_tokens_matter,
-                      test_reference_tokenizer_is_nltks])
+        harness.main([test_punkt_lists_match_sluice, test_datatrove_tokenizer_agrees_everywhere,
+                      test_sluice_tokenizer_differs_only_where_tokens_matter, test_reference_tokenizer_is_nltks])
