@@ -321,7 +321,7 @@ static void test_rules_version(void) {
     CHECK_STR(judge_with("    rules_version: 0.10.0\n", "gopher_stop_words", NULL, "the cat the dog"),
               "text_quality: rule gopher_stop_words: 1 is below the minimum 2\n");
     /* FineWeb from 0.4.0: strict comparisons (0.12 passes), non-empty lines only */
-    char at_threshold[256], with_blanks[256];
+    char at_threshold[256], with_blanks[sizeof at_threshold + 16];
     snprintf(at_threshold, sizeof at_threshold, "%s%s", repeat("done.", 3, "\n"), repeat("\nopen", 22, ""));
     snprintf(with_blanks, sizeof with_blanks, "%s\n\n\n\n\n\n\n\n\n\n", at_threshold);
     CHECK_STR(judge_with("    rules_version: 0.4.0\n", "fineweb_line_punct", NULL, at_threshold), "");
