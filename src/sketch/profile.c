@@ -327,11 +327,13 @@ static void update_length(sl_profile_field *f, uint64_t len) {
 
 _Static_assert(SL_PROFILE_CHAR_BYTES < 256 && SL_PROFILE_CHAR_CLASSES <= 8, "char class lanes are 8 bits");
 
-/* Classifies every SL_PROFILE_CHAR_EVERY-th string of the field (the first
- * included): the shares of the classes are what drift compares, and a
- * systematic sample estimates them at a quarter of the cost. */
-static void update_chars(sl_profile_field *f, const char *s, size_t len) {
-    if ((f->len_count - 1) % SL_PROFILE_CHAR_EVERY)
+/* Classifies the strings whose hash falls in a 1-in-SL_PROFILE_CHAR_EVERY
+ * sample: the shares of the classes are what drift compares, and the sample
+ * estimates them at a quarter of the cost. Chosen by hash (its top bits,
+ * independent of those HLL and top-k use first), the sample is the same
+ * however records are split among workers and across a resume. */
+static void update_chars(sl_profile_field *f, const char *s, size_t len, uint64_t hash) {
+    if ((hash >> 32) % SL_PROFILE_CHAR_EVERY)
         return;
     uint64_t lanes = 0;
     if (len > SL_PROFILE_CHAR_BYTES)
@@ -434,9 +436,9 @@ static void update(sl_profile *p, sl_profile_field *f, const sl_value *v) {
         break;
     case SL_STRING: {
         update_length(f, v->len);
-        update_chars(f, v->as.s, v->len);
         update_time_text(f, v->as.s, v->len);
-        uint64_t h = sl_sketch_hash_string(v->as.s, v->len);   /* one hash for both sketches */
+        uint64_t h = sl_sketch_hash_string(v->as.s, v->len);   /* one hash for the sketches and the sample */
+        update_chars(f, v->as.s, v->len, h);
         add_distinct(p, f, h);
         add_top(p, f, v, h);
         return;

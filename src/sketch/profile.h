@@ -40,11 +40,13 @@
  *    the last also holding every longer value); strings also feed the
  *    top-values sketch (sampled on near-unique fields, below).
  *  - strings: the character classes of the first SL_PROFILE_CHAR_BYTES (64)
- *    bytes of every SL_PROFILE_CHAR_EVERY-th string of the field, the first
- *    included (lower, upper, digit, space, punct, control, non_ascii: counts
+ *    bytes of the strings whose hash falls in a 1-in-SL_PROFILE_CHAR_EVERY
+ *    sample (lower, upper, digit, space, punct, control, non_ascii: counts
  *    of bytes), the shape of free text and ids that a drift check compares
- *    when no single value is frequent. A 1-in-4 sample: drift compares the
- *    classes' shares, which the sample estimates at a quarter of the cost.
+ *    when no single value is frequent. Drift compares the classes' shares,
+ *    which the sample estimates at a quarter of the cost. The sample is
+ *    chosen by the value's hash, not by its arrival order, so the counts do
+ *    not depend on how records were split among workers or on a resume.
  *  - bools: true and false counts.
  *  - time: values that are timestamps (type timestamp, or strings in RFC 3339
  *    form such as "2026-01-01T00:00:00.5Z") are counted with their earliest
@@ -190,7 +192,7 @@
 #define SL_PROFILE_TOP_SAMPLE_RATE 16     /* a sampled field keeps 1 string in 16, weight 16 */
 #define SL_PROFILE_LEN_BINS 128           /* length histogram bins (lengths up to 2^32 apart) */
 #define SL_PROFILE_CHAR_BYTES 64          /* bytes of each classified string counted */
-#define SL_PROFILE_CHAR_EVERY 4           /* strings classified: 1 in 4 (the first included) */
+#define SL_PROFILE_CHAR_EVERY 4           /* strings classified: 1 in 4, chosen by hash */
 
 /* Character classes of string bytes, in the order of sl_profile_char_class_name. */
 typedef enum sl_profile_char_class {

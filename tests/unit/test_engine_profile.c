@@ -144,8 +144,9 @@ static void test_json_shape(void) {
     CHECK(strncmp(out.data, expect_prefix, strlen(expect_prefix)) == 0);
     if (strncmp(out.data, expect_prefix, strlen(expect_prefix)) != 0)
         fprintf(stderr, "got: %.900s\n", out.data);
+    /* "a" is outside the 1-in-4 sample of character classes (chosen by hash) */
     CHECK(strstr(out.data, "\"s\":{\"count\":2,\"nulls\":0,\"missing\":0,\"types\":{\"string\":2},\"distinct\":1,"
-                           "\"length\":{\"min\":1,\"max\":1,\"mean\":1.0},\"chars\":{\"lower\":1},"
+                           "\"length\":{\"min\":1,\"max\":1,\"mean\":1.0},\"chars\":{},"
                            "\"top\":[{\"value\":\"a\",\"count\":2}],\"sketch\":{\"hll\":\"") != NULL);
     CHECK(strstr(out.data, "\"length_sum\":2,\"length_hist\":[[1,2]],"
                            "\"topk\":[{\"value\":\"a\",\"count\":2,\"error\":0}]}}") != NULL);
