@@ -472,24 +472,25 @@ static bool same_dir(const char *path, const char *other)
     return la == lb && strncmp(path, other, la) == 0;
 }
 
-/* Whether the followed file f is the origin of the copy fd (st): it was
- * truncated or rewritten (not noticed yet), or still starts with the
- * copy's bytes. */
+/* Whether the followed file f is the origin of the file fd (st), which
+ * starts with f's first bytes: f still starts with all of its bytes (a copy
+ * being made, or made before f grew on), or f was truncated or rewritten
+ * (not noticed yet) and fd starts with what was read of f. */
 static bool origin_of(const sl_tail_file *f, int fd, const struct stat *st)
 {
     struct stat now;
     if (fstat(f->fd, &now) < 0) return false;
-    if ((uint64_t)now.st_size < f->read_offset || !sl_file_starts_with(f->fd, f->fingerprint, f->fp_len)) return true;
+    if ((uint64_t)now.st_size < f->read_offset || !sl_file_starts_with(f->fd, f->fingerprint, f->fp_len))
+        return copy_match(fd, st, &f->hash, f->fingerprint, f->fp_len) != SL_PREFIX_DIFFERENT;
     return now.st_size >= st->st_size && sl_prefix_same_bytes(fd, f->fd, (uint64_t)st->st_size);
 }
 
 /* Whether the file at path (open as fd) is a copy of a file still followed:
- * beside it, named like it, starting with what was read of it, and the
- * followed file was truncated or starts with all of its bytes. A copy
- * copytruncate made before the truncation was noticed, or a `cp`: not read;
- * when the followed file is found truncated, its rest is read from the
- * copy. Remembered, so that it is not compared again while its size stays
- * the same. */
+ * beside it, named like it, and origin_of. A copy copytruncate is making or
+ * made before the truncation was noticed, or a `cp`: not read; when the
+ * followed file is found truncated, its rest is read from the copy.
+ * Remembered, so that it is not compared again while its size stays the
+ * same. */
 static bool copy_of_followed(tail_source *ts, const char *path, int fd, const struct stat *st)
 {
     const char *name = strrchr(path, '/');
@@ -501,8 +502,9 @@ static bool copy_of_followed(tail_source *ts, const char *path, int fd, const st
     }
     for (size_t i = 0; i < ts->n_files; i++) {
         const sl_tail_file *f = &ts->files[i]->f;
-        if (ts->files[i]->state != FOLLOWING || !same_dir(path, f->path) || !named_like(f->path, name) ||
-            copy_match(fd, st, &f->hash, f->fingerprint, f->fp_len) == SL_PREFIX_DIFFERENT || !origin_of(f, fd, st))
+        if (ts->files[i]->state != FOLLOWING || f->fp_len == 0 || (uint64_t)st->st_size < f->fp_len ||
+            !same_dir(path, f->path) || !named_like(f->path, name) ||
+            !sl_file_starts_with(fd, f->fingerprint, f->fp_len) || !origin_of(f, fd, st))
             continue;
         if (ts->n_postponed == ts->cap_postponed) {
             ts->cap_postponed = ts->cap_postponed ? 2 * ts->cap_postponed : 4;
