@@ -216,6 +216,15 @@ multiline: {start: '^\\d{4}-', max_lines: 3, timeout: 300ms}
         append(path, "2026-01-02 third\n  1\n  2\n  3\n  4\n2026-01-03 fourth\n")
         t.expect(["2026-01-01 first\n  at a\n  at b", "2026-01-01 second\nnot a start",
                   "2026-01-02 third\n  1\n  2", "  3\n  4", "2026-01-03 fourth"], "message")
+        # copytruncate in the middle of an event: its last line is only in the copy.
+        append(path, "2026-01-04 fifth\n  x\n")
+        time.sleep(0.1)
+        append(path, "  y\n")
+        shutil.copy(path, path + ".1")
+        append(path, "2026-01-05 sixth\n", "w")
+        t.expect(["2026-01-01 first\n  at a\n  at b", "2026-01-01 second\nnot a start",
+                  "2026-01-02 third\n  1\n  2", "  3\n  4", "2026-01-03 fourth", "2026-01-04 fifth\n  x\n  y",
+                  "2026-01-05 sixth"], "message")
     finally:
         t.stop()
 
