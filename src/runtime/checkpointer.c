@@ -26,9 +26,8 @@
  * neither lost nor written twice. Then a checkpoint of the starting point is
  * written at once, so that a crash before the first interval resumes from it.
  *
- * When a source cannot resume (it has no save hook: stdin without its log),
- * or a sink cannot continue its output (dataset: it publishes at the end),
- * or checkpoint.enabled is false, only the sinks' part of the cycle runs,
+ * When a source cannot resume (stdin without its log), or a sink cannot
+ * continue its output (it has no save hook), or checkpoint.enabled is false, only the sinks' part of the cycle runs,
  * without a pause, so that they publish their output periodically; nothing
  * is saved, written or restored, and an interrupted run starts over.
  */

@@ -26,16 +26,25 @@
  * random lines are written out until the new one fits. Lines the sink thread writes itself are compressed in
  * frames of about 1 MiB.
  *
- * Atomic publishing: a shard is written as shard-NNNNN.jsonl.zst.inprogress;
- * when full it is fsynced, renamed to its final name, the directory
- * fsynced, and index.json republished (manifest.c). At the end of the run
- * (also after SIGTERM: the runtime drains and calls close) the shuffle
- * buffers are drained, the open shards are published and the manifest is
- * marked finished. A shard that was never published is deleted when the
- * sink is destroyed after a failure. index.json only ever lists complete
- * shards. A directory that already holds a dataset is refused when the sink
- * is created (so `sluice check` reports it); with `overwrite` it is cleared
- * only when the run starts writing.
+ * Two-phase commit (runtime/checkpointer.c, docs/delivery.md): a shard is
+ * written as shard-NNNNN.jsonl.zst.inprogress; when full it is fsynced,
+ * closed and added to the manifest model, still under that name. At a
+ * checkpoint, save pre-commits: the open shards are fsynced (their size is
+ * noted), the shuffle buffers are written to a spill file, and the state
+ * holds the whole model (closed shards, fields, inputs), the open shards and
+ * the generators. Once the checkpoint is durable, commit renames the closed
+ * shards to their final names and publishes index.json (manifest.c) from
+ * that state, so index.json and the final names only ever show shards that
+ * no crash can take back. Resuming (restore with state) finishes that
+ * publication, cuts the open shards back to their noted size, reloads the
+ * shuffle buffers and deletes whatever was written after the checkpoint: the
+ * records are read again and land in the same places, so the dataset equals
+ * an uninterrupted run's. At the end of the run (also after SIGTERM) close
+ * drains the shuffle buffers, closes the open shards and marks the model
+ * finished; the final checkpoint publishes it. A finished dataset in `path`
+ * is refused when the sink is created (so `sluice check` reports it) unless
+ * `overwrite`; an unfinished one (a crash left it) is continued from the
+ * checkpoint, or discarded when there is none.
  *
  * Field names come from the data: the workers' part tables and the
  * manifest find fields through hash tables, and the manifest lists at most
@@ -45,6 +54,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <math.h>
 #include <sodium.h>
@@ -55,6 +65,8 @@
 #include <unistd.h>
 
 #include "../codec/json.h"
+#include "../codec/json_state.h"
+#include "../core/crc32c.h"
 #include "../core/log.h"
 #include "../core/util.h"
 #include "../expr/expr.h"
@@ -125,6 +137,7 @@ typedef struct split_state {
     size_t n_slots;
     uint64_t slot_bytes;        /* text held by the filled slots */
     uint64_t rng;
+    bool dir_unsynced;          /* a file was created in the split's directory since the last save */
 } split_state;
 
 typedef struct dataset_sink {
@@ -139,8 +152,9 @@ typedef struct dataset_sink {
     size_t shuffle_buffer;      /* 0: no shuffle */
     uint64_t shuffle_bytes, shuffle_seed;
     /* sink thread */
-    bool prepared;
     split_state splits[SL_DATASET_SPLITS];
+    uint64_t spill_seq;         /* number of the next shuffle spill */
+    uint64_t spill_kept;        /* checkpointing thread: oldest spill a checkpoint may still need */
     sl_manifest manifest;
     sl_compressor compressor;
     ZSTD_DCtx *dctx;
@@ -198,9 +212,9 @@ static const sl_option dataset_options[] = {
      "split) with a generator seeded by S (default 0).",
      NULL},
     {"overwrite", SL_OPT_BOOL, false, "false",
-     "Replace a dataset already in `path` (its index.json and shards are deleted when the run "
-     "starts writing). When false, a directory that holds a dataset is a configuration error "
-     "(reported by `sluice check` too).",
+     "Replace a finished dataset already in `path` (its index.json and shards are deleted when "
+     "the run starts a new dataset). When false, a directory that holds a finished dataset is a "
+     "configuration error (reported by `sluice check` too).",
      NULL},
     {NULL, 0, false, NULL, NULL, NULL},
 };
@@ -332,10 +346,7 @@ static void dataset_destroy(sl_component *c) {
     if (!ds) return;
     for (int s = 0; s < SL_DATASET_SPLITS; s++) {
         split_state *sp = &ds->splits[s];
-        if (sp->cur.open) {   /* never published: a failed run leaves no partial shard */
-            close(sp->cur.fd);
-            unlink(sp->cur.tmp_path);
-        }
+        if (sp->cur.open) close(sp->cur.fd);   /* kept: the next run continues or discards it */
         free_shard(&sp->cur);
         for (size_t i = 0; i < ds->shuffle_buffer && sp->slots; i++) {
             sl_buf_free(&sp->slots[i].text);
@@ -354,20 +365,31 @@ static void dataset_destroy(sl_component *c) {
     c->impl = NULL;
 }
 
-static int scan_shards(const dataset_sink *ds, bool remove, bool *found, sl_error *err);
-
-/* Reports a dataset already in ds->path (without overwrite). */
-static void refuse_existing(const dataset_sink *ds, sl_pos pos, sl_diag *diag) {
+/* Whether ds->path holds a finished dataset (or an index.json that is not
+ * one sluice writes: it is not ours to replace either). An unfinished one
+ * was left by an interrupted run: the run continues or discards it. */
+static bool finished_dataset(const dataset_sink *ds) {
     char index[PATH_MAX];
     snprintf(index, sizeof index, "%s/index.json", ds->path);
-    bool found = access(index, F_OK) == 0;
-    sl_error err;
-    if (scan_shards(ds, false, &found, &err) < 0)
-        sl_diag_error(diag, pos, "%s", err.msg);
-    else if (found)
-        sl_diag_error(diag, pos, "%s already holds a dataset (index.json or shard files); set "
-                      "'overwrite: true' to replace it, or choose another path", ds->path);
+    sl_buf text;
+    sl_buf_init(&text);
+    bool finished = false;
+    if (sl_read_file(index, &text) == 0) {
+        sl_arena a;
+        sl_arena_init(&a, 4096);
+        sl_value doc;
+        sl_error err;
+        const sl_value *f = NULL;
+        if (sl_state_parse(&a, text.data, text.len, "index.json", &doc, &err) == 0)
+            f = sl_state_get(&doc, "finished");
+        finished = !f || f->type != SL_BOOL || f->as.b;
+        sl_arena_free(&a);
+    }
+    sl_buf_free(&text);
+    return finished;
 }
+
+#define EXISTING_DATASET "%s already holds a dataset (its index.json says finished); set 'overwrite: true' to replace it, or choose another path"
 
 static int dataset_create(sl_component *c, const sl_opts *opts, sl_diag *diag) {
     if (sodium_init() < 0) {
@@ -403,12 +425,14 @@ static int dataset_create(sl_component *c, const sl_opts *opts, sl_diag *diag) {
     ds->manifest.shard_records = ds->shard_records;
     if (sl_opts_node(opts, "split")) read_split(ds, sl_opts_node(opts, "split"), diag);
     if (sl_opts_node(opts, "shuffle")) read_shuffle(ds, sl_opts_node(opts, "shuffle"), diag);
-    if (diag->errors == errors && !ds->overwrite) refuse_existing(ds, sl_opts_pos(opts, "path"), diag);
+    if (diag->errors == errors && !ds->overwrite && finished_dataset(ds))
+        sl_diag_error(diag, sl_opts_pos(opts, "path"), EXISTING_DATASET, ds->path);
 
     if (diag->errors != errors) {
         dataset_destroy(c);
         return -1;
     }
+    c->publishes = true;   /* shards and index.json are published at checkpoints */
     for (int s = 0; s < SL_DATASET_SPLITS; s++) {
         split_state *sp = &ds->splits[s];
         sp->cur.fd = -1;
@@ -617,6 +641,7 @@ static int shard_open(dataset_sink *ds, int s, sl_error *err) {
     snprintf(dir, sizeof dir, "%s/%s", ds->path, sl_dataset_split_names[s]);
     if (mkdir(dir, 0755) < 0 && errno != EEXIST)
         return sl_errorf(err, "cannot create %s: %s", dir, strerror(errno));
+    sp->dir_unsynced = true;
     sh->number = sp->next_number++;
     char file[sizeof sh->file];
     snprintf(file, sizeof file, "%s/shard-%05u.jsonl.zst", sl_dataset_split_names[s], sh->number);
@@ -676,8 +701,21 @@ static void shard_input(shard *sh, uint32_t input, uint64_t first, uint64_t last
     sh->inputs[sh->n_inputs++] = (sl_shard_input){input, first, last, records};
 }
 
-/* Closes the current shard of split s: fsync, rename into place, list it. */
-static int shard_publish(dataset_sink *ds, int s, sl_error *err) {
+/* The manifest ids of the shard's fields, ascending (malloc'ed). */
+static uint32_t *shard_field_ids(const shard *sh, size_t *n) {
+    *n = 0;
+    for (size_t wd = 0; wd < sh->field_words; wd++) *n += (size_t)__builtin_popcountll(sh->fields[wd]);
+    uint32_t *ids = malloc((*n ? *n : 1) * sizeof *ids);
+    if (!ids) abort();
+    size_t k = 0;
+    for (size_t wd = 0; wd < sh->field_words; wd++)
+        for (uint64_t m = sh->fields[wd]; m; m &= m - 1) ids[k++] = (uint32_t)(wd * 64 + (size_t)__builtin_ctzll(m));
+    return ids;
+}
+
+/* Closes the current shard of split s: fsynced and added to the model,
+ * still under its temporary name; the next checkpoint publishes it. */
+static int shard_close(dataset_sink *ds, int s, sl_error *err) {
     shard *sh = &ds->splits[s].cur;
     if (!sh->open) return 0;
     if (shard_put_pending(ds, sh, err) < 0) return -1;
@@ -685,15 +723,6 @@ static int shard_publish(dataset_sink *ds, int s, sl_error *err) {
     close(sh->fd);
     sh->fd = -1;
     sh->open = false;
-    char final[PATH_MAX + 64], dir[PATH_MAX];
-    snprintf(final, sizeof final, "%s/%s", ds->path, sh->file);
-    snprintf(dir, sizeof dir, "%s/%s", ds->path, sl_dataset_split_names[s]);
-    if (rename(sh->tmp_path, final) < 0) {
-        int e = errno;
-        unlink(sh->tmp_path);
-        return sl_errorf(err, "cannot rename %s to %s: %s", sh->tmp_path, final, strerror(e));
-    }
-    if (sl_fsync_dir(dir, err) < 0) return -1;
 
     sl_shard_entry e = {.split = s, .records = sh->records, .bytes = sh->text_bytes,
                         .compressed_bytes = sh->file_bytes};
@@ -702,27 +731,21 @@ static int shard_publish(dataset_sink *ds, int s, sl_error *err) {
     unsigned char digest[crypto_hash_sha256_BYTES];
     crypto_hash_sha256_final(&sh->sha, digest);
     sodium_bin2hex(e.sha256, sizeof e.sha256, digest, sizeof digest);
-    for (size_t wd = 0; wd < sh->field_words; wd++) e.n_fields += (size_t)__builtin_popcountll(sh->fields[wd]);
-    e.fields = malloc((e.n_fields ? e.n_fields : 1) * sizeof *e.fields);
-    if (!e.fields) abort();
-    size_t k = 0;
-    for (size_t wd = 0; wd < sh->field_words; wd++)
-        for (uint64_t m = sh->fields[wd]; m; m &= m - 1)
-            e.fields[k++] = (uint32_t)(wd * 64 + (size_t)__builtin_ctzll(m));
+    e.fields = shard_field_ids(sh, &e.n_fields);
     e.n_inputs = sh->n_inputs;
     e.inputs = malloc((sh->n_inputs ? sh->n_inputs : 1) * sizeof *e.inputs);
     if (!e.inputs) abort();
     if (sh->n_inputs) memcpy(e.inputs, sh->inputs, sh->n_inputs * sizeof *e.inputs);
     sl_manifest_add_shard(&ds->manifest, &e);
-    sl_debug(ds->name, "published %s/%s (%llu records)", ds->path, sh->file, (unsigned long long)sh->records);
-    return sl_manifest_publish(&ds->manifest, ds->path, err);
+    sl_debug(ds->name, "closed %s/%s (%llu records)", ds->path, sh->file, (unsigned long long)sh->records);
+    return 0;
 }
 
 /* Adds one line to split s, cutting the shard first when it would overflow. */
 static int emit_line(dataset_sink *ds, int s, const char *text, size_t len, uint32_t input, uint64_t offset,
                      const uint32_t *ids, size_t n_ids, sl_error *err) {
     shard *sh = &ds->splits[s].cur;
-    if (shard_overflows(ds, sh, 1, len) && shard_publish(ds, s, err) < 0) return -1;
+    if (shard_overflows(ds, sh, 1, len) && shard_close(ds, s, err) < 0) return -1;
     if (!sh->open && shard_open(ds, s, err) < 0) return -1;
     sl_buf_append(&sh->pending, text, len);
     sh->records++;
@@ -730,7 +753,7 @@ static int emit_line(dataset_sink *ds, int s, const char *text, size_t len, uint
     shard_mark(sh, ids, n_ids);
     shard_input(sh, input, offset, offset, 1);
     if (sh->pending.len >= FRAME_BYTES && shard_put_pending(ds, sh, err) < 0) return -1;
-    if (shard_full(ds, sh)) return shard_publish(ds, s, err);
+    if (shard_full(ds, sh)) return shard_close(ds, s, err);
     return 0;
 }
 
@@ -896,7 +919,7 @@ static int write_part(dataset_sink *ds, int s, const sl_payload_part *part, sl_e
         const uint32_t *ids = line_ids(ds, &v, v.h.all_fields, &n);
         shard_mark(sh, ids, n);
         shard_input(sh, input, v.h.first, v.h.last, v.h.lines);
-        return shard_full(ds, sh) ? shard_publish(ds, s, err) : 0;
+        return shard_full(ds, sh) ? shard_close(ds, s, err) : 0;
     }
 
     const char *text = part_text(ds, &v, err);
@@ -914,29 +937,44 @@ static int write_part(dataset_sink *ds, int s, const sl_payload_part *part, sl_e
     return 0;
 }
 
-/* Whether dir/name ends like a shard or its temporary file. */
-static bool is_shard_file(const char *name) {
-    size_t n = strlen(name);
-    return strncmp(name, "shard-", 6) == 0 &&
-           ((n > 10 && strcmp(name + n - 10, ".jsonl.zst") == 0) ||
-            (n > 21 && strcmp(name + n - 21, ".jsonl.zst.inprogress") == 0));
+static bool exists(const char *path) {
+    struct stat st;
+    return lstat(path, &st) == 0;
 }
 
-/* Deletes (remove) or finds (!remove) the shard files of the split directories. */
-static int scan_shards(const dataset_sink *ds, bool remove, bool *found, sl_error *err) {
+/* The number of a shard file name and whether it is the temporary one;
+ * false when name is no shard file. */
+static bool shard_name(const char *name, unsigned *number, bool *tmp) {
+    if (strncmp(name, "shard-", 6) != 0 || name[6] < '0' || name[6] > '9') return false;
+    char *end;
+    errno = 0;
+    unsigned long n = strtoul(name + 6, &end, 10);
+    if (errno || n > UINT_MAX) return false;
+    *number = (unsigned)n;
+    *tmp = strcmp(end, ".jsonl.zst.inprogress") == 0;
+    return *tmp || strcmp(end, ".jsonl.zst") == 0;
+}
+
+/* Deletes the shard files of the split directories: all of them, or (!all)
+ * those the model does not account for: a closed shard is under its final
+ * name, the open one under its temporary name. Counts what it deleted. */
+static int sweep_shards(const dataset_sink *ds, bool all, size_t *removed, sl_error *err) {
     for (int s = 0; s < SL_DATASET_SPLITS; s++) {
+        const split_state *sp = &ds->splits[s];
         char dir[PATH_MAX];
         snprintf(dir, sizeof dir, "%s/%s", ds->path, sl_dataset_split_names[s]);
         DIR *d = opendir(dir);
         if (!d) {
-            if (errno == ENOENT || errno == ENOTDIR) continue;   /* no dataset there (yet) */
+            if (errno == ENOENT || errno == ENOTDIR) continue;   /* no shard there (yet) */
             return sl_errorf(err, "cannot read %s: %s", dir, strerror(errno));
         }
         struct dirent *de;
         while ((de = readdir(d))) {
-            if (!is_shard_file(de->d_name)) continue;
-            *found = true;
-            if (!remove) break;
+            unsigned n;
+            bool tmp;
+            if (!shard_name(de->d_name, &n, &tmp)) continue;
+            bool is_open = sp->cur.open && n == sp->cur.number;
+            if (!all && (is_open ? tmp : !tmp && n < sp->next_number)) continue;
             char file[PATH_MAX + 256];
             snprintf(file, sizeof file, "%s/%s", dir, de->d_name);
             if (unlink(file) < 0 && errno != ENOENT) {
@@ -944,51 +982,329 @@ static int scan_shards(const dataset_sink *ds, bool remove, bool *found, sl_erro
                 closedir(d);
                 return sl_errorf(err, "cannot delete %s: %s", file, strerror(e));
             }
+            (*removed)++;
         }
         closedir(d);
     }
     return 0;
 }
 
-static int make_dirs(const char *path, sl_error *err) {
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", path);
-    for (char *s = dir + 1;; s++) {
-        if (*s != '/' && *s != '\0') continue;
-        char c = *s;
-        *s = '\0';
-        if (mkdir(dir, 0755) < 0 && errno != EEXIST) return sl_errorf(err, "cannot create %s: %s", dir, strerror(errno));
-        if (!c) break;
-        *s = c;
+/* ---- shuffle spills: the buffers at a checkpoint ---- */
+
+#define SPILL_PREFIX ".shuffle-"
+
+typedef struct spill_entry {
+    uint32_t input, n_ids, len;
+    uint64_t offset;
+} spill_entry;
+/* a spill file: per slot a spill_entry, n_ids x uint32, len bytes of text */
+
+static void spill_path(const dataset_sink *ds, int s, uint64_t seq, char *out, size_t cap) {
+    snprintf(out, cap, "%s/" SPILL_PREFIX "%s-%" PRIu64, ds->path, sl_dataset_split_names[s], seq);
+}
+
+/* Deletes spill files numbered below lo or above hi; with `tmps`, also
+ * temporary files a crash left (only when no spill is being written). */
+static int remove_spills(const dataset_sink *ds, uint64_t lo, uint64_t hi, bool tmps, sl_error *err) {
+    DIR *d = opendir(ds->path);
+    if (!d) return errno == ENOENT ? 0 : sl_errorf(err, "cannot read %s: %s", ds->path, strerror(errno));
+    struct dirent *de;
+    int rc = 0;
+    while (rc == 0 && (de = readdir(d))) {
+        bool spill = strncmp(de->d_name, SPILL_PREFIX, strlen(SPILL_PREFIX)) == 0;
+        const char *dash = spill ? strrchr(de->d_name, '-') : NULL;
+        char *end = NULL;
+        uint64_t seq = dash ? strtoull(dash + 1, &end, 10) : 0;
+        bool tmp = (spill || strncmp(de->d_name, "index.json.tmp-", 15) == 0) && strstr(de->d_name, ".tmp-");
+        if (!(tmp ? tmps : spill && end && *end == '\0' && (seq < lo || seq > hi))) continue;
+        char file[PATH_MAX + 256];
+        snprintf(file, sizeof file, "%s/%s", ds->path, de->d_name);
+        if (unlink(file) < 0 && errno != ENOENT) rc = sl_errorf(err, "cannot delete %s: %s", file, strerror(errno));
+    }
+    closedir(d);
+    return rc;
+}
+
+/* Writes split s's shuffle buffer to spill file `seq` and describes it in state. */
+static int spill_save(dataset_sink *ds, int s, uint64_t seq, sl_buf *state, sl_error *err) {
+    const split_state *sp = &ds->splits[s];
+    sl_buf data;
+    sl_buf_init(&data);
+    for (size_t i = 0; i < sp->n_slots; i++) {
+        const shuffle_slot *slot = &sp->slots[i];
+        spill_entry e = {slot->input, (uint32_t)slot->n_ids, (uint32_t)slot->text.len, slot->offset};
+        sl_buf_append(&data, &e, sizeof e);
+        sl_buf_append(&data, slot->ids, slot->n_ids * sizeof *slot->ids);
+        sl_buf_append(&data, slot->text.data, slot->text.len);
+    }
+    char path[PATH_MAX + 64];
+    spill_path(ds, s, seq, path, sizeof path);
+    int rc = sl_write_file_atomic(path, data.data, data.len, err);
+    sl_buf_printf(state, "{\"slots\":%zu,\"size\":%zu,\"crc\":%" PRIu32 "}", sp->n_slots, data.len,
+                  sl_crc32c(0, data.data, data.len));
+    sl_buf_free(&data);
+    return rc;
+}
+
+/* Refills split s's shuffle buffer from spill file `seq`. */
+static int spill_load(dataset_sink *ds, int s, uint64_t seq, const sl_value *desc, sl_error *err) {
+    split_state *sp = &ds->splits[s];
+    uint64_t slots, size, crc;
+    if (!sl_state_uint(desc, "slots", &slots) || !sl_state_uint(desc, "size", &size) ||
+        !sl_state_uint(desc, "crc", &crc) || slots > ds->shuffle_buffer)
+        return sl_errorf(err, "the saved shuffle buffer of %s is malformed (or shuffle.buffer was made smaller)",
+                         sl_dataset_split_names[s]);
+    char path[PATH_MAX + 64];
+    spill_path(ds, s, seq, path, sizeof path);
+    sl_buf data;
+    sl_buf_init(&data);
+    int rc = 0;
+    if (sl_read_file(path, &data) < 0)
+        rc = sl_errorf(err, "cannot read the shuffle buffer %s: %s", path, strerror(errno));
+    else if (data.len != size || sl_crc32c(0, data.data, data.len) != crc)
+        rc = sl_errorf(err, "the shuffle buffer %s is damaged (size or checksum differ)", path);
+    const char *p = data.data, *end = data.data + data.len;
+    for (uint64_t i = 0; rc == 0 && i < slots; i++) {
+        spill_entry e;
+        if ((size_t)(end - p) < sizeof e) break;
+        memcpy(&e, p, sizeof e);
+        p += sizeof e;
+        if (e.n_ids > ID_WORDS * 64 || (size_t)(end - p) < (size_t)e.n_ids * 4 + e.len) break;
+        uint32_t ids[ID_WORDS * 64];
+        memcpy(ids, p, (size_t)e.n_ids * 4);
+        slot_store(&sp->slots[i], p + (size_t)e.n_ids * 4, e.len, e.input, e.offset, ids, e.n_ids);
+        p += (size_t)e.n_ids * 4 + e.len;
+        sp->n_slots++;
+        sp->slot_bytes += e.len;
+    }
+    if (rc == 0 && (sp->n_slots != slots || p != end))
+        rc = sl_errorf(err, "the shuffle buffer %s is malformed", path);
+    sl_buf_free(&data);
+    return rc;
+}
+
+/* ---- checkpoints: pre-commit, publish, resume ---- */
+
+static void shard_dir(const dataset_sink *ds, int s, char *out, size_t cap) {
+    snprintf(out, cap, "%s/%s", ds->path, sl_dataset_split_names[s]);
+}
+
+/* Pre-commit: the open shards become durable as far as they go, the
+ * shuffle buffers are spilled, and the state describes it all. */
+static int dataset_save(sl_component *c, sl_buf *state, sl_error *err) {
+    dataset_sink *ds = c->impl;
+    uint64_t seq = ds->spill_seq++;
+    sl_buf_puts(state, "{\"path\":");
+    sl_json_encode_string(state, ds->path, strlen(ds->path));
+    sl_buf_printf(state, ",\"spill\":%" PRIu64 ",\"manifest\":", seq);
+    sl_manifest_save(&ds->manifest, state);
+    sl_buf_puts(state, ",\"splits\":[");
+    bool root_unsynced = false;
+    for (int s = 0; s < SL_DATASET_SPLITS; s++) {
+        split_state *sp = &ds->splits[s];
+        shard *sh = &sp->cur;
+        if (sh->open && (shard_put_pending(ds, sh, err) < 0 || fsync(sh->fd) < 0)) {
+            if (!err->msg[0]) sl_errorf(err, "cannot fsync %s: %s", sh->tmp_path, strerror(errno));
+            return -1;
+        }
+        if (sp->dir_unsynced) {
+            char dir[PATH_MAX];
+            shard_dir(ds, s, dir, sizeof dir);
+            if (sl_fsync_dir(dir, err) < 0) return -1;
+            sp->dir_unsynced = false;
+            root_unsynced = true;
+        }
+        sl_buf_printf(state, "%s{\"next\":%u,\"rng\":%" PRIu64 ",\"open\":", s ? "," : "", sp->next_number, sp->rng);
+        if (sh->open) {
+            sl_buf_printf(state, "{\"number\":%u,\"size\":%" PRIu64 ",\"records\":%" PRIu64 ",\"bytes\":%" PRIu64
+                          ",\"fields\":", sh->number, sh->file_bytes, sh->records, sh->text_bytes);
+            size_t n;
+            uint32_t *ids = shard_field_ids(sh, &n);
+            sl_manifest_put_ids(state, ids, n);
+            free(ids);
+            sl_buf_puts(state, ",\"inputs\":");
+            sl_manifest_put_inputs(state, sh->inputs, sh->n_inputs);
+            sl_buf_putc(state, '}');
+        } else {
+            sl_buf_puts(state, "null");
+        }
+        sl_buf_puts(state, ",\"shuffle\":");
+        if (!ds->shuffle_buffer) sl_buf_puts(state, "null");
+        else if (spill_save(ds, s, seq, state, err) < 0) return -1;
+        sl_buf_putc(state, '}');
+    }
+    sl_buf_puts(state, "]}");
+    return root_unsynced ? sl_fsync_dir(ds->path, err) : 0;
+}
+
+/* Gives every closed shard of m its final name (a rename done before is
+ * fine: publishing is idempotent), then fsyncs the directories. */
+static int place_shards(const dataset_sink *ds, const sl_manifest *m, sl_error *err) {
+    bool renamed[SL_DATASET_SPLITS] = {false};
+    for (size_t i = 0; i < m->n_shards; i++) {
+        const sl_shard_entry *e = &m->shards[i];
+        char final[PATH_MAX + 64], tmp[PATH_MAX + 96];
+        snprintf(final, sizeof final, "%s/%s", ds->path, e->file);
+        snprintf(tmp, sizeof tmp, "%s.inprogress", final);
+        if (exists(tmp)) {
+            if (rename(tmp, final) < 0) return sl_errorf(err, "cannot rename %s to %s: %s", tmp, final, strerror(errno));
+            renamed[e->split] = true;
+        } else if (!exists(final)) {
+            return sl_errorf(err, "shard %s of the checkpoint is missing", final);
+        }
+    }
+    for (int s = 0; s < SL_DATASET_SPLITS; s++) {
+        char dir[PATH_MAX];
+        shard_dir(ds, s, dir, sizeof dir);
+        if (renamed[s] && sl_fsync_dir(dir, err) < 0) return -1;
     }
     return 0;
 }
 
-/* First thing on the sink thread: clear an existing dataset (with
- * overwrite; without, create refused one) and publish an empty manifest. */
-static int prepare(dataset_sink *ds, sl_error *err) {
-    if (make_dirs(ds->path, err) < 0) return -1;
+/* The checkpoint holding the state is durable: publish its shards and manifest. */
+static int commit_state(void *ctx, const sl_value *doc, sl_error *err) {
+    dataset_sink *ds = ctx;
+    uint64_t seq;
+    if (!sl_state_uint(doc, "spill", &seq)) return sl_errorf(err, "the saved dataset state is malformed");
+    sl_manifest m;
+    sl_manifest_copy_settings(&m, &ds->manifest);   /* settings never change once created */
+    int rc = sl_manifest_load(&m, sl_state_get(doc, "manifest"), err);
+    if (rc == 0) rc = place_shards(ds, &m, err);
+    if (rc == 0) rc = sl_manifest_publish(&m, ds->path, err);
+    /* The previous checkpoint's spills stay (a restart falls back on it when
+     * this one is damaged), unless the dataset is finished: none is needed. */
+    if (rc == 0 && ds->shuffle_buffer)
+        rc = m.finished ? remove_spills(ds, UINT64_MAX, 0, false, err)
+                        : remove_spills(ds, ds->spill_kept, UINT64_MAX, false, err);
+    if (rc == 0) ds->spill_kept = seq;
+    sl_manifest_free(&m);
+    return rc;
+}
+
+static int dataset_commit(sl_component *c, const char *state, size_t len, sl_error *err) {
+    return sl_state_read(state, len, commit_state, c->impl, err);
+}
+
+/* Reopens split s's open shard as the checkpoint left it: cut back to the
+ * size it had, hashed again, its counters restored. */
+static int reopen_shard(dataset_sink *ds, int s, const sl_value *saved, sl_error *err) {
+    split_state *sp = &ds->splits[s];
+    shard *sh = &sp->cur;
+    uint64_t number, size;
+    if (!sl_state_uint(saved, "number", &number) || number >= sp->next_number || !sl_state_uint(saved, "size", &size) ||
+        !sl_state_uint(saved, "records", &sh->records) || !sl_state_uint(saved, "bytes", &sh->text_bytes))
+        return sl_errorf(err, "the saved open shard of %s is malformed", sl_dataset_split_names[s]);
+    sh->number = (unsigned)number;
+    snprintf(sh->file, sizeof sh->file, "%s/shard-%05u.jsonl.zst", sl_dataset_split_names[s], sh->number);
+    snprintf(sh->tmp_path, sizeof sh->tmp_path, "%s/%s.inprogress", ds->path, sh->file);
+    char final[PATH_MAX + 64];
+    snprintf(final, sizeof final, "%s/%s", ds->path, sh->file);
+    /* Published by a later checkpoint that was lost: it is open again. */
+    if (!exists(sh->tmp_path) && exists(final) && rename(final, sh->tmp_path) < 0)
+        return sl_errorf(err, "cannot rename %s to %s: %s", final, sh->tmp_path, strerror(errno));
+    sh->fd = open(sh->tmp_path, O_RDWR | O_CLOEXEC);
+    if (sh->fd < 0) return sl_errorf(err, "cannot open %s: %s", sh->tmp_path, strerror(errno));
+    sh->open = true;
+    struct stat st;
+    if (fstat(sh->fd, &st) < 0 || (uint64_t)st.st_size < size)
+        return sl_errorf(err, "%s holds fewer bytes than at the checkpoint", sh->tmp_path);
+    if (ftruncate(sh->fd, (off_t)size) < 0 || lseek(sh->fd, (off_t)size, SEEK_SET) < 0)
+        return sl_errorf(err, "cannot cut %s back: %s", sh->tmp_path, strerror(errno));
+    crypto_hash_sha256_init(&sh->sha);
+    char block[65536];
+    for (uint64_t at = 0; at < size;) {
+        ssize_t n = pread(sh->fd, block, size - at < sizeof block ? (size_t)(size - at) : sizeof block, (off_t)at);
+        if (n <= 0) return sl_errorf(err, "cannot read %s: %s", sh->tmp_path, n < 0 ? strerror(errno) : "short file");
+        crypto_hash_sha256_update(&sh->sha, (const unsigned char *)block, (size_t)n);
+        at += (uint64_t)n;
+    }
+    sh->file_bytes = size;
+    uint32_t *ids;
+    size_t n_ids;
+    if (sl_manifest_get_ids(&ds->manifest, sl_state_get(saved, "fields"), &ids, &n_ids, err) < 0) {
+        free(ids);
+        return -1;
+    }
+    shard_mark(sh, ids, n_ids);
+    free(ids);
+    free(sh->inputs);
+    sh->inputs = NULL;
+    if (sl_manifest_get_inputs(&ds->manifest, sl_state_get(saved, "inputs"), &sh->inputs, &sh->n_inputs, err) < 0)
+        return -1;
+    sh->inputs_cap = sh->n_inputs;
+    return 0;
+}
+
+static int start_new(dataset_sink *ds, sl_error *err);
+
+static int resume_state(void *ctx, const sl_value *doc, sl_error *err) {
+    dataset_sink *ds = ctx;
+    const sl_value *splits = sl_state_get(doc, "splits"), *path = sl_state_get(doc, "path");
+    if (!path || path->type != SL_STRING || path->len != strlen(ds->path) || memcmp(path->as.s, ds->path, path->len)) {
+        sl_info(ds->name, "the checkpoint's dataset is in another directory; starting a new one in %s", ds->path);
+        return start_new(ds, err);
+    }
+    uint64_t seq;
+    if (!sl_state_uint(doc, "spill", &seq) || !splits || splits->type != SL_ARRAY || splits->len != SL_DATASET_SPLITS)
+        return sl_errorf(err, "the saved dataset state is malformed");
+    if (sl_manifest_load(&ds->manifest, sl_state_get(doc, "manifest"), err) < 0 ||
+        place_shards(ds, &ds->manifest, err) < 0)
+        return -1;
+    ds->manifest.finished = false;   /* this run continues it */
+    if (sl_manifest_publish(&ds->manifest, ds->path, err) < 0) return -1;
+    for (int s = 0; s < SL_DATASET_SPLITS; s++) {
+        split_state *sp = &ds->splits[s];
+        const sl_value *v = &splits->as.items[s], *saved = sl_state_get(v, "open"), *shuffle = sl_state_get(v, "shuffle");
+        uint64_t next;
+        if (!sl_state_uint(v, "next", &next) || next > UINT_MAX || !sl_state_uint(v, "rng", &sp->rng) || !saved || !shuffle)
+            return sl_errorf(err, "the saved state of split %s is malformed", sl_dataset_split_names[s]);
+        sp->next_number = (unsigned)next;
+        if (saved->type != SL_NULL && reopen_shard(ds, s, saved, err) < 0) return -1;
+        if (!ds->shuffle_buffer != (shuffle->type == SL_NULL))
+            return sl_errorf(err, "shuffle was turned %s since the checkpoint", ds->shuffle_buffer ? "on" : "off");
+        if (ds->shuffle_buffer && spill_load(ds, s, seq, shuffle, err) < 0) return -1;
+    }
+    size_t removed = 0;
+    if (sweep_shards(ds, false, &removed, err) < 0 || remove_spills(ds, seq, seq, true, err) < 0) return -1;
+    ds->spill_seq = ds->spill_kept = seq + 1;
+    uint64_t records = 0;
+    for (size_t i = 0; i < ds->manifest.n_shards; i++) records += ds->manifest.shards[i].records;
+    sl_info(ds->name, "continuing the dataset in %s from the checkpoint (%zu shards, %llu records published%s)",
+            ds->path, ds->manifest.n_shards, (unsigned long long)records,
+            removed ? "; shards written after it are written again" : "");
+    return 0;
+}
+
+/* Without a checkpoint to continue from: a new dataset. What is in path
+ * is replaced: an unfinished dataset (an interrupted run left it), or a
+ * finished one with `overwrite`. */
+static int start_new(dataset_sink *ds, sl_error *err) {
     char index[PATH_MAX];
     snprintf(index, sizeof index, "%s/index.json", ds->path);
-    bool found = access(index, F_OK) == 0;
-    if (scan_shards(ds, false, &found, err) < 0) return -1;
-    if (found && !ds->overwrite)
-        return sl_errorf(err, "%s holds a dataset written since the pipeline was checked; set "
-                         "'overwrite: true' to replace it, or choose another path", ds->path);
-    if (found) {
-        /* The manifest goes first, so that no reader is sent to a deleted shard. */
-        if (unlink(index) < 0 && errno != ENOENT)
-            return sl_errorf(err, "cannot delete %s: %s", index, strerror(errno));
-        if (sl_fsync_dir(ds->path, err) < 0 || scan_shards(ds, true, &found, err) < 0) return -1;
-        sl_info(ds->name, "overwriting the dataset in %s", ds->path);
-    }
-    ds->prepared = true;
+    bool had_index = exists(index), finished = had_index && finished_dataset(ds);
+    if (finished && !ds->overwrite) return sl_errorf(err, EXISTING_DATASET, ds->path);
+    /* The manifest goes first, so that no reader is sent to a deleted shard. */
+    if (had_index && unlink(index) < 0 && errno != ENOENT)
+        return sl_errorf(err, "cannot delete %s: %s", index, strerror(errno));
+    size_t removed = 0;
+    if ((had_index && sl_fsync_dir(ds->path, err) < 0) || sweep_shards(ds, true, &removed, err) < 0 ||
+        remove_spills(ds, UINT64_MAX, 0, true, err) < 0)
+        return -1;
+    if (finished) sl_info(ds->name, "overwriting the dataset in %s", ds->path);
+    else if (had_index || removed)
+        sl_info(ds->name, "discarding the unfinished dataset in %s: an interrupted run left it and no "
+                "checkpoint continues it", ds->path);
     return sl_manifest_publish(&ds->manifest, ds->path, err);
+}
+
+static int dataset_restore(sl_component *c, const char *state, size_t len, sl_error *err) {
+    dataset_sink *ds = c->impl;
+    if (sl_mkdirs(ds->path, err) < 0) return sl_error_prefix(err, "cannot create %s", ds->path);
+    return state ? sl_state_read(state, len, resume_state, ds, err) : start_new(ds, err);
 }
 
 static int dataset_write(sl_component *c, sl_payload *p, sl_error *err) {
     dataset_sink *ds = c->impl;
-    if (!ds->prepared && prepare(ds, err) < 0) return -1;
     for (size_t k = 0; k < p->count; k++) {
         const sl_payload_part *part = &p->parts[k];
         if (part->data.len == 0 || !part->key) continue;
@@ -1002,15 +1318,15 @@ static int dataset_write(sl_component *c, sl_payload *p, sl_error *err) {
     return 0;
 }
 
+/* The end of the data: the shuffle buffers are drained and every shard
+ * closed; the run's last checkpoint publishes them with the finished manifest. */
 static int dataset_close(sl_component *c, sl_error *err) {
     dataset_sink *ds = c->impl;
-    if (!ds->prepared && prepare(ds, err) < 0) return -1;
     for (int s = 0; s < SL_DATASET_SPLITS; s++) {
         if (ds->shuffle_buffer && shuffle_drain(ds, s, err) < 0) return -1;
-        if (shard_publish(ds, s, err) < 0) return -1;
+        if (shard_close(ds, s, err) < 0) return -1;
     }
     ds->manifest.finished = true;
-    if (sl_manifest_publish(&ds->manifest, ds->path, err) < 0) return -1;
     uint64_t records = 0;
     for (size_t i = 0; i < ds->manifest.n_shards; i++) records += ds->manifest.shards[i].records;
     sl_info(ds->name, "dataset %s: %zu shards, %llu records", ds->path, ds->manifest.n_shards,
@@ -1042,13 +1358,17 @@ const sl_component_type sl_sink_dataset_type = {
         "run with the same input order. Memory: up to `buffer` records and `buffer_bytes` "
         "(default " SHUFFLE_BUFFER_BYTES ") of text per split; when the bytes run out first, "
         "randomly chosen records are written until the new one fits.\n\n"
-        "**Manifest and atomicity.** Shards are written as `*.inprogress` and renamed when "
-        "complete; `index.json` lists every published shard with its record count, bytes, "
-        "SHA-256, field schema and the inputs (source, file, offset range) it was built from, "
-        "and is replaced atomically (temp file, fsync, rename, directory fsync) after each "
-        "shard. A reader that follows index.json never sees a partial shard. On SIGTERM the "
-        "open shards are closed and published. A directory that already holds a dataset is "
-        "refused when the pipeline is built (`sluice check` reports it) unless `overwrite: true`.\n\n"
+        "**Manifest and exactly-once.** Shards are written as `*.inprogress`; at each checkpoint "
+        "they are fsynced (and the shuffle buffers spilled), and once the checkpoint is durable "
+        "the complete ones are renamed and `index.json` is replaced atomically (temp file, fsync, "
+        "rename, directory fsync). It lists every published shard with its record count, bytes, "
+        "SHA-256, field schema and the inputs (source, file, offset range) it was built from. A "
+        "reader never sees a partial shard. After a crash the next run continues the same "
+        "dataset from the checkpoint, and the result equals an uninterrupted run's. On SIGTERM "
+        "the open shards are closed and published. A directory that already holds a finished "
+        "dataset is refused when the pipeline is built (`sluice check` reports it) unless "
+        "`overwrite: true`; an unfinished one left by a crash is continued, or discarded when "
+        "no checkpoint continues it.\n\n"
         "**Schema.** The schema lists each top-level field name with its types. A dataset lists "
         "at most 1024 (name, type) pairs; fields first seen after that are listed as "
         "`_other_fields`, and `other_fields` in index.json counts how often that happened "
@@ -1070,4 +1390,7 @@ const sl_component_type sl_sink_dataset_type = {
     .encode = dataset_encode,
     .write = dataset_write,
     .close = dataset_close,
+    .save = dataset_save,
+    .restore = dataset_restore,
+    .commit = dataset_commit,
 };

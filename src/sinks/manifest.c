@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "../codec/json.h"
+#include "../codec/json_state.h"
 #include "../core/util.h"
 #include "../core/value.h"
 
@@ -284,4 +285,162 @@ int sl_manifest_publish(const sl_manifest *m, const char *dir, sl_error *err) {
     int rc = sl_write_file_atomic(final, json.data, json.len, err);
     sl_buf_free(&json);
     return rc;
+}
+
+/* ---- checkpoint state ---- */
+
+void sl_manifest_copy_settings(sl_manifest *dst, const sl_manifest *src) {
+    sl_manifest_init(dst);
+    dst->split_key = src->split_key;
+    memcpy(dst->fractions, src->fractions, sizeof dst->fractions);
+    dst->shuffle = src->shuffle;
+    dst->shuffle_buffer = src->shuffle_buffer;
+    dst->shuffle_buffer_bytes = src->shuffle_buffer_bytes;
+    dst->shuffle_seed = src->shuffle_seed;
+    dst->shard_bytes = src->shard_bytes;
+    dst->shard_records = src->shard_records;
+}
+
+void sl_manifest_put_ids(sl_buf *b, const uint32_t *ids, size_t n) {
+    sl_buf_putc(b, '[');
+    for (size_t i = 0; i < n; i++) sl_buf_printf(b, "%s%" PRIu32, i ? "," : "", ids[i]);
+    sl_buf_putc(b, ']');
+}
+
+void sl_manifest_put_inputs(sl_buf *b, const sl_shard_input *in, size_t n) {
+    sl_buf_putc(b, '[');
+    for (size_t i = 0; i < n; i++)
+        sl_buf_printf(b, "%s[%" PRIu32 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 "]", i ? "," : "", in[i].input,
+                      in[i].first, in[i].last, in[i].records);
+    sl_buf_putc(b, ']');
+}
+
+void sl_manifest_save(const sl_manifest *m, sl_buf *b) {
+    sl_buf_printf(b, "{\"finished\":%s,\"other_fields\":%" PRIu64 ",\"fields\":[", m->finished ? "true" : "false",
+                  m->other_fields);
+    for (size_t i = 0; i < m->n_fields; i++) {
+        sl_buf_puts(b, i ? ",[" : "[");
+        sl_json_encode_string(b, m->fields[i].name, m->fields[i].name_len);
+        sl_buf_printf(b, ",%u]", (unsigned)m->fields[i].type);
+    }
+    sl_buf_puts(b, "],\"inputs\":[");
+    for (size_t i = 0; i < m->n_inputs; i++) {
+        sl_buf_puts(b, i ? ",[" : "[");
+        sl_json_encode_string(b, m->inputs[i].source, strlen(m->inputs[i].source));
+        sl_buf_putc(b, ',');
+        sl_json_encode_string(b, m->inputs[i].origin, strlen(m->inputs[i].origin));
+        sl_buf_putc(b, ']');
+    }
+    sl_buf_puts(b, "],\"shards\":[");
+    for (size_t i = 0; i < m->n_shards; i++) {
+        const sl_shard_entry *e = &m->shards[i];
+        sl_buf_printf(b, "%s{\"split\":%d,\"file\":", i ? "," : "", e->split);
+        sl_json_encode_string(b, e->file, strlen(e->file));
+        sl_buf_printf(b, ",\"records\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"compressed_bytes\":%" PRIu64
+                      ",\"sha256\":\"%s\",\"fields\":", e->records, e->bytes, e->compressed_bytes, e->sha256);
+        sl_manifest_put_ids(b, e->fields, e->n_fields);
+        sl_buf_puts(b, ",\"inputs\":");
+        sl_manifest_put_inputs(b, e->inputs, e->n_inputs);
+        sl_buf_putc(b, '}');
+    }
+    sl_buf_puts(b, "]}");
+}
+
+/* v as a non-negative integer. */
+static bool uint_of(const sl_value *v, uint64_t *out) {
+    if (v->type == SL_INT && v->as.i >= 0) *out = (uint64_t)v->as.i;
+    else if (v->type == SL_UINT) *out = v->as.u;
+    else return false;
+    return true;
+}
+
+static bool is_array(const sl_value *v, uint32_t len) {
+    return v && v->type == SL_ARRAY && (len == 0 || v->len == len);
+}
+
+int sl_manifest_get_ids(const sl_manifest *m, const sl_value *list, uint32_t **ids, size_t *n, sl_error *err) {
+    *ids = NULL;
+    *n = 0;
+    if (!is_array(list, 0)) return sl_errorf(err, "a shard's field list is malformed");
+    *ids = malloc((list->len ? list->len : 1) * sizeof **ids);
+    if (!*ids) abort();
+    for (uint32_t i = 0; i < list->len; i++) {
+        uint64_t id;
+        if (!uint_of(&list->as.items[i], &id) || id >= m->n_fields)
+            return sl_errorf(err, "a shard's field list names an unknown field");
+        (*ids)[(*n)++] = (uint32_t)id;
+    }
+    return 0;
+}
+
+int sl_manifest_get_inputs(const sl_manifest *m, const sl_value *list, sl_shard_input **inputs, size_t *n,
+                           sl_error *err) {
+    *inputs = NULL;
+    *n = 0;
+    if (!is_array(list, 0)) return sl_errorf(err, "a shard's input list is malformed");
+    *inputs = malloc((list->len ? list->len : 1) * sizeof **inputs);
+    if (!*inputs) abort();
+    for (uint32_t i = 0; i < list->len; i++) {
+        const sl_value *v = &list->as.items[i];
+        uint64_t x[4];
+        bool ok = is_array(v, 4);
+        for (int k = 0; k < 4 && ok; k++) ok = uint_of(&v->as.items[k], &x[k]);
+        if (!ok || x[0] >= m->n_inputs) return sl_errorf(err, "a shard's input list is malformed");
+        (*inputs)[(*n)++] = (sl_shard_input){(uint32_t)x[0], x[1], x[2], x[3]};
+    }
+    return 0;
+}
+
+static int load_shard(sl_manifest *m, const sl_value *v, sl_error *err) {
+    sl_shard_entry e = {0};
+    uint64_t split = 0;
+    const sl_value *file = sl_state_get(v, "file"), *sha = sl_state_get(v, "sha256");
+    if (!sl_state_uint(v, "split", &split) || split >= SL_DATASET_SPLITS || !file || file->type != SL_STRING ||
+        !sha || sha->type != SL_STRING || sha->len != 64 || !sl_state_uint(v, "records", &e.records) ||
+        !sl_state_uint(v, "bytes", &e.bytes) || !sl_state_uint(v, "compressed_bytes", &e.compressed_bytes))
+        return sl_errorf(err, "shard %zu is malformed", m->n_shards + 1);
+    e.split = (int)split;
+    memcpy(e.sha256, sha->as.s, 64);
+    e.sha256[64] = '\0';
+    int rc = sl_manifest_get_ids(m, sl_state_get(v, "fields"), &e.fields, &e.n_fields, err);
+    if (rc == 0) rc = sl_manifest_get_inputs(m, sl_state_get(v, "inputs"), &e.inputs, &e.n_inputs, err);
+    if (rc < 0) {
+        free(e.fields);
+        free(e.inputs);
+        return -1;
+    }
+    e.file = dup_text(file->as.s, file->len);
+    sl_manifest_add_shard(m, &e);
+    return 0;
+}
+
+int sl_manifest_load(sl_manifest *m, const sl_value *state, sl_error *err) {
+    const sl_value *fields = sl_state_get(state, "fields"), *inputs = sl_state_get(state, "inputs");
+    const sl_value *shards = sl_state_get(state, "shards"), *finished = sl_state_get(state, "finished");
+    if (!is_array(fields, 0) || !is_array(inputs, 0) || !is_array(shards, 0) || !finished ||
+        finished->type != SL_BOOL || !sl_state_uint(state, "other_fields", &m->other_fields))
+        return sl_errorf(err, "the saved dataset manifest is malformed");
+    m->finished = finished->as.b;
+    for (uint32_t i = 0; i < fields->len; i++) {
+        const sl_value *f = &fields->as.items[i];
+        uint64_t type;
+        if (!is_array(f, 2) || f->as.items[0].type != SL_STRING || !uint_of(&f->as.items[1], &type) ||
+            type > SL_TIMESTAMP ||
+            sl_manifest_field_id(m, f->as.items[0].as.s, f->as.items[0].len, (uint8_t)type) != i)
+            return sl_errorf(err, "saved field %u is malformed", i + 1);
+    }
+    for (uint32_t i = 0; i < inputs->len; i++) {
+        const sl_value *in = &inputs->as.items[i];
+        if (!is_array(in, 2) || in->as.items[0].type != SL_STRING || in->as.items[1].type != SL_STRING)
+            return sl_errorf(err, "saved input %u is malformed", i + 1);
+        char *source = dup_text(in->as.items[0].as.s, in->as.items[0].len);
+        char *origin = dup_text(in->as.items[1].as.s, in->as.items[1].len);
+        uint32_t id = sl_manifest_input_id(m, source, origin);
+        free(source);
+        free(origin);
+        if (id != i) return sl_errorf(err, "saved input %u is a duplicate", i + 1);
+    }
+    for (uint32_t i = 0; i < shards->len; i++)
+        if (load_shard(m, &shards->as.items[i], err) < 0) return -1;
+    return 0;
 }

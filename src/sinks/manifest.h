@@ -22,6 +22,7 @@
 
 #include "../core/buf.h"
 #include "../core/error.h"
+#include "../core/value.h"
 
 #define SL_DATASET_SPLITS 3
 #define SL_MANIFEST_VERSION 1
@@ -111,5 +112,27 @@ void sl_manifest_add_shard(sl_manifest *m, sl_shard_entry *e);
 void sl_manifest_render(const sl_manifest *m, sl_buf *json);
 /* Writes index.json into dir atomically (see above). */
 int sl_manifest_publish(const sl_manifest *m, const char *dir, sl_error *err);
+
+/* ---- checkpoint state (the dataset sink's two-phase commit) ----
+ * The model as JSON, ids and all, so that it can be rebuilt exactly:
+ *   {"finished":false,"other_fields":0,"fields":[["id",2],...],
+ *    "inputs":[["docs","data/a.jsonl"],...],
+ *    "shards":[{"split":0,"file":"train/shard-00000.jsonl.zst","records":1000,"bytes":75206,
+ *               "compressed_bytes":8245,"sha256":"...","fields":[0,1],"inputs":[[0,0,74130,1000]]}]} */
+void sl_manifest_save(const sl_manifest *m, sl_buf *state);
+/* Rebuilds the model of m, which holds settings only (sl_manifest_init
+ * then the settings, or sl_manifest_copy_settings), from what
+ * sl_manifest_save wrote. -1 with err when the state is malformed. */
+int sl_manifest_load(sl_manifest *m, const sl_value *state, sl_error *err);
+/* Initialises dst with the settings of src and an empty model. */
+void sl_manifest_copy_settings(sl_manifest *dst, const sl_manifest *src);
+/* A shard's field ids and inputs as JSON arrays (as in sl_manifest_save),
+ * and back: ids must be known fields of m, inputs known inputs. The arrays
+ * read are malloc'ed (caller frees). */
+void sl_manifest_put_ids(sl_buf *b, const uint32_t *ids, size_t n);
+void sl_manifest_put_inputs(sl_buf *b, const sl_shard_input *inputs, size_t n);
+int sl_manifest_get_ids(const sl_manifest *m, const sl_value *list, uint32_t **ids, size_t *n, sl_error *err);
+int sl_manifest_get_inputs(const sl_manifest *m, const sl_value *list, sl_shard_input **inputs, size_t *n,
+                           sl_error *err);
 
 #endif
