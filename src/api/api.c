@@ -185,11 +185,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         return respond(conn, ready ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, "application/json",
                        &body);
     }
-    /* The counters' JSON object, with the components' own state added as
-     * one more member, "state". */
+    /* The counters' JSON object, with two more members: each sink's
+     * delivery guarantee, "delivery", and the components' own state, "state". */
     sl_metrics_render_json(m, &body);
     if (body.len > 0 && body.data[body.len - 1] == '}') {
         body.len--;
+        sl_buf_puts(&body, ",\"delivery\":");
+        sl_pipeline_delivery_json(api->pipeline, &body);
         sl_buf_puts(&body, ",\"state\":");
         sl_pipeline_describe(api->pipeline, &body);
         sl_buf_putc(&body, '}');

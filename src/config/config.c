@@ -237,11 +237,13 @@ static void read_settings(sl_config *c, const sl_node *root, sl_diag *diag)
     }
 
     if ((v = get(root, "checkpoint"))) {
-        static const char *const keys[] = { "enabled", "interval" };
+        static const char *const keys[] = { "enabled", "interval", "required" };
         const sl_node *f;
         if (check_section(v, "checkpoint", keys, COUNT(keys), diag)) {
             if ((f = get(v, "enabled")))
                 read_bool(f, "checkpoint.enabled", &c->checkpoint_enabled, diag);
+            if ((f = get(v, "required")))
+                read_bool(f, "checkpoint.required", &c->checkpoint_required, diag);
             if ((f = get(v, "interval")))
                 read_duration(f, "checkpoint.interval", &c->checkpoint_interval_ms, diag);
         }
@@ -438,6 +440,7 @@ static sl_config *build(const char *name, sl_node *root, sl_diag *diag)
     c->batch_max_records = DEFAULT_MAX_RECORDS;
     c->batch_max_bytes = DEFAULT_MAX_BYTES;
     c->checkpoint_enabled = true;
+    c->checkpoint_required = true;
     c->checkpoint_interval_ms = DEFAULT_CHECKPOINT_INTERVAL_MS;
 
     if (is_null(root)) {
@@ -587,6 +590,7 @@ void sl_config_print(const sl_config *c, sl_buf *out)
     else
         snprintf(num, sizeof num, "%" PRIu64 "ms", c->checkpoint_interval_ms);
     put(checkpoint, "interval", scalar(num, false));
+    put(checkpoint, "required", scalar(c->checkpoint_required ? "true" : "false", false));
     put(top, "checkpoint", checkpoint);
     sl_node *dlq = mapping();
     bool dlq_secret = sl_node_get(sl_node_get(root, "dlq"), "path") ? is_secret(root, "dlq", "path") : dir_secret;

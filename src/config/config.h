@@ -57,6 +57,7 @@ typedef struct sl_config {
     char *api_address;         /* NULL = no API server */
     char *dlq_path;
     bool checkpoint_enabled;   /* default true */
+    bool checkpoint_required;  /* default true: a component that cannot take part is an error */
     uint64_t checkpoint_interval_ms;   /* default 1000 */
     char *report_path;         /* NULL = no report file */
     char *report_title;        /* NULL = a title made from the file name */

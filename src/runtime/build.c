@@ -230,6 +230,23 @@ static void make_plan(sl_pipeline *p)
     }
 }
 
+/* No component may turn checkpoints off without being asked: one that
+ * cannot take part is an error, unless the config opts out with
+ * `checkpoint.required: false` or `checkpoint.enabled: false` (docs/delivery.md). */
+static void require_checkpoints(const sl_pipeline *p, const sl_config *cfg, const bool *created, sl_diag *diag)
+{
+    if (!cfg->checkpoint_enabled || !cfg->checkpoint_required) return;
+    for (int i = 0; i < p->n_comps; i++) {
+        const sl_component *c = &p->comps[i];
+        const char *why = created[i] ? sl_checkpoint_blocker(c) : NULL;
+        if (why)
+            sl_diag_error(diag, c->pos, "%s '%s' (%s) cannot take part in checkpoints: %s. It would turn them off "
+                          "for the whole pipeline (a crash would then lose or repeat records in every sink); to "
+                          "accept that, set 'checkpoint: {required: false}'", sl_kind_name(c->kind), c->name,
+                          c->type->name, why);
+    }
+}
+
 static void apply_settings(sl_pipeline *p, const sl_config *cfg)
 {
     p->workers = cfg->workers;
@@ -277,6 +294,7 @@ sl_pipeline *sl_pipeline_build_with(const sl_config *cfg, const sl_component_typ
     }
     int graph_rc = resolve_graph(p, cfg, diag);
     sl_sink_retry_check(p, diag);
+    require_checkpoints(p, cfg, created, diag);
 
     if (!all_created || graph_rc < 0 || sl_diag_has_errors(diag)) {
         for (size_t i = 0; i < cfg->n_decls; i++)

@@ -47,13 +47,20 @@
 #define DOC_VERSION 1
 #define BARRIER_TIMEOUT_MS 10000   /* longest a checkpoint waits for the pipeline to pause */
 
-/* The first source that cannot resume from a checkpoint, or sink that
- * cannot continue its output from one, or NULL. */
+const char *sl_checkpoint_blocker(const sl_component *c)
+{
+    if (c->kind == SL_TRANSFORM) return NULL;
+    if (c->cannot_resume) return c->cannot_resume;
+    if (c->type->save) return NULL;
+    return c->kind == SL_SOURCE ? "its type cannot save a position to resume from"
+                                : "its type cannot continue its output from a checkpoint";
+}
+
+/* The first source or sink that cannot take part in checkpoints, or NULL. */
 static const sl_component *cannot_resume(const sl_pipeline *p)
 {
     for (int i = 0; i < p->n_comps; i++)
-        if (p->comps[i].kind != SL_TRANSFORM && (!p->comps[i].type->save || p->comps[i].cannot_resume))
-            return &p->comps[i];
+        if (sl_checkpoint_blocker(&p->comps[i])) return &p->comps[i];
     return NULL;
 }
 
@@ -484,9 +491,9 @@ const char *sl_checkpoints_off_reason(const sl_pipeline *p, char *buf, size_t ca
     if (!p->ckpt->enabled)
         snprintf(buf, cap, "checkpoints are off (checkpoint.enabled: false): an interrupted run starts over");
     else if (stuck)
-        snprintf(buf, cap, "checkpoints are off: %s '%s' (%s) cannot %s, so an interrupted run starts over",
-                 sl_kind_name(stuck->kind), stuck->name, stuck->type->name,
-                 stuck->kind == SL_SOURCE ? "resume from one" : "continue its output from one");
+        snprintf(buf, cap, "checkpoints are off (checkpoint.required: false): %s '%s' (%s) cannot take part: "
+                 "%s; an interrupted run starts over", sl_kind_name(stuck->kind), stuck->name, stuck->type->name,
+                 sl_checkpoint_blocker(stuck));
     else
         return NULL;
     return buf;

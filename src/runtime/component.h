@@ -181,6 +181,13 @@ struct sl_component_type {
 
 /* ---- the instance ---- */
 
+/* What a sink guarantees across crashes when the pipeline takes durable
+ * checkpoints (docs/delivery.md). Without them every sink has none. */
+typedef enum {
+    SL_DELIVERY_AT_LEAST_ONCE = 0,   /* records after the last checkpoint are written again */
+    SL_DELIVERY_EXACTLY_ONCE,        /* output published only once a checkpoint covers it */
+} sl_delivery;
+
 struct sl_component {
     char *name;                      /* as written in the config */
     const sl_component_type *type;
@@ -195,9 +202,12 @@ struct sl_component {
     bool publishes;                  /* set by create: this sink shows its output only at
                                         commit (two-phase), so it takes part in checkpoint
                                         cycles even when they are not durable */
-    bool cannot_resume;              /* set by create: this source cannot resume from a
-                                        checkpoint as configured, although its type has save
-                                        (stdin with `wal.enabled: false`) */
+    const char *cannot_resume;       /* set by create: why this source cannot resume from a
+                                        checkpoint as configured, although its type has save,
+                                        and how to fix it (stdin with `wal.enabled: false`);
+                                        NULL: it can */
+    sl_delivery delivery;            /* set by create (sinks): the guarantee across crashes
+                                        when checkpoints are durable */
 };
 
 /* Registry (registry.c). */

@@ -27,6 +27,25 @@ void sl_pipeline_describe(sl_pipeline *p, sl_buf *json)
     sl_buf_putc(json, '}');
 }
 
+const char *sl_sink_delivery(const sl_pipeline *p, const sl_component *c)
+{
+    char why[256];
+    if (sl_checkpoints_off_reason(p, why, sizeof why)) return "none";
+    return c->delivery == SL_DELIVERY_EXACTLY_ONCE ? "exactly-once" : "at-least-once";
+}
+
+void sl_pipeline_delivery_json(const sl_pipeline *p, sl_buf *json)
+{
+    sl_buf_putc(json, '{');
+    for (int i = 0; i < p->n_sinks; i++) {
+        const sl_component *c = p->sinks[i].c;
+        if (i) sl_buf_putc(json, ',');
+        sl_json_encode_string(json, c->name, strlen(c->name));
+        sl_buf_printf(json, ":\"%s\"", sl_sink_delivery(p, c));
+    }
+    sl_buf_putc(json, '}');
+}
+
 /* One metric family of the components' own metrics: its HELP/TYPE lines
  * once, then every component's samples. */
 typedef struct family {

@@ -75,6 +75,12 @@ void sl_pipeline_edge(const sl_pipeline *p, size_t i, int *from, int *from_outpu
 /* Why the pipeline runs without durable checkpoints (written into buf), or
  * NULL when it has them: for `sluice check` and the start of a run. */
 const char *sl_checkpoints_off_reason(const sl_pipeline *p, char *buf, size_t cap);
+/* The guarantee sink c gives across crashes in this pipeline:
+ * "exactly-once", "at-least-once", or "none" when checkpoints are off. */
+const char *sl_sink_delivery(const sl_pipeline *p, const sl_component *c);
+/* Every sink's guarantee as one JSON object {"NAME": "exactly-once", ...},
+ * for /stats. */
+void sl_pipeline_delivery_json(const sl_pipeline *p, sl_buf *json);
 /* Graphviz DOT of the DAG. */
 void sl_pipeline_graph_dot(const sl_pipeline *p, sl_buf *out);
 

@@ -145,6 +145,10 @@ void sl_sink_item_discard(sl_pipeline *p, sl_sink_item *item);
 
 /* Checkpoints (checkpointer.c). Init at build time. */
 void sl_checkpoints_init(sl_pipeline *p, const char *data_dir, bool enabled, uint64_t interval_ms);
+/* Why source or sink c cannot take part in checkpoints (which turns them
+ * off for the whole pipeline), with the fix when there is one; NULL when
+ * it can (and for transforms). */
+const char *sl_checkpoint_blocker(const sl_component *c);
 /* Restores every component from the last checkpoint (none with from_start,
  * or when a source cannot resume), rolls the DLQ back to it, and writes the
  * starting checkpoint. Before any thread starts. */

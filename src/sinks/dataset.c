@@ -433,6 +433,7 @@ static int dataset_create(sl_component *c, const sl_opts *opts, sl_diag *diag) {
         return -1;
     }
     c->publishes = true;   /* shards and index.json are published at checkpoints */
+    c->delivery = SL_DELIVERY_EXACTLY_ONCE;
     for (int s = 0; s < SL_DATASET_SPLITS; s++) {
         split_state *sp = &ds->splits[s];
         sp->cur.fd = -1;

@@ -356,6 +356,7 @@ static int file_create(sl_component *c, const sl_opts *opts, sl_diag *diag) {
     fs->mkdir = sl_opts_bool(opts, "mkdir");
     fs->exactly_once = strcmp(sl_opts_enum(opts, "delivery"), "exactly_once") == 0;
     c->publishes = fs->exactly_once;
+    c->delivery = fs->exactly_once ? SL_DELIVERY_EXACTLY_ONCE : SL_DELIVERY_AT_LEAST_ONCE;
     c->impl = fs;
     if (!ok) {
         file_destroy(c);

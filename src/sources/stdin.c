@@ -81,7 +81,8 @@ static int stdin_create(sl_component *c, const sl_opts *opts, sl_diag *diag) {
             if (sl_opts_has(opts, wal_keys[i]))
                 sl_diag_warning(diag, sl_opts_pos(opts, wal_keys[i]), "%s has no effect with wal.enabled: false",
                                 wal_keys[i]);
-        c->cannot_resume = true;
+        c->cannot_resume = "its write-ahead log is off (wal.enabled: false), so what it read before a "
+                           "crash cannot be read again; set wal.enabled: true";
     }
     if (sl_stream_init(&s->stream, c->name, opts, diag) < 0 || diag->errors != errors) {
         if (s->stream.name) sl_stream_free(&s->stream);

@@ -83,6 +83,7 @@ def test_api_endpoints(work):
         names = [c["name"] for c in stats["components"]]
         assert names == ["gen", "keep", "levels", "ids", "out"], names
         assert stats["state"]["levels"]["type"] == "validate", stats["state"]
+        assert stats["delivery"] == {"out": "at-least-once"}, stats["delivery"]   # a blackhole
 
         assert get(base + "/nope")[0] == 404
         assert get(base + "/metrics", method="POST")[0] == 405

@@ -57,6 +57,7 @@ def test_sigterm_delivers_what_stdin_read(work):
     its write-ahead log; with it, see test_stdin_wal.py."""
     cfg = work.write("stdin.yaml", """\
 data_dir: %s/state
+checkpoint: {required: false}
 sources:
   in: {type: stdin, wal: {enabled: false}}
 sinks:

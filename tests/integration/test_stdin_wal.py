@@ -359,10 +359,22 @@ def test_csv_header_survives_a_resume(work):
 
 
 def test_without_the_log(work):
-    off = config(work, "off", source="wal: {enabled: false}")
+    # Without its log stdin would turn checkpoints off for the whole
+    # pipeline: `check` and `run` refuse, naming it, why and the way out...
+    refused = config(work, "refused", source="wal: {enabled: false}")
+    for args in (["check", refused], ["run", "--no-progress", refused]):
+        r = run(args, input=b'{"n": 1}\n')
+        err = text(r.stderr)
+        assert r.returncode != 0, err
+        assert "p-refused.yaml:" in err and "source 'piped' (stdin) cannot take part in checkpoints" in err, err
+        assert "wal.enabled: true" in err and "checkpoint: {required: false}" in err, err
+    assert not os.path.exists(work("refused"))
+    # ...unless the config says so; the summary then says what it costs.
+    off = config(work, "off", source="wal: {enabled: false}", interval="20ms, required: false")
     r = run(["run", "--no-progress", off], input=b'{"n": 1}\n')
     assert r.returncode == 0, text(r.stderr)
-    assert "source 'piped' (stdin) cannot resume" in text(r.stderr), text(r.stderr)
+    assert "source 'piped' (stdin) cannot take part" in text(r.stderr), text(r.stderr)
+    assert "delivery across crashes: out none (checkpoints are off)" in text(r.stdout + r.stderr), text(r.stdout)
     assert not os.path.exists(work("state-off", "wal")) and output(work, "off") == b'{"n":1,"double":2,"tag":"k"}\n'
 
     cfg = work.write("no-ckpt.yaml", PIPELINE.format(dir=work.path, out="nock", interval="1s", port=free_port(),

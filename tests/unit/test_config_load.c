@@ -220,6 +220,7 @@ static void test_secrets_never_shown(void)
              "checkpoint:\n"
              "  enabled: true\n"
              "  interval: 1s\n"
+             "  required: true\n"
              "dlq:\n"
              "  path: <redacted>\n"
              "sources:\n"

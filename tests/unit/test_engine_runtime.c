@@ -382,6 +382,9 @@ static bool setup(harness *h, const char *yaml)
     sl_diag_init(&h->diag);
     h->cfg = sl_config_parse("test.yaml", text.data, text.len, &h->diag);
     sl_buf_free(&text);
+    /* The test sources and sinks take no part in checkpoints (unless a
+     * test asks what that means). */
+    if (h->cfg && !strstr(yaml, "required:")) h->cfg->checkpoint_required = false;
     if (h->cfg && !sl_diag_has_errors(&h->diag))
         h->p = sl_pipeline_build_with(h->cfg, test_types, &h->diag);
     if (!h->p) {
@@ -903,6 +906,36 @@ static void test_build_errors(void)
     teardown(&h);
 }
 
+/* A source or sink that cannot take part in checkpoints would turn them off
+ * for the whole pipeline: an error naming each, unless the config opts out. */
+static void test_checkpoints_required(void)
+{
+    harness h;
+    const char *yaml = "checkpoint: {required: true}\n"
+                       "sources:\n  in: {type: tsource, count: 10}\n"
+                       "sinks:\n  out: {type: collect, inputs: [in]}\n";
+    CHECK(!setup(&h, yaml));
+    sl_buf out;
+    sl_buf_init(&out);
+    sl_diag_print(&h.diag, &out);
+    sl_buf_putc(&out, '\0');
+    CHECK(strstr(out.data, "test.yaml:3:7: error: source 'in' (tsource) cannot take part in checkpoints: its type "
+                           "cannot save a position to resume from.") != NULL);
+    CHECK(strstr(out.data, "test.yaml:5:8: error: sink 'out' (collect) cannot take part in checkpoints") != NULL);
+    CHECK(strstr(out.data, "set 'checkpoint: {required: false}'") != NULL);
+    sl_buf_free(&out);
+    teardown(&h);
+
+    CHECK(setup(&h, "checkpoint: {required: false}\n"
+                    "sources:\n  in: {type: tsource, count: 10}\n"
+                    "sinks:\n  out: {type: collect, inputs: [in]}\n"));
+    char why[256];
+    CHECK(sl_checkpoints_off_reason(h.p, why, sizeof why) != NULL);
+    CHECK(strstr(why, "source 'in' (tsource) cannot take part") != NULL);
+    CHECK_STR(sl_sink_delivery(h.p, sl_pipeline_component(h.p, 1)), "none");
+    teardown(&h);
+}
+
 static void test_queue_and_budget(void)
 {
     sl_queue *q = sl_queue_new(2, 100);
@@ -949,6 +982,7 @@ int main(void)
     RUN(test_dlq_writer_raw_forms);
     RUN(test_dlq_message_classes);
     RUN(test_build_errors);
+    RUN(test_checkpoints_required);
     RUN(test_counts_and_dlq);
     RUN(test_order_with_many_workers);
     RUN(test_fan_out_clones);
