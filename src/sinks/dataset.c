@@ -1026,9 +1026,14 @@ static int remove_spills(const dataset_sink *ds, uint64_t lo, uint64_t hi, bool 
     return rc;
 }
 
-/* Writes split s's shuffle buffer to spill file `seq` and describes it in state. */
+/* Writes split s's shuffle buffer to spill file `seq` (none when it is
+ * empty) and describes it in state. */
 static int spill_save(dataset_sink *ds, int s, uint64_t seq, sl_buf *state, sl_error *err) {
     const split_state *sp = &ds->splits[s];
+    if (sp->n_slots == 0) {
+        sl_buf_puts(state, "{\"slots\":0,\"size\":0,\"crc\":0}");
+        return 0;
+    }
     sl_buf data;
     sl_buf_init(&data);
     for (size_t i = 0; i < sp->n_slots; i++) {
@@ -1055,6 +1060,7 @@ static int spill_load(dataset_sink *ds, int s, uint64_t seq, const sl_value *des
         !sl_state_uint(desc, "crc", &crc) || slots > ds->shuffle_buffer)
         return sl_errorf(err, "the saved shuffle buffer of %s is malformed (or shuffle.buffer was made smaller)",
                          sl_dataset_split_names[s]);
+    if (slots == 0) return 0;
     char path[PATH_MAX + 64];
     spill_path(ds, s, seq, path, sizeof path);
     sl_buf data;
@@ -1064,7 +1070,7 @@ static int spill_load(dataset_sink *ds, int s, uint64_t seq, const sl_value *des
         rc = sl_errorf(err, "cannot read the shuffle buffer %s: %s", path, strerror(errno));
     else if (data.len != size || sl_crc32c(0, data.data, data.len) != crc)
         rc = sl_errorf(err, "the shuffle buffer %s is damaged (size or checksum differ)", path);
-    const char *p = data.data, *end = data.data + data.len;
+    const char *p = data.data, *end = rc == 0 ? data.data + data.len : data.data;
     for (uint64_t i = 0; rc == 0 && i < slots; i++) {
         spill_entry e;
         if ((size_t)(end - p) < sizeof e) break;

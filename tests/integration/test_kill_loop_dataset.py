@@ -12,7 +12,9 @@ random moments and restarted each time; afterwards
   checksum, and no temporary file or shuffle spill is left behind.
 
 Also: a dataset a crash left unfinished never blocks a run that does not
-continue it (--from-start): it is discarded and written anew.
+continue it (--from-start): it is discarded and written anew; and a run
+that resumes after a finished run (with `overwrite`, as
+examples/training-corpus.yaml does) continues the dataset unchanged.
 """
 import glob
 import hashlib
@@ -154,5 +156,20 @@ def test_unfinished_dataset_never_blocks_a_rerun(work):
     assert sum(len(lines) for split in plain.values() for lines in split) == RECORDS
 
 
+def test_rerun_after_the_end_continues(work):
+    make_input(work)
+    with open(config(work, "out")) as f:
+        body = f.read().replace("    split:", "    overwrite: true\n    split:")
+    cfg = work.write("again.yaml", body)
+    first = run(["run", "--no-progress", cfg])
+    assert first.returncode == 0, text(first.stderr)
+    before = shards(work("out", "shuffled"))
+    again = run(["run", "--no-progress", cfg])
+    assert again.returncode == 0, text(again.stderr)
+    assert "continuing the dataset" in text(again.stderr), text(again.stderr)
+    assert shards(work("out", "shuffled")) == before
+
+
 if __name__ == "__main__":
-    main([test_kill_loop_file_and_dataset, test_unfinished_dataset_never_blocks_a_rerun])
+    main([test_kill_loop_file_and_dataset, test_unfinished_dataset_never_blocks_a_rerun,
+          test_rerun_after_the_end_continues])
