@@ -1273,7 +1273,10 @@ static int resume_state(void *ctx, const sl_value *doc, sl_error *err) {
     }
     size_t removed = 0;
     if (sweep_shards(ds, false, &removed, err) < 0 || remove_spills(ds, seq, seq, true, err) < 0) return -1;
-    ds->spill_seq = ds->spill_kept = seq + 1;
+    /* This checkpoint's spill stays until a later one is committed after the
+     * run's first (a restart may still fall back on it). */
+    ds->spill_seq = seq + 1;
+    ds->spill_kept = seq;
     uint64_t records = 0;
     for (size_t i = 0; i < ds->manifest.n_shards; i++) records += ds->manifest.shards[i].records;
     sl_info(ds->name, "continuing the dataset in %s from the checkpoint (%zu shards, %llu records published%s)",

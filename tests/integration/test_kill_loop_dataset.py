@@ -11,7 +11,8 @@ random moments and restarted each time; afterwards
   shuffle buffer and its generator are part of the checkpoint); index.json lists every shard with the right
   checksum, and no temporary file or shuffle spill is left behind.
 
-Also: a dataset a crash left unfinished never blocks a run that does not
+Also: a damaged newest checkpoint falls back on the previous one and the
+dataset still comes out right; a dataset a crash left unfinished never blocks a run that does not
 continue it (--from-start): it is discarded and written anew; and a run
 that resumes after a finished run (with `overwrite`, as
 examples/training-corpus.yaml does) continues the dataset unchanged.
@@ -142,6 +143,34 @@ def test_kill_loop_file_and_dataset(work):
         assert shuffled[split] == expected_shuffled[split], "shuffled %s: same records, other order" % split
 
 
+def reference(work):
+    """Runs the pipeline uninterrupted: (file output, plain shards, shuffled shards)."""
+    ref = run(["run", "--no-progress", config(work, "ref")])
+    assert ref.returncode == 0, text(ref.stderr)
+    with open(work("ref", "clean.jsonl"), "rb") as f:
+        return f.read(), shards(work("ref", "plain")), shards(work("ref", "shuffled"))
+
+
+def test_damaged_checkpoint_falls_back(work):
+    """The newest checkpoint is zeroed after a crash: the previous one is
+    used, and what the dataset published after it is taken back (an open
+    shard that was published since is reopened and cut back)."""
+    make_input(work)
+    expected, expected_plain, expected_shuffled = reference(work)
+    cfg = config(work, "out")
+    run_killed(["run", "--no-progress", cfg], lambda: written(work, "out") >= len(expected) // 2, random.Random(SEED))
+    (newest,) = [p for p in glob.glob(work("state-out", "**", "checkpoint"), recursive=True)]
+    with open(newest, "r+b") as f:
+        f.write(b"\0" * os.path.getsize(newest))
+    final = run(["run", "--no-progress", cfg])
+    assert final.returncode == 0, text(final.stderr)
+    assert "previous" in text(final.stderr), text(final.stderr)
+    with open(work("out", "clean.jsonl"), "rb") as f:
+        assert f.read() == expected
+    assert shards(work("out", "plain")) == expected_plain
+    assert shards(work("out", "shuffled")) == expected_shuffled
+
+
 def test_unfinished_dataset_never_blocks_a_rerun(work):
     make_input(work)
     cfg = config(work, "out")
@@ -171,5 +200,5 @@ def test_rerun_after_the_end_continues(work):
 
 
 if __name__ == "__main__":
-    main([test_kill_loop_file_and_dataset, test_unfinished_dataset_never_blocks_a_rerun,
-          test_rerun_after_the_end_continues])
+    main([test_kill_loop_file_and_dataset, test_damaged_checkpoint_falls_back,
+          test_unfinished_dataset_never_blocks_a_rerun, test_rerun_after_the_end_continues])
