@@ -635,6 +635,15 @@ static bool shard_overflows(const dataset_sink *ds, const shard *sh, uint64_t li
                                (ds->shard_bytes && sh->text_bytes + bytes > ds->shard_bytes));
 }
 
+/* Names shard `number` of split s: its file (relative) and temporary path. */
+static void shard_names(const dataset_sink *ds, int s, unsigned number, shard *sh) {
+    sh->number = number;
+    char file[sizeof sh->file];
+    snprintf(file, sizeof file, "%s/shard-%05u.jsonl.zst", sl_dataset_split_names[s], number);
+    memcpy(sh->file, file, sizeof file);
+    snprintf(sh->tmp_path, sizeof sh->tmp_path, "%s/%s.inprogress", ds->path, file);
+}
+
 static int shard_open(dataset_sink *ds, int s, sl_error *err) {
     split_state *sp = &ds->splits[s];
     shard *sh = &sp->cur;
@@ -643,11 +652,7 @@ static int shard_open(dataset_sink *ds, int s, sl_error *err) {
     if (mkdir(dir, 0755) < 0 && errno != EEXIST)
         return sl_errorf(err, "cannot create %s: %s", dir, strerror(errno));
     sp->dir_unsynced = true;
-    sh->number = sp->next_number++;
-    char file[sizeof sh->file];
-    snprintf(file, sizeof file, "%s/shard-%05u.jsonl.zst", sl_dataset_split_names[s], sh->number);
-    memcpy(sh->file, file, sizeof file);
-    snprintf(sh->tmp_path, sizeof sh->tmp_path, "%s/%s.inprogress", ds->path, file);
+    shard_names(ds, s, sp->next_number++, sh);
     sh->fd = open(sh->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (sh->fd < 0) return sl_errorf(err, "cannot create %s: %s", sh->tmp_path, strerror(errno));
     sh->open = true;
@@ -1201,9 +1206,7 @@ static int reopen_shard(dataset_sink *ds, int s, const sl_value *saved, sl_error
     if (!sl_state_uint(saved, "number", &number) || number >= sp->next_number || !sl_state_uint(saved, "size", &size) ||
         !sl_state_uint(saved, "records", &sh->records) || !sl_state_uint(saved, "bytes", &sh->text_bytes))
         return sl_errorf(err, "the saved open shard of %s is malformed", sl_dataset_split_names[s]);
-    sh->number = (unsigned)number;
-    snprintf(sh->file, sizeof sh->file, "%s/shard-%05u.jsonl.zst", sl_dataset_split_names[s], sh->number);
-    snprintf(sh->tmp_path, sizeof sh->tmp_path, "%s/%s.inprogress", ds->path, sh->file);
+    shard_names(ds, s, (unsigned)number, sh);
     char final[PATH_MAX + 64];
     snprintf(final, sizeof final, "%s/%s", ds->path, sh->file);
     /* Published by a later checkpoint that was lost: it is open again. */
