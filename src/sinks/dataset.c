@@ -61,6 +61,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -155,6 +156,7 @@ typedef struct dataset_sink {
     split_state splits[SL_DATASET_SPLITS];
     uint64_t spill_seq;         /* number of the next shuffle spill */
     uint64_t spill_kept;        /* checkpointing thread: oldest spill a checkpoint may still need */
+    int lock_fd;                /* the dataset directory, flock'ed from restore to destroy, or -1 */
     sl_manifest manifest;
     sl_compressor compressor;
     ZSTD_DCtx *dctx;
@@ -354,6 +356,7 @@ static void dataset_destroy(sl_component *c) {
         }
         free(sp->slots);
     }
+    if (ds->lock_fd >= 0) close(ds->lock_fd);
     sl_path_free(ds->key);
     sl_manifest_free(&ds->manifest);
     sl_compressor_free(&ds->compressor);
@@ -374,7 +377,9 @@ static bool finished_dataset(const dataset_sink *ds) {
     sl_buf text;
     sl_buf_init(&text);
     bool finished = false;
-    if (sl_read_file(index, &text) == 0) {
+    if (sl_read_file(index, &text) < 0) {
+        finished = errno != ENOENT && errno != ENOTDIR;   /* unreadable: not ours to replace either */
+    } else {
         sl_arena a;
         sl_arena_init(&a, 4096);
         sl_value doc;
@@ -400,6 +405,7 @@ static int dataset_create(sl_component *c, const sl_opts *opts, sl_diag *diag) {
     if (!ds) abort();
     c->impl = ds;
     ds->name = c->name;
+    ds->lock_fd = -1;
     size_t errors = diag->errors;
     sl_manifest_init(&ds->manifest);
     sl_compressor_init(&ds->compressor, SL_COMPRESSION_ZSTD);
@@ -1310,9 +1316,23 @@ static int start_new(dataset_sink *ds, sl_error *err) {
     return sl_manifest_publish(&ds->manifest, ds->path, err);
 }
 
+/* An unfinished dataset is continued or replaced, so no other run may be
+ * writing it: the directory is locked (flock, released when the process
+ * ends, also by a crash) for as long as the sink exists. */
+static int lock_dataset(dataset_sink *ds, sl_error *err) {
+    ds->lock_fd = open(ds->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (ds->lock_fd < 0) return sl_errorf(err, "cannot open %s: %s", ds->path, strerror(errno));
+    if (flock(ds->lock_fd, LOCK_EX | LOCK_NB) == 0) return 0;
+    if (errno == EWOULDBLOCK)
+        return sl_errorf(err, "another sluice run is writing the dataset in %s; stop it, or choose another path",
+                         ds->path);
+    return sl_errorf(err, "cannot lock %s: %s", ds->path, strerror(errno));
+}
+
 static int dataset_restore(sl_component *c, const char *state, size_t len, sl_error *err) {
     dataset_sink *ds = c->impl;
     if (sl_mkdirs(ds->path, err) < 0) return sl_error_prefix(err, "cannot create %s", ds->path);
+    if (lock_dataset(ds, err) < 0) return -1;
     return state ? sl_state_read(state, len, resume_state, ds, err) : start_new(ds, err);
 }
 

@@ -12,6 +12,7 @@
 - Warnings about the lineage endpoint never show the credentials, path or
   query of its URL (nor anything of an interpolated URL).
 - `sluice check` refuses a directory that already holds a dataset.
+- A second run writing into the dataset another run is writing is refused.
 - 20,000 records with a field name each: quick, and index.json stays small
   (the schema is capped, the rest counted under _other_fields).
 """
@@ -163,6 +164,25 @@ def test_sigterm_leaves_only_complete_listed_shards(work):
         assert [e["eventType"] for e in events] == ["START", "ABORT"], events
         for e in events:
             check_event(e)
+
+
+def test_second_writer_is_refused(work):
+    d = work.path
+    cfg = work.write("a.yaml", SIGTERM_CFG.format(d=d))
+    proc = subprocess.Popen([harness.SLUICE, "run", "--no-progress", cfg],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        harness.wait_for(lambda: os.path.exists(os.path.join(d, "ds", "index.json")), what="the first run")
+        other = work.write("b.yaml", SIGTERM_CFG.format(d=d).replace("/state", "/state-b"))
+        second = harness.run(["run", "--no-progress", other])
+        assert second.returncode != 0
+        assert "another sluice run is writing the dataset in %s/ds" % d in harness.text(second.stderr), \
+            harness.text(second.stderr)
+    finally:
+        code, _, err = harness.stop(proc, signal.SIGTERM)
+    assert code == 0, harness.text(err)
+    _, total = check_dataset(os.path.join(d, "ds"))
+    assert total > 0
 
 
 def check_facets(facets, where):
@@ -365,4 +385,4 @@ if __name__ == "__main__":
     harness.main([test_run_writes_checked_shards, test_sigterm_leaves_only_complete_listed_shards,
                   test_openlineage_events, test_lineage_endpoint_down_is_not_fatal,
                   test_lineage_url_credentials_never_logged, test_check_reports_existing_dataset,
-                  test_unique_field_names_stay_cheap])
+                  test_second_writer_is_refused, test_unique_field_names_stay_cheap])
