@@ -13,7 +13,9 @@
 #include <sys/stat.h>
 
 #include "check.h"
+#include "codec/json_state.h"
 #include "codec/reader.h"
+#include "sinks/manifest.h"
 #include "transform_harness.h"
 
 extern const sl_component_type sl_sink_dataset_type;
@@ -274,6 +276,86 @@ static bool same_set(const int *a, int na, const int *b, int nb) {
 static dataset first, second;
 
 #define SPLIT "split: {key: id, train: 0.8, validation: 0.1, test: 0.1}"
+
+/* index.json without its "updated" time, for comparing two renderings. */
+static char *render_timeless(const sl_manifest *m) {
+    sl_buf b;
+    sl_buf_init(&b);
+    sl_manifest_render(m, &b);
+    sl_buf_putc(&b, '\0');
+    char *at = strstr(b.data, "\"updated\":\"");
+    char *end = at ? strchr(at + 11, '"') : NULL;
+    if (end) memmove(at, end + 1, strlen(end + 1) + 1);
+    size_t len;
+    return sl_buf_steal(&b, &len);
+}
+
+/* The checkpoint state of the manifest model rebuilds it exactly: same
+ * field ids (also past the cap, under _other_fields), inputs, shards. */
+static void test_manifest_state_round_trip(void) {
+    sl_manifest m;
+    sl_manifest_init(&m);
+    m.split_key = "id";
+    m.fractions[0] = 1;
+    m.shard_records = 10;
+    char name[32];
+    for (int i = 0; i < SL_MANIFEST_MAX_FIELDS + 5; i++) {
+        snprintf(name, sizeof name, "f%d", i);
+        sl_manifest_field_id(&m, name, strlen(name), i % 2 ? SL_STRING : SL_INT);
+    }
+    sl_manifest_field_id(&m, "f0", 2, SL_DOUBLE);   /* a second type of a known name */
+    uint32_t a = sl_manifest_input_id(&m, "docs", "a.jsonl"), b = sl_manifest_input_id(&m, "docs", "b \"q\".jsonl");
+    for (int k = 0; k < 3; k++) {
+        sl_shard_entry e = {.split = k, .records = 10u + (unsigned)k, .bytes = 100, .compressed_bytes = 40};
+        snprintf(name, sizeof name, "%s/shard-00000.jsonl.zst", sl_dataset_split_names[k]);
+        e.file = strdup(name);
+        memset(e.sha256, 'a' + k, 64);
+        e.n_fields = 3;
+        e.fields = malloc(3 * sizeof *e.fields);
+        e.fields[0] = 0;
+        e.fields[1] = (uint32_t)k + 1;
+        e.fields[2] = (uint32_t)(m.n_fields - 1);
+        e.n_inputs = 2;
+        e.inputs = malloc(2 * sizeof *e.inputs);
+        e.inputs[0] = (sl_shard_input){a, 0, 99, 5};
+        e.inputs[1] = (sl_shard_input){b, 7, 8, 5u + (unsigned)k};
+        sl_manifest_add_shard(&m, &e);
+    }
+    sl_buf state;
+    sl_buf_init(&state);
+    sl_manifest_save(&m, &state);
+
+    sl_arena arena;
+    sl_arena_init(&arena, 4096);
+    sl_value doc;
+    sl_error err = {0};
+    CHECK_INT(sl_state_parse(&arena, state.data, state.len, "state", &doc, &err), 0);
+    sl_manifest back;
+    sl_manifest_copy_settings(&back, &m);
+    CHECK_INT(sl_manifest_load(&back, &doc, &err), 0);
+    CHECK_INT(back.n_fields, m.n_fields);
+    CHECK_INT(back.other_fields, m.other_fields);
+    char *want = render_timeless(&m), *got = render_timeless(&back);
+    CHECK_STR(got, want);
+    free(want);
+    free(got);
+
+    /* A damaged state is an error, never a crash. */
+    sl_manifest broken;
+    sl_manifest_copy_settings(&broken, &m);
+    const char *damaged = "{\"finished\":false,\"other_fields\":0,\"fields\":[],\"inputs\":[],\"shards\":[{"
+                          "\"split\":0,\"file\":\"x\",\"records\":1,\"bytes\":1,\"compressed_bytes\":1,\"sha256\":"
+                          "\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\","
+                          "\"fields\":[3],\"inputs\":[]}]}";
+    CHECK_INT(sl_state_parse(&arena, damaged, strlen(damaged), "state", &doc, &err), 0);
+    CHECK(sl_manifest_load(&broken, &doc, &err) < 0);
+    CHECK(strstr(err.msg, "unknown field") != NULL);
+    sl_manifest_free(&broken);
+    sl_manifest_free(&back);
+    sl_manifest_free(&m);
+    sl_arena_free(&arena);
+    sl_buf_free(&state);
+}
 
 static void test_manifest_matches_shards(void) {
     new_data_dir();
@@ -604,6 +686,7 @@ int main(void) {
     add_test_type(&gen_type);
     add_test_type(&sl_sink_dataset_type);
     RUN(test_manifest_matches_shards);
+    RUN(test_manifest_state_round_trip);
     RUN(test_split_is_stable);
     RUN(test_shard_boundaries_independent_of_batching);
     RUN(test_shuffle_deterministic_permutation);
