@@ -39,6 +39,7 @@ int sl_cmd_check(int argc, char **argv) {
         char why[256];
         if (sl_checkpoints_off_reason(lp.pipeline, why, sizeof why))
             printf("note: %s\n", why);
+        sl_pipeline_delivery_line(lp.pipeline, stdout);
     }
     sl_cli_unload(&lp);
     return rc;

@@ -34,6 +34,15 @@ const char *sl_sink_delivery(const sl_pipeline *p, const sl_component *c)
     return c->delivery == SL_DELIVERY_EXACTLY_ONCE ? "exactly-once" : "at-least-once";
 }
 
+void sl_pipeline_delivery_line(const sl_pipeline *p, FILE *out)
+{
+    fprintf(out, "delivery across crashes:");
+    for (int i = 0; i < p->n_sinks; i++)
+        fprintf(out, "%s %s %s", i ? "," : "", p->sinks[i].c->name, sl_sink_delivery(p, p->sinks[i].c));
+    char why[256];
+    fprintf(out, "%s\n", sl_checkpoints_off_reason(p, why, sizeof why) ? " (checkpoints are off)" : "");
+}
+
 void sl_pipeline_delivery_json(const sl_pipeline *p, sl_buf *json)
 {
     sl_buf_putc(json, '{');

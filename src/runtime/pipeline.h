@@ -78,6 +78,9 @@ const char *sl_checkpoints_off_reason(const sl_pipeline *p, char *buf, size_t ca
 /* The guarantee sink c gives across crashes in this pipeline:
  * "exactly-once", "at-least-once", or "none" when checkpoints are off. */
 const char *sl_sink_delivery(const sl_pipeline *p, const sl_component *c);
+/* "delivery across crashes: NAME GUARANTEE, ..." and a newline, for the
+ * run summary and `sluice check`. */
+void sl_pipeline_delivery_line(const sl_pipeline *p, FILE *out);
 /* Every sink's guarantee as one JSON object {"NAME": "exactly-once", ...},
  * for /stats. */
 void sl_pipeline_delivery_json(const sl_pipeline *p, sl_buf *json);

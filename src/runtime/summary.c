@@ -94,9 +94,5 @@ void sl_pipeline_summary(sl_pipeline *p, FILE *out)
                 sl_dlq_file(p->dlq));
     else
         fprintf(out, "DLQ: empty\n");
-    fprintf(out, "delivery across crashes:");
-    for (int i = 0; i < p->n_sinks; i++)
-        fprintf(out, "%s %s %s", i ? "," : "", p->sinks[i].c->name, sl_sink_delivery(p, p->sinks[i].c));
-    char why[256];
-    fprintf(out, "%s\n", sl_checkpoints_off_reason(p, why, sizeof why) ? " (checkpoints are off)" : "");
+    sl_pipeline_delivery_line(p, out);
 }

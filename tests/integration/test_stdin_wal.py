@@ -375,6 +375,10 @@ def test_without_the_log(work):
     assert r.returncode == 0, text(r.stderr)
     assert "source 'piped' (stdin) cannot take part" in text(r.stderr), text(r.stderr)
     assert "delivery across crashes: out none (checkpoints are off)" in text(r.stdout + r.stderr), text(r.stdout)
+    checked = run(["check", off])
+    assert checked.returncode == 0 and "delivery across crashes: out none" in text(checked.stdout), text(checked.stdout)
+    checked = run(["check", config(work, "on")])
+    assert "delivery across crashes: out exactly-once\n" in text(checked.stdout), text(checked.stdout)
     assert not os.path.exists(work("state-off", "wal")) and output(work, "off") == b'{"n":1,"double":2,"tag":"k"}\n'
 
     cfg = work.write("no-ckpt.yaml", PIPELINE.format(dir=work.path, out="nock", interval="1s", port=free_port(),
