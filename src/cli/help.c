@@ -122,7 +122,7 @@ static const struct {
      "       sluice dlq show DIR_OR_FILE [--reason R] [--component C] [--class TEXT]\n"
      "                                   [--limit N] [--json]\n"
      "\n"
-     "Reads a DLQ file, or every file of a DLQ directory (e.g. .sluice/dlq), and\n"
+     "Reads a DLQ file, or every file of a DLQ directory (e.g. .sluice/NAME/dlq), and\n"
      "changes nothing.\n"
      "\n"
      "summary prints the number of entries by reason, by component, by source, and\n"

@@ -180,6 +180,30 @@ static const sl_node *get(const sl_node *map, const char *key)
     return v && !is_null(v) ? v : NULL;
 }
 
+/* The default data_dir: a directory of its own per pipeline file under
+ * DEFAULT_DATA_DIR, named after the file without its directory and its
+ * .yaml/.yml extension (".sluice/quickstart"), so that pipelines run from
+ * one directory never resume each other's checkpoints. */
+static char *default_data_dir(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t len = strlen(base);
+    if (len > 5 && strcmp(base + len - 5, ".yaml") == 0)
+        len -= 5;
+    else if (len > 4 && strcmp(base + len - 4, ".yml") == 0)
+        len -= 4;
+    if (len == 0 || (len == 1 && base[0] == '.') || (len == 2 && base[0] == '.' && base[1] == '.') ||
+        strcmp(base, "-") == 0) {
+        base = "pipeline";
+        len = strlen(base);
+    }
+    size_t cap = sizeof DEFAULT_DATA_DIR + 1 + len;
+    char *dir = xrealloc(NULL, cap);
+    snprintf(dir, cap, "%s/%.*s", DEFAULT_DATA_DIR, (int)len, base);
+    return dir;
+}
+
 static void read_settings(sl_config *c, const sl_node *root, sl_diag *diag)
 {
     const sl_node *v;
@@ -194,7 +218,7 @@ static void read_settings(sl_config *c, const sl_node *root, sl_diag *diag)
             c->data_dir = xstrdup(s);
     }
     if (!c->data_dir)
-        c->data_dir = xstrdup(DEFAULT_DATA_DIR);
+        c->data_dir = default_data_dir(c->path);
 
     if ((v = get(root, "memory_limit")))
         read_size(v, "memory_limit", &c->memory_limit, diag);
@@ -448,8 +472,10 @@ static sl_config *build(const char *name, sl_node *root, sl_diag *diag)
     } else if (root->kind != SL_NODE_MAP) {
         sl_diag_error(diag, root->pos, "the configuration must be a mapping of top-level keys "
                       "(sources, transforms, sinks, ...), found %s", sl_node_kind_name(root->kind));
-        c->data_dir = xstrdup(DEFAULT_DATA_DIR);
-        c->dlq_path = xstrdup(DEFAULT_DATA_DIR "/dlq");
+        c->data_dir = default_data_dir(c->path);
+        size_t len = strlen(c->data_dir) + sizeof "/dlq";
+        c->dlq_path = xrealloc(NULL, len);
+        snprintf(c->dlq_path, len, "%s/dlq", c->data_dir);
         return c;
     }
     for (size_t i = 0; i < root->n_pairs; i++) {

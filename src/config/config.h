@@ -1,7 +1,8 @@
 /* config.h — a pipeline configuration file, loaded and checked.
  *
  * Top-level keys:
- *   data_dir       directory for sluice's own state (default ".sluice")
+ *   data_dir       directory for sluice's own state (default ".sluice/<file name
+ *                  without .yaml>": one per pipeline)
  *   memory_limit   global byte budget for in-flight data (default 256MiB)
  *   workers        transform worker threads (default: number of CPUs)
  *   batch          {max_records: 1024, max_bytes: 1MiB}

@@ -6,11 +6,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "crc32c.h"
+#include "log.h"
 #include "util.h"
 
 #define MAX_DOC (256u << 20)
+
+/* Something that is not a regular file where a generation belongs (a
+ * directory, say) would make every write fail: it is moved aside, once,
+ * and the move logged. */
+static int move_aside_if_not_file(const char *path, sl_error *err)
+{
+    struct stat st;
+    if (lstat(path, &st) < 0 || S_ISREG(st.st_mode)) return 0;
+    char aside[4300];
+    snprintf(aside, sizeof aside, "%s.damaged-%lld", path, (long long)(sl_now_ns() / 1000000));
+    if (rename(path, aside) < 0)
+        return sl_errorf(err, "%s is not a file and cannot be moved aside: %s", path, strerror(errno));
+    sl_warn("checkpoint", "%s was not a file; moved it aside to %s", path, aside);
+    return 0;
+}
 
 int sl_checkpoint_write(const char *dir, const void *doc, size_t len, sl_error *err)
 {
@@ -25,7 +42,9 @@ int sl_checkpoint_write(const char *dir, const void *doc, size_t len, sl_error *
     sl_buf_printf(&newest, "%s/checkpoint", dir);
     sl_buf_printf(&prev, "%s/checkpoint.prev", dir);
     int rc;
-    if (rename(newest.data, prev.data) < 0 && errno != ENOENT)
+    if (move_aside_if_not_file(newest.data, err) < 0 || move_aside_if_not_file(prev.data, err) < 0)
+        rc = sl_error_prefix(err, "cannot write the checkpoint");
+    else if (rename(newest.data, prev.data) < 0 && errno != ENOENT)
         rc = sl_errorf(err, "cannot keep the previous checkpoint: %s", strerror(errno));
     else if ((rc = sl_write_file_atomic(newest.data, file.data, file.len, err)) < 0)
         sl_error_prefix(err, "cannot write the checkpoint");
@@ -35,12 +54,19 @@ int sl_checkpoint_write(const char *dir, const void *doc, size_t len, sl_error *
     return rc;
 }
 
-/* Reads one generation; returns NULL on success or what is wrong with it. */
-static const char *read_generation(const char *path, sl_buf *doc)
+/* Reads one generation and checks its document; returns NULL on success or
+ * what is wrong with it (in why, or a constant). */
+static const char *read_generation(const char *path, sl_buf *doc, sl_checkpoint_check check, void *arg,
+                                   char *why, size_t cap)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
         return errno == ENOENT ? "missing" : "unreadable";
+    struct stat st;
+    if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        return "not a file";
+    }
     char header[80];
     size_t len;
     unsigned crc;
@@ -61,21 +87,25 @@ static const char *read_generation(const char *path, sl_buf *doc)
             doc->len = len;
     }
     fclose(f);
+    if (!problem && check && !check(doc, arg, why, cap))
+        problem = why;
     if (problem)
         doc->len = 0;
     return problem;
 }
 
-sl_checkpoint_found sl_checkpoint_load(const char *dir, sl_buf *doc, char problem[256])
+sl_checkpoint_found sl_checkpoint_load(const char *dir, sl_buf *doc, sl_checkpoint_check check, void *arg,
+                                       char problem[256])
 {
+    char why_newest[160] = "", why_prev[160] = "";
     char newest[4200], prev[4200];
     snprintf(newest, sizeof newest, "%s/checkpoint", dir);
     snprintf(prev, sizeof prev, "%s/checkpoint.prev", dir);
     problem[0] = '\0';
-    const char *bad_newest = read_generation(newest, doc);
+    const char *bad_newest = read_generation(newest, doc, check, arg, why_newest, sizeof why_newest);
     if (!bad_newest)
         return SL_CHECKPOINT_NEWEST;
-    const char *bad_prev = read_generation(prev, doc);
+    const char *bad_prev = read_generation(prev, doc, check, arg, why_prev, sizeof why_prev);
     if (!bad_prev) {
         snprintf(problem, 256, "checkpoint: %s; using checkpoint.prev", bad_newest);
         return SL_CHECKPOINT_PREVIOUS;

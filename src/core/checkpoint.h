@@ -11,12 +11,16 @@
  * newest (temp file -> fsync -> rename -> fsync the directory). A crash or a
  * failed write at any point leaves at least one whole generation: the new
  * newest, or .prev (then loading says the newest is missing).
- * Loading never refuses to start: the newest if it is whole and its checksum
- * matches, else the previous one (and says why), else none (and says why).
+ * Loading never refuses to start: the newest if it is whole, its checksum
+ * matches and the caller's check accepts its document, else the previous one
+ * (and says why), else none (and says why). Something other than a file
+ * where a generation belongs (a directory) is reported when loading and
+ * moved aside ("checkpoint.damaged-<ms>") by the next write.
  */
 #ifndef SL_CHECKPOINT_H
 #define SL_CHECKPOINT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "buf.h"
@@ -30,9 +34,14 @@ typedef enum {
 
 int sl_checkpoint_write(const char *dir, const void *doc, size_t len, sl_error *err);
 
-/* Fills doc with the document of the generation found. `problem` receives a
- * description of what was wrong with the newer generation(s), naming the
- * files relative to dir, or "". */
-sl_checkpoint_found sl_checkpoint_load(const char *dir, sl_buf *doc, char problem[256]);
+/* Whether a document (its checksum matched) is one the caller can resume
+ * from; when not, writes why into why (cap bytes). */
+typedef bool (*sl_checkpoint_check)(const sl_buf *doc, void *arg, char *why, size_t cap);
+
+/* Fills doc with the document of the generation found (check may be NULL).
+ * `problem` receives a description of what was wrong with the newer
+ * generation(s), naming the files relative to dir, or "". */
+sl_checkpoint_found sl_checkpoint_load(const char *dir, sl_buf *doc, sl_checkpoint_check check, void *arg,
+                                       char problem[256]);
 
 #endif

@@ -260,7 +260,7 @@ static void apply_settings(sl_pipeline *p, const sl_config *cfg)
 
     p->data_dir = strdup(cfg->data_dir ? cfg->data_dir : ".sluice");
     if (!p->data_dir) abort();
-    sl_checkpoints_init(p, p->data_dir, cfg->checkpoint_enabled,
+    sl_checkpoints_init(p, cfg->path, p->data_dir, cfg->checkpoint_enabled,
                         cfg->checkpoint_interval_ms ? cfg->checkpoint_interval_ms : 1000);
     sl_budget_init(&p->budget, p->memory_limit);
     p->batches = sl_queue_new((size_t)p->workers * SOURCE_QUEUE_PER_WORKER, 0);

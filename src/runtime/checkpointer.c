@@ -40,6 +40,7 @@
 #include "../codec/json.h"
 #include "../codec/json_state.h"
 #include "../core/checkpoint.h"
+#include "../core/dir_lock.h"
 #include "../core/log.h"
 #include "../core/util.h"
 #include "pipeline_internal.h"
@@ -72,6 +73,10 @@ struct sl_checkpointer {
     bool enabled;            /* checkpoint.enabled */
     bool durable;            /* enabled, and every source can resume */
     char *dir;               /* data_dir */
+    char *pipeline_file;     /* the pipeline file's real path, recorded in checkpoints */
+    int lock_fd;             /* data_dir's lock, held while the pipeline exists (dir_lock.h) */
+    uint64_t resumed_epoch;  /* the checkpoint this run resumed from */
+    char resumed_time[48];   /* its time, or "" when the run did not resume */
     uint64_t interval_ms;
     int64_t next_ns;         /* monotonic time of the next checkpoint */
     uint64_t epoch;
@@ -180,6 +185,8 @@ static void compose(sl_pipeline *p, const sl_dlq_mark *dlq, sl_buf *doc)
     sl_checkpointer *k = p->ckpt;
     sl_buf_printf(doc, "{\"sluice_checkpoint\":%d,\"epoch\":%" PRIu64 ",\"time\":", DOC_VERSION, k->epoch);
     put_time(doc);
+    sl_buf_puts(doc, ",\"pipeline\":");
+    sl_json_encode_string(doc, k->pipeline_file, strlen(k->pipeline_file));
     sl_buf_printf(doc, ",\"dlq\":{\"size\":%" PRIu64 ",\"raw_size\":%" PRIu64 "},\"components\":{", dlq->size,
                   dlq->raw_size);
     bool first = true;
@@ -416,6 +423,119 @@ static int restore_one(sl_component *c, const sl_value *entry, sl_error *err)
     return 0;
 }
 
+/* A checkpoint document, parsed. */
+typedef struct ckpt_doc {
+    sl_value root;
+    const sl_value *components;   /* name -> {type, kind, state} */
+    uint64_t epoch;
+} ckpt_doc;
+
+/* Parses a checkpoint document; false, with why, when it is not one this
+ * version of sluice can resume from. */
+static bool parse_doc(sl_arena *a, const char *data, size_t len, ckpt_doc *d, char *why, size_t cap)
+{
+    sl_error err = {0};
+    uint64_t version = 0;
+    if (sl_state_parse(a, data, len, "the document", &d->root, &err) < 0) {
+        snprintf(why, cap, "malformed (%.120s)", err.msg);
+        return false;
+    }
+    if (!sl_state_uint(&d->root, "sluice_checkpoint", &version) || version != DOC_VERSION) {
+        snprintf(why, cap, "not a checkpoint this version of sluice understands");
+        return false;
+    }
+    d->components = sl_state_get(&d->root, "components");
+    if (!sl_state_uint(&d->root, "epoch", &d->epoch) || !d->components || d->components->type != SL_MAP) {
+        snprintf(why, cap, "malformed (no epoch or components)");
+        return false;
+    }
+    for (uint32_t i = 0; i < d->components->len; i++) {
+        const sl_field *f = &d->components->as.fields[i];
+        const sl_value *type = sl_state_get(&f->value, "type"), *kind = sl_state_get(&f->value, "kind");
+        if (!type || type->type != SL_STRING || !kind || kind->type != SL_STRING || !sl_state_get(&f->value, "state")) {
+            snprintf(why, cap, "malformed (the entry of '%.*s')", (int)(f->key_len > 60 ? 60 : f->key_len), f->key);
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool check_doc(const sl_buf *doc, void *arg, char *why, size_t cap)
+{
+    (void)arg;
+    sl_arena a;
+    sl_arena_init(&a, 16384);
+    ckpt_doc d;
+    bool ok = parse_doc(&a, doc->data, doc->len, &d, why, cap);
+    sl_arena_free(&a);
+    return ok;
+}
+
+static bool str_is(const sl_value *v, const char *s)
+{
+    return v && v->type == SL_STRING && v->len == strlen(s) && memcmp(v->as.s, s, v->len) == 0;
+}
+
+/* Appends to out the sources and sinks that are in the checkpoint and not
+ * in the pipeline (same name, kind and type), and those of the pipeline
+ * that would be in it and are not. Returns how many differ. */
+static int differences(const sl_pipeline *p, const sl_value *components, sl_buf *out)
+{
+    int n = 0;
+    for (uint32_t i = 0; i < components->len; i++) {
+        const sl_field *f = &components->as.fields[i];
+        const sl_value *kind = sl_state_get(&f->value, "kind"), *type = sl_state_get(&f->value, "type");
+        if (str_is(kind, "transform")) continue;
+        bool found = false;
+        for (int c = 0; c < p->n_comps && !found; c++)
+            found = strlen(p->comps[c].name) == f->key_len && memcmp(p->comps[c].name, f->key, f->key_len) == 0 &&
+                    str_is(kind, sl_kind_name(p->comps[c].kind)) && str_is(type, p->comps[c].type->name);
+        if (found) continue;
+        sl_buf_printf(out, "%s%.*s '%.*s' (%.*s) only in the checkpoint", n++ ? ", " : "", (int)kind->len,
+                      kind->as.s, (int)f->key_len, f->key, (int)type->len, type->as.s);
+    }
+    for (int c = 0; c < p->n_comps; c++) {
+        const sl_component *comp = &p->comps[c];
+        if (comp->kind == SL_TRANSFORM || !comp->type->save) continue;
+        const sl_value *entry = sl_state_get(components, comp->name);
+        if (entry && str_is(sl_state_get(entry, "type"), comp->type->name)) continue;
+        sl_buf_printf(out, "%s%s '%s' (%s) only in this pipeline", n++ ? ", " : "", sl_kind_name(comp->kind),
+                      comp->name, comp->type->name);
+    }
+    sl_buf_putc(out, '\0');
+    return n;
+}
+
+/* Whether the checkpoint belongs to this pipeline: one written for another
+ * pipeline file with other sources or sinks is refused (resuming it would
+ * read from its positions and publish its output); an edited pipeline is
+ * resumed, saying what changed. */
+static int check_owner(const sl_pipeline *p, const ckpt_doc *d, sl_error *err)
+{
+    sl_checkpointer *k = p->ckpt;
+    sl_arena a;
+    sl_arena_init(&a, 1024);
+    const char *owner = sl_state_string(&a, &d->root, "pipeline");
+    sl_buf diff;
+    sl_buf_init(&diff);
+    int n = differences(p, d->components, &diff);
+    int rc = 0;
+    bool same_file = !owner || strcmp(owner, k->pipeline_file) == 0;
+    if (!same_file && n > 0)
+        rc = sl_errorf(err, "the checkpoint in %s was written by another pipeline (%s): %s. Give each pipeline a "
+                       "data_dir of its own, or run with --from-start to ignore that checkpoint (and replace it)",
+                       k->dir, owner, diff.data);
+    else if (n > 0)
+        sl_warn("checkpoint", "the pipeline changed since the checkpoint in %s: %s; the others resume", k->dir,
+                diff.data);
+    else if (!same_file)
+        sl_info("checkpoint", "the checkpoint in %s was written by %s, which has the same sources and sinks: "
+                "resuming from it", k->dir, owner);
+    sl_buf_free(&diff);
+    sl_arena_free(&a);
+    return rc;
+}
+
 /* Loads the checkpoint and restores every component from it. */
 static int resume(sl_pipeline *p, bool from_start, sl_error *err)
 {
@@ -424,13 +544,13 @@ static int resume(sl_pipeline *p, bool from_start, sl_error *err)
     sl_buf_init(&doc);
     sl_arena a;
     sl_arena_init(&a, 16384);
-    sl_value root = {0};
-    const sl_value *components = NULL;
+    ckpt_doc d = {0};
     sl_dlq_mark dlq = {0, SL_DLQ_SIZE_UNKNOWN};
     bool have_dlq_size = false;
 
     char problem[256] = "";
-    sl_checkpoint_found found = k->durable ? sl_checkpoint_load(k->dir, &doc, problem) : SL_CHECKPOINT_NONE;
+    sl_checkpoint_found found =
+        k->durable ? sl_checkpoint_load(k->dir, &doc, check_doc, NULL, problem) : SL_CHECKPOINT_NONE;
     if (found != SL_CHECKPOINT_NONE && from_start) {
         sl_info("checkpoint", "--from-start: ignoring the checkpoint in %s", k->dir);
         found = SL_CHECKPOINT_NONE;
@@ -438,30 +558,30 @@ static int resume(sl_pipeline *p, bool from_start, sl_error *err)
         sl_warn("checkpoint", "%s in %s%s", problem, k->dir,
                 found == SL_CHECKPOINT_PREVIOUS ? "; resuming from the previous checkpoint" : "; starting from the beginning");
     }
+    int rc = 0;
     if (found != SL_CHECKPOINT_NONE) {
-        uint64_t version = 0;
-        if (sl_state_parse(&a, doc.data, doc.len, "the checkpoint", &root, err) < 0 ||
-            !sl_state_uint(&root, "sluice_checkpoint", &version) || version != DOC_VERSION ||
-            !sl_state_uint(&root, "epoch", &k->epoch) ||
-            !(components = sl_state_get(&root, "components")) || components->type != SL_MAP) {
-            sl_warn("checkpoint", "the checkpoint in %s is not one this version of sluice understands; "
-                    "starting from the beginning", k->dir);
-            components = NULL;
-            found = SL_CHECKPOINT_NONE;
-        } else {
-            k->epoch++;
-            const sl_value *dlq_state = sl_state_get(&root, "dlq");
-            have_dlq_size = sl_state_uint(dlq_state, "size", &dlq.size);
-            /* Checkpoints written before the side file existed have no
-             * raw_size: the side file is then left alone. */
-            sl_state_uint(dlq_state, "raw_size", &dlq.raw_size);
-            sl_info("checkpoint", "resuming from checkpoint %" PRIu64 " in %s", k->epoch - 1, k->dir);
+        char why[160];
+        if (!parse_doc(&a, doc.data, doc.len, &d, why, sizeof why)) abort();   /* check_doc accepted it */
+        rc = check_owner(p, &d, err);
+        k->epoch = d.epoch + 1;
+        const sl_value *dlq_state = sl_state_get(&d.root, "dlq");
+        have_dlq_size = sl_state_uint(dlq_state, "size", &dlq.size);
+        /* Checkpoints written before the side file existed have no
+         * raw_size: the side file is then left alone. */
+        sl_state_uint(dlq_state, "raw_size", &dlq.raw_size);
+        if (rc == 0) {
+            /* "2026-11-24T01:02:03.5Z" -> "2026-11-24 01:02:03 UTC" */
+            const sl_value *t = sl_state_get(&d.root, "time");
+            bool ok = t && t->type == SL_STRING && t->len >= 19;
+            k->resumed_epoch = d.epoch;
+            snprintf(k->resumed_time, sizeof k->resumed_time, "%.10s %.8s UTC", ok ? t->as.s : "an unknown",
+                     ok ? t->as.s + 11 : "time");
+            sl_info("checkpoint", "resuming from checkpoint %" PRIu64 " in %s", d.epoch, k->dir);
         }
     }
-    int rc = 0;
     for (int i = 0; i < p->n_comps && rc == 0; i++) {
         sl_component *c = &p->comps[i];
-        rc = restore_one(c, components ? sl_state_get(components, c->name) : NULL, err);
+        rc = restore_one(c, d.components ? sl_state_get(d.components, c->name) : NULL, err);
     }
     if (rc == 0 && have_dlq_size) rc = sl_dlq_rollback(p->dlq, &dlq, err);
     sl_arena_free(&a);
@@ -469,13 +589,17 @@ static int resume(sl_pipeline *p, bool from_start, sl_error *err)
     return rc;
 }
 
-void sl_checkpoints_init(sl_pipeline *p, const char *data_dir, bool enabled, uint64_t interval_ms)
+void sl_checkpoints_init(sl_pipeline *p, const char *pipeline_file, const char *data_dir, bool enabled,
+                         uint64_t interval_ms)
 {
     sl_checkpointer *k = calloc(1, sizeof *k);
     if (!k) abort();
     p->ckpt = k;
     k->dir = strdup(data_dir);
-    if (!k->dir) abort();
+    k->pipeline_file = realpath(pipeline_file, NULL);
+    if (!k->pipeline_file) k->pipeline_file = strdup(pipeline_file);
+    if (!k->dir || !k->pipeline_file) abort();
+    k->lock_fd = -1;
     k->interval_ms = interval_ms;
     k->states = calloc((size_t)p->n_comps, sizeof *k->states);
     k->saved = calloc((size_t)p->n_comps, sizeof *k->saved);
@@ -503,8 +627,8 @@ int sl_checkpoints_start(sl_pipeline *p, bool from_start, sl_error *err)
 {
     sl_checkpointer *k = p->ckpt;
     char why[256];
+    if (k->lock_fd < 0 && (k->lock_fd = sl_dir_lock(k->dir, err)) < 0) return -1;
     if (sl_checkpoints_off_reason(p, why, sizeof why)) sl_info("checkpoint", "%s", why);
-    if (k->durable && sl_mkdirs(k->dir, err) < 0) return sl_error_prefix(err, "cannot create data_dir");
     if (resume(p, from_start, err) < 0) return -1;
 
     /* The starting point is a checkpoint too (it fixes the DLQ's size). */
@@ -531,8 +655,19 @@ void sl_checkpoints_free(sl_pipeline *p)
     free(k->states);
     free(k->saved);
     free(k->dir);
+    free(k->pipeline_file);
+    sl_dir_unlock(k->lock_fd);
     free(k);
     p->ckpt = NULL;
+}
+
+bool sl_checkpoints_resumed(const sl_pipeline *p, uint64_t *epoch, const char **time)
+{
+    const sl_checkpointer *k = p->ckpt;
+    if (!k || !k->resumed_time[0]) return false;
+    *epoch = k->resumed_epoch;
+    *time = k->resumed_time;
+    return true;
 }
 
 void sl_checkpoints_prometheus(sl_pipeline *p, sl_buf *out)

@@ -143,15 +143,19 @@ void sl_sequencer_deliver(sl_pipeline *p, sl_source_ctx *src, sl_batch_result *r
 /* Frees an item and returns its charge to the budget. */
 void sl_sink_item_discard(sl_pipeline *p, sl_sink_item *item);
 
-/* Checkpoints (checkpointer.c). Init at build time. */
-void sl_checkpoints_init(sl_pipeline *p, const char *data_dir, bool enabled, uint64_t interval_ms);
+/* Checkpoints (checkpointer.c). Init at build time; pipeline_file is
+ * recorded in every checkpoint, to recognise one another pipeline wrote. */
+void sl_checkpoints_init(sl_pipeline *p, const char *pipeline_file, const char *data_dir, bool enabled,
+                         uint64_t interval_ms);
 /* Why source or sink c cannot take part in checkpoints (which turns them
  * off for the whole pipeline), with the fix when there is one; NULL when
  * it can (and for transforms). */
 const char *sl_checkpoint_blocker(const sl_component *c);
-/* Restores every component from the last checkpoint (none with from_start,
- * or when a source cannot resume), rolls the DLQ back to it, and writes the
- * starting checkpoint. Before any thread starts. */
+/* Locks data_dir (a second run on it is refused, naming the first one's
+ * pid), restores every component from the last checkpoint (none with
+ * from_start, or when a source cannot resume; refused when another pipeline
+ * wrote it), rolls the DLQ back to it, and writes the starting checkpoint.
+ * Before any thread starts. The lock is held until sl_checkpoints_free. */
 int sl_checkpoints_start(sl_pipeline *p, bool from_start, sl_error *err);
 /* Takes a checkpoint when one is due; main thread, while the pipeline runs. */
 void sl_checkpoints_tick(sl_pipeline *p);
@@ -161,6 +165,8 @@ int64_t sl_checkpoints_wait_ms(sl_pipeline *p, int64_t max_ms);
 void sl_checkpoints_finish(sl_pipeline *p);
 void sl_checkpoints_free(sl_pipeline *p);
 void sl_checkpoints_prometheus(sl_pipeline *p, sl_buf *out);
+/* Whether the run resumed from a checkpoint: its epoch and time (RFC 3339). */
+bool sl_checkpoints_resumed(const sl_pipeline *p, uint64_t *epoch, const char **time);
 /* In-flight accounting: +1 per batch submitted, +items-1 when a worker has
  * processed it, -1 per sink item written or discarded. */
 void sl_inflight_add(sl_pipeline *p, long delta);

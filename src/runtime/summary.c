@@ -9,11 +9,17 @@
  *     events  json_syntax  2
  *
  *   input 3.7 MiB in 0.21 s: 18.6 MB/s, 47619 records/s; peak memory 2.1 MiB of 256.0 MiB
- *   DLQ: 2 entries in .sluice/dlq/dlq.jsonl
+ *   DLQ: 2 entries in .sluice/p/dlq/dlq.jsonl
  *
  * For a source, in = records read and out = records decoded; for a
  * transform, what it received and emitted (the rest was dropped on purpose
  * or sent to the DLQ); for a sink, records encoded and records written.
+ *
+ * A run that resumed from a checkpoint and found nothing new to read (a
+ * finished batch job run again) says so instead of printing a table of
+ * zeros:
+ *
+ *   nothing new since checkpoint 12 of 2026-11-24T01:02:03Z: ...
  */
 #include <stdio.h>
 #include <string.h>
@@ -72,15 +78,26 @@ static void print_dlq_reasons(sl_pipeline *p, FILE *out)
 
 void sl_pipeline_summary(sl_pipeline *p, FILE *out)
 {
-    print_table(p, out);
-    print_dlq_reasons(p, out);
-
     uint64_t bytes = 0, records = 0;
     for (int i = 0; i < p->n_sources; i++) {
         sl_component_metrics *m = p->sources[i].c->metrics;
         bytes += atomic_load(&m->received_bytes);
         records += atomic_load(&m->received_events);
     }
+    uint64_t epoch;
+    const char *when;
+    pthread_mutex_lock(&p->lock);
+    bool failed = p->failed;
+    pthread_mutex_unlock(&p->lock);
+    if (bytes == 0 && records == 0 && !failed && sl_checkpoints_resumed(p, &epoch, &when)) {
+        fprintf(out, "nothing new since checkpoint %llu of %s: every input had been processed by then, and "
+                "its output is in place.\nRun with --from-start to process everything again.\n",
+                (unsigned long long)epoch, when);
+        return;
+    }
+    print_table(p, out);
+    print_dlq_reasons(p, out);
+
     double secs = (double)p->wall_ns / 1e9;
     char size[32], peak[32], limit[32];
     sl_format_size(size, bytes);

@@ -434,7 +434,7 @@ const sl_component_type sl_source_dlq_type = {
         "replayed from (the file's device and inode, the byte offset of the entry's line). "
         "Entries the source itself sends on (below) point at the DLQ file instead.\n\n"
         "**Replaying once.** The source refuses to read the pipeline's own DLQ output: move "
-        "the dead letters aside first (`mv .sluice/dlq/dlq.jsonl replay-1.jsonl`), replay "
+        "the dead letters aside first (`mv .sluice/NAME/dlq/dlq.jsonl replay-1.jsonl`), replay "
         "that file once, then archive or delete it.\n\n"
         "**Resuming.** Checkpoints save, per DLQ file (device and inode, checked with a "
         "fingerprint of its first 1 KiB), the offset of the next entry to replay. A replay "

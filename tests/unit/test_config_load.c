@@ -92,14 +92,14 @@ static void test_defaults(void)
     sl_config *c = parse("sources: {in: {type: stdin}}\nsinks: {out: {type: stdout, inputs: in}}\n", &diag);
     CHECK(c != NULL);
     CHECK_INT(diag.count, 0);
-    CHECK_STR(c->data_dir, ".sluice");
+    CHECK_STR(c->data_dir, ".sluice/p");   /* one directory per pipeline file */
     CHECK_INT(c->memory_limit, 256 << 20);
     CHECK_INT(c->workers, sysconf(_SC_NPROCESSORS_ONLN));
     CHECK_INT(c->batch_max_records, 1024);
     CHECK_INT(c->batch_max_bytes, 1 << 20);
     CHECK(c->log_level == NULL);
     CHECK(c->api_address == NULL);
-    CHECK_STR(c->dlq_path, ".sluice/dlq");
+    CHECK_STR(c->dlq_path, ".sluice/p/dlq");
     sl_config_free(c);
     sl_diag_free(&diag);
 

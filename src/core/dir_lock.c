@@ -1,0 +1,42 @@
+/* dir_lock.c — one process at a time in a directory (dir_lock.h). */
+#include "dir_lock.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "util.h"
+
+int sl_dir_lock(const char *dir, sl_error *err)
+{
+    if (sl_mkdirs(dir, err) < 0) return sl_error_prefix(err, "cannot create data_dir");
+    char path[4200];
+    snprintf(path, sizeof path, "%s/lock", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return sl_errorf(err, "cannot open %s: %s", path, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        int e = errno;
+        char holder[32] = "";
+        ssize_t n = pread(fd, holder, sizeof holder - 1, 0);
+        holder[n > 0 ? n : 0] = '\0';
+        holder[strcspn(holder, "\n")] = '\0';
+        close(fd);
+        if (e != EWOULDBLOCK) return sl_errorf(err, "cannot lock %s: %s", path, strerror(e));
+        return sl_errorf(err, "data_dir %s is in use by another sluice run (pid %s): two runs on one data_dir "
+                         "would overwrite each other's checkpoints and output; wait for that run to end, or "
+                         "give this pipeline a data_dir of its own", dir, holder[0] ? holder : "unknown");
+    }
+    char pid[32];
+    int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)len, 0) != len) {}   /* only for the message */
+    return fd;
+}
+
+void sl_dir_unlock(int fd)
+{
+    if (fd >= 0) close(fd);
+}

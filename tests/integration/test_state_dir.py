@@ -1,0 +1,184 @@
+"""sluice's own state belongs to one pipeline and one process at a time.
+
+- Without `data_dir`, each pipeline file gets a directory of its own
+  (.sluice/<name>): two pipelines run from one directory never resume each
+  other's checkpoints.
+- A checkpoint written by another pipeline (a shared data_dir) is refused,
+  naming the sources and sinks that differ and --from-start.
+- A second run on a data_dir in use is refused, naming the first one's pid;
+  the first one's output is untouched.
+- Rerunning a finished batch job says there is nothing new, and since when.
+- A checkpoint replaced by a directory, or one with a matching checksum and
+  a body that is not a checkpoint, falls back to the previous one.
+- Checkpoints that cannot be written are counted in
+  sluice_checkpoint_failures_total (the run goes on).
+"""
+import os
+import re
+import subprocess
+import time
+import urllib.request
+import zlib
+
+from harness import SLUICE, free_port, main, read_jsonl, run, text, wait_for
+
+GENERATE = """
+{data_dir}
+{api}
+checkpoint: {{interval: 50ms}}
+sources:
+  gen: {{type: generate, count: {count}, seed: 7, rate: {rate}}}
+sinks:
+  {sink}: {{type: file, inputs: [gen], path: {out}}}
+"""
+
+
+def pipeline(work, name, out, count=2000, rate=0, data_dir=None, sink="out", api=None):
+    return work.write(name, GENERATE.format(
+        data_dir="data_dir: %s" % data_dir if data_dir else "", count=count, rate=rate, sink=sink,
+        out=work(out), api='api: {address: "127.0.0.1:%d"}' % api if api else ""))
+
+
+def lines(path):
+    with open(path, "rb") as f:
+        return f.read().count(b"\n")
+
+
+def test_each_pipeline_has_its_own_state(work):
+    a = pipeline(work, "a.yaml", "out-a.jsonl", count=1500)
+    b = pipeline(work, "b.yaml", "out-b.jsonl", count=700)
+    for cfg in (a, b, a, b):
+        r = run(["run", "--no-progress", cfg], cwd=work.path)
+        assert r.returncode == 0, text(r.stderr)
+    assert lines(work("out-a.jsonl")) == 1500 and lines(work("out-b.jsonl")) == 700
+    assert os.path.exists(work(".sluice", "a", "checkpoint")) and os.path.exists(work(".sluice", "b", "checkpoint"))
+
+
+def test_rerun_says_nothing_new(work):
+    cfg = pipeline(work, "p.yaml", "out.jsonl")
+    assert run(["run", "--no-progress", cfg], cwd=work.path).returncode == 0
+    again = run(["run", "--no-progress", cfg], cwd=work.path)
+    err = text(again.stderr)
+    assert again.returncode == 0, err
+    assert re.search(r"nothing new since checkpoint \d+ of \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", err), err
+    assert "--from-start" in err and "component" not in err, err
+    assert lines(work("out.jsonl")) == 2000
+
+
+def test_checkpoint_of_another_pipeline_is_refused(work):
+    state = work("shared")
+    a = pipeline(work, "a.yaml", "out-a.jsonl", data_dir=state)
+    b = pipeline(work, "b.yaml", "out-b.jsonl", data_dir=state, sink="other")
+    assert run(["run", "--no-progress", a]).returncode == 0
+    r = run(["run", "--no-progress", b])
+    err = text(r.stderr)
+    assert r.returncode != 0, err
+    assert "written by another pipeline (%s)" % a in err, err
+    assert "sink 'out' (file) only in the checkpoint" in err and "sink 'other' (file) only in this pipeline" in err
+    assert "--from-start" in err, err
+    assert not os.path.exists(work("out-b.jsonl")) and lines(work("out-a.jsonl")) == 2000
+    r = run(["run", "--no-progress", "--from-start", b])
+    assert r.returncode == 0 and lines(work("out-b.jsonl")) == 2000, text(r.stderr)
+
+
+def test_second_run_on_a_data_dir_is_refused(work):
+    ref = pipeline(work, "ref.yaml", "ref.jsonl", count=3000)
+    assert run(["run", "--no-progress", ref]).returncode == 0
+    cfg = pipeline(work, "p.yaml", "out.jsonl", count=3000, rate=1500, data_dir=work("state"))
+    first = subprocess.Popen([SLUICE, "run", "--no-progress", cfg], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE)
+    try:
+        wait_for(lambda: os.path.exists(work("state", "checkpoint")), what="the first run's checkpoint")
+        second = run(["run", "--no-progress", cfg])
+        err = text(second.stderr)
+        assert first.poll() is None, "the first run ended too soon for the test"
+        assert second.returncode != 0, err
+        assert "in use by another sluice run (pid %d)" % first.pid in err, err
+        _, first_err = first.communicate(timeout=60)
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()
+    assert first.returncode == 0, text(first_err)
+    with open(work("out.jsonl"), "rb") as f, open(work("ref.jsonl"), "rb") as g:
+        assert f.read() == g.read(), "the refused run changed the first one's output"
+
+
+def checkpoint_bytes(doc):
+    return b"sluice-checkpoint 1 %d %08x\n" % (len(doc), crc32c(doc)) + doc
+
+
+def crc32c(data):
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+    return crc ^ 0xFFFFFFFF
+
+
+def test_damaged_newest_falls_back(work):
+    """The newest checkpoint replaced by a directory, then by a document with
+    the right checksum that is not a checkpoint: each run falls back to the
+    previous generation, says so, and the output stays whole."""
+    cfg = pipeline(work, "p.yaml", "out.jsonl", count=3000, data_dir=work("state"))
+    assert run(["run", "--no-progress", cfg]).returncode == 0
+    newest = work("state", "checkpoint")
+    os.remove(newest)
+    os.mkdir(newest)
+    r = run(["run", "--no-progress", cfg])
+    assert r.returncode == 0, text(r.stderr)
+    assert "checkpoint: not a file" in text(r.stderr) and "resuming from the previous" in text(r.stderr)
+    assert "moved it aside" in text(r.stderr), text(r.stderr)
+    assert os.path.isfile(newest)
+    with open(newest, "wb") as f:
+        f.write(checkpoint_bytes(b'{"sluice_checkpoint":1,"epoch":"x"}'))
+    r = run(["run", "--no-progress", cfg])
+    assert r.returncode == 0, text(r.stderr)
+    assert "checkpoint: malformed" in text(r.stderr) and "resuming from the previous" in text(r.stderr)
+    assert lines(work("out.jsonl")) == 3000
+
+
+def metric(port, name):
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=2) as r:
+            body = r.read().decode()
+    except OSError:
+        return None
+    m = re.search(r"^%s (\d+)" % re.escape(name), body, re.M)
+    return int(m.group(1)) if m else None
+
+
+def test_checkpoint_write_failures_are_counted(work):
+    """A checkpoint that cannot be written (here: its temporary file's name
+    is taken by a directory) is counted, the run goes on, and the next
+    checkpoints are written once the obstacle is gone."""
+    port = free_port()
+    cfg = pipeline(work, "p.yaml", "out.jsonl", count=0, rate=2000, data_dir=work("state"), api=port)
+    proc = subprocess.Popen([SLUICE, "run", "--no-progress", cfg], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    try:
+        wait_for(lambda: (metric(port, "sluice_checkpoints_total") or 0) >= 2, what="checkpoints")
+        # Block every temporary name the next checkpoints can take.
+        blocked = [work("state", "checkpoint.tmp-%d-%d" % (proc.pid, n)) for n in range(3000)]
+        for path in blocked[:3000]:
+            os.mkdir(path)
+        wait_for(lambda: (metric(port, "sluice_checkpoint_failures_total") or 0) >= 1, what="a failure")
+        for path in blocked[:3000]:
+            os.rmdir(path)
+        ok = metric(port, "sluice_checkpoints_total")
+        wait_for(lambda: metric(port, "sluice_checkpoints_total") > ok, what="checkpoints after the failure")
+        proc.terminate()
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, text(err)
+    assert "cannot write checkpoint" in text(err), text(err)
+
+
+if __name__ == "__main__":
+    main([test_each_pipeline_has_its_own_state, test_rerun_says_nothing_new,
+          test_checkpoint_of_another_pipeline_is_refused, test_second_run_on_a_data_dir_is_refused,
+          test_damaged_newest_falls_back, test_checkpoint_write_failures_are_counted])
