@@ -20,10 +20,14 @@ int sl_dir_lock(const char *dir, sl_error *err)
     if (fd < 0) return sl_errorf(err, "cannot open %s: %s", path, strerror(errno));
     if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
         int e = errno;
+        /* The holder writes its pid just after locking: wait for it a little. */
         char holder[32] = "";
-        ssize_t n = pread(fd, holder, sizeof holder - 1, 0);
-        holder[n > 0 ? n : 0] = '\0';
-        holder[strcspn(holder, "\n")] = '\0';
+        for (int tries = 0; tries < 50 && !holder[0]; tries++) {
+            if (tries) usleep(10000);
+            ssize_t n = pread(fd, holder, sizeof holder - 1, 0);
+            holder[n > 0 ? n : 0] = '\0';
+            holder[strcspn(holder, "\n")] = '\0';
+        }
         close(fd);
         if (e != EWOULDBLOCK) return sl_errorf(err, "cannot lock %s: %s", path, strerror(e));
         return sl_errorf(err, "data_dir %s is in use by another sluice run (pid %s): two runs on one data_dir "
@@ -32,7 +36,8 @@ int sl_dir_lock(const char *dir, sl_error *err)
     }
     char pid[32];
     int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-    if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)len, 0) != len) {}   /* only for the message */
+    /* Written over the last holder's, then cut: never empty for a reader. */
+    if (pwrite(fd, pid, (size_t)len, 0) != len || ftruncate(fd, len) < 0) {}   /* only for the message */
     return fd;
 }
 

@@ -485,6 +485,22 @@ int sl_mkdirs_parent(const char *path, sl_error *err) {
     return rc;
 }
 
+int sl_move_aside(const char *path, char *aside, size_t cap, sl_error *err) {
+    char stamp[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+    snprintf(aside, cap, "%s.aside-%s", path, stamp);
+    struct stat st;
+    for (int k = 2; lstat(aside, &st) == 0; k++) snprintf(aside, cap, "%s.aside-%s-%d", path, stamp, k);
+    if (rename(path, aside) < 0) return sl_errorf(err, "cannot move %s aside: %s", path, strerror(errno));
+    const char *slash = strrchr(path, '/');
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? (slash == path ? "/" : path) : ".");
+    return sl_fsync_dir(dir, err);
+}
+
 int sl_fsync_dir(const char *dir, sl_error *err) {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return sl_errorf(err, "cannot open the directory %s: %s", dir, strerror(errno));

@@ -77,6 +77,10 @@ int sl_fsync_dir(const char *dir, sl_error *err);
  * is '\0'). Returns 0, or -1 with errno set, so that callers can word the
  * message for their context. */
 int sl_read_file(const char *path, sl_buf *out);
+/* Moves earlier output out of the way instead of appending to it: renames
+ * path to "<path>.aside-<UTC time>" (with "-2", "-3"... when that is taken)
+ * and fsyncs the directory. aside receives the new name. */
+int sl_move_aside(const char *path, char *aside, size_t cap, sl_error *err);
 int sl_write_file_atomic(const char *path, const void *data, size_t len, sl_error *err);
 
 #endif

@@ -558,6 +558,8 @@ static int resume(sl_pipeline *p, bool from_start, sl_error *err)
         sl_warn("checkpoint", "%s in %s%s", problem, k->dir,
                 found == SL_CHECKPOINT_PREVIOUS ? "; resuming from the previous checkpoint" : "; starting from the beginning");
     }
+    bool start_over = k->durable && found == SL_CHECKPOINT_NONE && problem[0] && !from_start;
+    for (int i = 0; i < p->n_comps; i++) p->comps[i].start_over = start_over;
     int rc = 0;
     if (found != SL_CHECKPOINT_NONE) {
         char why[160];
@@ -584,6 +586,7 @@ static int resume(sl_pipeline *p, bool from_start, sl_error *err)
         rc = restore_one(c, d.components ? sl_state_get(d.components, c->name) : NULL, err);
     }
     if (rc == 0 && have_dlq_size) rc = sl_dlq_rollback(p->dlq, &dlq, err);
+    else if (rc == 0 && start_over) rc = sl_dlq_set_aside(p->dlq, err);
     sl_arena_free(&a);
     sl_buf_free(&doc);
     return rc;
@@ -607,6 +610,10 @@ void sl_checkpoints_init(sl_pipeline *p, const char *pipeline_file, const char *
     for (int i = 0; i < p->n_comps; i++) sl_buf_init(&k->states[i]);
     k->enabled = enabled;
     k->durable = enabled && !cannot_resume(p);
+    for (int i = 0; i < p->n_comps; i++) {
+        p->comps[i].durable = k->durable;
+        p->comps[i].data_dir = k->dir;
+    }
 }
 
 const char *sl_checkpoints_off_reason(const sl_pipeline *p, char *buf, size_t cap)

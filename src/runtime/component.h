@@ -208,6 +208,14 @@ struct sl_component {
                                         NULL: it can */
     sl_delivery delivery;            /* set by create (sinks): the guarantee across crashes
                                         when checkpoints are durable */
+    bool durable;                    /* set by the runtime before restore: the pipeline takes
+                                        durable checkpoints, in data_dir */
+    const char *data_dir;            /* set by the runtime before restore: the pipeline's
+                                        data_dir (locked by this run) */
+    bool start_over;                 /* set by the runtime before restore: there were
+                                        checkpoints but none is usable (both generations
+                                        damaged), so the run reads everything again and must
+                                        not append to the output of earlier runs */
 };
 
 /* Registry (registry.c). */

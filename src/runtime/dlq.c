@@ -392,6 +392,20 @@ int sl_dlq_rollback(sl_dlq *d, const sl_dlq_mark *mark, sl_error *err)
     return cut_back(d->raw.path, mark->raw_size, "large records", err);
 }
 
+int sl_dlq_set_aside(sl_dlq *d, sl_error *err)
+{
+    /* Only the entries move: the side file dlq.raw only ever grows, so the
+     * entries set aside still find their records in it (by its absolute
+     * path), and checkpoints of this run record its size as it is. */
+    struct stat st;
+    char aside[4300];
+    if (stat(d->entries.path, &st) < 0 || st.st_size == 0) return 0;
+    if (sl_move_aside(d->entries.path, aside, sizeof aside, err) < 0) return -1;
+    sl_warn("dlq", "no checkpoint to resume from: moved the earlier dead letters aside to %s, so that this run "
+            "does not append to them", aside);
+    return 0;
+}
+
 void sl_dlq_prometheus(sl_dlq *d, sl_buf *out)
 {
     sl_buf_printf(out,

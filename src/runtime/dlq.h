@@ -106,6 +106,10 @@ int sl_dlq_sync(sl_dlq *d, sl_error *err);
  * records written after it (their records are read and judged again), so
  * that a crash never duplicates DLQ entries. */
 int sl_dlq_rollback(sl_dlq *d, const sl_dlq_mark *mark, sl_error *err);
+/* Before a run that found checkpoints but none it can use (both
+ * generations damaged): moves the earlier dead letters aside
+ * (sl_move_aside), so that this run's, read again, are not appended to them. */
+int sl_dlq_set_aside(sl_dlq *d, sl_error *err);
 /* The file's path (exists only when sl_dlq_count() > 0). */
 const char *sl_dlq_file(const sl_dlq *d);
 /* Appends sluice_dlq_disk_full and sluice_dlq_disk_full_pauses_total

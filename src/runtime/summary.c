@@ -78,6 +78,7 @@ static void print_dlq_reasons(sl_pipeline *p, FILE *out)
 
 void sl_pipeline_summary(sl_pipeline *p, FILE *out)
 {
+    if (p->wall_ns == 0) return;   /* it never started (data_dir in use, ...): nothing to show */
     uint64_t bytes = 0, records = 0;
     for (int i = 0; i < p->n_sources; i++) {
         sl_component_metrics *m = p->sources[i].c->metrics;

@@ -704,8 +704,8 @@ static int file_save(sl_component *c, sl_buf *state, sl_error *err) {
             return sys_error(err, "sync", of->path);
         }
     }
-    if (fs->exactly_once) sl_part_log_save(&fs->parts_log, state);
-    else sl_buf_puts(state, "{}");
+    if (!fs->exactly_once) sl_buf_puts(state, "{}");
+    else if (sl_part_log_save(&fs->parts_log, state, err) < 0) return -1;
     return 0;
 }
 
@@ -741,10 +741,19 @@ static void parts_glob(const file_sink *fs, sl_buf *out) {
 static int file_restore(sl_component *c, const char *state, size_t len, sl_error *err) {
     file_sink *fs = c->impl;
     if (!fs->exactly_once) return 0;
+    /* Part numbers never repeat across runs: a checkpoint resumed twice
+     * (the newest was lost after a run resumed from the one before) must not
+     * find a later run's part under the name of one of its own. */
+    fs->part_counter = (uint64_t)sl_now_ns();
+    if (c->durable) {   /* the journal of the files it publishes (owned_files.h) */
+        char *journal = sl_owned_path(c->data_dir, c->name);
+        sl_part_log_keep_owned(&fs->parts_log, journal);
+        free(journal);
+    }
     sl_buf glob_pattern;
     sl_buf_init(&glob_pattern);
     parts_glob(fs, &glob_pattern);
-    int rc = sl_parts_recover(&fs->parts_log, state, len, glob_pattern.data, fs->name, err);
+    int rc = sl_parts_recover(&fs->parts_log, state, len, c->start_over, glob_pattern.data, fs->name, err);
     sl_buf_free(&glob_pattern);
     return rc;
 }
@@ -779,7 +788,11 @@ const sl_component_type sl_sink_file_type = {
         "`out/events.jsonl.gz`. Only files holding records rotate.\n\n"
         "**Delivery.** A write has completed (write(2)) when the batch is acknowledged; "
         "there is no fsync yet (durability comes with checkpoints). A failed write is "
-        "truncated back so that no partial record stays in the file.",
+        "truncated back so that no partial record stays in the file. With `exactly_once`, "
+        "a run that resumes from an older checkpoint than the newest removes the files "
+        "created and moves back the files rotated after it, and a run that finds checkpoints "
+        "but none it can use (both damaged) moves the files it created earlier aside "
+        "(`<file>.aside-<UTC time>`) instead of appending to them; see docs/delivery.md.",
     .example =
         "sinks:\n"
         "  by_service:\n"

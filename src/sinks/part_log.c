@@ -34,6 +34,12 @@ void sl_part_log_init(sl_part_log *log)
 {
     memset(log, 0, sizeof *log);
     pthread_mutex_init(&log->lock, NULL);
+    sl_owned_init(&log->owned);
+}
+
+void sl_part_log_keep_owned(sl_part_log *log, const char *path)
+{
+    sl_owned_keep(&log->owned, path);
 }
 
 void sl_part_log_free(sl_part_log *log)
@@ -42,6 +48,7 @@ void sl_part_log_free(sl_part_log *log)
     free(log->steps);
     for (size_t i = 0; i < log->n_sizes; i++) free(log->sizes[i].file);
     free(log->sizes);
+    sl_owned_free(&log->owned);
     pthread_mutex_destroy(&log->lock);
 }
 
@@ -118,9 +125,22 @@ static void put_field(sl_buf *b, const char *key, const char *value)
     sl_json_encode_string(b, value, strlen(value));
 }
 
-void sl_part_log_save(sl_part_log *log, sl_buf *state)
+int sl_part_log_save(sl_part_log *log, sl_buf *state, sl_error *err)
 {
     pthread_mutex_lock(&log->lock);
+    for (size_t i = 0; i < log->count; i++) {
+        sl_part_step *s = &log->steps[i];
+        if (s->noted) continue;
+        /* A rotation starts the file anew: undoing it (when it was done)
+         * removes the new file and moves the old one back. */
+        if (s->rotate_to) sl_owned_note_rotate(&log->owned, s->file, s->rotate_to);
+        else if (s->file_size == 0) sl_owned_note_create(&log->owned, s->file);
+        s->noted = true;
+    }
+    if (sl_owned_sync(&log->owned, err) < 0) {
+        pthread_mutex_unlock(&log->lock);
+        return sl_error_prefix(err, "cannot note the files this checkpoint publishes");
+    }
     sl_buf_puts(state, "{\"publish\":[");
     for (size_t i = 0; i < log->count; i++) {
         const sl_part_step *s = &log->steps[i];
@@ -136,8 +156,11 @@ void sl_part_log_save(sl_part_log *log, sl_buf *state)
         put_field(state, "file", log->sizes[i].file);
         sl_buf_putc(state, '}');
     }
-    sl_buf_puts(state, "]}");
+    sl_buf_putc(state, ']');
+    if (sl_owned_kept(&log->owned)) sl_buf_printf(state, ",\"owned\":%" PRIu64, sl_owned_length(&log->owned));
+    sl_buf_putc(state, '}');
     pthread_mutex_unlock(&log->lock);
+    return 0;
 }
 
 static bool exists(const char *path)
@@ -330,9 +353,25 @@ static int roll_back(sl_part_log *log, const char *state, size_t len, const char
     return rc;
 }
 
-int sl_parts_recover(sl_part_log *log, const char *state, size_t len, const char *parts_glob, const char *who,
-                     sl_error *err)
+static int read_owned(void *ctx, const sl_value *doc, sl_error *err)
 {
+    (void)err;
+    sl_state_uint(doc, "owned", ctx);
+    return 0;
+}
+
+int sl_parts_recover(sl_part_log *log, const char *state, size_t len, bool start_over, const char *parts_glob,
+                     const char *who, sl_error *err)
+{
+    if (sl_owned_kept(&log->owned)) {
+        /* A checkpoint of an older version, without the journal's length:
+         * everything the journal holds stands. */
+        uint64_t owned = UINT64_MAX;
+        if (state && sl_state_read(state, len, read_owned, &owned, err) < 0) return -1;
+        sl_owned_start how = state ? SL_OWNED_RESUME : start_over ? SL_OWNED_SET_ASIDE : SL_OWNED_KEEP;
+        if (sl_owned_reconcile(&log->owned, how, owned, who, err) < 0)
+            return sl_error_prefix(err, "cannot bring the output back to the checkpoint");
+    }
     if (state) {
         sl_part_step *steps;
         size_t n;

@@ -20,13 +20,14 @@
  * The state also records the size of every file published so far, as it
  * is once the steps are applied. Resuming from an older checkpoint than the
  * newest (the newest was damaged) cuts the files back to those sizes, so
- * what was published after it is not written twice. (A file rotated after
- * that checkpoint cannot be cut back; restore says so.)
+ * what was published after it is not written twice; files created or
+ * rotated after it are known from the owned-files journal (owned_files.h)
+ * and removed or moved back.
  *
  * Step state in the checkpoint:
  *   {"publish":[{"part":"out/.events.jsonl.7.inprogress","file":"out/events.jsonl",
  *                "file_size":1234,"bytes":5678,"rotate_to":"out/events.1.jsonl"}],
- *    "sizes":[{"file":"out/events.jsonl","size":6912}]}
+ *    "sizes":[{"file":"out/events.jsonl","size":6912}],"owned":345}
  */
 #ifndef SL_PART_LOG_H
 #define SL_PART_LOG_H
@@ -37,6 +38,7 @@
 
 #include "../core/buf.h"
 #include "../core/error.h"
+#include "owned_files.h"
 
 typedef struct sl_part_step {
     char *part;        /* the closed, fsynced part */
@@ -44,6 +46,7 @@ typedef struct sl_part_step {
     uint64_t file_size;   /* the published file's size before this part */
     uint64_t bytes;    /* the part's size */
     char *rotate_to;   /* move the published file here first, or NULL */
+    bool noted;        /* what it creates or rotates is in the owned-files journal */
 } sl_part_step;
 
 /* The closed parts waiting for a checkpoint, in the order they were closed.
@@ -60,6 +63,7 @@ typedef struct sl_part_log {
     size_t count, cap;
     sl_file_size *sizes;   /* every file's size once the steps are applied */
     size_t n_sizes, cap_sizes;
+    sl_owned_files owned;  /* the files publishing creates or rotates (owned_files.h), when kept */
 } sl_part_log;
 
 void sl_part_log_init(sl_part_log *log);
@@ -76,18 +80,25 @@ void sl_part_log_add(sl_part_log *log, const char *part, const char *file, uint6
 bool sl_part_log_size_after(sl_part_log *log, const char *file, uint64_t *size);
 /* Whether a waiting step will rotate some file to `path`. */
 bool sl_part_log_reserves(sl_part_log *log, const char *path);
-/* The waiting steps as checkpoint state. */
-void sl_part_log_save(sl_part_log *log, sl_buf *state);
+/* Keeps the journal of owned files at path (sl_owned_path): only when
+ * the pipeline takes durable checkpoints. Before sl_parts_recover. */
+void sl_part_log_keep_owned(sl_part_log *log, const char *path);
+/* The waiting steps as checkpoint state; first notes the files they will
+ * create or rotate in the owned-files journal (fsynced), whose length the
+ * state records ("owned"). */
+int sl_part_log_save(sl_part_log *log, sl_buf *state, sl_error *err);
 /* The checkpoint holding `state` is durable: publishes its steps and
  * forgets them. */
 int sl_part_log_commit(sl_part_log *log, const char *state, size_t len, sl_error *err);
 
-/* Before a run: publishes the steps of the checkpoint the run resumes from
- * (state may be NULL), cuts files back to the sizes it recorded, remembers
- * those sizes in log, then deletes every other part matching
- * `parts_glob` (an interrupted run's unpublished output). `who` names the
- * sink in log lines. */
-int sl_parts_recover(sl_part_log *log, const char *state, size_t len, const char *parts_glob, const char *who,
-                     sl_error *err);
+/* Before a run: undoes what the owned-files journal says was created or
+ * rotated after the checkpoint the run resumes from (or, with state NULL
+ * and start_over, moves every file it names aside), publishes the steps of
+ * that checkpoint,
+ * cuts files back to the sizes it recorded, remembers those sizes in log,
+ * then deletes every other part matching `parts_glob` (an interrupted run's
+ * unpublished output). `who` names the sink in log lines. */
+int sl_parts_recover(sl_part_log *log, const char *state, size_t len, bool start_over, const char *parts_glob,
+                     const char *who, sl_error *err);
 
 #endif

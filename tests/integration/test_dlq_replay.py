@@ -39,7 +39,8 @@ def make_input(work):
     return work.write("in.jsonl", b"\n".join(lines) + b"\n"), failed
 
 
-def pipeline(work, name, source, condition, dlq, out, state="state", extra=""):
+def pipeline(work, name, source, condition, dlq, out, state=None, extra=""):
+    state = state or "state-" + name.rsplit(".", 1)[0]   # a data_dir per pipeline
     return work.write(name, """
 data_dir: %s
 %s

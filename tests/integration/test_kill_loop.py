@@ -7,7 +7,10 @@ with size rotation in the sink (so publishing also rotates files) and 1 % of
 the input broken on purpose (so the DLQ must come out exactly once too).
 Checkpoints are taken every 20 ms so that killed runs make progress.
 
-Also: damaged checkpoint storage (zeroed, deleted) at start-up.
+Also: damaged checkpoint storage (zeroed, deleted) at start-up: the output
+is brought back to the checkpoint used, or moved aside when there is none.
+Damage between kills, and a second run started during one, are in
+test_state_damage_loop.py.
 """
 import glob
 import json
@@ -147,14 +150,21 @@ def test_kill_loop_file_exactly_once(work):
     assert sorted(dlq_keys(work)) == expected_dlq, "DLQ entries were lost or duplicated"
 
 
+def aside(work, out):
+    return sorted(glob.glob(work(out, "events*.aside-*")))
+
+
 def test_checkpoint_damage_never_blocks_start(work):
     make_input(work)
     cfg = config(work, "out")
     first = run(["run", "--no-progress", cfg])
     assert first.returncode == 0, text(first.stderr)
     published = output_bytes(work, "out")
+    dead = sorted(dlq_keys(work))
 
-    # Zero the newest checkpoint: the previous generation is used.
+    # Zero the newest checkpoint: the previous generation is used, and what
+    # was published after it (appended, or in files rotated since) is taken
+    # back before it is written again: the output is unchanged.
     path = work("state", "checkpoint")
     size = os.path.getsize(path)
     with open(path, "r+b") as f:
@@ -162,27 +172,34 @@ def test_checkpoint_damage_never_blocks_start(work):
     again = run(["run", "--no-progress", cfg])
     assert again.returncode == 0, text(again.stderr)
     assert "previous" in text(again.stderr), text(again.stderr)
+    assert output_bytes(work, "out") == published, "falling back to checkpoint.prev duplicated output"
+    assert sorted(dlq_keys(work)) == dead
 
-    # Delete both generations: sluice starts, says so, and reads from the start.
+    # Damage both generations: sluice starts, says so, moves the earlier
+    # output (and dead letters) aside, and reads from the start.
     for name in ("checkpoint", "checkpoint.prev"):
-        if os.path.exists(work("state", name)):
-            os.remove(work("state", name))
+        with open(work("state", name), "r+b") as f:
+            f.write(b"\0" * 64)
     fresh = run(["run", "--no-progress", cfg])
     assert fresh.returncode == 0, text(fresh.stderr)
-    assert output_bytes(work, "out").count(b"\n") >= 2 * published.count(b"\n") - 1
+    assert "moved the" in text(fresh.stderr) and "earlier output aside" in text(fresh.stderr), text(fresh.stderr)
+    assert output_bytes(work, "out") == published, "the output of a run from the start was appended to"
+    assert sorted(dlq_keys(work)) == dead
+    kept = b"".join(open(p, "rb").read() for p in aside(work, "out"))
+    assert len(kept) == len(published), "the earlier output was not kept aside whole"
 
 
 def test_from_start_ignores_the_checkpoint(work):
     make_input(work)
     cfg = config(work, "out")
     assert run(["run", "--no-progress", cfg]).returncode == 0
-    once = output_bytes(work, "out").count(b"\n")
+    once = output_bytes(work, "out")
     second = run(["run", "--no-progress", cfg])
-    assert second.returncode == 0 and "resuming" in text(second.stderr), text(second.stderr)
-    assert output_bytes(work, "out").count(b"\n") == once, "a resumed run read its input again"
+    assert second.returncode == 0 and "nothing new since checkpoint" in text(second.stderr), text(second.stderr)
+    assert output_bytes(work, "out") == once, "a resumed run read its input again"
     third = run(["run", "--no-progress", "--from-start", cfg])
     assert third.returncode == 0, text(third.stderr)
-    assert output_bytes(work, "out").count(b"\n") == 2 * once
+    assert output_bytes(work, "out").count(b"\n") == 2 * once.count(b"\n"), "--from-start appends"
 
 
 if __name__ == "__main__":

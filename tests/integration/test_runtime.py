@@ -92,7 +92,7 @@ sinks:
 
 
 FILE_TO_FIFO = """\
-data_dir: {dir}/state
+data_dir: {out}-state
 memory_limit: 16MiB
 sources:
   big: {{type: file, paths: ["{input}"]}}

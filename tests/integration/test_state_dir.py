@@ -10,15 +10,17 @@
 - Rerunning a finished batch job says there is nothing new, and since when.
 - A checkpoint replaced by a directory, or one with a matching checksum and
   a body that is not a checkpoint, falls back to the previous one.
+- Falling back to an older checkpoint removes the files published after
+  it; with none at all, the earlier output is moved aside.
 - Checkpoints that cannot be written are counted in
   sluice_checkpoint_failures_total (the run goes on).
 """
+import glob
 import os
 import re
 import subprocess
 import time
 import urllib.request
-import zlib
 
 from harness import SLUICE, free_port, main, read_jsonl, run, text, wait_for
 
@@ -83,7 +85,7 @@ def test_checkpoint_of_another_pipeline_is_refused(work):
 
 def test_second_run_on_a_data_dir_is_refused(work):
     ref = pipeline(work, "ref.yaml", "ref.jsonl", count=3000)
-    assert run(["run", "--no-progress", ref]).returncode == 0
+    assert run(["run", "--no-progress", ref], cwd=work.path).returncode == 0
     cfg = pipeline(work, "p.yaml", "out.jsonl", count=3000, rate=1500, data_dir=work("state"))
     first = subprocess.Popen([SLUICE, "run", "--no-progress", cfg], stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE)
@@ -139,6 +141,45 @@ def test_damaged_newest_falls_back(work):
     assert lines(work("out.jsonl")) == 3000
 
 
+TWO_SINKS = """
+data_dir: {d}/st
+sources:
+  gen: {{type: generate, count: 1000, seed: 3}}
+sinks:
+  plain: {{type: file, inputs: [gen], path: {d}/out/all.jsonl}}
+  split: {{type: file, inputs: [gen], path: "{d}/out/{{{{ .service }}}}/part.jsonl"}}
+"""
+
+
+def outputs(work):
+    """Records in the plain file, and in the templated ones together."""
+    split = sum(lines(p) for p in glob.glob(work("out", "*", "part.jsonl")))
+    return lines(work("out", "all.jsonl")), split
+
+
+def test_fallback_takes_back_later_output(work):
+    """A finished run's newest checkpoint is deleted: the rerun resumes from
+    the one before it, whose files did not exist yet, so they are removed
+    and written again, not appended to. With both generations damaged the
+    earlier output is moved aside."""
+    cfg = work.write("p.yaml", TWO_SINKS.format(d=work.path))
+    assert run(["run", "--no-progress", cfg]).returncode == 0
+    assert outputs(work) == (1000, 1000)
+    os.remove(work("st", "checkpoint"))
+    r = run(["run", "--no-progress", cfg])
+    assert r.returncode == 0, text(r.stderr)
+    assert outputs(work) == (1000, 1000), text(r.stderr)
+    for name in ("checkpoint", "checkpoint.prev"):
+        with open(work("st", name), "r+b") as f:
+            f.write(b"garbage")
+    r = run(["run", "--no-progress", cfg])
+    assert r.returncode == 0, text(r.stderr)
+    assert outputs(work) == (1000, 1000), text(r.stderr)
+    assert "no checkpoint to resume from: moved the" in text(r.stderr), text(r.stderr)
+    aside = glob.glob(work("out", "all.jsonl.aside-*")) + glob.glob(work("out", "*", "part.jsonl.aside-*"))
+    assert sum(lines(p) for p in aside) == 2000, aside
+
+
 def metric(port, name):
     try:
         with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=2) as r:
@@ -181,4 +222,5 @@ def test_checkpoint_write_failures_are_counted(work):
 if __name__ == "__main__":
     main([test_each_pipeline_has_its_own_state, test_rerun_says_nothing_new,
           test_checkpoint_of_another_pipeline_is_refused, test_second_run_on_a_data_dir_is_refused,
-          test_damaged_newest_falls_back, test_checkpoint_write_failures_are_counted])
+          test_damaged_newest_falls_back, test_fallback_takes_back_later_output,
+          test_checkpoint_write_failures_are_counted])
