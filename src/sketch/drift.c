@@ -119,11 +119,27 @@ static double type_tvd(const sl_profile_field *b, const sl_profile_field *c) {
     return sum / 2;
 }
 
+/* The PSI that sampling alone gives, two samples of nb and nc values of one
+ * distribution over `bins` bins: PSI is then about chi-square with bins - 1
+ * degrees of freedom times (1/nb + 1/nc), and this is its mean plus three
+ * standard deviations. Judging PSI above it keeps small samples (a batch of
+ * a few hundred records against a baseline) from alerting on noise. */
+static double psi_noise(size_t bins, double nb, double nc) {
+    if (bins < 2 || nb <= 0 || nc <= 0)
+        return 0;
+    double df = (double)bins - 1;
+    return (1 / nb + 1 / nc) * (df + 3 * sqrt(2 * df));
+}
+
 /* PSI (smoothed) and JS distance (unsmoothed) between two share vectors
- * that each sum to 1. */
-static void compare_shares(const double *b, const double *c, size_t n, double eps, double *psi, double *js) {
+ * that each sum to 1, from samples of nb and nc values; *noise gets
+ * psi_noise over the bins either side uses. */
+static void compare_shares(const double *b, const double *c, size_t n, double eps, double nb, double nc,
+                           double *psi, double *js, double *noise) {
     double p = 0, d = 0;
+    size_t used = 0;
     for (size_t i = 0; i < n; i++) {
+        used += b[i] > 0 || c[i] > 0;
         double bs = (b[i] + eps) / (1 + (double)n * eps);
         double cs = (c[i] + eps) / (1 + (double)n * eps);
         p += (cs - bs) * log(cs / bs);
@@ -133,10 +149,11 @@ static void compare_shares(const double *b, const double *c, size_t n, double ep
     }
     *psi = p < 0 ? 0 : p;
     *js = sqrt(d < 0 ? 0 : d > 1 ? 1 : d);
+    *noise = psi_noise(used, nb, nc);
 }
 
 static void numeric_drift(const sl_profile_field *b, const sl_profile_field *c, const sl_drift_opts *o,
-                          double *psi, double *js) {
+                          double *psi, double *js, double *noise) {
     if (!b || !c || !b->kll || !c->kll)
         return;
     double *qs = xcalloc(o->bins, sizeof *qs);
@@ -155,7 +172,7 @@ static void numeric_drift(const sl_profile_field *b, const sl_profile_field *c, 
         cb[i] -= cb[i - 1];
         cc[i] -= cc[i - 1];
     }
-    compare_shares(cb, cc, n + 1, o->epsilon, psi, js);
+    compare_shares(cb, cc, n + 1, o->epsilon, (double)b->num_count, (double)c->num_count, psi, js, noise);
     free(qs);
     free(splits);
     free(cb);
@@ -196,7 +213,7 @@ static void category_shares(const sl_profile_field *f, const category *cats, siz
 }
 
 static void categorical_drift(const sl_profile_field *b, const sl_profile_field *c, const sl_drift_opts *o,
-                              double *psi, double *js) {
+                              double *psi, double *js, double *noise) {
     if (!b || !c || b->types[SL_STRING] + b->types[SL_BOOL] == 0 ||
         c->types[SL_STRING] + c->types[SL_BOOL] == 0)
         return;
@@ -229,7 +246,8 @@ static void categorical_drift(const sl_profile_field *b, const sl_profile_field 
             m++;
         }
     }
-    compare_shares(sb, sc, m, o->epsilon, psi, js);
+    compare_shares(sb, sc, m, o->epsilon, (double)(b->types[SL_STRING] + b->types[SL_BOOL]),
+                   (double)(c->types[SL_STRING] + c->types[SL_BOOL]), psi, js, noise);
     free(sb);
     free(sc);
     free(cats);
@@ -237,7 +255,8 @@ static void categorical_drift(const sl_profile_field *b, const sl_profile_field 
 
 /* PSI of the length histograms, bins grouped to about 1 / bins of the
  * baseline each; lengths outside the baseline's range are groups of their own. */
-static double length_psi(const sl_profile_field *b, const sl_profile_field *c, const sl_drift_opts *o) {
+static double length_psi(const sl_profile_field *b, const sl_profile_field *c, const sl_drift_opts *o,
+                         double *noise) {
     if (!b || !c || !b->len_hist || !c->len_hist || !b->len_count || !c->len_count)
         return NAN;
     unsigned first = 0, last = SL_PROFILE_LEN_BINS - 1;
@@ -263,12 +282,15 @@ static double length_psi(const sl_profile_field *b, const sl_profile_field *c, c
     if (gc > 0)                                   /* above the baseline's longest */
         sb[n] = 0, sc[n++] = gc;
     double psi, js;
-    compare_shares(sb, sc, n, o->epsilon, &psi, &js);
+    compare_shares(sb, sc, n, o->epsilon, nb, nc, &psi, &js, noise);
     return psi;
 }
 
-/* PSI of the character-class mix of the strings' bytes. */
-static double chars_psi(const sl_profile_field *b, const sl_profile_field *c, const sl_drift_opts *o) {
+/* PSI of the character-class mix of the strings' bytes; the samples are
+ * counted as the strings classified (bytes of one string are not
+ * independent draws). */
+static double chars_psi(const sl_profile_field *b, const sl_profile_field *c, const sl_drift_opts *o,
+                        double *noise) {
     double sb[SL_PROFILE_CHAR_CLASSES], sc[SL_PROFILE_CHAR_CLASSES], tb = 0, tc = 0;
     if (!b || !c)
         return NAN;
@@ -283,7 +305,8 @@ static double chars_psi(const sl_profile_field *b, const sl_profile_field *c, co
         sc[i] = (double)c->chars[i] / tc;
     }
     double psi, js;
-    compare_shares(sb, sc, SL_PROFILE_CHAR_CLASSES, o->epsilon, &psi, &js);
+    compare_shares(sb, sc, SL_PROFILE_CHAR_CLASSES, o->epsilon, ceil((double)b->len_count / SL_PROFILE_CHAR_EVERY),
+                   ceil((double)c->len_count / SL_PROFILE_CHAR_EVERY), &psi, &js, noise);
     return psi;
 }
 
@@ -322,6 +345,31 @@ static sl_drift_status worst(sl_drift_status a, sl_drift_status b) {
     return a > b ? a : b;
 }
 
+/* Three standard deviations of the difference of two sample shares of one
+ * proportion p, from samples of nb and nc. */
+static double share_noise(double p, double nb, double nc) {
+    return nb > 0 && nc > 0 ? 3 * sqrt(p * (1 - p) * (1 / nb + 1 / nc)) : 0;
+}
+
+/* The null-rate change sampling alone gives (the pooled rate). */
+static double null_noise(const sl_profile *bp, const sl_profile *cp, const sl_drift_field *d) {
+    double nb = (double)sl_profile_records(bp), nc = (double)sl_profile_records(cp);
+    if (isnan(d->null_rate_baseline) || isnan(d->null_rate_current))
+        return 0;
+    return share_noise((d->null_rate_baseline * nb + d->null_rate_current * nc) / (nb + nc), nb, nc);
+}
+
+/* The type-mix TVD sampling alone gives: half the sum over types of three
+ * standard deviations of each type's share difference (pooled shares). */
+static double tvd_noise(const sl_profile_field *b, const sl_profile_field *c) {
+    if (!b || !c || b->count == b->nulls || c->count == c->nulls)
+        return 0;
+    double nb = (double)(b->count - b->nulls), nc = (double)(c->count - c->nulls), sum = 0;
+    for (int t = SL_BOOL; t < SL_PROFILE_NUM_TYPES; t++)
+        sum += share_noise(((double)b->types[t] + (double)c->types[t]) / (nb + nc), nb, nc);
+    return sum / 2;
+}
+
 /* Raises out's status to the metric's level; the reason lists the metrics
  * at the (new) status level. */
 static void judge(sl_drift_field *out, const char *metric, double v, double warn, double alert) {
@@ -349,14 +397,15 @@ static void compare_field(const sl_profile *bp, const sl_profile *cp, const char
         kind = kind_of(c);
     out->kind = kind < 0 ? SL_DRIFT_OTHER : (sl_drift_kind)kind;
     out->psi = out->js = out->rate_ratio = NAN;
+    double noise = 0, len_noise = 0, chars_noise = 0;
     if (out->kind == SL_DRIFT_NUMERIC)
-        numeric_drift(b, c, o, &out->psi, &out->js);
+        numeric_drift(b, c, o, &out->psi, &out->js, &noise);
     else if (out->kind == SL_DRIFT_CATEGORICAL || out->kind == SL_DRIFT_TEXT)
-        categorical_drift(b, c, o, &out->psi, &out->js);
+        categorical_drift(b, c, o, &out->psi, &out->js, &noise);
     else if (out->kind == SL_DRIFT_TIMESTAMP)
         out->rate_ratio = rate(c) / rate(b);
-    out->length_psi = length_psi(b, c, o);
-    out->chars_psi = chars_psi(b, c, o);
+    out->length_psi = length_psi(b, c, o, &len_noise);
+    out->chars_psi = chars_psi(b, c, o, &chars_noise);
     out->distinct_ratio_baseline = distinct_ratio(b);
     out->distinct_ratio_current = distinct_ratio(c);
     out->null_rate_baseline = null_rate(bp, b);
@@ -364,14 +413,14 @@ static void compare_field(const sl_profile *bp, const sl_profile *cp, const char
     out->type_tvd = type_tvd(b, c);
     out->status = SL_DRIFT_OK;
     out->reason[0] = '\0';
-    judge(out, "psi", out->psi, o->psi_warn, o->psi_alert);
-    judge(out, "length", out->length_psi, o->psi_warn, o->psi_alert);
-    judge(out, "chars", out->chars_psi, o->psi_warn, o->psi_alert);
+    judge(out, "psi", out->psi - noise, o->psi_warn, o->psi_alert);
+    judge(out, "length", out->length_psi - len_noise, o->psi_warn, o->psi_alert);
+    judge(out, "chars", out->chars_psi - chars_noise, o->psi_warn, o->psi_alert);
     judge(out, "distinct", distinct_drop(bp, b, out), o->distinct_warn, o->distinct_alert);
     judge(out, "rate", out->rate_ratio > 0 ? fabs(log(out->rate_ratio)) : NAN, log(o->rate_warn), log(o->rate_alert));
-    judge(out, "nulls", fabs(out->null_rate_current - out->null_rate_baseline), o->null_rate_warn,
-          o->null_rate_alert);
-    judge(out, "types", out->type_tvd, o->type_tvd_warn, o->type_tvd_alert);
+    judge(out, "nulls", fabs(out->null_rate_current - out->null_rate_baseline) - null_noise(bp, cp, out),
+          o->null_rate_warn, o->null_rate_alert);
+    judge(out, "types", out->type_tvd - tvd_noise(b, c), o->type_tvd_warn, o->type_tvd_alert);
 }
 
 int sl_drift_compare(const sl_profile *baseline, const sl_profile *current,

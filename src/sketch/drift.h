@@ -58,6 +58,13 @@
  *    other text is a type change (when both profiles have length
  *    histograms, i.e. were written by this version).
  *
+ * Sampling noise. Every PSI is judged by its excess over what two samples
+ * of one distribution give by chance at these sizes (mean plus three
+ * standard deviations of (bins - 1 d.f. chi-square) × (1/nb + 1/nc)); the
+ * null-rate change and type_tvd by their excess over three standard
+ * deviations of a share difference. The reported metrics are the measured
+ * ones; only the status uses the excess.
+ *
  * A metric that cannot be computed (no values of the kind on one side, no
  * records, a profile from an older sluice without the statistic) is NaN,
  * written as null in JSON, and does not affect the status. status is the
