@@ -274,7 +274,8 @@ static uint64_t distinct(const sl_profile_field *f) {
 /* Whether the distinct count is the non-null count within 3 standard errors
  * of the HyperLogLog (and there is more than one value). */
 static bool unique_like(const sl_profile_field *f) {
-    double tolerance = 3 * 1.04 / sqrt((double)(f->hll ? 1u << f->hll->lg_k : 1));
+    if (!f->hll) return false;
+    double tolerance = 3 * 1.04 / sqrt((double)(1u << f->hll->lg_k));
     return non_null(f) > 1 && (double)distinct(f) >= (1 - tolerance) * (double)non_null(f);
 }
 

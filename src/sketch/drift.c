@@ -262,7 +262,7 @@ static double length_psi(const sl_profile_field *b, const sl_profile_field *c, c
     unsigned first = 0, last = SL_PROFILE_LEN_BINS - 1;
     while (!b->len_hist[first]) first++;
     while (!b->len_hist[last]) last--;
-    double sb[SL_PROFILE_LEN_BINS], sc[SL_PROFILE_LEN_BINS], gb = 0, gc = 0, cum = 0;
+    double sb[SL_PROFILE_LEN_BINS + 2], sc[SL_PROFILE_LEN_BINS + 2], gb = 0, gc = 0, cum = 0;   /* + below, above */
     size_t n = 0;
     double nb = (double)b->len_count, nc = (double)c->len_count, step = 1.0 / o->bins, next = step;
     for (unsigned i = 0; i < SL_PROFILE_LEN_BINS; i++) {
