@@ -98,7 +98,7 @@ static double null_rate(const sl_profile *p, const sl_profile_field *f) {
 
 /* Strings in RFC 3339 form (timestamps that are not of type timestamp). */
 static uint64_t time_strings(const sl_profile_field *f) {
-    return f->ts_count - f->types[SL_TIMESTAMP];
+    return f->ts_count > f->types[SL_TIMESTAMP] ? f->ts_count - f->types[SL_TIMESTAMP] : 0;   /* 0: older profile */
 }
 
 static double type_tvd(const sl_profile_field *b, const sl_profile_field *c) {

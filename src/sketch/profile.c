@@ -977,11 +977,12 @@ static int read_time(sl_profile_field *f, const sl_value *t, sl_error *err) {
     const sl_value *min = t->type == SL_MAP ? member(t, "min") : NULL;
     const sl_value *max = t->type == SL_MAP ? member(t, "max") : NULL;
     if (!min || !max || min->type != SL_STRING || max->type != SL_STRING ||
-        !as_count(member(t, "count"), &f->ts_count) || f->ts_count == 0 || f->ts_count > f->count ||
+        !as_count(member(t, "count"), &f->ts_count) || f->ts_count < f->types[SL_TIMESTAMP] || f->ts_count == 0 ||
+        f->ts_count > f->types[SL_STRING] + f->types[SL_TIMESTAMP] ||
         !sl_parse_rfc3339(min->as.s, min->len, &f->ts_min) || !sl_parse_rfc3339(max->as.s, max->len, &f->ts_max) ||
         f->ts_min > f->ts_max)
-        return sl_errorf(err, "profile: field \"%s\": \"time\" must hold a count (at most the field's) and "
-                         "RFC 3339 \"min\" and \"max\", min first", f->name);
+        return sl_errorf(err, "profile: field \"%s\": \"time\" must hold a count (the timestamps, plus at most "
+                         "the strings) and RFC 3339 \"min\" and \"max\", min first", f->name);
     return 0;
 }
 
