@@ -319,7 +319,7 @@ def run_drift(sluice, work, input_path):
             continue
         table = out.stdout.split("drift against the baseline:", 1)[-1].splitlines()
         rows = [l.split() for l in table[3:] if l.strip()]
-        bad = [r[0] for r in rows if "ok" not in r[10:11]]
+        bad = [r[0] for r in rows if next((t for t in r[2:] if t in ("ok", "warn", "alert")), "?") != "ok"]
         largest = [max((float(r[c]) for r in rows if r[c] != "-"), default=0) for c in (2, 3, 4)]
         status = table[0].strip() if table else "?"
         ok &= out.returncode == 0 and not bad

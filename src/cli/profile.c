@@ -509,8 +509,8 @@ static int print_drift(const sl_profile *baseline, const sl_profile *current, FI
         if (len > width) width = len > 40 ? 40 : len;
     }
     fprintf(out, "\ndrift against the baseline: %s\n\n", sl_drift_status_name(r.status));
-    fprintf(out, "%-*s  %-11s %8s %8s %8s %8s %8s %8s %8s %8s  %s\n", width, "field", "kind", "psi", "length",
-            "chars", "distinct", "rate", "null was", "null now", "types", "status");
+    fprintf(out, "%-*s  %-11s %8s %8s %8s %8s %8s %8s %8s %8s %8s  %s\n", width, "field", "kind", "psi", "length",
+            "chars", "distinct", "rate", "gaps", "null was", "null now", "types", "status");
     for (size_t i = 0; i < r.n; i++) {
         const sl_drift_field *f = &r.fields[i];
         fprintf(out, "%-*.*s  %-11s", width, width, f->field, sl_drift_kind_name(f->kind));
@@ -519,6 +519,7 @@ static int print_drift(const sl_profile *baseline, const sl_profile *current, FI
         print_number(out, f->chars_psi);
         print_number(out, f->distinct_ratio_current);
         print_number(out, f->rate_ratio);
+        print_number(out, f->gap_share_current);
         print_number(out, f->null_rate_baseline);
         print_number(out, f->null_rate_current);
         print_number(out, f->type_tvd);

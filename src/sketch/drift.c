@@ -23,6 +23,8 @@ void sl_drift_opts_default(sl_drift_opts *o) {
     o->distinct_alert = 0.2;
     o->rate_warn = 2;
     o->rate_alert = 10;
+    o->gap_warn = 0.1;
+    o->gap_alert = 0.25;
 }
 
 const char *sl_drift_status_name(sl_drift_status s) {
@@ -329,6 +331,21 @@ static double distinct_drop(const sl_profile *bp, const sl_profile_field *b, con
     return drop > 0 ? drop : 0;
 }
 
+/* Timestamps per timeline bucket below which empty buckets may be chance. */
+#define GAP_MIN_PER_BUCKET 20
+
+static double gap_share(const sl_profile_field *f) {
+    return f && f->timeline ? sl_timeline_gap_share(f->timeline) : NAN;
+}
+
+/* The increase of the gap share, when both sides are dense enough. */
+static double gap_increase(const sl_profile_field *b, const sl_profile_field *c, const sl_drift_field *d) {
+    uint64_t enough = (uint64_t)GAP_MIN_PER_BUCKET * SL_TIMELINE_BUCKETS;
+    if (!b || !c || b->ts_count < enough || c->ts_count < enough)
+        return NAN;
+    return d->gap_share_current - d->gap_share_baseline;
+}
+
 static double rate(const sl_profile_field *f) {
     double range = f ? sl_profile_field_time_range(f) : NAN;
     return range > 0 ? (double)f->ts_count / range : NAN;
@@ -396,14 +413,17 @@ static void compare_field(const sl_profile *bp, const sl_profile *cp, const char
     if (kind < 0)
         kind = kind_of(c);
     out->kind = kind < 0 ? SL_DRIFT_OTHER : (sl_drift_kind)kind;
-    out->psi = out->js = out->rate_ratio = NAN;
+    out->psi = out->js = out->rate_ratio = out->gap_share_baseline = out->gap_share_current = NAN;
     double noise = 0, len_noise = 0, chars_noise = 0;
     if (out->kind == SL_DRIFT_NUMERIC)
         numeric_drift(b, c, o, &out->psi, &out->js, &noise);
     else if (out->kind == SL_DRIFT_CATEGORICAL || out->kind == SL_DRIFT_TEXT)
         categorical_drift(b, c, o, &out->psi, &out->js, &noise);
-    else if (out->kind == SL_DRIFT_TIMESTAMP)
+    else if (out->kind == SL_DRIFT_TIMESTAMP) {
         out->rate_ratio = rate(c) / rate(b);
+        out->gap_share_baseline = gap_share(b);
+        out->gap_share_current = gap_share(c);
+    }
     out->length_psi = length_psi(b, c, o, &len_noise);
     out->chars_psi = chars_psi(b, c, o, &chars_noise);
     out->distinct_ratio_baseline = distinct_ratio(b);
@@ -418,6 +438,7 @@ static void compare_field(const sl_profile *bp, const sl_profile *cp, const char
     judge(out, "chars", out->chars_psi - chars_noise, o->psi_warn, o->psi_alert);
     judge(out, "distinct", distinct_drop(bp, b, out), o->distinct_warn, o->distinct_alert);
     judge(out, "rate", out->rate_ratio > 0 ? fabs(log(out->rate_ratio)) : NAN, log(o->rate_warn), log(o->rate_alert));
+    judge(out, "gaps", gap_increase(b, c, out), o->gap_warn, o->gap_alert);
     judge(out, "nulls", fabs(out->null_rate_current - out->null_rate_baseline) - null_noise(bp, cp, out),
           o->null_rate_warn, o->null_rate_alert);
     judge(out, "types", out->type_tvd - tvd_noise(b, c), o->type_tvd_warn, o->type_tvd_alert);
@@ -437,7 +458,7 @@ int sl_drift_compare(const sl_profile *baseline, const sl_profile *current,
         return sl_errorf(err, "drift epsilon must be in (0, 0.1]");
     if (!(o.psi_warn <= o.psi_alert) || !(o.null_rate_warn <= o.null_rate_alert) ||
         !(o.type_tvd_warn <= o.type_tvd_alert) || !(o.distinct_warn <= o.distinct_alert) ||
-        !(o.rate_warn <= o.rate_alert))
+        !(o.rate_warn <= o.rate_alert) || !(o.gap_warn <= o.gap_alert))
         return sl_errorf(err, "drift thresholds: each warn level must not exceed its alert level");
     if (!(o.rate_warn > 1))
         return sl_errorf(err, "drift rate thresholds are factors and must be above 1");
@@ -486,6 +507,8 @@ void sl_drift_to_json(const sl_drift_report *r, sl_buf *out) {
         put_metric(out, "distinct_ratio_baseline", f->distinct_ratio_baseline);
         put_metric(out, "distinct_ratio_current", f->distinct_ratio_current);
         put_metric(out, "rate_ratio", f->rate_ratio);
+        put_metric(out, "gap_share_baseline", f->gap_share_baseline);
+        put_metric(out, "gap_share_current", f->gap_share_current);
         put_metric(out, "null_rate_baseline", f->null_rate_baseline);
         put_metric(out, "null_rate_current", f->null_rate_current);
         put_metric(out, "type_tvd", f->type_tvd);

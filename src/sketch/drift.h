@@ -50,6 +50,12 @@
  *    between the earliest and the latest) over the baseline's; judged
  *    against rate_warn / rate_alert (2 / 10) in either direction (a ratio of
  *    0.25 is a change by a factor of 4). NaN when either range is 0.
+ *  - gap_share_baseline / _current (timestamp fields): the share of the
+ *    timeline's buckets (profile.h: 64 over the range) between the first and
+ *    the last in use that are empty. Judged when both sides counted at least
+ *    20 timestamps per bucket (1280), where a steady stream leaves no bucket
+ *    empty by chance: an increase by gap_warn / gap_alert (0.1 / 0.25) says
+ *    the stream now stops for a tenth / a quarter of its range.
  *  - null_rate_baseline / null_rate_current: (nulls + missing) / records,
  *    i.e. the share of records where the field is null or absent.
  *  - type_tvd: total variation distance, in [0, 1], between the type mixes
@@ -110,6 +116,8 @@ typedef struct sl_drift_opts {
     double distinct_alert;    /* 0.2 */
     double rate_warn;         /* 2 (factor, either direction) */
     double rate_alert;        /* 10 */
+    double gap_warn;          /* 0.1 (increase of the gap share) */
+    double gap_alert;         /* 0.25 */
 } sl_drift_opts;
 
 typedef struct sl_drift_field {
@@ -125,6 +133,8 @@ typedef struct sl_drift_field {
     double distinct_ratio_baseline;
     double distinct_ratio_current;
     double rate_ratio;
+    double gap_share_baseline;
+    double gap_share_current;
     sl_drift_status status;
     char reason[96];          /* the metrics at the status level, e.g. "psi, length"; "" when ok */
 } sl_drift_field;
@@ -152,7 +162,8 @@ bool sl_drift_status_parse(const char *name, sl_drift_status *out);
 /* {"status":"warn","fields":[{"field":"x","kind":"numeric","psi":0.12,
  *   "js":0.08,"length_psi":null,"chars_psi":null,
  *   "distinct_ratio_baseline":0.4,"distinct_ratio_current":0.41,
- *   "rate_ratio":null,"null_rate_baseline":0,"null_rate_current":0.01,
+ *   "rate_ratio":null,"gap_share_baseline":null,"gap_share_current":null,
+ *   "null_rate_baseline":0,"null_rate_current":0.01,
  *   "type_tvd":0,"status":"warn","reason":"psi"},...]}   (NaN metrics as null) */
 void sl_drift_to_json(const sl_drift_report *r, sl_buf *out);
 

@@ -161,6 +161,7 @@ sl_profile *sl_profile_new(const sl_profile_opts *opts, sl_error *err) {
 
 static void field_free(sl_profile_field *f) {
     free(f->len_hist);
+    free(f->timeline);
     if (f->hll) { sl_hll_free(f->hll); free(f->hll); }
     if (f->kll) { sl_kll_free(f->kll); free(f->kll); }
     if (f->topk) { sl_topk_free(f->topk); free(f->topk); }
@@ -344,7 +345,16 @@ static void update_chars(sl_profile_field *f, const char *s, size_t len, uint64_
         f->chars[c] += (lanes >> (8 * c)) & 0xff;
 }
 
+static sl_timeline *new_timeline(void) {
+    sl_timeline *t = xmalloc(sizeof *t);
+    sl_timeline_init(t);
+    return t;
+}
+
 static void update_time(sl_profile_field *f, int64_t ns) {
+    if (!f->timeline)
+        f->timeline = new_timeline();
+    sl_timeline_add(f->timeline, ns);
     if (f->ts_count++ == 0) {
         f->ts_min = f->ts_max = ns;
     } else {
@@ -577,6 +587,7 @@ size_t sl_profile_footprint(const sl_profile *p) {
         if (f->hll) total += sizeof *f->hll + ((size_t)1 << f->hll->lg_k);
         if (f->kll) total += sizeof *f->kll + sl_kll_footprint(f->kll);
         if (f->len_hist) total += SL_PROFILE_LEN_BINS * sizeof *f->len_hist;
+        if (f->timeline) total += sizeof *f->timeline;
         if (f->topk) total += sizeof *f->topk + sl_topk_footprint(f->topk);
         if (f->children) total += SL_PROFILE_POSITIONS * sizeof *f->children;
     }
@@ -618,6 +629,11 @@ static void merge_field(sl_profile *p, sl_profile_field *d, const sl_profile_fie
         if (!d->ts_count || s->ts_min < d->ts_min) d->ts_min = s->ts_min;
         if (!d->ts_count || s->ts_max > d->ts_max) d->ts_max = s->ts_max;
         d->ts_count += s->ts_count;
+    }
+    if (s->timeline) {
+        if (!d->timeline)
+            d->timeline = new_timeline();
+        sl_timeline_merge(d->timeline, s->timeline);
     }
     d->bool_true += s->bool_true;
     d->bool_false += s->bool_false;
@@ -742,6 +758,11 @@ static void put_time(sl_buf *out, const sl_profile_field *f) {
         sl_buf_puts(out, ",\"rate_per_s\":");
         put_double(out, (double)f->ts_count / range);
     }
+    double gaps = f->timeline ? sl_timeline_gap_share(f->timeline) : NAN;
+    if (isfinite(gaps)) {
+        sl_buf_puts(out, ",\"gaps\":");
+        put_double(out, gaps);
+    }
     sl_buf_putc(out, '}');
 }
 
@@ -852,6 +873,11 @@ static void put_field(sl_buf *out, const sl_profile *p, const sl_profile_field *
                 first = false;
             }
             sl_buf_putc(out, ']');
+            sep = ",";
+        }
+        if (f->timeline) {
+            sl_buf_printf(out, "%s\"timeline\":", sep);
+            sl_timeline_to_json(f->timeline, out);
             sep = ",";
         }
         if (f->topk) {
@@ -1047,6 +1073,15 @@ static int read_sketches(sl_profile *p, sl_profile_field *f, const sl_value *obj
             f->topk = NULL;
             return sl_error_prefix(err, "profile: field \"%s\"", f->name);
         }
+    }
+    const sl_value *timeline = sk ? member(sk, "timeline") : NULL;
+    if (timeline) {
+        f->timeline = new_timeline();
+        if (sl_timeline_from_value(f->timeline, timeline, err) < 0)
+            return sl_error_prefix(err, "profile: field \"%s\"", f->name);
+        if (f->timeline->n != f->ts_count)
+            return sl_errorf(err, "profile: field \"%s\": \"sketch.timeline\" does not count the timestamps",
+                             f->name);
     }
     const sl_value *sampled = member(obj, "top_sampled");
     if (sampled && (sampled->type != SL_BOOL || (sampled->as.b && !topk)))

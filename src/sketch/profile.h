@@ -50,14 +50,16 @@
  *  - bools: true and false counts.
  *  - time: values that are timestamps (type timestamp, or strings in RFC 3339
  *    form such as "2026-01-01T00:00:00.5Z") are counted with their earliest
- *    and latest instant (nanoseconds since the epoch, UTC).
+ *    and latest instant (nanoseconds since the epoch, UTC) and a timeline
+ *    (timeline.h: 64 buckets over their range) that shows gaps.
  *
- * Memory per field is bounded: about 320 bytes of counters; the length
- * histogram (1 KiB) once a string or bytes value is seen; the HLL
+ * Memory per field is bounded: about 330 bytes of counters; the length
+ * histogram (1 KiB) once a string or bytes value is seen; the timeline
+ * (0.5 KiB) once a timestamp is seen; the HLL
  * (2^hll_lg_k bytes, 4 KiB) once a non-null value is seen; the KLL
  * (≈ 9.5 KiB at k = 256) once a number is seen; the top-values sketch
- * (≈ 19 KiB at 128 × 64 bytes) once a string is seen. So at most ≈ 34 KiB
- * per field and ≈ 8.8 MiB for 257 fields at the defaults, whatever the number
+ * (≈ 19 KiB at 128 × 64 bytes) once a string is seen. So at most ≈ 35 KiB
+ * per field and ≈ 9 MiB for 257 fields at the defaults, whatever the number
  * of records.
  *
  * Sampled top values. On a near-unique string field (timestamps, ids,
@@ -130,14 +132,18 @@
  *        "bools":{"true":N,"false":N},
  *        --- when timestamps were seen:
  *        "time":{"count":N,"min":"<RFC 3339>","max":"<RFC 3339>",
- *                "range_s":X,"rate_per_s":X},   rate: count / range (absent
- *                     when the range is 0)
+ *                "range_s":X,"rate_per_s":X,"gaps":X},   rate: count /
+ *                     range (absent when the range is 0); gaps: the share of
+ *                     the timeline's buckets between the first and the last
+ *                     in use that are empty (absent when under two buckets)
  *        --- exact state for merging and reloading (renderers ignore it):
  *        "sketch":{"hll":"<base64>",            when distinct is present
  *                  "kll":"<base64>","m2":X,    when numbers were seen
  *                  "length_sum":N,             when strings/bytes were seen
  *                  "length_hist":[[L,N],...],  non-empty bins by their
  *                                              shortest length L
+ *                  "timeline":{...},           when timestamps were seen
+ *                                              (sl_timeline_to_json)
  *                  "topk":[{"value":"x","count":N,"error":N},...]}
  *      }, ...}}
  *
@@ -148,7 +154,7 @@
  * The decoder is strict (unknown version, missing or mistyped members,
  * counts that do not add up, invalid sketches are errors naming the field)
  * and safe on arbitrary bytes; unknown members are ignored. "chars",
- * "time" and "sketch.length_hist" are optional (profiles of older sluice
+ * "time", "sketch.length_hist" and "sketch.timeline" are optional (profiles of older sluice
  * lack them; a drift check then skips the comparisons that need them).
  *
  * Known top values. A tracked value's count is shown (in "top", and by
@@ -179,6 +185,7 @@
 #include "../core/value.h"
 #include "hll.h"
 #include "kll.h"
+#include "timeline.h"
 #include "topk.h"
 
 #define SL_PROFILE_VERSION 2              /* JSON version written (see "Versions") */
@@ -229,6 +236,8 @@ typedef struct sl_profile_field {
     /* timestamps (type timestamp, or RFC 3339 strings) */
     uint64_t ts_count;
     int64_t ts_min, ts_max;   /* nanoseconds since the epoch, UTC */
+    sl_timeline *timeline;    /* where they fall (timeline.h); NULL until one is seen,
+                                 or when read from an older profile */
     /* bools */
     uint64_t bool_true, bool_false;
     /* sketches: NULL until a value of their kind is seen */

@@ -131,11 +131,13 @@ def test_top_values_are_not_invented(w):
 
 
 def plant(records, field, fn, share, rng):
+    """A copy of the records with fn applied to a share of them; fn returning
+    False drops the record."""
     out = []
     for r in records:
         r = json.loads(json.dumps(r))
-        if rng.random() < share:
-            fn(r)
+        if rng.random() < share and fn(r) is False:
+            continue
         out.append(r)
     return out
 
@@ -156,6 +158,7 @@ SHIFTS = [
     ("length", "prompt", lambda r: set_path(r, "prompt", r["prompt"][:40]), 0.5),
     ("new type", "status", lambda r: set_path(r, "status", str(r["status"])), 0.2),
     ("timestamps become text", "ts", lambda r: set_path(r, "ts", "unknown"), 0.2),
+    ("stream stops for 40 % of the time", "ts", lambda r: not ("00:00:02.5" <= r["ts"][11:21] < "00:00:06.5"), 1.0),
     ("ids repeat", "request_id", lambda r: set_path(r, "request_id", "%016x" % random.Random(len(r["prompt"])).getrandbits(64)), 0.4),
     ("id format", "user.email", lambda r: set_path(r, "user.email", r["user"]["email"].upper()), 0.5),
 ]

@@ -16,6 +16,7 @@
 #include "core/util.h"
 #include "sketch/drift.h"
 #include "sketch/profile.h"
+#include "sketch/timeline.h"
 
 static uint64_t rng_state;
 
@@ -440,7 +441,8 @@ static void test_drift_numeric(void) {
     sl_drift_to_json(&r, &out);
     CHECK(strncmp(out.data, "{\"status\":\"alert\",\"fields\":[{\"field\":\"x\",\"kind\":\"numeric\",\"psi\":", 64) == 0);
     CHECK(strstr(out.data, "\"length_psi\":null,\"chars_psi\":null,") != NULL);
-    CHECK(strstr(out.data, "\"rate_ratio\":null,\"null_rate_baseline\":0.0,\"null_rate_current\":0.0,"
+    CHECK(strstr(out.data, "\"rate_ratio\":null,\"gap_share_baseline\":null,\"gap_share_current\":null,"
+                           "\"null_rate_baseline\":0.0,\"null_rate_current\":0.0,"
                            "\"type_tvd\":0.0,\"status\":\"alert\",\"reason\":\"psi\"}]}") != NULL);
     sl_buf_free(&out);
     sl_drift_report_free(&r);
@@ -596,6 +598,51 @@ static void test_drift_text_and_time(void) {
     sl_profile_free(slow);
 }
 
+/* The timeline: out-of-order instants, before and after 1970, merge exactly
+ * (two halves give the timeline of the whole), gaps show, JSON round trips. */
+static void test_timeline(void) {
+    sl_timeline whole, odd, even;
+    sl_timeline_init(&whole);
+    sl_timeline_init(&odd);
+    sl_timeline_init(&even);
+    rng_state = 5;
+    for (int i = 0; i < 10000; i++) {
+        /* 100 s around the epoch, nothing in [20 s, 50 s) */
+        int64_t ns = (int64_t)(rnd() % 100000) * 1000000 - 30000000000LL;
+        if (ns >= 20000000000LL && ns < 50000000000LL)
+            continue;
+        sl_timeline_add(&whole, ns);
+        sl_timeline_add(i % 2 ? &odd : &even, ns);
+    }
+    sl_timeline_merge(&odd, &even);
+    CHECK(odd.n == whole.n && odd.width_log2 == whole.width_log2 && odd.start == whole.start);
+    CHECK(memcmp(odd.counts, whole.counts, sizeof whole.counts) == 0);
+    double gaps = sl_timeline_gap_share(&whole);
+    CHECK(gaps > 0.25 && gaps < 0.35);   /* 30 s of 100 s, at 1/64 to 1/32 of the range */
+    fprintf(stderr, "  timeline: width 2^%u ns, gap share %.3f\n", whole.width_log2, gaps);
+    sl_buf b;
+    sl_buf_init(&b);
+    sl_timeline_to_json(&whole, &b);
+    sl_arena a;
+    sl_arena_init(&a, 1024);
+    sl_value v;
+    sl_decode_error derr;
+    sl_timeline back;
+    sl_error err;
+    CHECK(sl_json_decode(&a, b.data, b.len, 0, false, &v, &derr) == 0);
+    CHECK(sl_timeline_from_value(&back, &v, &err) == 0);
+    CHECK(back.n == whole.n && back.start == whole.start && memcmp(back.counts, whole.counts, sizeof back.counts) == 0);
+    /* one instant has no gaps to speak of; extremes of int64 fit */
+    sl_timeline_init(&back);
+    sl_timeline_add(&back, 7);
+    CHECK(isnan(sl_timeline_gap_share(&back)));
+    sl_timeline_add(&back, INT64_MIN);
+    sl_timeline_add(&back, INT64_MAX);
+    CHECK(back.n == 3 && back.counts[0] >= 1 && back.counts[SL_TIMELINE_BUCKETS - 1] + back.counts[SL_TIMELINE_BUCKETS - 2] >= 1);
+    sl_arena_free(&a);
+    sl_buf_free(&b);
+}
+
 int main(void) {
     RUN(test_exact_counters);
     RUN(test_json_shape);
@@ -607,5 +654,6 @@ int main(void) {
     RUN(test_drift_numeric);
     RUN(test_drift_categorical);
     RUN(test_drift_text_and_time);
+    RUN(test_timeline);
     return check_report();
 }
