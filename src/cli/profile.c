@@ -316,6 +316,8 @@ static void summary_cell(const sl_profile_field *f, sl_buf *out) {
         double range = sl_profile_field_time_range(f);
         sl_buf_printf(out, "%s .. %s (%.6g s", lo, hi, range);
         if (range > 0) sl_buf_printf(out, ", %.4g/s", (double)f->ts_count / range);
+        double gaps = f->timeline ? sl_timeline_gap_share(f->timeline) : NAN;
+        if (gaps > 0) sl_buf_printf(out, ", %.0f%% of it without data", 100 * gaps);
         sl_buf_putc(out, ')');
     } else if (f->topk) {
         top_cell(f, out);

@@ -177,6 +177,9 @@ def test_planted_shifts_are_flagged(w):
         rows = drift_table(out)
         assert r.returncode == 3, (name, r.returncode, out, text(r.stderr))
         assert status(rows[field][1]) == "alert", (name, rows[field][1])
+        if field == "ts" and "stops" in name:     # the summary says so too
+            line = [l for l in out.splitlines() if l.startswith("ts ")][0]
+            assert "% of it without data)" in line, line
         others = [l for f, (_, l) in rows.items() if f != field and status(l) != "ok"]
         assert others == [], (name, others)
 
