@@ -139,6 +139,12 @@ typedef struct split_state {
     uint64_t slot_bytes;        /* text held by the filled slots */
     uint64_t rng;
     bool dir_unsynced;          /* a file was created in the split's directory since the last save */
+    bool changed;               /* the shuffle buffer changed since it was last spilled */
+    struct {
+        bool valid;             /* spill file `seq` holds the buffer as it is */
+        uint64_t seq, size;
+        uint32_t crc;
+    } spilled;
 } split_state;
 
 typedef struct dataset_sink {
@@ -803,6 +809,7 @@ static int slot_emit(dataset_sink *ds, int s, const shuffle_slot *slot, sl_error
 /* Writes out a random line of the buffer and removes it. */
 static int shuffle_pop(dataset_sink *ds, int s, sl_error *err) {
     split_state *sp = &ds->splits[s];
+    sp->changed = true;
     size_t j = random_below(&sp->rng, sp->n_slots);
     if (slot_emit(ds, s, &sp->slots[j], err) < 0) return -1;
     sp->slot_bytes -= sp->slots[j].text.len;
@@ -821,6 +828,7 @@ static int shuffle_line(dataset_sink *ds, int s, const char *text, size_t len, u
                         const uint32_t *ids, size_t n_ids, sl_error *err) {
     split_state *sp = &ds->splits[s];
     if (len > ds->shuffle_bytes) return emit_line(ds, s, text, len, input, offset, ids, n_ids, err);
+    sp->changed = true;
     while (sp->n_slots > 0 && sp->slot_bytes + len > ds->shuffle_bytes)
         if (shuffle_pop(ds, s, err) < 0) return -1;
     if (sp->n_slots < ds->shuffle_buffer) {
@@ -1038,12 +1046,26 @@ static int remove_spills(const dataset_sink *ds, uint64_t lo, uint64_t hi, bool 
 }
 
 /* Writes split s's shuffle buffer to spill file `seq` (none when it is
- * empty) and describes it in state. */
-static int spill_save(dataset_sink *ds, int s, uint64_t seq, sl_buf *state, sl_error *err) {
-    const split_state *sp = &ds->splits[s];
+ * empty; a hard link to the last spill when it did not change since, which
+ * leaves the directory to fsync: *root_unsynced) and describes it in state. */
+static int spill_save(dataset_sink *ds, int s, uint64_t seq, sl_buf *state, bool *root_unsynced, sl_error *err) {
+    split_state *sp = &ds->splits[s];
     if (sp->n_slots == 0) {
         sl_buf_puts(state, "{\"slots\":0,\"size\":0,\"crc\":0}");
         return 0;
+    }
+    char path[PATH_MAX + 64];
+    spill_path(ds, s, seq, path, sizeof path);
+    if (!sp->changed && sp->spilled.valid) {
+        char last[PATH_MAX + 64];
+        spill_path(ds, s, sp->spilled.seq, last, sizeof last);
+        if (link(last, path) == 0) {
+            sp->spilled.seq = seq;
+            *root_unsynced = true;
+            sl_buf_printf(state, "{\"slots\":%zu,\"size\":%" PRIu64 ",\"crc\":%" PRIu32 "}", sp->n_slots,
+                          sp->spilled.size, sp->spilled.crc);
+            return 0;
+        }
     }
     sl_buf data;
     sl_buf_init(&data);
@@ -1054,11 +1076,14 @@ static int spill_save(dataset_sink *ds, int s, uint64_t seq, sl_buf *state, sl_e
         sl_buf_append(&data, slot->ids, slot->n_ids * sizeof *slot->ids);
         sl_buf_append(&data, slot->text.data, slot->text.len);
     }
-    char path[PATH_MAX + 64];
-    spill_path(ds, s, seq, path, sizeof path);
     int rc = sl_write_file_atomic(path, data.data, data.len, err);
-    sl_buf_printf(state, "{\"slots\":%zu,\"size\":%zu,\"crc\":%" PRIu32 "}", sp->n_slots, data.len,
-                  sl_crc32c(0, data.data, data.len));
+    uint32_t crc = sl_crc32c(0, data.data, data.len);
+    sl_buf_printf(state, "{\"slots\":%zu,\"size\":%zu,\"crc\":%" PRIu32 "}", sp->n_slots, data.len, crc);
+    sp->changed = false;
+    sp->spilled.valid = rc == 0;
+    sp->spilled.seq = seq;
+    sp->spilled.size = data.len;
+    sp->spilled.crc = crc;
     sl_buf_free(&data);
     return rc;
 }
@@ -1097,6 +1122,12 @@ static int spill_load(dataset_sink *ds, int s, uint64_t seq, const sl_value *des
     }
     if (rc == 0 && (sp->n_slots != slots || p != end))
         rc = sl_errorf(err, "the shuffle buffer %s is malformed", path);
+    if (rc == 0) {
+        sp->spilled.valid = true;
+        sp->spilled.seq = seq;
+        sp->spilled.size = size;
+        sp->spilled.crc = (uint32_t)crc;
+    }
     sl_buf_free(&data);
     return rc;
 }
@@ -1148,7 +1179,7 @@ static int dataset_save(sl_component *c, sl_buf *state, sl_error *err) {
         }
         sl_buf_puts(state, ",\"shuffle\":");
         if (!ds->shuffle_buffer) sl_buf_puts(state, "null");
-        else if (spill_save(ds, s, seq, state, err) < 0) return -1;
+        else if (spill_save(ds, s, seq, state, &root_unsynced, err) < 0) return -1;
         sl_buf_putc(state, '}');
     }
     sl_buf_puts(state, "]}");
