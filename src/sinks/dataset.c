@@ -163,6 +163,7 @@ typedef struct dataset_sink {
     uint64_t spill_seq;         /* number of the next shuffle spill */
     uint64_t spill_kept;        /* checkpointing thread: oldest spill a checkpoint may still need */
     int lock_fd;                /* the dataset directory, flock'ed from restore to destroy, or -1 */
+    char broken[SL_ERROR_MAX];  /* sink thread: a write failed part-way; every later call fails */
     sl_manifest manifest;
     sl_compressor compressor;
     ZSTD_DCtx *dctx;
@@ -1134,6 +1135,15 @@ static int spill_load(dataset_sink *ds, int s, uint64_t seq, const sl_value *des
 
 /* ---- checkpoints: pre-commit, publish, resume ---- */
 
+/* A write that failed part-way leaves shards, counters and shuffle buffers
+ * somewhere in the middle of a payload, which a retry cannot take back: the
+ * sink refuses to go on, so the next checkpoint fails and the run stops; the
+ * next run resumes from the last checkpoint, which knows nothing of it. */
+static int broken(dataset_sink *ds, sl_error *err) {
+    return sl_errorf(err, "the dataset cannot go on after a failed write (%s); the run stops and the next "
+                     "run continues from the last checkpoint", ds->broken);
+}
+
 static void shard_dir(const dataset_sink *ds, int s, char *out, size_t cap) {
     snprintf(out, cap, "%s/%s", ds->path, sl_dataset_split_names[s]);
 }
@@ -1142,6 +1152,7 @@ static void shard_dir(const dataset_sink *ds, int s, char *out, size_t cap) {
  * shuffle buffers are spilled, and the state describes it all. */
 static int dataset_save(sl_component *c, sl_buf *state, sl_error *err) {
     dataset_sink *ds = c->impl;
+    if (ds->broken[0]) return broken(ds, err);
     uint64_t seq = ds->spill_seq++;
     sl_buf_puts(state, "{\"path\":");
     sl_json_encode_string(state, ds->path, strlen(ds->path));
@@ -1369,6 +1380,7 @@ static int dataset_restore(sl_component *c, const char *state, size_t len, sl_er
 
 static int dataset_write(sl_component *c, sl_payload *p, sl_error *err) {
     dataset_sink *ds = c->impl;
+    if (ds->broken[0]) return broken(ds, err);
     for (size_t k = 0; k < p->count; k++) {
         const sl_payload_part *part = &p->parts[k];
         if (part->data.len == 0 || !part->key) continue;
@@ -1376,6 +1388,7 @@ static int dataset_write(sl_component *c, sl_payload *p, sl_error *err) {
         while (s < SL_DATASET_SPLITS && strcmp(part->key, sl_dataset_split_names[s]) != 0) s++;
         if (s == SL_DATASET_SPLITS || write_part(ds, s, part, err) < 0) {
             if (s == SL_DATASET_SPLITS) sl_errorf(err, "internal error: unknown split '%s'", part->key);
+            snprintf(ds->broken, sizeof ds->broken, "%s", err->msg);
             return -1;
         }
     }
@@ -1386,6 +1399,7 @@ static int dataset_write(sl_component *c, sl_payload *p, sl_error *err) {
  * closed; the run's last checkpoint publishes them with the finished manifest. */
 static int dataset_close(sl_component *c, sl_error *err) {
     dataset_sink *ds = c->impl;
+    if (ds->broken[0]) return broken(ds, err);
     for (int s = 0; s < SL_DATASET_SPLITS; s++) {
         if (ds->shuffle_buffer && shuffle_drain(ds, s, err) < 0) return -1;
         if (shard_close(ds, s, err) < 0) return -1;

@@ -2,13 +2,15 @@
 tmpfs that a filler file has filled up pauses, shows it in /metrics and the
 log, and resumes once the filler is deleted; the output then equals the
 input. A stop request during the pause exits with an error that says what
-was not written, and the next run, with space, delivers it.
+was not written, and the next run, with space, delivers it. The dataset
+sink stops the run instead, and the next run completes it exactly once.
 
 Mounting a tmpfs needs root: elsewhere the test is skipped (exit code 77,
 SKIP_RETURN_CODE in tests/CMakeLists.txt).
 """
 import json
 import os
+import random
 import re
 import signal
 import subprocess
@@ -225,10 +227,63 @@ def test_dlq_keeps_entries_until_space_returns(work):
         assert read(work("out.jsonl")).decode() == "".join(good)
 
 
+DATASET = """\
+data_dir: {data}
+sources:
+  in: {{type: file, paths: [{input}]}}
+sinks:
+  ds:
+    type: dataset
+    inputs: [in]
+    path: {path}
+    shard_records: 2000
+    split: {{key: n, train: 0.8, validation: 0.1, test: 0.1}}
+    retry: {{initial: 20ms, max: 100ms, max_attempts: 3}}
+"""
+
+
+def dataset_lines(root):
+    """{split: [decompressed shard, ...]} of a finished dataset."""
+    with open(os.path.join(root, "index.json")) as f:
+        index = json.load(f)
+    assert index["finished"] is True, index
+    out = {}
+    for shard in index["shards"]:
+        data = subprocess.run(["zstd", "-dc", os.path.join(root, shard["file"])], capture_output=True,
+                              check=True).stdout
+        out.setdefault(shard["split"], []).append(data)
+    return out
+
+
+def test_dataset_full_disk_stops_then_resumes(work):
+    """The dataset sink cannot take back a shard write that failed part-way,
+    so a full disk stops the run (it does not pause yet); the next run, with
+    space, continues from the last checkpoint, and the dataset equals an
+    uninterrupted run's, with nothing dead-lettered."""
+    rng = random.Random(7)   # text that does not compress away: about 2 MB of shards
+    path = work.write("in.jsonl", "".join('{"n":%d,"text":"%032x%032x%032x"}\n' % (
+        i, rng.getrandbits(128), rng.getrandbits(128), rng.getrandbits(128)) for i in range(RECORDS)))
+    ref = harness.run(["run", "--no-progress", work.write("ref.yaml", DATASET.format(
+        data=work("data-ref"), input=path, path=work("ref")))])
+    assert ref.returncode == 0, harness.text(ref.stderr)
+    with SmallDisk(work) as disk:
+        disk.fill(leave=256 << 10)
+        cfg = work.write("p.yaml", DATASET.format(data=work("data"), input=path, path=os.path.join(disk.path, "ds")))
+        full = harness.run(["run", "--no-progress", cfg], timeout=60)
+        assert full.returncode != 0, harness.text(full.stderr)
+        assert "the dataset cannot go on after a failed write" in harness.text(full.stderr), harness.text(full.stderr)
+        disk.free()
+        again = harness.run(["run", "--no-progress", cfg], timeout=60)
+        assert again.returncode == 0, harness.text(again.stderr)
+        assert dataset_lines(os.path.join(disk.path, "ds")) == dataset_lines(work("ref"))
+    assert harness.read_jsonl(work("data", "dlq", "dlq.jsonl")) == [], "nothing may stay dead-lettered"
+
+
 if __name__ == "__main__":
     why = can_mount()
     if why:
         print("skipped: %s (a full disk is simulated with a small tmpfs, which needs root)" % why)
         sys.exit(SKIP)
     harness.main([test_sink_pauses_and_resumes_at_least_once, test_sink_pauses_and_resumes_exactly_once,
-                  test_stop_while_paused_then_run_again, test_dlq_keeps_entries_until_space_returns])
+                  test_stop_while_paused_then_run_again, test_dlq_keeps_entries_until_space_returns,
+                  test_dataset_full_disk_stops_then_resumes])
