@@ -227,6 +227,23 @@ static double near_cutoff(double threshold, int num_hashes)
     return threshold - RECALL_Z * sqrt(threshold * (1 - threshold) / num_hashes);
 }
 
+/* The bands decide which pairs are compared at all: a pair of similarity
+ * t shares a band with probability 1 - (1 - t^rows)^bands. The defaults
+ * give 0.96 at 0.7 and more above; for a lower threshold, say how many
+ * bands would make 99% of the pairs at the threshold candidates. */
+static void warn_few_candidates(const sl_opts *opts, double threshold, int bands, int rows, sl_diag *diag)
+{
+    double band = pow(threshold, rows);
+    double candidates = 1 - pow(1 - band, bands);
+    if (candidates >= 0.95 || band <= 0 || band >= 1) return;
+    double needed = ceil(log(0.01) / log(1 - band));
+    sl_diag_warning(diag, sl_opts_pos(opts, "threshold"),
+                    "with threshold %g, %d bands of %d rows make only %.0f%% of the pairs at the threshold "
+                    "candidates for comparison, so the others are missed; set bands: %.0f (bands * rows must stay "
+                    "within num_hashes) or fewer rows to find 99%%",
+                    threshold, bands, rows, 100 * candidates, needed);
+}
+
 static bool create_near(dedup_state *s, const sl_opts *opts, sl_diag *diag)
 {
     static const char *const exact_only[] = {"normalize", "max_entries", NULL};
@@ -266,6 +283,7 @@ static bool create_near(dedup_state *s, const sl_opts *opts, sl_diag *diag)
     }
     if (!ok) return false;
     s->cutoff = p->bucket_rule ? 0 : near_cutoff(s->threshold, (int)num_hashes);
+    if (!p->bucket_rule) warn_few_candidates(opts, s->threshold, (int)bands, (int)rows, diag);
     if (sl_minhash_init(&s->minhash, (int)num_hashes, (int)shingle_words) < 0 ||
         sl_lsh_index_init(&s->lsh, (int)bands, (int)rows, (int)num_hashes, (uint64_t)max_documents) < 0) {
         sl_diag_error(diag, sl_opts_pos(opts, "num_hashes"), "out of memory");

@@ -559,6 +559,12 @@ static void test_option_errors(void) {
     check_build_error(DEDUP("    mode: near\n    preset: datatrove\n    threshold: 0.7\n") SINK_OUT("d"),
                       "threshold does not apply to preset: datatrove");
     check_build_error(DEDUP("    preset: datatrove\n") SINK_OUT("d"), "preset does not apply to mode: exact");
+    /* a threshold below what the bands are made for builds, with a warning */
+    CHECK_INT(run_with(DEDUP("    mode: near\n    threshold: 0.6\n") SINK_OUT("d"), "{}\n", 1, 1024), 0);
+    CHECK_CONTAINS(diag_output(), "with threshold 0.6, 12 bands of 4 rows make only 81% of the pairs at the "
+                                  "threshold candidates for comparison, so the others are missed; set bands: 34");
+    CHECK_INT(run_with(DEDUP("    mode: near\n    threshold: 0.7\n") SINK_OUT("d"), "{}\n", 1, 1024), 0);
+    CHECK_STR(diag_output(), "");
     check_build_error(DEDUP("    threshold: 0.9\n") SINK_OUT("d"), "threshold does not apply to mode: exact");
     check_build_error(DEDUP("    mode: near\n    normalize: true\n") SINK_OUT("d"),
                       "normalize does not apply to mode: near");
