@@ -1,8 +1,8 @@
 /* text_field.h — what the text transforms (dedup's near mode, normalize,
  * text_quality) do with a text field that holds something other than text.
  *
- * A number, boolean, list or map where text is expected is usually an
- * upstream bug (a mis-mapped column, a type change at the producer), and
+ * A number, boolean, list or map (or bytes, where the transform does not read
+ * them as text) where text is expected is usually an upstream bug (a mis-mapped column, a type change at the producer), and
  * passing it on unchecked hides it. So by default such a record goes to the
  * DLQ with reason `non_string` and a message naming the field and the type;
  * `non_string: pass` lets it through unchanged (counted as skipped where the
@@ -23,9 +23,10 @@ extern const char *const sl_non_string_values[];
 
 #define SL_NON_STRING_OPTION                                                                       \
     {"non_string", SL_OPT_ENUM, false, "dlq",                                                      \
-     "A text field holding a number, boolean, list or map: `dlq` sends the record to the DLQ "     \
-     "(reason `non_string`, naming the field and the type); `pass` passes it on unchecked. A "    \
-     "missing or null field is always passed on.",                                                 \
+     "A text field holding a number, boolean, list or map (or bytes, except in `normalize`, "     \
+     "which reads them as text): `dlq` sends the record to the DLQ (reason `non_string`, naming " \
+     "the field and the type); `pass` passes it on unchecked. A missing or null field is always " \
+     "passed on.",                                                                                 \
      sl_non_string_values}
 
 /* The configured policy: true for `dlq`. */
