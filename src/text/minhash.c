@@ -1,9 +1,10 @@
 /* minhash.c — word shingles and MinHash signatures (see minhash.h).
  *
- * The cost is num_hashes / 2 multiply-and-reduce steps per shingle, so the
- * inner loop (over the shingles, one permutation at a time) is kept
- * branch-light: the modulus is the Mersenne prime 2^61 - 1,
- * whose reduction is two shifts and adds on a 128-bit product. Words are
+ * The cost is num_hashes / 4 multiply-and-reduce steps per shingle (each
+ * feeding four minima), so the inner loop (over the shingles, one
+ * permutation at a time) is kept branch-light: the modulus is the Mersenne
+ * prime 2^61 - 1, whose reduction is two shifts and adds on a 128-bit
+ * product, and an order costs one XOR and one compare. Words are
  * hashed once each and a shingle's hash is the XXH3 of its words' hashes, so
  * no shingle text is ever built.
  */
@@ -31,7 +32,7 @@ static uint64_t splitmix64(uint64_t *state)
 
 int sl_minhash_init(sl_minhash *m, int num_hashes, int shingle_words)
 {
-    int perms = (num_hashes + 1) / 2;
+    int perms = (num_hashes + SL_MINHASH_ORDERS - 1) / SL_MINHASH_ORDERS;
     m->num_hashes = num_hashes;
     m->shingle_words = shingle_words;
     m->short_texts = true;
@@ -46,6 +47,10 @@ int sl_minhash_init(sl_minhash *m, int num_hashes, int shingle_words)
         m->a[i] = splitmix64(&state) % (MERSENNE_61 - 1) + 1;
         m->b[i] = splitmix64(&state) % MERSENNE_61;
     }
+    /* Order k compares h XOR flip[k]: its smallest values are those whose
+     * top two bits are k, in an order of their other bits. */
+    for (int k = 0; k < SL_MINHASH_ORDERS; k++)
+        m->flip[k] = (uint64_t)k << 59 | (splitmix64(&state) & ((1ULL << 59) - 1));
     return 0;
 }
 
@@ -113,12 +118,6 @@ static inline uint64_t permute(uint64_t a, uint64_t x, uint64_t b)
     return r >= MERSENNE_61 ? r - MERSENNE_61 : r;
 }
 
-/* h rotated so that its low 30 bits come first: the second order. */
-static inline uint64_t rotate_low_first(uint64_t h)
-{
-    return ((h & ((1ULL << 30) - 1)) << 31) | (h >> 30);
-}
-
 size_t sl_minhash_signature(const sl_minhash *m, sl_minhash_scratch *scratch, const char *text,
                             size_t len, uint16_t *sig)
 {
@@ -144,19 +143,25 @@ size_t sl_minhash_signature(const sl_minhash *m, sl_minhash_scratch *scratch, co
         size_t width = n_words < k ? n_words : k;
         xs[s] = XXH3_64bits(xs + s, width * sizeof(uint64_t)) % MERSENNE_61;
     }
-    /* One permutation at a time over all shingles, so both minima stay in
-     * registers; the low 16 bits of each are below the 30 (or 31) bits its
-     * order compared first. */
-    for (int i = 0; 2 * i < m->num_hashes; i++) {
-        uint64_t a = m->a[i], b = m->b[i], min_h = UINT64_MAX, min_r = UINT64_MAX;
+    /* One permutation at a time over all shingles, so its four minima stay
+     * in registers; each keeps its low 16 bits (which its order compared
+     * last, so they are uniform). */
+    _Static_assert(SL_MINHASH_ORDERS == 4, "the loop below keeps four minima");
+    const uint64_t f0 = m->flip[0], f1 = m->flip[1], f2 = m->flip[2], f3 = m->flip[3];
+    for (int i = 0; SL_MINHASH_ORDERS * i < m->num_hashes; i++) {
+        uint64_t a = m->a[i], b = m->b[i];
+        uint64_t m0 = UINT64_MAX, m1 = UINT64_MAX, m2 = UINT64_MAX, m3 = UINT64_MAX;
         for (size_t s = 0; s < n_shingles; s++) {
             uint64_t h = permute(a, xs[s], b);
-            uint64_t r = rotate_low_first(h);
-            min_h = h < min_h ? h : min_h;
-            min_r = r < min_r ? r : min_r;
+            uint64_t h0 = h ^ f0, h1 = h ^ f1, h2 = h ^ f2, h3 = h ^ f3;
+            m0 = h0 < m0 ? h0 : m0;
+            m1 = h1 < m1 ? h1 : m1;
+            m2 = h2 < m2 ? h2 : m2;
+            m3 = h3 < m3 ? h3 : m3;
         }
-        sig[2 * i] = (uint16_t)min_h;
-        if (2 * i + 1 < m->num_hashes) sig[2 * i + 1] = (uint16_t)min_r;
+        uint64_t mins[SL_MINHASH_ORDERS] = {m0, m1, m2, m3};
+        for (int k = 0; k < SL_MINHASH_ORDERS && SL_MINHASH_ORDERS * i + k < m->num_hashes; k++)
+            sig[SL_MINHASH_ORDERS * i + k] = (uint16_t)mins[k];
     }
     return n_shingles;
 }

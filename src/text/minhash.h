@@ -6,18 +6,24 @@
  * are the runs of `shingle_words` consecutive words (a document with fewer
  * words has one shingle, all of them, unless short_texts is false: then it
  * has none, as in datatrove). Each shingle is hashed to 64 bits with XXH3
- * over the hashes of its words. Each of ceil(num_hashes / 2) permutations
- * h_i(x) = (a_i * x + b_i) mod (2^61 - 1) gives two signature values: the
- * shingle whose h_i is smallest, and the one whose h_i is smallest when its
- * low 30 bits are compared first (the 61-bit value rotated). Both orders
- * are random and independent for a pseudo-random h_i, so each position is an
- * independent MinHash at half the multiplications. The fraction of positions
- * in which two signatures agree estimates the Jaccard similarity of the two
- * shingle sets. The a_i and b_i come from a fixed seed, so signatures are the
- * same on every run and machine.
+ * over the hashes of its words. Each of ceil(num_hashes / 4) permutations
+ * h_i(x) = (a_i * x + b_i) mod (2^61 - 1) gives four signature values, one
+ * per order k = 0..3: the shingle whose h_i XOR flip[k] is smallest, where
+ * flip[k] has k in its top two bits (and fixed random bits below). Order k
+ * thus picks the smallest, in a scrambled order of the other bits, of the
+ * shingles whose h_i has k in its top two bits — one permutation hashing
+ * with four bins (Li, Owen, Zhang 2012); a bin that is empty, in a text of a
+ * few shingles, takes its minimum from the others. Each position's minimum
+ * is a uniformly random shingle of the document, so two documents agree at
+ * a position with probability equal to their Jaccard similarity, and the
+ * four positions of a permutation sample distinct shingles (as good as
+ * independent, or better), at a quarter of the multiplications. The
+ * fraction of positions in which two signatures agree estimates the Jaccard
+ * similarity of the two shingle sets. The a_i, b_i and flips come from a
+ * fixed seed, so signatures are the same on every run and machine.
  *
- * A position keeps 16 bits of its minimum (bits the order did not depend on
- * first, so they are uniform): two different minima agree by chance with
+ * A position keeps the low 16 bits of its minimum (bits its order compares
+ * last, so they are uniform): two different minima agree by chance with
  * probability 2^-16, which biases the estimate by at most 1.5e-5 — far below
  * MinHash's own error (about 0.025 with 256 values) — and lets a 256-value
  * signature take the room a 128-value one of 32-bit values would.
@@ -32,12 +38,14 @@
 #include "../core/buf.h"
 
 #define SL_MINHASH_MAX_HASHES 1024
+#define SL_MINHASH_ORDERS 4      /* signature values per permutation */
 
 typedef struct sl_minhash {
     int num_hashes;
     int shingle_words;
     bool short_texts;    /* a text of fewer words than shingle_words is one shingle */
-    uint64_t *a, *b;     /* the permutations, (num_hashes + 1) / 2 each */
+    uint64_t *a, *b;     /* the permutations, num_hashes / SL_MINHASH_ORDERS (rounded up) each */
+    uint64_t flip[SL_MINHASH_ORDERS];   /* per order: what h is XORed with */
 } sl_minhash;
 
 /* num_hashes in 1..SL_MINHASH_MAX_HASHES, shingle_words >= 1; short_texts

@@ -98,7 +98,7 @@ void sl_text_simplify(const char *s, size_t len, sl_buf *out)
         if (space) sl_buf_putc(out, ' ');
         space = false;
         started = true;
-        if (cp < 0) sl_buf_putc(out, s[pos - 1]); /* an invalid byte, kept */
+        if (cp < 0) sl_buf_puts(out, "\xef\xbf\xbd");   /* an invalid byte: U+FFFD */
         else if (cp < 0x80) sl_buf_putc(out, (char)cp);
         else put_without_marks(out, cp);          /* step 5 */
     }

@@ -23,7 +23,10 @@
  * combining dot (which step 5 removes anyway) and a word-final capital sigma
  * becomes "σ" rather than "ς"; combining marks are not canonically
  * reordered (which only matters for the rare spacing marks that survive
- * step 5). Invalid UTF-8 bytes are kept as they are.
+ * step 5). Each invalid UTF-8 byte becomes U+FFFD (Python, decoding with
+ * errors="replace", makes one of a truncated multi-byte sequence), so the
+ * result is valid UTF-8: kept as they were, invalid bytes left side by side
+ * could form a character, even a space.
  */
 #ifndef SL_SIMPLIFY_H
 #define SL_SIMPLIFY_H

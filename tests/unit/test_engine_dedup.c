@@ -148,6 +148,7 @@ static void test_simplify(void) {
          "\xef\xac\x81ne \xe1\x84\x92\xe1\x85\xa1\xe1\x86\xab\xe1\x84\x80\xe1\x85\xae\xe1\x86\xa8 tab nl nbsp end bell"},
         {"\xc4\xb0stanbul", "istanbul"},
         {"  ---  ", ""},
+        {"A\xff\xe2\x80 b", "a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd b"},   /* each invalid byte: U+FFFD */
     };
     sl_buf out;
     sl_buf_init(&out);
