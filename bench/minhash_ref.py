@@ -2,7 +2,7 @@
 """minhash_ref.py — the reference near-dedup for the benchmark: MinHash LSH in
 plain Python (standard library only), with datatrove's parameters (sluice's
 `dedup` defaults before 256-value signatures; sluice now computes 256 values
-from 128 permutations, about as much work as these 112):
+from 64 permutations, about as much work as these 112):
 
   words        text.lower().split()
   shingles     runs of 5 words (a shorter text is one shingle)
