@@ -58,6 +58,7 @@
 #include <limits.h>
 #include <math.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,6 +166,10 @@ typedef struct dataset_sink {
     int lock_fd;                /* the dataset directory, flock'ed from restore to destroy, or -1 */
     char broken[SL_ERROR_MAX];  /* sink thread: a write failed part-way; every later call fails */
     sl_manifest manifest;
+    /* Shards closed so far per split (published or about to be at the next
+     * commit), for describe: any thread reads them. */
+    _Atomic uint64_t closed_records[SL_DATASET_SPLITS], closed_shards[SL_DATASET_SPLITS];
+    _Atomic uint64_t closed_bytes[SL_DATASET_SPLITS];
     sl_compressor compressor;
     ZSTD_DCtx *dctx;
     sl_buf scratch;             /* a decompressed part */
@@ -732,6 +737,13 @@ static uint32_t *shard_field_ids(const shard *sh, size_t *n) {
     return ids;
 }
 
+/* Adds a closed shard to the counts describe shows. */
+static void count_closed(dataset_sink *ds, const sl_shard_entry *e) {
+    atomic_fetch_add(&ds->closed_records[e->split], e->records);
+    atomic_fetch_add(&ds->closed_bytes[e->split], e->compressed_bytes);
+    atomic_fetch_add(&ds->closed_shards[e->split], 1);
+}
+
 /* Closes the current shard of split s: fsynced and added to the model,
  * still under its temporary name; the next checkpoint publishes it. */
 static int shard_close(dataset_sink *ds, int s, sl_error *err) {
@@ -755,7 +767,8 @@ static int shard_close(dataset_sink *ds, int s, sl_error *err) {
     e.inputs = malloc((sh->n_inputs ? sh->n_inputs : 1) * sizeof *e.inputs);
     if (!e.inputs) abort();
     if (sh->n_inputs) memcpy(e.inputs, sh->inputs, sh->n_inputs * sizeof *e.inputs);
-    sl_manifest_add_shard(&ds->manifest, &e);
+    count_closed(ds, &e);
+    sl_manifest_add_shard(&ds->manifest, &e);   /* takes e's contents */
     sl_debug(ds->name, "closed %s/%s (%llu records)", ds->path, sh->file, (unsigned long long)sh->records);
     return 0;
 }
@@ -1309,6 +1322,7 @@ static int resume_state(void *ctx, const sl_value *doc, sl_error *err) {
         place_shards(ds, &ds->manifest, err) < 0)
         return -1;
     ds->manifest.finished = false;   /* this run continues it */
+    for (size_t i = 0; i < ds->manifest.n_shards; i++) count_closed(ds, &ds->manifest.shards[i]);
     if (sl_manifest_publish(&ds->manifest, ds->path, err) < 0) return -1;
     for (int s = 0; s < SL_DATASET_SPLITS; s++) {
         split_state *sp = &ds->splits[s];
@@ -1412,6 +1426,26 @@ static int dataset_close(sl_component *c, sl_error *err) {
     return 0;
 }
 
+/* The dataset so far, for /stats and the report: records, shards and
+ * compressed bytes per split, in shards closed so far (an open shard counts
+ * once it closes). */
+static void dataset_describe(sl_component *c, sl_buf *json) {
+    dataset_sink *ds = c->impl;
+    uint64_t records = 0, shards = 0;
+    for (int s = 0; s < SL_DATASET_SPLITS; s++) {
+        records += atomic_load(&ds->closed_records[s]);
+        shards += atomic_load(&ds->closed_shards[s]);
+    }
+    sl_buf_puts(json, "{\"type\":\"dataset\",\"path\":");
+    sl_json_encode_string(json, ds->path, strlen(ds->path));
+    sl_buf_printf(json, ",\"records\":%" PRIu64 ",\"shards\":%" PRIu64 ",\"splits\":[", records, shards);
+    for (int s = 0; s < SL_DATASET_SPLITS; s++)
+        sl_buf_printf(json, "%s{\"split\":\"%s\",\"records\":%" PRIu64 ",\"shards\":%" PRIu64 ",\"bytes\":%" PRIu64 "}",
+                      s ? "," : "", sl_dataset_split_names[s], atomic_load(&ds->closed_records[s]),
+                      atomic_load(&ds->closed_shards[s]), atomic_load(&ds->closed_bytes[s]));
+    sl_buf_puts(json, "]}");
+}
+
 const sl_component_type sl_sink_dataset_type = {
     .name = "dataset",
     .kind = SL_SINK,
@@ -1463,6 +1497,7 @@ const sl_component_type sl_sink_dataset_type = {
     .options = dataset_options,
     .create = dataset_create,
     .destroy = dataset_destroy,
+    .describe = dataset_describe,
     .worker_init = dataset_worker_init,
     .worker_free = dataset_worker_free,
     .encode = dataset_encode,

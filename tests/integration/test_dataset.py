@@ -90,11 +90,19 @@ sinks:
     path: {d}/ds
     shard_records: 500
     split: {{key: id, train: 0.9, validation: 0.05, test: 0.05}}
+report: {{path: {d}/report.html}}
 """.format(d=work.path))
     proc = harness.run(["run", "--no-progress", cfg])
     assert proc.returncode == 0, harness.text(proc.stderr)
     index, total = check_dataset(work("ds"))
     assert total == 3000
+    # The report's training-data section shows each split as index.json lists it.
+    report = open(work("report.html")).read()
+    for split in ("train", "validation", "test"):
+        shards = [s for s in index["shards"] if s["split"] == split]
+        row = "<code>%s</code></td><td class=\"n\">%s</td><td class=\"n\">%d</td>" % (
+            split, "{:,}".format(sum(s["records"] for s in shards)), len(shards))
+        assert row in report, "report lacks %r" % row
     assert [f["name"] for f in index["schema"]] == ["id", "text"]
     for shard in index["shards"]:
         assert shard["split"] in ("train", "validation", "test")
