@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../codec/json.h"
 #include "../codec/json_state.h"
@@ -536,6 +537,26 @@ static int check_owner(const sl_pipeline *p, const ckpt_doc *d, sl_error *err)
     return rc;
 }
 
+/* A first run in the default data_dir (".sluice/<name>") next to the
+ * checkpoint of a version of sluice whose default was ".sluice" itself,
+ * shared by every pipeline run from the directory: which pipeline it
+ * belongs to is unknown, and starting from the beginning would write
+ * everything again, so the user decides. */
+static int refuse_shared_checkpoint(const sl_checkpointer *k, sl_error *err)
+{
+    const char *slash = strrchr(k->dir, '/');
+    int len = slash ? (int)(slash - k->dir) : 0;
+    if (len < 7 || strncmp(slash - 7, ".sluice", 7) != 0 || (len > 7 && slash[-8] != '/')) return 0;
+    char old[4200];
+    snprintf(old, sizeof old, "%.*s/checkpoint", len, k->dir);
+    if (access(old, F_OK) < 0) return 0;
+    return sl_errorf(err, "%s is a checkpoint of an earlier version of sluice, shared by every pipeline run from "
+                     "this directory; this pipeline's state is now in %s. If that checkpoint is this "
+                     "pipeline's, move %.*s/checkpoint* (and %.*s/dlq, %.*s/wal) into %s to resume from it; else "
+                     "delete it, or run with --from-start", old, k->dir, len, k->dir, len, k->dir, len, k->dir,
+                     k->dir);
+}
+
 /* Loads the checkpoint and restores every component from it. */
 static int resume(sl_pipeline *p, bool from_start, sl_error *err)
 {
@@ -557,6 +578,10 @@ static int resume(sl_pipeline *p, bool from_start, sl_error *err)
     } else if (problem[0]) {
         sl_warn("checkpoint", "%s in %s%s", problem, k->dir,
                 found == SL_CHECKPOINT_PREVIOUS ? "; resuming from the previous checkpoint" : "; starting from the beginning");
+    } else if (k->durable && found == SL_CHECKPOINT_NONE && !from_start && refuse_shared_checkpoint(k, err) < 0) {
+        sl_buf_free(&doc);
+        sl_arena_free(&a);
+        return -1;
     }
     bool start_over = k->durable && found == SL_CHECKPOINT_NONE && problem[0] && !from_start;
     for (int i = 0; i < p->n_comps; i++) p->comps[i].start_over = start_over;

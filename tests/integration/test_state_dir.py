@@ -56,6 +56,22 @@ def test_each_pipeline_has_its_own_state(work):
     assert os.path.exists(work(".sluice", "a", "checkpoint")) and os.path.exists(work(".sluice", "b", "checkpoint"))
 
 
+def test_checkpoint_of_the_old_shared_layout_is_not_guessed(work):
+    """A checkpoint left in .sluice itself (the default of earlier versions,
+    shared by every pipeline): the run stops and says what to do, rather
+    than reading everything again next to it; --from-start goes ahead."""
+    os.makedirs(work(".sluice"))
+    with open(work(".sluice", "checkpoint"), "wb") as f:
+        f.write(b"sluice-checkpoint 1 2 00000000\n{}")
+    cfg = pipeline(work, "p.yaml", "out.jsonl")
+    r = run(["run", "--no-progress", cfg], cwd=work.path)
+    err = text(r.stderr)
+    assert r.returncode == 1 and not os.path.exists(work("out.jsonl")), err
+    assert "earlier version of sluice" in err and "into .sluice/p" in err and "--from-start" in err, err
+    r = run(["run", "--no-progress", "--from-start", cfg], cwd=work.path)
+    assert r.returncode == 0 and lines(work("out.jsonl")) == 2000, text(r.stderr)
+
+
 def test_rerun_says_nothing_new(work):
     cfg = pipeline(work, "p.yaml", "out.jsonl")
     assert run(["run", "--no-progress", cfg], cwd=work.path).returncode == 0
@@ -220,7 +236,8 @@ def test_checkpoint_write_failures_are_counted(work):
 
 
 if __name__ == "__main__":
-    main([test_each_pipeline_has_its_own_state, test_rerun_says_nothing_new,
+    main([test_each_pipeline_has_its_own_state, test_checkpoint_of_the_old_shared_layout_is_not_guessed,
+          test_rerun_says_nothing_new,
           test_checkpoint_of_another_pipeline_is_refused, test_second_run_on_a_data_dir_is_refused,
           test_damaged_newest_falls_back, test_fallback_takes_back_later_output,
           test_checkpoint_write_failures_are_counted])
