@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -609,4 +610,34 @@ int sl_parse_integer(const char *s, size_t len, sl_value *out) {
     if (u > (uint64_t)INT64_MAX + 1) return -2;
     *out = sl_int(u == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)u);
     return 0;
+}
+
+/* ---- fdatasync of many files ---- */
+
+#define SYNC_THREADS 8
+
+typedef struct sync_job {
+    const int *fds;
+    int *errs;
+    size_t n;
+    atomic_size_t next;
+} sync_job;
+
+static void *sync_worker(void *arg) {
+    sync_job *job = arg;
+    for (size_t i; (i = atomic_fetch_add(&job->next, 1)) < job->n;)
+        job->errs[i] = fdatasync(job->fds[i]) < 0 ? errno : 0;
+    return NULL;
+}
+
+void sl_fdatasync_many(const int *fds, size_t n, int *errs) {
+    sync_job job = {.fds = fds, .errs = errs, .n = n};
+    atomic_init(&job.next, 0);
+    pthread_t threads[SYNC_THREADS];
+    size_t started = 0;
+    while (started + 1 < SYNC_THREADS && started + 1 < n &&
+           pthread_create(&threads[started], NULL, sync_worker, &job) == 0)
+        started++;
+    sync_worker(&job);   /* this thread too (alone when threads cannot start) */
+    for (size_t t = 0; t < started; t++) pthread_join(threads[t], NULL);
 }

@@ -263,6 +263,7 @@ static void apply_settings(sl_pipeline *p, const sl_config *cfg)
     sl_checkpoints_init(p, cfg->path, p->data_dir, cfg->checkpoint_enabled,
                         cfg->checkpoint_interval_ms ? cfg->checkpoint_interval_ms : 1000);
     sl_budget_init(&p->budget, p->memory_limit);
+    for (int i = 0; i < p->n_comps; i++) p->comps[i].budget = &p->budget;
     p->batches = sl_queue_new((size_t)p->workers * SOURCE_QUEUE_PER_WORKER, 0);
     char dir[4096];
     if (cfg->dlq_path)

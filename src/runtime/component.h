@@ -24,6 +24,7 @@
 #include "../core/buf.h"
 #include "../core/error.h"
 #include "../core/metrics.h"
+#include "../core/strindex.h"
 #include "../config/diag.h"
 #include "../config/options.h"
 
@@ -67,11 +68,26 @@ typedef struct sl_payload {
     sl_payload_part *parts;
     size_t count, cap;
     uint64_t records, bytes;   /* totals, filled by sl_payload_part_get users */
+    sl_strindex index;         /* keyed parts among the first `indexed`, for
+                                  sl_payload_part_get (a payload of a path template
+                                  can have thousands of parts) */
+    size_t indexed;
 } sl_payload;
 
 /* Returns the part for key (NULL = the default part), creating it. */
 sl_payload_part *sl_payload_part_get(sl_payload *p, const char *key, size_t key_len);
 void sl_payload_free(sl_payload *p);   /* frees parts, not p itself */
+
+/* SINK, on the sink thread: memory the sink keeps after write returned (its
+ * write buffers) is charged to the pipeline's memory budget with
+ * sl_sink_hold(c, +n) and handed back with sl_sink_hold(c, -n) once written,
+ * so that sources slow down while it is held. Never blocks; a no-op for a
+ * component that is not part of a running pipeline. */
+void sl_sink_hold(sl_component *c, int64_t bytes);
+/* The most a sink should hold that way: an eighth of memory_limit
+ * (UINT64_MAX outside a pipeline). Known once the pipeline is built, not yet
+ * in create. */
+uint64_t sl_sink_hold_max(const sl_component *c);
 
 /* ---- the type ---- */
 
@@ -199,6 +215,7 @@ struct sl_component {
     int n_outputs;
     sl_component_metrics *metrics;
     int index;                       /* position in the pipeline's component array */
+    struct sl_budget *budget;        /* the pipeline's memory budget (sl_sink_hold), or NULL */
     bool publishes;                  /* set by create: this sink shows its output only at
                                         commit (two-phase), so it takes part in checkpoint
                                         cycles even when they are not durable */

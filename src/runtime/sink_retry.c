@@ -384,6 +384,8 @@ static void drop_written_parts(sl_payload *pl, size_t done)
     }
     memmove(pl->parts, pl->parts + done, (pl->count - done) * sizeof *pl->parts);
     pl->count -= done;
+    sl_strindex_clear(&pl->index);   /* positions moved */
+    pl->indexed = 0;
 }
 
 static void set_breaker(sl_sink_rt *s, sl_breaker_state state)

@@ -5,8 +5,25 @@
  * record's path, encodes the record into the payload part for that path and
  * compresses every part (an independent gzip member or zstd frame), so
  * compression runs in parallel. On the sink thread, write appends each part
- * to its file. Open files are kept in a small table (at most MAX_OPEN,
- * least recently used closed first), rotated by size or age.
+ * to its file, rotated by size or age. Files are found by path through a hash
+ * index (a template can make thousands).
+ *
+ * at_least_once keeps at most max_fds files open (1024, or an eighth of
+ * the RLIMIT_NOFILE soft limit when that is less) (the least recently
+ * written one is closed first) and writes each part at once, so output is
+ * visible at once.
+ *
+ * exactly_once writes to hidden parts, invisible until a checkpoint, so it
+ * is free to batch: a small part waits in its file's buffer (at most
+ * FILE_BUFFER bytes) and buffers are written when they fill, when all of
+ * them together pass the sink's share of memory_limit (charged to the memory
+ * budget while held, sl_sink_hold), and at the pre-commit. Its table keeps
+ * up to MAX_FILES files; only their descriptors are limited to max_fds, and
+ * closing the least recently used descriptor neither syncs nor ends the
+ * part: the part is reopened for appending when data comes. fsync comes
+ * once per part at the pre-commit (or when a part ends by rotation, or a
+ * file leaves the table), so a thousand files cost a thousand fdatasyncs
+ * per checkpoint, not one per write.
  *
  * Path safety: bytes that come from field values cannot add directories:
  * '/' (and control characters) become '_', and a path segment made of field
@@ -21,17 +38,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "../codec/json.h"
 #include "../core/log.h"
+#include "../core/strindex.h"
 #include "../core/util.h"
 #include "../runtime/component.h"
 #include "encoder.h"
 #include "part_log.h"
 
-#define MAX_OPEN 128
+#define MAX_FDS 1024                 /* descriptors open at once, at most (max_fds) */
+#define MAX_FILES 4096               /* exactly_once: files in the table */
+#define FILE_BUFFER (64u << 10)      /* exactly_once: one file's buffer */
+#define SINK_BUFFER (32u << 20)      /* exactly_once: all buffers, at most */
 #define WRITEBACK_BYTES (8u << 20)
 #define MISSING "_missing_"
 #define EMPTY "_empty_"
@@ -58,6 +80,7 @@ typedef struct open_file {
     uint64_t last_use;
     unsigned next_rotation; /* next rotated-name counter to try */
     uint64_t unsynced;      /* bytes written since writeback was last started */
+    sl_buf pending;         /* exactly_once: the end of the part, not written to fd yet */
 } open_file;
 
 typedef struct file_sink {
@@ -75,8 +98,13 @@ typedef struct file_sink {
     uint64_t part_counter;
     char sync_failed[SL_ERROR_MAX];   /* exactly_once: a part could not be synced; every call fails */
     /* sink thread */
-    open_file files[MAX_OPEN];
-    size_t n_files;
+    open_file *files;
+    size_t n_files, cap_files;
+    sl_strindex by_path;    /* files by path */
+    size_t n_fds, max_fds;  /* descriptors open, and at most: MAX_FDS or an eighth of RLIMIT_NOFILE */
+    uint64_t held;          /* exactly_once: capacity of the pending buffers (charged to the budget) */
+    uint64_t hold_max;      /* exactly_once: buffers are written out past this */
+    sl_component *c;        /* for sl_sink_hold */
     uint64_t clock;         /* for least-recently-used */
     sl_compressor header_compressor;
 } file_sink;
@@ -317,7 +345,10 @@ static void file_destroy(sl_component *c) {
         free(fs->files[i].path);
         free(fs->files[i].part);
         free(fs->files[i].rotate_to);
+        sl_buf_free(&fs->files[i].pending);
     }
+    free(fs->files);
+    sl_strindex_free(&fs->by_path);
     sl_part_log_free(&fs->parts_log);
     sl_compressor_free(&fs->header_compressor);
     sl_record_encoder_free(&fs->enc);
@@ -355,6 +386,10 @@ static int file_create(sl_component *c, const sl_opts *opts, sl_diag *diag) {
     fs->rotate_ms = sl_opts_duration_ms(opts, "rotate.interval");
     fs->mkdir = sl_opts_bool(opts, "mkdir");
     fs->exactly_once = strcmp(sl_opts_enum(opts, "delivery"), "exactly_once") == 0;
+    fs->c = c;
+    struct rlimit nofile;
+    fs->max_fds = getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur / 8 < MAX_FDS ? nofile.rlim_cur / 8 : MAX_FDS;
+    if (fs->max_fds < 16) fs->max_fds = 16;
     c->publishes = fs->exactly_once;
     c->delivery = fs->exactly_once ? SL_DELIVERY_EXACTLY_ONCE : SL_DELIVERY_AT_LEAST_ONCE;
     c->impl = fs;
@@ -454,20 +489,131 @@ static long write_header(file_sink *fs, int fd, const char *path, sl_error *err)
     return n;
 }
 
-/* exactly_once: fsyncs and closes the file's current part and hands it to
- * the part log, where it waits for the next checkpoint. */
-static int close_part(file_sink *fs, open_file *of, sl_error *err) {
-    if (of->fd < 0) return 0;
+/* Starts writing the last WRITEBACK_BYTES written to disk without waiting
+ * (sync_file_range), so that the fsync of a checkpoint or of the end of the
+ * run finds little left to write, instead of all of it. `end` is the offset
+ * in the descriptor's file just past what was written. */
+static void start_writeback(open_file *of, uint64_t end, uint64_t written) {
+    of->unsynced += written;
+    if (of->unsynced < WRITEBACK_BYTES) return;
+    uint64_t from = end > of->unsynced ? end - of->unsynced : 0;
+    if (sync_file_range(of->fd, (off_t)from, (off_t)(end - from), SYNC_FILE_RANGE_WRITE) < 0) {}   /* a hint */
+    of->unsynced = 0;
+}
+
+/* Appends n bytes at offset `at` of the file's descriptor (`target` names it
+ * in errors). A failed write is truncated back, so that a retry does not
+ * leave half a record. */
+static int append_bytes(file_sink *fs, open_file *of, const char *target, uint64_t at, const char *p, size_t n,
+                        sl_error *err) {
+    if (write_all(of->fd, p, n) < 0) {
+        sys_error(err, "write", target);
+        if (ftruncate(of->fd, (off_t)at) < 0)
+            sl_warn(fs->name, "cannot truncate %s after a failed write: %s", target, strerror(errno));
+        return -1;
+    }
+    start_writeback(of, at + n, n);
+    return 0;
+}
+
+/* Starts writing everything written through the descriptor to disk, without
+ * waiting: the fdatasyncs of a pre-commit then wait for writes the device
+ * does together, instead of starting them one file at a time. */
+static void start_all_writeback(open_file *of) {
+    if (of->fd >= 0 && sync_file_range(of->fd, 0, 0, SYNC_FILE_RANGE_WRITE) < 0) {}   /* a hint */
+    of->unsynced = 0;
+}
+
+static void close_fd(file_sink *fs, open_file *of) {
+    if (of->fd < 0) return;
+    close(of->fd);
+    of->fd = -1;
+    fs->n_fds--;
+}
+
+/* exactly_once: the file's current part has a descriptor. The part is
+ * created when there is none (with the CSV header when it starts the
+ * published file), or reopened for appending when its descriptor was
+ * closed; to stay under max_fds, the least recently used descriptor is
+ * closed first, without syncing (its part goes on). */
+static int part_fd(file_sink *fs, open_file *of, sl_error *err) {
+    if (of->fd >= 0) return 0;
+    if (fs->n_fds >= fs->max_fds) {
+        open_file *lru = NULL;
+        for (size_t i = 0; i < fs->n_files; i++)
+            if (fs->files[i].fd >= 0 && (!lru || fs->files[i].last_use < lru->last_use)) lru = &fs->files[i];
+        start_all_writeback(lru);
+        close_fd(fs, lru);
+    }
+    if (of->part) {
+        /* O_APPEND: after a failed write is truncated back, the retry
+         * continues at the new end instead of leaving a hole. */
+        if ((of->fd = open_for_write(fs, of->part, O_APPEND, err)) < 0) return -1;
+        fs->n_fds++;
+        return 0;
+    }
+    of->part = sl_part_path(of->path, ++fs->part_counter);
+    of->fd = open_for_write(fs, of->part, O_TRUNC | O_APPEND, err);
+    long header = 0;
+    if (of->fd >= 0 && of->size == 0 && (header = write_header(fs, of->fd, of->part, err)) < 0) {
+        close(of->fd);
+        of->fd = -1;
+        unlink(of->part);   /* the retry starts a new part, header included */
+    }
+    if (of->fd < 0) {
+        free(of->part);
+        of->part = NULL;
+        return -1;
+    }
+    fs->n_fds++;
+    of->part_start = of->size;
+    of->unsynced = 0;
+    if (of->size == 0) of->size = of->header_bytes = (uint64_t)header;
+    return 0;
+}
+
+/* exactly_once: frees the file's buffer and hands its memory back to the
+ * budget. */
+static void drop_pending(file_sink *fs, open_file *of) {
+    fs->held -= of->pending.cap;
+    sl_sink_hold(fs->c, -(int64_t)of->pending.cap);
+    sl_buf_free(&of->pending);
+}
+
+/* exactly_once: writes the file's buffer to its part. On failure the
+ * buffer is kept (the part is cut back to before it), to be written later. */
+static int write_pending(file_sink *fs, open_file *of, sl_error *err) {
+    if (of->pending.len == 0) return 0;
+    if (part_fd(fs, of, err) < 0) return -1;
+    uint64_t at = of->size - of->pending.len - of->part_start;
+    if (append_bytes(fs, of, of->part, at, of->pending.data, of->pending.len, err) < 0) return -1;
+    drop_pending(fs, of);
+    return 0;
+}
+
+/* exactly_once: writes every buffer (they hold too much memory together). */
+static int write_all_pending(file_sink *fs, sl_error *err) {
+    for (size_t i = 0; i < fs->n_files; i++)
+        if (write_pending(fs, &fs->files[i], err) < 0) return -1;
+    return 0;
+}
+
+/* exactly_once: ends the file's current part once fdatasync returned
+ * (sync_errno 0, or its errno): closes it and hands it to the part log,
+ * where it waits for the next checkpoint. */
+static int end_part(file_sink *fs, open_file *of, int sync_errno, sl_error *err) {
     int rc = 0;
-    if (fdatasync(of->fd) < 0) {
+    if (sync_errno) {
         /* The data may not be on disk, and a second fsync would not say so
-         * (the kernel reports a writeback error once): never publish it,
-         * and fail from now on, so that a restart writes it again. */
+         * (the kernel reports a writeback error once; one reported while
+         * the descriptor was closed is reported to the next one opened):
+         * never publish it, and fail from now on, so that a restart writes
+         * it again. */
+        errno = sync_errno;
         rc = sys_error(err, "sync", of->part);
         snprintf(fs->sync_failed, sizeof fs->sync_failed, "%s", err->msg);
     }
-    close(of->fd);
-    of->fd = -1;
+    close_fd(fs, of);
     if (rc == 0)
         sl_part_log_add(&fs->parts_log, of->part, of->path, of->part_start, of->size - of->part_start, of->rotate_to);
     free(of->part);
@@ -476,20 +622,71 @@ static int close_part(file_sink *fs, open_file *of, sl_error *err) {
     return rc;
 }
 
+/* exactly_once: writes the rest of the file's current part, fsyncs it and
+ * ends it (end_part). */
+static int close_part(file_sink *fs, open_file *of, sl_error *err) {
+    if (!of->part) return 0;
+    if (write_pending(fs, of, err) < 0 || part_fd(fs, of, err) < 0) return -1;
+    return end_part(fs, of, fdatasync(of->fd) < 0 ? errno : 0, err);
+}
+
+/* exactly_once, the pre-commit: close_part for every file, with the writes
+ * of every file started before the first fsync (parts whose descriptor was
+ * closed started theirs then) and the fsyncs done several at once
+ * (sl_fdatasync_many), max_fds parts at a time, so that a thousand files
+ * cost about what a few do. */
+static int close_all_parts(file_sink *fs, sl_error *err) {
+    for (size_t i = 0; i < fs->n_files; i++) {
+        if (write_pending(fs, &fs->files[i], err) < 0) return -1;
+        start_all_writeback(&fs->files[i]);
+    }
+    size_t *chunk = malloc(fs->max_fds * sizeof *chunk);
+    int *fds = malloc(fs->max_fds * sizeof *fds), *errs = malloc(fs->max_fds * sizeof *errs);
+    if (!chunk || !fds || !errs) abort();
+    int rc = 0;
+    for (size_t i = 0; i < fs->n_files && rc == 0;) {
+        /* With every descriptor closed, the chunk's parts open without
+         * closing one another's (end_part closes them all anyway). */
+        for (size_t k = 0; k < fs->n_files; k++) close_fd(fs, &fs->files[k]);
+        size_t n = 0;
+        for (; i < fs->n_files && n < fs->max_fds && rc == 0; i++) {
+            if (!fs->files[i].part) continue;
+            rc = part_fd(fs, &fs->files[i], err);
+            chunk[n] = i;
+            fds[n++] = fs->files[i].fd;
+        }
+        if (rc < 0) break;
+        sl_fdatasync_many(fds, n, errs);
+        for (size_t k = 0; k < n; k++)
+            if (end_part(fs, &fs->files[chunk[k]], errs[k], err) < 0) rc = -1;
+    }
+    free(chunk);
+    free(fds);
+    free(errs);
+    return rc;
+}
+
+static const char *path_of(const void *sink, size_t i) {
+    return ((const file_sink *)sink)->files[i].path;
+}
+
 static void forget_file(file_sink *fs, size_t i) {
     free(fs->files[i].path);
     free(fs->files[i].part);
     free(fs->files[i].rotate_to);
+    if (fs->exactly_once) drop_pending(fs, &fs->files[i]);
     fs->files[i] = fs->files[--fs->n_files];
+    sl_strindex_clear(&fs->by_path);   /* positions moved */
+    for (size_t k = 0; k < fs->n_files; k++) sl_strindex_add(&fs->by_path, k, path_of, fs);
 }
 
-/* Closes a file (exactly_once: its part goes to the part log). */
+/* Closes a file and takes it out of the table (exactly_once: its part goes
+ * to the part log; when that fails, the file stays, with its buffer). */
 static int close_file(file_sink *fs, size_t i, sl_error *err) {
-    int rc = 0;
-    if (fs->exactly_once) rc = close_part(fs, &fs->files[i], err);
-    else close(fs->files[i].fd);
+    if (fs->exactly_once && close_part(fs, &fs->files[i], err) < 0) return -1;
+    close_fd(fs, &fs->files[i]);
     forget_file(fs, i);
-    return rc;
+    return 0;
 }
 
 /* The size the published file has once everything written to it so far
@@ -504,9 +701,9 @@ static uint64_t published_size(file_sink *fs, const char *path) {
 /* Adds a file to the table, closing the least recently used one when the
  * table is full. at_least_once opens the file for appending (writing the
  * CSV header when it is new); exactly_once opens a part only when data
- * comes (write_part). */
+ * comes (part_fd). */
 static open_file *open_path(file_sink *fs, const char *path, sl_error *err) {
-    if (fs->n_files == MAX_OPEN) {
+    if (fs->n_files == (fs->exactly_once ? MAX_FILES : fs->max_fds)) {
         size_t lru = 0;
         for (size_t i = 1; i < fs->n_files; i++)
             if (fs->files[i].last_use < fs->files[lru].last_use) lru = i;
@@ -531,6 +728,7 @@ static open_file *open_path(file_sink *fs, const char *path, sl_error *err) {
         }
         of.size += (uint64_t)header;
         of.header_bytes = (uint64_t)header;
+        fs->n_fds++;
     } else {
         struct stat st;
         if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
@@ -542,14 +740,19 @@ static open_file *open_path(file_sink *fs, const char *path, sl_error *err) {
     }
     of.path = strdup(path);
     if (!of.path) abort();
+    if (fs->n_files == fs->cap_files) {
+        fs->cap_files = fs->cap_files ? 2 * fs->cap_files : 16;
+        fs->files = realloc(fs->files, fs->cap_files * sizeof *fs->files);
+        if (!fs->files) abort();
+    }
     fs->files[fs->n_files] = of;
+    sl_strindex_add(&fs->by_path, fs->n_files, path_of, fs);
     return &fs->files[fs->n_files++];
 }
 
 static open_file *get_file(file_sink *fs, const char *path, sl_error *err) {
-    for (size_t i = 0; i < fs->n_files; i++)
-        if (strcmp(fs->files[i].path, path) == 0) return &fs->files[i];
-    return open_path(fs, path, err);
+    long i = sl_strindex_find(&fs->by_path, path, strlen(path), path_of, fs);
+    return i >= 0 ? &fs->files[i] : open_path(fs, path, err);
 }
 
 /* "out/events.jsonl.gz", 3 -> "out/events.3.jsonl.gz": the counter goes
@@ -612,40 +815,31 @@ static bool due_by_age(const file_sink *fs, const open_file *of, int64_t now) {
            now - of->opened_ns >= (int64_t)fs->rotate_ms * 1000000;
 }
 
-/* exactly_once: the file's current part, opened when needed. A part that
- * starts the published file carries the CSV header. */
-static int open_part(file_sink *fs, open_file *of, sl_error *err) {
-    if (of->fd >= 0) return 0;
-    of->part = sl_part_path(of->path, ++fs->part_counter);
-    /* O_APPEND: after a failed write is truncated back, the retry continues
-     * at the new end instead of leaving a hole. */
-    of->fd = open_for_write(fs, of->part, O_TRUNC | O_APPEND, err);
-    long header = 0;
-    if (of->fd >= 0 && of->size == 0 && (header = write_header(fs, of->fd, of->part, err)) < 0) {
-        close(of->fd);
-        of->fd = -1;
-        unlink(of->part);   /* the retry starts a new part, header included */
+/* exactly_once: takes a part's bytes into the file's part: into its buffer
+ * when they are few, else straight to the part. Buffers are written first
+ * when this one would pass FILE_BUFFER or all of them the sink's share of
+ * memory, so that a failure leaves the bytes not taken (and the runtime's
+ * retry does not take them twice). */
+static int take_part(file_sink *fs, open_file *of, const char *p, size_t n, sl_error *err) {
+    if (!fs->hold_max) {
+        uint64_t share = sl_sink_hold_max(fs->c);
+        fs->hold_max = share < SINK_BUFFER ? share : SINK_BUFFER;
     }
-    if (of->fd < 0) {
-        free(of->part);
-        of->part = NULL;
-        return -1;
+    if (of->pending.len + n > FILE_BUFFER && write_pending(fs, of, err) < 0) return -1;
+    if (fs->held + n > fs->hold_max && write_all_pending(fs, err) < 0) return -1;
+    if (!of->part && part_fd(fs, of, err) < 0) return -1;   /* the part (and its header) start now */
+    if (n >= FILE_BUFFER || n > fs->hold_max) {
+        if (part_fd(fs, of, err) < 0) return -1;
+        uint64_t at = of->size - of->pending.len - of->part_start;
+        if (append_bytes(fs, of, of->part, at, p, n, err) < 0) return -1;
+    } else {
+        size_t cap = of->pending.cap;
+        sl_buf_append(&of->pending, p, n);
+        fs->held += of->pending.cap - cap;
+        sl_sink_hold(fs->c, (int64_t)(of->pending.cap - cap));
     }
-    of->part_start = of->size;
-    if (of->size == 0) of->size = of->header_bytes = (uint64_t)header;
+    of->size += n;
     return 0;
-}
-
-/* Starts writing the last WRITEBACK_BYTES written to disk without waiting
- * (sync_file_range), so that the fsync of a checkpoint or of the end of the
- * run finds little left to write, instead of all of it. `end` is the offset
- * in the descriptor's file just past what was written. */
-static void start_writeback(open_file *of, uint64_t end, uint64_t written) {
-    of->unsynced += written;
-    if (of->unsynced < WRITEBACK_BYTES) return;
-    uint64_t from = end > of->unsynced ? end - of->unsynced : 0;
-    if (sync_file_range(of->fd, (off_t)from, (off_t)(end - from), SYNC_FILE_RANGE_WRITE) < 0) {}   /* a hint */
-    of->unsynced = 0;
 }
 
 static int file_write(sl_component *c, sl_payload *p, sl_error *err) {
@@ -664,19 +858,13 @@ static int file_write(sl_component *c, sl_payload *p, sl_error *err) {
             if (rotate(fs, (size_t)(of - fs->files), err) < 0) return -1;
             if (!(of = get_file(fs, path, err))) return -1;
         }
-        if (fs->exactly_once && open_part(fs, of, err) < 0) return -1;
-        const char *target = fs->exactly_once ? of->part : path;
-        uint64_t at = fs->exactly_once ? of->size - of->part_start : of->size;
-        if (write_all(of->fd, part->data.data, part->data.len) < 0) {
-            sys_error(err, "write", target);
-            /* Take back a partial write, so that a retry does not leave half a record. */
-            if (ftruncate(of->fd, (off_t)at) < 0)
-                sl_warn(fs->name, "cannot truncate %s after a failed write: %s", target, strerror(errno));
-            return -1;
-        }
-        of->size += part->data.len;
         of->last_use = ++fs->clock;
-        start_writeback(of, at + part->data.len, part->data.len);
+        if (fs->exactly_once) {
+            if (take_part(fs, of, part->data.data, part->data.len, err) < 0) return -1;
+            continue;
+        }
+        if (append_bytes(fs, of, path, of->size, part->data.data, part->data.len, err) < 0) return -1;
+        of->size += part->data.len;
     }
     return 0;
 }
@@ -691,19 +879,15 @@ static int file_flush(sl_component *c, sl_error *err) {
 
 /* ---- checkpoints ---- */
 
-/* Pre-commit: every part is closed (fsynced) into the part log, and the
- * log is the state. at_least_once: the files are fsynced; no state. */
+/* Pre-commit: every part is written, closed (fsynced) into the part log,
+ * and the log is the state. at_least_once: the files are fsynced; no state. */
 static int file_save(sl_component *c, sl_buf *state, sl_error *err) {
     file_sink *fs = c->impl;
     if (fs->sync_failed[0]) return sl_errorf(err, "%s", fs->sync_failed);
-    for (size_t i = 0; i < fs->n_files; i++) {
-        open_file *of = &fs->files[i];
-        if (fs->exactly_once) {
-            if (close_part(fs, of, err) < 0) return -1;
-        } else if (fdatasync(of->fd) < 0 && errno != EINVAL) {   /* EINVAL: a FIFO or device */
-            return sys_error(err, "sync", of->path);
-        }
-    }
+    if (fs->exactly_once && close_all_parts(fs, err) < 0) return -1;
+    for (size_t i = 0; i < fs->n_files && !fs->exactly_once; i++)
+        if (fdatasync(fs->files[i].fd) < 0 && errno != EINVAL)   /* EINVAL: a FIFO or device */
+            return sys_error(err, "sync", fs->files[i].path);
     if (!fs->exactly_once) sl_buf_puts(state, "{}");
     else if (sl_part_log_save(&fs->parts_log, state, err) < 0) return -1;
     return 0;
@@ -773,9 +957,15 @@ const sl_component_type sl_sink_file_type = {
         "never change the directory: `/` and control characters in it become `_`, and a "
         "record whose field text makes a whole path segment `.` or `..` goes to the DLQ "
         "with reason `invalid_path` (as does a file name longer than 255 bytes or a path longer "
-        "than PATH_MAX). At most 128 files "
-        "are kept open at once; the least recently written one is closed (and reopened for "
-        "appending when needed).\n\n"
+        "than PATH_MAX). At most 1024 descriptors (or an eighth of the open-files limit, "
+        "`ulimit -n`, when that is less) are open at once; the least recently "
+        "written file's is closed (and reopened for appending when needed). With "
+        "`exactly_once`, thousands of files cost little more than a few: closing a "
+        "descriptor neither syncs nor ends the file's part, writes to a file are gathered "
+        "in a buffer of up to 64 KiB (all buffers together at most an eighth of "
+        "`memory_limit` and 32 MiB, counted in it), and each part is fsynced once, at the "
+        "checkpoint. Past 4096 files, the least recently written one leaves the table (its "
+        "part is fsynced then).\n\n"
         "**Compression.** Records are encoded and compressed on the worker threads, each "
         "batch as an independent gzip member or zstd frame appended to the file; the result "
         "is a valid multi-member/multi-frame stream that `gzip -d`, `zstd -d` and the file "
@@ -786,8 +976,9 @@ const sl_component_type sl_sink_file_type = {
         "becomes `out/events.1.jsonl.gz`, then `out/events.2.jsonl.gz` (the first counter "
         "whose name is free; higher is newer), and writing continues in a new "
         "`out/events.jsonl.gz`. Only files holding records rotate.\n\n"
-        "**Delivery.** A write has completed (write(2)) when the batch is acknowledged; "
-        "there is no fsync yet (durability comes with checkpoints). A failed write is "
+        "**Delivery.** With `at_least_once`, a write has completed (write(2)) when the batch "
+        "is acknowledged; with `exactly_once` it may still be in the file's buffer, as the "
+        "part is invisible until the checkpoint that writes and fsyncs it. A failed write is "
         "truncated back so that no partial record stays in the file. With `exactly_once`, "
         "a run that resumes from an older checkpoint than the newest removes the files "
         "created and moves back the files rotated after it, and a run that finds checkpoints "
