@@ -46,42 +46,10 @@ struct sl_api {
     int64_t report_built_ns;       /* monotonic; 0: never built */
 };
 
-/* Splits "host:port" / "[v6]:port" into host and port strings. */
-static int split_address(const char *address, char *host, size_t host_cap, char *port,
-                         size_t port_cap, sl_error *err) {
-    const char *colon, *host_start = address, *host_end;
-    if (address[0] == '[') {
-        host_start = address + 1;
-        host_end = strchr(host_start, ']');
-        if (!host_end || host_end[1] != ':')
-            return sl_errorf(err, "bad api address '%s': expected \"[v6address]:port\"", address);
-        colon = host_end + 1;
-    } else {
-        colon = strrchr(address, ':');
-        if (!colon)
-            return sl_errorf(err, "bad api address '%s': expected \"host:port\", e.g. \"127.0.0.1:8686\"",
-                             address);
-        host_end = colon;
-    }
-    size_t hlen = (size_t)(host_end - host_start);
-    const char *p = colon + 1;
-    size_t plen = strlen(p);
-    if (hlen == 0 || hlen >= host_cap)
-        return sl_errorf(err, "bad api address '%s': missing host (use 0.0.0.0 for every interface)",
-                         address);
-    if (plen == 0 || plen >= port_cap || strspn(p, "0123456789") != plen || atoi(p) > 65535)
-        return sl_errorf(err, "bad api address '%s': the port must be a number from 0 to 65535",
-                         address);
-    memcpy(host, host_start, hlen);
-    host[hlen] = '\0';
-    memcpy(port, p, plen + 1);
-    return 0;
-}
-
 /* Creates a listening socket bound to address; returns it, or -1 with err. */
 static int listen_on(const char *address, int *family, char url[300], sl_error *err) {
     char host[256], port[8];
-    if (split_address(address, host, sizeof host, port, sizeof port, err) < 0)
+    if (sl_split_host_port(address, host, sizeof host, port, sizeof port, err) < 0)
         return -1;
     struct addrinfo hints = {0}, *res = NULL;
     hints.ai_family = AF_UNSPEC;

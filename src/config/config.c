@@ -258,6 +258,11 @@ static void read_settings(sl_config *c, const sl_node *root, sl_diag *diag)
             c->api_address = xstrdup(DEFAULT_API_ADDRESS);
         else if (a && (s = setting_text(a, "api.address", diag)))
             c->api_address = xstrdup(s);
+        char host[256], port[8];
+        sl_error err = {0};
+        if (a && c->api_address && sl_split_host_port(c->api_address, host, sizeof host, port, sizeof port, &err) < 0)
+            sl_diag_error(diag, a->pos, "api.address: %s", a->secret ? "not \"host:port\" or \"[v6address]:port\" "
+                          "with a port from 0 to 65535" : err.msg);
     }
 
     if ((v = get(root, "checkpoint"))) {

@@ -152,6 +152,51 @@ static bool convert_enum(const sl_option *o, const sl_node *n, opt_value *v, sl_
     return false;
 }
 
+/* What a plain (unquoted) scalar is when YAML reads it as something other
+ * than a string ("the number", "the boolean", "null"), else NULL. */
+static const char *non_string(const sl_node *n)
+{
+    int64_t i;
+    double f;
+    bool b;
+    if (n->kind != SL_NODE_SCALAR || n->quoted)
+        return NULL;
+    if (is_null(n))
+        return "null";
+    const char *s = scalar_text(n);
+    if (parse_bool(s, &b))
+        return "the boolean";
+    if (parse_int(s, &i) || parse_float(s, &f))
+        return "the number";
+    return NULL;
+}
+
+/* A LIST item (or the single scalar standing for a list of one) must be a
+ * string: `paths: 5` or `fields: [true]` is a mistake YAML would otherwise
+ * turn into the text "5" or "true". */
+static bool list_item_ok(const sl_option *o, const sl_node *item, size_t i, bool single, sl_diag *diag)
+{
+    char shown[SL_NODE_SHOW_MAX];
+    const char *what = non_string(item);
+    if (item->kind != SL_NODE_SCALAR) {
+        sl_diag_error(diag, item->pos, "option '%s' must be a list of strings; item %zu is %s", o->name, i + 1,
+                      sl_node_kind_name(item->kind));
+        return false;
+    }
+    if (!what)
+        return true;
+    const char *text = sl_node_show(item, shown);
+    if (single)
+        sl_diag_error(diag, item->pos, "option '%s' must be a string or a list of strings, found %s %s "
+                      "(quote it to mean the text: \"%s\")", o->name, what, text, text);
+    else if (strcmp(what, "null") == 0)
+        sl_diag_error(diag, item->pos, "option '%s' must be a list of strings; item %zu is null", o->name, i + 1);
+    else
+        sl_diag_error(diag, item->pos, "option '%s' must be a list of strings; item %zu is %s %s "
+                      "(quote it to mean the text: \"%s\")", o->name, i + 1, what, text, text);
+    return false;
+}
+
 static bool convert_list(const sl_option *o, const sl_node *n, opt_value *v, sl_diag *diag)
 {
     if (n->kind == SL_NODE_MAP) {
@@ -159,18 +204,16 @@ static bool convert_list(const sl_option *o, const sl_node *n, opt_value *v, sl_
         return false;
     }
     if (n->kind == SL_NODE_SCALAR) {
+        if (!list_item_ok(o, n, 0, true, diag))
+            return false;
         v->items = xcalloc(1, sizeof *v->items);
         v->items[0] = n->text;
         v->n_items = 1;
         return true;
     }
-    for (size_t i = 0; i < n->n_items; i++) {
-        if (n->items[i]->kind != SL_NODE_SCALAR) {
-            sl_diag_error(diag, n->items[i]->pos, "option '%s' must be a list of scalars; item %zu is %s",
-                          o->name, i + 1, sl_node_kind_name(n->items[i]->kind));
+    for (size_t i = 0; i < n->n_items; i++)
+        if (!list_item_ok(o, n->items[i], i, false, diag))
             return false;
-        }
-    }
     v->items = xcalloc(n->n_items, sizeof *v->items);
     for (size_t i = 0; i < n->n_items; i++)
         v->items[i] = n->items[i]->text;

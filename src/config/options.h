@@ -16,7 +16,8 @@
  *   SIZE      bytes with an optional unit   64MiB, 1GB, 512k
  *   DURATION  a time span                   250ms, 5s, 1m
  *   ENUM      one of enum_values            jsonl
- *   LIST      a list of scalars (a single scalar is accepted as a list of one)
+ *   LIST      a list of strings (a single string is accepted as a list of one);
+ *             a plain number, boolean or null is an error: quote it
  *   EXPR      an expression (expr.h), compiled by the component
  *   ANY       any node (a mapping or list the component interprets itself;
  *             `doc` must say its shape)

@@ -612,6 +612,39 @@ int sl_parse_integer(const char *s, size_t len, sl_value *out) {
     return 0;
 }
 
+/* ---- addresses ---- */
+
+int sl_split_host_port(const char *address, char *host, size_t host_cap, char *port, size_t port_cap,
+                       sl_error *err) {
+    const char *colon, *host_start = address, *host_end;
+    if (address[0] == '[') {
+        host_start = address + 1;
+        host_end = strchr(host_start, ']');
+        if (!host_end || host_end[1] != ':')
+            return sl_errorf(err, "bad api address '%s': expected \"[v6address]:port\"", address);
+        colon = host_end + 1;
+    } else {
+        colon = strrchr(address, ':');
+        if (!colon)
+            return sl_errorf(err, "bad api address '%s': expected \"host:port\", e.g. \"127.0.0.1:8686\"",
+                             address);
+        host_end = colon;
+    }
+    size_t hlen = (size_t)(host_end - host_start);
+    const char *p = colon + 1;
+    size_t plen = strlen(p);
+    if (hlen == 0 || hlen >= host_cap)
+        return sl_errorf(err, "bad api address '%s': missing host (use 0.0.0.0 for every interface)",
+                         address);
+    if (plen == 0 || plen >= port_cap || strspn(p, "0123456789") != plen || atoi(p) > 65535)
+        return sl_errorf(err, "bad api address '%s': the port must be a number from 0 to 65535",
+                         address);
+    memcpy(host, host_start, hlen);
+    host[hlen] = '\0';
+    memcpy(port, p, plen + 1);
+    return 0;
+}
+
 /* ---- fdatasync of many files ---- */
 
 #define SYNC_THREADS 8

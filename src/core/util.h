@@ -56,6 +56,13 @@ unsigned sl_levenshtein(const char *a, const char *b);
  * typo (distance <= max(1, len/3)), else NULL. */
 const char *sl_did_you_mean(const char *word, const char *const *candidates, size_t n);
 
+/* Splits a listening address, "host:port" or "[v6address]:port", into host
+ * (at most host_cap - 1 bytes) and port (a number from 0 to 65535) strings.
+ * Returns 0, or -1 with err saying what is wrong ("bad api address ...").
+ * Checks the form only: the host is not looked up. */
+int sl_split_host_port(const char *address, char *host, size_t host_cap, char *port, size_t port_cap,
+                       sl_error *err);
+
 /* 64-bit hash of bytes (XXH3), stable across runs. */
 uint64_t sl_hash64(const void *p, size_t len, uint64_t seed);
 

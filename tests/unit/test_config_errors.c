@@ -95,6 +95,12 @@ static const bad_config cases[] = {
       "p.yaml:5:23: error: 'checkpoint.enabled' must be true or false, found 'yes'" },
     { SOURCE SINK "checkpoint: {intervall: 1s}\n",
       "p.yaml:5:14: error: unknown key 'intervall' in 'checkpoint'; did you mean 'interval'?" },
+    { SOURCE SINK "api: {address: \"localhost8686\"}\n",
+      "p.yaml:5:16: error: api.address: bad api address 'localhost8686': expected \"host:port\", "
+      "e.g. \"127.0.0.1:8686\"" },
+    { SOURCE SINK "api: {address: \"127.0.0.1:99999\"}\n",
+      "p.yaml:5:16: error: api.address: bad api address '127.0.0.1:99999': the port must be a number "
+      "from 0 to 65535" },
     { SOURCE SINK "tests: []\n",
       "p.yaml:5:1: error: 'tests' is not implemented yet in this version of sluice" },
     { SOURCE SINK "report: {title: Nightly}\n",
@@ -149,7 +155,19 @@ static const bad_config cases[] = {
     { "sources:\n  in:\n    type: test\n    path: a.jsonl\n    csv: tab\n" SINK,
       "p.yaml:5:10: error: 'csv' must be a mapping of options (csv.*), found a scalar" },
     { "sources:\n  in: {type: test, path: a.jsonl, paths: [a, [b]]}\n" SINK,
-      "p.yaml:2:46: error: option 'paths' must be a list of scalars; item 2 is a list" },
+      "p.yaml:2:46: error: option 'paths' must be a list of strings; item 2 is a list" },
+    /* a LIST holds strings: YAML's numbers, booleans and nulls are mistakes */
+    { "sources:\n  in: {type: test, path: a.jsonl, paths: 5}\n" SINK,
+      "p.yaml:2:42: error: option 'paths' must be a string or a list of strings, found the number 5 "
+      "(quote it to mean the text: \"5\")" },
+    { "sources:\n  in: {type: test, path: a.jsonl, paths: [a, true]}\n" SINK,
+      "p.yaml:2:46: error: option 'paths' must be a list of strings; item 2 is the boolean true "
+      "(quote it to mean the text: \"true\")" },
+    { "sources:\n  in: {type: test, path: a.jsonl, paths: [a, 1.5e3]}\n" SINK,
+      "p.yaml:2:46: error: option 'paths' must be a list of strings; item 2 is the number 1.5e3 "
+      "(quote it to mean the text: \"1.5e3\")" },
+    { "sources:\n  in: {type: test, path: a.jsonl, paths: [a, ~]}\n" SINK,
+      "p.yaml:2:46: error: option 'paths' must be a list of strings; item 2 is null" },
     /* the graph */
     { SOURCE "sinks:\n  out: {type: stdout, inputs: [inn]}\n",
       "p.yaml:4:32: error: unknown input 'inn' for sink 'out'; did you mean 'in'?" },
