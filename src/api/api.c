@@ -3,9 +3,12 @@
  * The listening socket is created and bound here rather than by
  * libmicrohttpd, so that a bind failure can be reported with its errno
  * ("Address already in use") instead of a bare "could not start". The socket
- * is then handed to MHD, which answers each connection on a thread of its
- * own (at most MAX_CONNECTIONS of them), so a slow request such as /report
- * never holds up /metrics or /health. The handlers only read state that is
+ * is then handed to MHD, which polls every connection (epoll) on a pool of
+ * POOL_THREADS threads: an idle or half-open connection costs a descriptor,
+ * not a thread, so up to MAX_CONNECTIONS of them (each dropped after
+ * IDLE_TIMEOUT_S without a byte) cannot keep /health and /ready from
+ * answering, and a slow request such as /report occupies one thread while
+ * the others answer /metrics or /health. The handlers only read state that is
  * safe to read from any thread: atomic counters, and the components'
  * describe and metrics hooks, which take their own locks.
  * Every endpoint renders into an sl_buf whose memory MHD frees with free().
@@ -33,7 +36,9 @@
 #include "../core/metrics.h"
 #include "../core/util.h"
 
-#define MAX_CONNECTIONS 64u
+#define POOL_THREADS 4u
+#define MAX_CONNECTIONS 1024u
+#define IDLE_TIMEOUT_S 10u
 #define REPORT_CACHE_NS (2 * 1000000000LL)
 
 struct sl_api {
@@ -184,12 +189,13 @@ sl_api *sl_api_start(const char *address, sl_pipeline *p, sl_error *err) {
     memcpy(api->url, url, sizeof api->url);
     pthread_mutex_init(&api->report_lock, NULL);
     sl_buf_init(&api->report_html);
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_AUTO;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
     if (family == AF_INET6)
         flags |= MHD_USE_IPv6;
     api->daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle, api,
                                    MHD_OPTION_LISTEN_SOCKET, fd,
-                                   MHD_OPTION_CONNECTION_TIMEOUT, 10u,
+                                   MHD_OPTION_THREAD_POOL_SIZE, POOL_THREADS,
+                                   MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_S,
                                    MHD_OPTION_CONNECTION_LIMIT, MAX_CONNECTIONS,
                                    MHD_OPTION_END);
     if (!api->daemon) {

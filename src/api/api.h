@@ -9,8 +9,10 @@
  *                  most once every 2 s, requests in between get that copy
  * Other paths answer 404, other methods 405. HEAD is answered like GET.
  *
- * The server runs a thread per connection (at most 64), started here, until
- * sl_api_stop, so a slow /report never holds up /metrics or /health. It
+ * The server polls its connections (at most 1024, each closed after 10 s
+ * idle) on a pool of 4 threads, started here, until sl_api_stop: idle
+ * connections cost no thread, so they cannot keep /health from answering,
+ * and a slow /report holds up one thread, not /metrics or /health. It
  * reads the pipeline's metrics, readiness and component state, which are
  * safe to read from any thread.
  */

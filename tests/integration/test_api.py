@@ -92,6 +92,38 @@ def test_api_endpoints(work):
     assert code == 0, harness.text(err)
 
 
+def test_health_answers_beside_idle_connections(work):
+    """80 connections that send nothing (more than the 64 threads the server
+    used to allow, which left /health unanswered until they timed out) do
+    not keep /health from answering."""
+    import socket
+    port = harness.free_port()
+    cfg = work.write("api.yaml", PIPELINE.format(dir=work.path, port=port))
+    proc = subprocess.Popen([harness.SLUICE, "run", "--no-progress", cfg],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    base = "http://127.0.0.1:%d" % port
+    idle = []
+    try:
+        def up():
+            try:
+                return get(base + "/health")[0] == 200
+            except OSError:
+                return False
+        harness.wait_for(up, what="/health")
+        for _ in range(80):
+            s = socket.create_connection(("127.0.0.1", port), timeout=5)
+            idle.append(s)
+        idle[-1].sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")   # a half-sent request too
+        status, _, body = get(base + "/health")   # a 5 s timeout: the old server needed 10 s
+        assert status == 200 and json.loads(body)["status"] == "ok", (status, body)
+        assert get(base + "/ready")[0] == 200
+    finally:
+        for s in idle:
+            s.close()
+        code, _, err = harness.stop(proc, signal.SIGTERM)
+    assert code == 0, harness.text(err)
+
+
 def test_api_address_in_use(work):
     import socket
     with socket.socket() as s:
@@ -106,4 +138,4 @@ def test_api_address_in_use(work):
 
 
 if __name__ == "__main__":
-    harness.main([test_api_endpoints, test_api_address_in_use])
+    harness.main([test_api_endpoints, test_health_answers_beside_idle_connections, test_api_address_in_use])
