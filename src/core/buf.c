@@ -43,6 +43,16 @@ void sl_buf_reserve(sl_buf *b, size_t extra) {
     b->data[b->len] = '\0';
 }
 
+void sl_buf_shrink(sl_buf *b) {
+    if (!b->data || b->cap == b->len)
+        return;
+    char *p = realloc(b->data, b->len + SL_BUF_PADDING);
+    if (!p)
+        return;   /* the larger block stays valid */
+    b->data = p;
+    b->cap = b->len;
+}
+
 void sl_buf_append(sl_buf *b, const void *p, size_t n) {
     sl_buf_reserve(b, n);
     if (n)

@@ -24,6 +24,9 @@ typedef struct sl_buf {
 void sl_buf_init(sl_buf *b);
 void sl_buf_free(sl_buf *b);
 void sl_buf_reserve(sl_buf *b, size_t extra);          /* room for len + extra */
+/* Gives back the capacity past len (e.g. before the buffer is queued, where
+ * it is charged by capacity). */
+void sl_buf_shrink(sl_buf *b);
 void sl_buf_append(sl_buf *b, const void *p, size_t n);
 void sl_buf_putc(sl_buf *b, char c);
 void sl_buf_puts(sl_buf *b, const char *s);

@@ -140,7 +140,10 @@ static void compress_zstd(sl_compressor *c, const sl_buf *in) {
 }
 
 void sl_compress_buf(sl_compressor *c, sl_buf *buf) {
-    if (c->kind == SL_COMPRESSION_NONE || buf->len == 0) return;
+    if (c->kind == SL_COMPRESSION_NONE || buf->len == 0) {
+        sl_buf_shrink(buf);   /* queued payloads are charged by capacity */
+        return;
+    }
     c->scratch.len = 0;
     if (c->kind == SL_COMPRESSION_GZIP)
         compress_gzip(c, buf);

@@ -67,8 +67,9 @@ typedef struct sl_compressor {
 
 void sl_compressor_init(sl_compressor *c, sl_compression kind);
 void sl_compressor_free(sl_compressor *c);
-/* Replaces buf's content by its compressed form (nothing to do for
- * SL_COMPRESSION_NONE or an empty buffer). */
+/* Replaces buf's content by its compressed form, in a right-sized buffer
+ * (SL_COMPRESSION_NONE or an empty buffer: only gives back the spare
+ * capacity, since queued payloads are charged by capacity). */
 void sl_compress_buf(sl_compressor *c, sl_buf *buf);
 
 #endif

@@ -177,8 +177,10 @@ static int sys_error(sl_error *err, const char *what, const char *path)
     return -1;
 }
 
-/* Appends the part to the published file, from file_size on. */
-static int append_part(const sl_part_step *s, sl_error *err)
+/* Appends the part to the published file, from file_size on, and leaves
+ * the file open in *synced for the caller to fdatasync before removing the
+ * part (publish_all does that for many files at once). */
+static int append_part(const sl_part_step *s, int *synced, sl_error *err)
 {
     int in = open(s->part, O_RDONLY | O_CLOEXEC);
     if (in < 0) return sys_error(err, "open", s->part);
@@ -205,17 +207,19 @@ static int append_part(const sl_part_step *s, sl_error *err)
         if (n < 0) rc = sys_error(err, "append to", s->file);
         if (n <= 0) break;
     }
-    if (rc == 0 && fdatasync(out) < 0) rc = sys_error(err, "sync", s->file);
     close(in);
-    close(out);
-    if (rc == 0 && unlink(s->part) < 0) rc = sys_error(err, "remove", s->part);
+    if (rc < 0) close(out);
+    else *synced = out;
     return rc;
 }
 
 /* Applies one step; idempotent (see part_log.h). Returns 1 when it
- * published the part, 0 when that was done before, -1 with err. */
-static int publish(const sl_part_step *s, sl_error *err)
+ * published the part, 0 when that was done before, -1 with err. An append
+ * leaves the file in *synced (else -1): the part may be removed only once
+ * that is fdatasynced. */
+static int publish(const sl_part_step *s, int *synced, sl_error *err)
 {
+    *synced = -1;
     if (s->rotate_to && exists(s->file) && !exists(s->rotate_to) && rename(s->file, s->rotate_to) < 0)
         return sys_error(err, "rotate", s->file);
     if (!exists(s->part)) return 0;
@@ -223,7 +227,7 @@ static int publish(const sl_part_step *s, sl_error *err)
         if (rename(s->part, s->file) < 0) return sys_error(err, "publish", s->part);
         return 1;
     }
-    return append_part(s, err) < 0 ? -1 : 1;
+    return append_part(s, synced, err) < 0 ? -1 : 1;
 }
 
 /* fsyncs the directory of each step's file once. */
@@ -284,15 +288,54 @@ static void free_steps(sl_part_step *steps, size_t n)
     free(steps);
 }
 
-/* Applies every step; returns how many published a part, or -1. */
+/* fdatasyncs the n files appended to (fds, by the steps at `at`) at once
+ * (sl_fdatasync_many), closes them and removes their parts. A crash before
+ * the removal publishes the part again (idempotent); an fsync that fails
+ * keeps its part and fails the commit. */
+static int finish_appends(const sl_part_step *steps, const size_t *at, const int *fds, int *errs, size_t n,
+                          sl_error *err)
+{
+    sl_fdatasync_many(fds, n, errs);
+    int rc = 0;
+    for (size_t k = 0; k < n; k++) {
+        close(fds[k]);
+        if (rc == 0 && errs[k]) {
+            errno = errs[k];
+            rc = sys_error(err, "sync", steps[at[k]].file);
+        }
+        if (rc == 0 && unlink(steps[at[k]].part) < 0) rc = sys_error(err, "remove", steps[at[k]].part);
+    }
+    return rc;
+}
+
+/* Applies every step in order; the files appended to are fdatasynced
+ * APPENDS_AT_ONCE at a time, together, instead of one after the other (a
+ * checkpoint of a path template publishes into every file it wrote).
+ * Returns how many steps published a part, or -1. */
+#define APPENDS_AT_ONCE 64
 static int publish_all(const sl_part_step *steps, size_t n, sl_error *err)
 {
-    int published = 0;
-    for (size_t i = 0; i < n; i++) {
-        int rc = publish(&steps[i], err);
-        if (rc < 0) return -1;
-        published += rc;
+    size_t at[APPENDS_AT_ONCE], open_n = 0;
+    int fds[APPENDS_AT_ONCE], errs[APPENDS_AT_ONCE];
+    int published = 0, rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        int fd, done = publish(&steps[i], &fd, err);
+        if (done < 0) {
+            rc = -1;
+            break;
+        }
+        published += done;
+        if (fd >= 0) {
+            at[open_n] = i;
+            fds[open_n++] = fd;
+        }
+        if (open_n == APPENDS_AT_ONCE || (i + 1 == n && open_n)) {
+            rc = finish_appends(steps, at, fds, errs, open_n, err);
+            open_n = 0;
+        }
     }
+    for (size_t k = 0; k < open_n; k++) close(fds[k]);   /* a step failed: the parts stay, published again later */
+    if (rc < 0) return -1;
     return sync_dirs(steps, n, err) < 0 ? -1 : published;
 }
 
