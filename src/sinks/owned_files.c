@@ -206,7 +206,7 @@ static int undo(const entry *e, size_t from, size_t n, const char *who, sl_error
 static int set_aside(const entry *e, size_t n, const char *who, sl_error *err)
 {
     size_t moved = 0;
-    char first[4300] = "", aside[4300];
+    char first[2 * 4300 + 8] = "", aside[4300];
     for (size_t i = 0; i < 2 * n; i++) {
         const char *file = i % 2 ? e[i / 2].to : e[i / 2].file;
         if (!file || !exists(file)) continue;
