@@ -20,6 +20,9 @@ Workloads (on the same generated input, ~390-byte JSON events):
   NEAR recall          near dedup's recall per Jaccard similarity on planted
                        pairs (bench/planted_pairs.py, 1,000 pairs per value),
                        defaults and `preset: datatrove`
+  WF many files        W1x with a templated path, `out/{{ .group }}.jsonl` (10 files)
+                       against `out/{{ .model }}.jsonl` (1,000 files), on the events
+                       with those two fields added; quotes the 1,000/10 ratio
   WAL append           `sluice wal bench`: 256-byte records appended to the
                        write-ahead log with group commit (10 ms) and with
                        sync always; records/s, MB/s, fsyncs and their latency
@@ -211,7 +214,7 @@ def main():
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--tools", default="sluice,jq,mlr")
-    ap.add_argument("--workloads", default="W1,W1x,W2,W3,W4,W5,DRIFT,NEAR,WAL")
+    ap.add_argument("--workloads", default="W1,W1x,W2,W3,W4,W5,DRIFT,NEAR,WF,WAL")
     ap.add_argument("--corpus-docs", type=int, default=100_000)
     ap.add_argument("--workdir", default="build/bench")
     args = ap.parse_args()
@@ -241,7 +244,7 @@ def main():
 
     rows = []
     workloads = args.workloads.split(",")
-    for workload in [w for w in workloads if w not in ("W5", "DRIFT", "NEAR", "WAL")]:
+    for workload in [w for w in workloads if w not in ("W5", "DRIFT", "NEAR", "WF", "WAL")]:
         for tool in tools:
             if tool != "sluice" and workload not in PEERS:
                 continue
@@ -284,6 +287,8 @@ def main():
         failed |= not run_drift(sluice, work, input_path)
     if "NEAR" in workloads:
         run_near_recall(sluice, work)
+    if "WF" in workloads:
+        print_many_files(run_many_files(sluice, work, args.events, args.runs))
     if "WAL" in workloads:
         print_wal(run_wal(sluice, work, args.runs))
     if failed:
@@ -414,6 +419,90 @@ def print_corpus(rows, docs, size_mb):
     mine = [r for r in rows if r[0] == "W5n" and r[1] == "sluice"]
     if ref and mine:
         print("near dedup, sluice vs Python reference: %.0fx the documents/s" % (mine[0][3] / ref[0][3]))
+
+
+# WF: the exactly-once sink (W1x) with a path template, 10 files against
+# 1,000: the events get a `group` (10 values) and a `model` (1,000 values)
+# field, and each file must hold exactly its events, in input order.
+SLUICE_WF = """\
+data_dir: {state}
+checkpoint: {{interval: 1s}}
+sources:
+  in: {{type: file, paths: ["{input}"]}}
+sinks:
+  out: {{type: file, inputs: [in], path: "{output}/{{{{ .{field} }}}}.jsonl", delivery: exactly_once}}
+"""
+WF_FILES = [("group", 10), ("model", 1000)]
+
+
+def many_files_input(work, count):
+    """The events with `group` and `model` fields in front."""
+    import random
+    path = os.path.join(work, "events-%d-models.jsonl" % count)
+    if not os.path.exists(path):
+        print("generating %d events with 10 groups and 1,000 models -> %s" % (count, path), flush=True)
+        rng = random.Random(42)
+        with open(path + ".tmp", "w") as f:
+            for i in range(count):
+                e = {"group": "g%d" % (i % 10), "model": "m%03d" % (i % 1000), **events.event(rng, i)}
+                f.write(json.dumps(e, separators=(",", ":")) + "\n")
+        os.rename(path + ".tmp", path)
+    return path
+
+
+def check_many_files(input_path, output_dir, field, files):
+    """None when each file holds exactly its events in input order, else why not."""
+    import hashlib
+    want = {}
+    with open(input_path, "rb") as f:
+        for line in f:
+            key = json.loads(line)[field]
+            want.setdefault(key, hashlib.sha256()).update(line)
+    names = os.listdir(output_dir)
+    if len(names) != files:
+        return "%d files, not %d" % (len(names), files)
+    for key, h in want.items():
+        with open(os.path.join(output_dir, key + ".jsonl"), "rb") as f:
+            if hashlib.file_digest(f, "sha256").digest() != h.digest():
+                return "%s.jsonl does not hold exactly its events" % key
+    return None
+
+
+def run_many_files(sluice, work, count, runs):
+    """WF with 10 and with 1,000 files; returns table rows."""
+    input_path = many_files_input(work, count)
+    size_mb = os.path.getsize(input_path) / 1e6
+    rows = []
+    for field, files in WF_FILES:
+        output = os.path.join(work, "WF-%d" % files)
+        cfg = os.path.join(work, "WF-%d.yaml" % files)
+        with open(cfg, "w") as f:
+            f.write(SLUICE_WF.format(state=os.path.join(work, "state"), input=input_path, output=output,
+                                     field=field))
+        samples = []
+        for _ in range(runs):
+            shutil.rmtree(output, ignore_errors=True)
+            shutil.rmtree(os.path.join(work, "state"), ignore_errors=True)
+            samples.append(measure([sluice, "run", "--no-progress", cfg], os.devnull, os.devnull))
+            print("  WF %d files %.2fs" % (files, samples[-1][0]), flush=True)
+        wall = statistics.median(s[0] for s in samples)
+        rows.append((files, wall, size_mb / wall, statistics.median(s[1] for s in samples),
+                     max(s[2] for s in samples) / 2**20, check_many_files(input_path, output, field, files)))
+    return rows, size_mb
+
+
+def print_many_files(result):
+    rows, size_mb = result
+    print()
+    print("WF: W1x (checkpoints every 1 s, exactly-once sink) with a templated path; %.1f MB" % size_mb)
+    print("| files | wall s | MB/s | CPU s | peak RSS MiB | vs 10 files | output |")
+    print("|---:|---:|---:|---:|---:|---:|---|")
+    base = rows[0][2]
+    for files, wall, rate, cpu, rss, problem in rows:
+        print("| %d | %.2f | %.0f | %.2f | %.0f | %.0f%% | %s |" % (files, wall, rate, cpu, rss, 100 * rate / base,
+                                                                 "ok" if problem is None else "WRONG: " + problem))
+    if any(r[5] for r in rows):
+        sys.exit("sluice produced wrong output in WF")
 
 
 # WAL append: (sync policy, records, appender threads). An append returns once
