@@ -496,6 +496,10 @@ int sl_move_aside(const char *path, char *aside, size_t cap, sl_error *err) {
     struct stat st;
     for (int k = 2; lstat(aside, &st) == 0; k++) snprintf(aside, cap, "%s.aside-%s-%d", path, stamp, k);
     if (rename(path, aside) < 0) return sl_errorf(err, "cannot move %s aside: %s", path, strerror(errno));
+    return sl_fsync_parent(path, err);
+}
+
+int sl_fsync_parent(const char *path, sl_error *err) {
     const char *slash = strrchr(path, '/');
     char dir[4200];
     snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? (slash == path ? "/" : path) : ".");

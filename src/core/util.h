@@ -79,6 +79,8 @@ int sl_fsync_dir(const char *dir, sl_error *err);
  * device with a queue works on them together instead of one file after the
  * other; errs[i] is 0 or the errno of fds[i]'s fdatasync. */
 void sl_fdatasync_many(const int *fds, size_t n, int *errs);
+/* sl_fsync_dir of the directory holding the file path ("." when none). */
+int sl_fsync_parent(const char *path, sl_error *err);
 /* Replaces the file path with data, atomically and durably: writes a
  * temporary file in the same directory (mode 0644 before umask), fsyncs it,
  * renames it over path and fsyncs the directory. Readers see the old file or

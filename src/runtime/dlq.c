@@ -401,7 +401,7 @@ int sl_dlq_set_aside(sl_dlq *d, sl_error *err)
     char aside[4300];
     if (stat(d->entries.path, &st) < 0 || st.st_size == 0) return 0;
     if (sl_move_aside(d->entries.path, aside, sizeof aside, err) < 0) return -1;
-    sl_warn("dlq", "no checkpoint to resume from: moved the earlier dead letters aside to %s, so that this run "
+    sl_warn("dlq", "no usable checkpoint to resume from: moved the earlier dead letters aside to %s, so that this run "
             "does not append to them", aside);
     return 0;
 }

@@ -89,15 +89,6 @@ static int sys_error(sl_error *err, const char *what, const char *path)
     return -1;
 }
 
-/* fsyncs the directory holding path. */
-static int sync_parent(const char *path, sl_error *err)
-{
-    const char *slash = strrchr(path, '/');
-    char dir[4200];
-    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? (slash == path ? "/" : path) : ".");
-    return sl_fsync_dir(dir, err);
-}
-
 int sl_owned_sync(sl_owned_files *o, sl_error *err)
 {
     if (!o->path || o->pending.len == 0) return 0;
@@ -117,7 +108,7 @@ int sl_owned_sync(sl_owned_files *o, sl_error *err)
         rc = sys_error(err, "sync", o->path);
     bool created = o->length == 0;
     close(fd);
-    if (rc == 0 && created) rc = sync_parent(o->path, err);
+    if (rc == 0 && created) rc = sl_fsync_parent(o->path, err);
     if (rc < 0) return rc;
     o->length += done;
     o->pending.len = 0;
@@ -184,14 +175,14 @@ static int undo(const entry *e, size_t from, size_t n, const char *who, sl_error
                 if (errno != ENOENT) return sys_error(err, "remove", e[i].file);
                 continue;
             }
-            if (sync_parent(e[i].file, err) < 0) return -1;
+            if (sl_fsync_parent(e[i].file, err) < 0) return -1;
             removed++;
             continue;
         }
         if (!exists(e[i].to)) continue;   /* that rotation was never done */
         if (unlink(e[i].file) < 0 && errno != ENOENT) return sys_error(err, "remove", e[i].file);
         if (rename(e[i].to, e[i].file) < 0) return sys_error(err, "move back", e[i].to);
-        if (sync_parent(e[i].file, err) < 0) return -1;
+        if (sl_fsync_parent(e[i].file, err) < 0) return -1;
         moved++;
     }
     if (removed)
@@ -214,9 +205,9 @@ static int set_aside(const entry *e, size_t n, const char *who, sl_error *err)
         if (!moved++) snprintf(first, sizeof first, "%s to %s", file, aside);
     }
     if (moved)
-        sl_warn(who, "no checkpoint to resume from: moved the %zu file%s of earlier output aside, so that this run "
-                "does not append to %s (%s%s)", moved, moved == 1 ? "" : "s", moved == 1 ? "it" : "them", first,
-                moved == 1 ? "" : ", and the others alike");
+        sl_warn(who, "no usable checkpoint to resume from: moved the %zu file%s of earlier output aside, so "
+                "that this run does not append to %s (%s%s)", moved, moved == 1 ? "" : "s",
+                moved == 1 ? "it" : "them", first, moved == 1 ? "" : ", and the others alike");
     return 0;
 }
 

@@ -191,7 +191,7 @@ def test_fallback_takes_back_later_output(work):
     r = run(["run", "--no-progress", cfg])
     assert r.returncode == 0, text(r.stderr)
     assert outputs(work) == (1000, 1000), text(r.stderr)
-    assert "no checkpoint to resume from: moved the" in text(r.stderr), text(r.stderr)
+    assert "no usable checkpoint to resume from: moved the" in text(r.stderr), text(r.stderr)
     aside = glob.glob(work("out", "all.jsonl.aside-*")) + glob.glob(work("out", "*", "part.jsonl.aside-*"))
     assert sum(lines(p) for p in aside) == 2000, aside
 
