@@ -655,11 +655,22 @@ const char *sl_checkpoints_off_reason(const sl_pipeline *p, char *buf, size_t ca
     return buf;
 }
 
+/* Whether a run keeps state in data_dir (checkpoints, write-ahead logs) or
+ * output another run would take for its own (a sink's unpublished parts,
+ * which a start deletes): then one run at a time. A pipeline that only
+ * prints (stdin to stdout without its log) needs no data_dir at all. */
+static bool uses_data_dir(const sl_pipeline *p)
+{
+    bool publishes = false;
+    for (int i = 0; i < p->n_comps && !publishes; i++) publishes = p->comps[i].publishes;
+    return p->ckpt->durable || publishes;
+}
+
 int sl_checkpoints_start(sl_pipeline *p, bool from_start, sl_error *err)
 {
     sl_checkpointer *k = p->ckpt;
     char why[256];
-    if (k->lock_fd < 0 && (k->lock_fd = sl_dir_lock(k->dir, err)) < 0) return -1;
+    if (k->lock_fd < 0 && uses_data_dir(p) && (k->lock_fd = sl_dir_lock(k->dir, err)) < 0) return -1;
     if (sl_checkpoints_off_reason(p, why, sizeof why)) sl_info("checkpoint", "%s", why);
     if (resume(p, from_start, err) < 0) return -1;
 

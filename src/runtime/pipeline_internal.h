@@ -151,8 +151,9 @@ void sl_checkpoints_init(sl_pipeline *p, const char *pipeline_file, const char *
  * off for the whole pipeline), with the fix when there is one; NULL when
  * it can (and for transforms). */
 const char *sl_checkpoint_blocker(const sl_component *c);
-/* Locks data_dir (a second run on it is refused, naming the first one's
- * pid), restores every component from the last checkpoint (none with
+/* Locks data_dir when the run keeps state there or publishes output (a
+ * second run on it is refused, naming the first one's pid), restores every
+ * component from the last checkpoint (none with
  * from_start, or when a source cannot resume; refused when another pipeline
  * wrote it), rolls the DLQ back to it, and writes the starting checkpoint.
  * Before any thread starts. The lock is held until sl_checkpoints_free. */

@@ -72,6 +72,16 @@ def test_checkpoint_of_the_old_shared_layout_is_not_guessed(work):
     assert r.returncode == 0 and lines(work("out.jsonl")) == 2000, text(r.stderr)
 
 
+def test_printing_pipeline_needs_no_data_dir(work):
+    """stdin to stdout without the write-ahead log keeps nothing: it takes no
+    lock and creates no data_dir (it runs in a directory it cannot write)."""
+    cfg = work.write("s.yaml", "sources: {in: {type: stdin, wal: {enabled: false}}}\n"
+                               "sinks: {out: {type: stdout, inputs: [in]}}\n")
+    r = run(["run", "--no-progress", cfg], cwd=work.path, input=b'{"a":1}\n')
+    assert r.returncode == 0 and r.stdout == b'{"a":1}\n', text(r.stderr)
+    assert not os.path.exists(work(".sluice")), os.listdir(work.path)
+
+
 def test_rerun_says_nothing_new(work):
     cfg = pipeline(work, "p.yaml", "out.jsonl")
     assert run(["run", "--no-progress", cfg], cwd=work.path).returncode == 0
@@ -237,7 +247,7 @@ def test_checkpoint_write_failures_are_counted(work):
 
 if __name__ == "__main__":
     main([test_each_pipeline_has_its_own_state, test_checkpoint_of_the_old_shared_layout_is_not_guessed,
-          test_rerun_says_nothing_new,
+          test_printing_pipeline_needs_no_data_dir, test_rerun_says_nothing_new,
           test_checkpoint_of_another_pipeline_is_refused, test_second_run_on_a_data_dir_is_refused,
           test_damaged_newest_falls_back, test_fallback_takes_back_later_output,
           test_checkpoint_write_failures_are_counted])
