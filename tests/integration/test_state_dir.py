@@ -74,8 +74,11 @@ def test_checkpoint_of_the_old_shared_layout_is_not_guessed(work):
 
 def test_printing_pipeline_needs_no_data_dir(work):
     """stdin to stdout without the write-ahead log keeps nothing: it takes no
-    lock and creates no data_dir (it runs in a directory it cannot write)."""
-    cfg = work.write("s.yaml", "sources: {in: {type: stdin, wal: {enabled: false}}}\n"
+    lock and creates no data_dir (it runs in a directory it cannot write).
+    Without the log it cannot take part in checkpoints, which the user
+    accepts with checkpoint.required: false."""
+    cfg = work.write("s.yaml", "checkpoint: {required: false}\n"
+                               "sources: {in: {type: stdin, wal: {enabled: false}}}\n"
                                "sinks: {out: {type: stdout, inputs: [in]}}\n")
     r = run(["run", "--no-progress", cfg], cwd=work.path, input=b'{"a":1}\n')
     assert r.returncode == 0 and r.stdout == b'{"a":1}\n', text(r.stderr)
