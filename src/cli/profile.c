@@ -250,17 +250,6 @@ static const char *dominant_type(const sl_profile_field *f) {
     return best;
 }
 
-static void format_number(char out[32], double v) {
-    if (v == floor(v) && fabs(v) < 1e15) {
-        snprintf(out, 32, "%.0f", v);
-        return;
-    }
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(out, 32, "%.*g", prec, v);
-        if (strtod(out, NULL) == v) return;
-    }
-}
-
 static double percent(uint64_t part, uint64_t whole) {
     return whole ? 100.0 * (double)part / (double)whole : 0;
 }
@@ -447,8 +436,8 @@ static void suggest_field(const sl_profile *p, const sl_profile_field *f, sl_buf
         if (strcmp(type, "int") == 0 && step < 1) step = 1;
         double lo = floor((f->num_min - margin) / step) * step, hi = ceil((f->num_max + margin) / step) * step;
         if (f->num_min >= 0 && lo < 0) lo = 0;
-        format_number(a, lo);
-        format_number(b, hi);
+        sl_format_shortest(a, lo);
+        sl_format_shortest(b, hi);
         sl_buf_printf(out, "    min: %s\n    max: %s\n", a, b);
     }
     int format = strcmp(type, "string") == 0 && !is_enum ? common_format(f) : -1;

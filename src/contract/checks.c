@@ -48,20 +48,6 @@ const char *sl_check_action_name(sl_check_action a)
 
 /* ---- numbers as text ---- */
 
-/* The shortest form that reads back as v: integers without an exponent
- * ("300", not "3e+02"), other numbers in the shortest %g. */
-static void format_number(char out[32], double v)
-{
-    if (v == floor(v) && fabs(v) < 1e15) {
-        snprintf(out, 32, "%.0f", v);
-        return;
-    }
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(out, 32, "%.*g", prec, v);
-        if (strtod(out, NULL) == v) return;
-    }
-}
-
 void sl_check_format_value(sl_buf *out, double v)
 {
     if (!isfinite(v)) {
@@ -69,7 +55,7 @@ void sl_check_format_value(sl_buf *out, double v)
         return;
     }
     char text[32];
-    format_number(text, v);
+    sl_format_shortest(text, v);
     sl_buf_puts(out, text);
 }
 
@@ -121,8 +107,8 @@ static void format_threshold(sl_check *c)
 {
     char lo[32], hi[32];
     const char *unit = c->kind == SL_CHECK_FRESHNESS ? "s" : "";
-    format_number(lo, c->min);
-    format_number(hi, c->max);
+    sl_format_shortest(lo, c->min);
+    sl_format_shortest(hi, c->max);
     if (c->kind == SL_CHECK_UNIQUE)
         snprintf(c->threshold, sizeof c->threshold, "= 1");
     else if (c->has_min && c->has_max)

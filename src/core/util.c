@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -677,4 +678,15 @@ void sl_fdatasync_many(const int *fds, size_t n, int *errs) {
         started++;
     sync_worker(&job);   /* this thread too (alone when threads cannot start) */
     for (size_t t = 0; t < started; t++) pthread_join(threads[t], NULL);
+}
+
+void sl_format_shortest(char out[32], double v) {
+    if (v == floor(v) && fabs(v) < 1e15) {
+        snprintf(out, 32, "%.0f", v);
+        return;
+    }
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(out, 32, "%.*g", prec, v);
+        if (strtod(out, NULL) == v) return;
+    }
 }

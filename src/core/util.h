@@ -49,6 +49,9 @@ bool sl_parse_size(const char *s, uint64_t *out);
 bool sl_parse_duration_ms(const char *s, uint64_t *out);
 /* Formats bytes as "1.5 MiB". */
 void sl_format_size(char out[32], uint64_t bytes);
+/* The shortest text that reads back as v: integers without an exponent
+ * ("300", not "3e+02"), other numbers in the shortest %g. */
+void sl_format_shortest(char out[32], double v);
 
 /* Edit distance (for suggestions), capped at 255. */
 unsigned sl_levenshtein(const char *a, const char *b);

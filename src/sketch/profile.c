@@ -776,14 +776,7 @@ static void put_top(sl_buf *out, const sl_profile_field *f) {
         if (!sl_profile_top_known(f, e))
             continue;
         if (shown++) sl_buf_putc(out, ',');
-        if (sl_utf8_valid(e->value, e->len)) {
-            sl_buf_puts(out, "{\"value\":");
-            sl_json_encode_string(out, e->value, e->len);
-        } else {
-            sl_buf_puts(out, "{\"value_base64\":\"");
-            sl_base64_encode(out, e->value, e->len);
-            sl_buf_putc(out, '"');
-        }
+        sl_topk_put_value(out, e);
         sl_buf_puts(out, ",\"count\":");
         put_u64(out, e->count);
         if (e->error) {

@@ -344,6 +344,17 @@ void sl_topk_merge(sl_topk *dst, const sl_topk *src) {
 
 /* --- serialization */
 
+void sl_topk_put_value(sl_buf *out, const sl_topk_entry *e) {
+    if (sl_utf8_valid(e->value, e->len)) {
+        sl_buf_puts(out, "{\"value\":");
+        sl_json_encode_string(out, e->value, e->len);
+    } else {
+        sl_buf_puts(out, "{\"value_base64\":\"");
+        sl_base64_encode(out, e->value, e->len);
+        sl_buf_putc(out, '"');
+    }
+}
+
 void sl_topk_to_json(const sl_topk *t, sl_buf *out) {
     size_t n;
     const sl_topk_entry **v = sl_topk_sorted(t, &n);
@@ -352,14 +363,7 @@ void sl_topk_to_json(const sl_topk *t, sl_buf *out) {
         const sl_topk_entry *e = v[i];
         if (i)
             sl_buf_putc(out, ',');
-        if (sl_utf8_valid(e->value, e->len)) {
-            sl_buf_puts(out, "{\"value\":");
-            sl_json_encode_string(out, e->value, e->len);
-        } else {
-            sl_buf_puts(out, "{\"value_base64\":\"");
-            sl_base64_encode(out, e->value, e->len);
-            sl_buf_putc(out, '"');
-        }
+        sl_topk_put_value(out, e);
         sl_buf_printf(out, ",\"count\":%llu,\"error\":%llu", (unsigned long long)e->count,
                       (unsigned long long)e->error);
         if (e->truncated)

@@ -116,6 +116,9 @@ uint64_t sl_topk_min_count(const sl_topk *t);
 
 /* Appends the JSON array described above. */
 void sl_topk_to_json(const sl_topk *t, sl_buf *out);
+/* Opens an entry's JSON object with its value: `{"value":"..."` for UTF-8
+ * text, else `{"value_base64":"..."`; the caller adds members and the `}`. */
+void sl_topk_put_value(sl_buf *out, const sl_topk_entry *e);
 /* Initializes t (capacity, max_len) from a decoded JSON array value. Entries
  * beyond capacity, duplicates, or malformed members are errors. Returns -1
  * with err filled (t left with nothing to free). */
