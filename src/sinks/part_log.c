@@ -308,6 +308,32 @@ static int finish_appends(const sl_part_step *steps, const size_t *at, const int
     return rc;
 }
 
+/* Whether append step i was published and its file then rotated by a
+ * later step of the same list, before its part was removed: the file it
+ * went to is smaller than before the append (a new file took its name) and
+ * the later step's rotated file holds exactly the file plus the part. A
+ * replay of a checkpoint written while publish_all still deferred such
+ * removals past a rotation finds this; it only removes the part. */
+static bool published_then_rotated(const sl_part_step *steps, size_t i, size_t n)
+{
+    const sl_part_step *s = &steps[i];
+    struct stat st;
+    if (s->file_size == 0 || !exists(s->part) || (stat(s->file, &st) == 0 && (uint64_t)st.st_size >= s->file_size))
+        return false;
+    for (size_t j = i + 1; j < n; j++)
+        if (steps[j].rotate_to && strcmp(steps[j].file, s->file) == 0)
+            return stat(steps[j].rotate_to, &st) == 0 && (uint64_t)st.st_size == s->file_size + s->bytes;
+    return false;
+}
+
+/* Whether one of the n open appends (steps at `at`) goes to file. */
+static bool appending_to(const sl_part_step *steps, const size_t *at, size_t n, const char *file)
+{
+    for (size_t k = 0; k < n; k++)
+        if (strcmp(steps[at[k]].file, file) == 0) return true;
+    return false;
+}
+
 /* Applies every step in order; the files appended to are fdatasynced
  * APPENDS_AT_ONCE at a time, together, instead of one after the other (a
  * checkpoint of a path template publishes into every file it wrote).
@@ -319,6 +345,19 @@ static int publish_all(const sl_part_step *steps, size_t n, sl_error *err)
     int fds[APPENDS_AT_ONCE], errs[APPENDS_AT_ONCE];
     int published = 0, rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
+        /* A step that rotates or replaces a file with an append still open
+         * finishes that append first (fsync, part removed): else a crash
+         * between the two would leave the part to be appended again, by
+         * the replay, into the file that replaced the one it went to. */
+        if (open_n && (steps[i].rotate_to || steps[i].file_size == 0) && appending_to(steps, at, open_n, steps[i].file)) {
+            rc = finish_appends(steps, at, fds, errs, open_n, err);
+            open_n = 0;
+            if (rc < 0) break;
+        }
+        if (published_then_rotated(steps, i, n)) {   /* see there */
+            if (unlink(steps[i].part) < 0) rc = sys_error(err, "remove", steps[i].part);
+            continue;
+        }
         int fd, done = publish(&steps[i], &fd, err);
         if (done < 0) {
             rc = -1;

@@ -125,13 +125,16 @@ def test_kill_loop_file_exactly_once(work):
     targets = sorted(rng.uniform(0.02, 0.9) * len(expected) for _ in range(KILLS))
     finished_early = 0
     for target in targets:
-        proc = subprocess.Popen([SLUICE, "run", "--no-progress", cfg], stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+        with open(work("run.log"), "wb") as log:
+            proc = subprocess.Popen([SLUICE, "run", "--no-progress", cfg], stdout=subprocess.DEVNULL, stderr=log)
         deadline = time.monotonic() + 120
         while proc.poll() is None and written(work, "out") < target and time.monotonic() < deadline:
             time.sleep(0.001)
         time.sleep(rng.uniform(0, 0.003))
         if proc.poll() is not None:
+            # A run may finish before its kill; it must not fail (a restart
+            # that cannot recover would otherwise pass here unnoticed).
+            assert proc.returncode == 0, "a restart failed: " + open(work("run.log"), errors="replace").read()[-2000:]
             finished_early += 1
         proc.send_signal(signal.SIGKILL)
         proc.wait()
