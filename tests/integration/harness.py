@@ -84,15 +84,21 @@ def stop(proc, sig=signal.SIGTERM, timeout=30):
 def run_killed(args, progressed, rng, timeout=60.0):
     """Starts sluice with args and SIGKILLs it once progressed() is true,
     plus a random 0-3 ms (so kills land anywhere, mid-checkpoint included).
-    Returns True when it ended by itself before the kill."""
-    proc = subprocess.Popen([SLUICE] + args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + timeout
-    while proc.poll() is None and not progressed() and time.monotonic() < deadline:
-        time.sleep(0.001)
-    time.sleep(rng.uniform(0, 0.003))
-    ended = proc.poll() is not None
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    Returns True when it ended by itself before the kill, which it must do
+    successfully: a restart that cannot recover fails the test here."""
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen([SLUICE] + args, stdout=subprocess.DEVNULL, stderr=log)
+        deadline = time.monotonic() + timeout
+        while proc.poll() is None and not progressed() and time.monotonic() < deadline:
+            time.sleep(0.001)
+        time.sleep(rng.uniform(0, 0.003))
+        ended = proc.poll() is not None
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        if ended and proc.returncode != 0:
+            log.seek(0)
+            raise AssertionError("a run failed before its kill (exit %d): %s"
+                                 % (proc.returncode, text(log.read())[-2000:]))
     return ended
 
 
