@@ -247,6 +247,18 @@ static void require_checkpoints(const sl_pipeline *p, const sl_config *cfg, cons
     }
 }
 
+/* memory_limit bounds the process's resident memory, not only the data in
+ * flight: the budget gets three quarters of it, and the last quarter is
+ * for what the budget does not count (the program and its threads, the
+ * sinks' and transforms' own tables, and memory the allocator holds freed
+ * but not yet returned). With the whole limit as budget, a sink that
+ * stalls (a checkpoint publishing a thousand files) let the budget fill
+ * to the limit and the process pass it by the rest. */
+static uint64_t data_share(uint64_t memory_limit)
+{
+    return memory_limit - memory_limit / 4;
+}
+
 static void apply_settings(sl_pipeline *p, const sl_config *cfg)
 {
     p->workers = cfg->workers;
@@ -262,7 +274,7 @@ static void apply_settings(sl_pipeline *p, const sl_config *cfg)
     if (!p->data_dir) abort();
     sl_checkpoints_init(p, cfg->path, p->data_dir, cfg->checkpoint_enabled,
                         cfg->checkpoint_interval_ms ? cfg->checkpoint_interval_ms : 1000);
-    sl_budget_init(&p->budget, p->memory_limit);
+    sl_budget_init(&p->budget, data_share(p->memory_limit));
     for (int i = 0; i < p->n_comps; i++) p->comps[i].budget = &p->budget;
     p->batches = sl_queue_new((size_t)p->workers * SOURCE_QUEUE_PER_WORKER, 0);
     char dir[4096];

@@ -16,7 +16,7 @@
  * exactly_once writes to hidden parts, invisible until a checkpoint, so it
  * is free to batch: a small part waits in its file's buffer (at most
  * FILE_BUFFER bytes) and buffers are written when they fill, when all of
- * them together pass the sink's share of memory_limit (charged to the memory
+ * them together pass the sink's share of the memory budget (charged to the memory
  * budget while held, sl_sink_hold), and at the pre-commit. Its table keeps
  * up to MAX_FILES files; only their descriptors are limited to max_fds, and
  * closing the least recently used descriptor neither syncs nor ends the
@@ -963,7 +963,7 @@ const sl_component_type sl_sink_file_type = {
         "`exactly_once`, thousands of files cost little more than a few: closing a "
         "descriptor neither syncs nor ends the file's part, writes to a file are gathered "
         "in a buffer of up to 64 KiB (all buffers together at most an eighth of "
-        "`memory_limit` and 32 MiB, counted in it), and each part is fsynced once, at the "
+        "the budget for data in flight, three quarters of `memory_limit`, and 32 MiB, counted in it), and each part is fsynced once, at the "
         "checkpoint. Past 4096 files, the least recently written one leaves the table (its "
         "part is fsynced then).\n\n"
         "**Compression.** Records are encoded and compressed on the worker threads, each "

@@ -153,8 +153,10 @@ def test_slow_sink_backpressure_bounds_memory(work):
     large, large_budget = peak_rss_while_slowly_draining(work, 400_000)    # ~150 MB file
     print("peak RSS: %.1f MiB (19 MB file), %.1f MiB (150 MB file); in-flight data at most %.1f MiB of "
           "memory_limit 16 MiB" % (small, large, large_budget))
-    # The budget (batches and encoded output in flight) never exceeds the limit.
-    assert small_budget <= 16 and large_budget <= 16, (small_budget, large_budget)
+    # The budget (batches and encoded output in flight) is three quarters of
+    # the limit: the last quarter is for the program and the allocator's free
+    # memory, so that the process stays inside memory_limit.
+    assert small_budget <= 12 and large_budget <= 12, (small_budget, large_budget)
     # Without backpressure the source would read most of the 150 MB while the
     # reader is slow. With it, memory does not depend on the input size.
     assert large < small + 12, (small, large)
