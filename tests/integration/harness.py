@@ -4,6 +4,7 @@ Every test gets the binary's path as argv[1], works in a fresh temporary
 directory, and fails by raising (an AssertionError or SystemExit) so that the
 process exits non-zero. Tests print "N passed, N failed" at the end.
 """
+import glob
 import json
 import os
 import shutil
@@ -79,6 +80,20 @@ def stop(proc, sig=signal.SIGTERM, timeout=30):
         proc.send_signal(sig)
     out, err = proc.communicate(timeout=timeout)
     return proc.returncode, out, err
+
+
+def bytes_written(*patterns):
+    """Total size of the files matching the glob patterns: a sink's published
+    files and its parts in progress, read while the sink renames and removes
+    them (a file gone meanwhile counts nothing)."""
+    total = 0
+    for pattern in patterns:
+        for p in glob.glob(pattern):
+            try:
+                total += os.path.getsize(p)
+            except OSError:
+                pass
+    return total
 
 
 def run_killed(args, progressed, rng, timeout=60.0):

@@ -20,7 +20,7 @@ import signal
 import subprocess
 import time
 
-from harness import SLUICE, main, run, text
+from harness import SLUICE, bytes_written, main, run, text
 
 SEED = 20261124
 RECORDS = 300_000
@@ -82,13 +82,7 @@ def output_bytes(work, out):
 
 def written(work, out):
     """Bytes the sink has written: published files and parts in progress."""
-    total = 0
-    for p in glob.glob(work(out, "events*.jsonl")) + glob.glob(work(out, ".events*.inprogress")):
-        try:
-            total += os.path.getsize(p)
-        except OSError:
-            pass   # published or discarded meanwhile
-    return total
+    return bytes_written(work(out, "events*.jsonl"), work(out, ".events*.inprogress"))
 
 
 def dlq_keys(work):

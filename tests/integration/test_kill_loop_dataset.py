@@ -24,7 +24,7 @@ import os
 import random
 import subprocess
 
-from harness import main, run, run_killed, text
+from harness import bytes_written, main, run, run_killed, text
 
 SEED = 20261207
 RECORDS = 60_000
@@ -78,13 +78,7 @@ def config(work, out):
 
 def written(work, out):
     """Bytes the file sink has written: published file and parts in progress."""
-    total = 0
-    for p in glob.glob(work(out, "clean.jsonl")) + glob.glob(work(out, ".clean.jsonl.*.inprogress")):
-        try:
-            total += os.path.getsize(p)
-        except OSError:
-            pass   # published or discarded meanwhile
-    return total
+    return bytes_written(work(out, "clean.jsonl"), work(out, ".clean.jsonl.*.inprogress"))
 
 
 def shards(root):

@@ -15,7 +15,7 @@ import random
 import subprocess
 import time
 
-from harness import SLUICE, main, run, text, wait_for
+from harness import SLUICE, bytes_written, main, run, text, wait_for
 
 SEED = 20261207
 RECORDS = 60_000
@@ -64,13 +64,7 @@ def output(work, out):
 
 
 def written(work, out):
-    total = 0
-    for p in glob.glob(work(out, "*", "events*.jsonl")) + glob.glob(work(out, "*", ".events*.inprogress")):
-        try:
-            total += os.path.getsize(p)
-        except OSError:
-            pass
-    return total
+    return bytes_written(work(out, "*", "events*.jsonl"), work(out, "*", ".events*.inprogress"))
 
 
 def dlq(work, out):
