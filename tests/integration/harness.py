@@ -96,6 +96,17 @@ def bytes_written(*patterns):
     return total
 
 
+def crc32c(data):
+    """CRC-32C (Castagnoli), bitwise, as sluice frames its files: Python's
+    zlib has only CRC-32."""
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+    return crc ^ 0xFFFFFFFF
+
+
 def run_killed(args, progressed, rng, timeout=60.0):
     """Starts sluice with args and SIGKILLs it once progressed() is true,
     plus a random 0-3 ms (so kills land anywhere, mid-checkpoint included).

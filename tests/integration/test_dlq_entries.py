@@ -187,7 +187,7 @@ def test_side_file_references_are_not_trusted(work):
     side = work.write("replay/dlq.raw", b'{"id":1,"n":2}')
     base = {"time": "2026-11-24T01:02:03.123Z", "component": "keep", "source": "in", "origin": "x.jsonl",
             "position": {"file_id": 1, "offset": 0}, "reason": "expr_error", "message": "m", "raw_file": side}
-    good = crc32c(b'{"id":1,"n":2}')
+    good = harness.crc32c(b'{"id":1,"n":2}')
     entries = [dict(base, raw_offset=0, raw_length=10 ** 15, raw_crc32c=good),
                dict(base, raw_offset=10 ** 12, raw_length=3, raw_crc32c=good),
                dict(base, raw_offset=0, raw_length=14, raw_crc32c=good ^ 1),
@@ -199,15 +199,6 @@ def test_side_file_references_are_not_trusted(work):
     assert "shorter (14 bytes) than the entry says" in again[0]["message"], again[0]["message"]
     assert "do not match the entry (CRC-32C)" in again[2]["message"], again[2]["message"]
 
-
-def crc32c(data):
-    """CRC-32C (Castagnoli), bitwise: Python's zlib has only CRC-32."""
-    crc = 0xFFFFFFFF
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
-    return crc ^ 0xFFFFFFFF
 
 
 def test_killed_run_keeps_each_side_record_once(work):

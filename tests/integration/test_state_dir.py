@@ -22,7 +22,7 @@ import subprocess
 import time
 import urllib.request
 
-from harness import SLUICE, free_port, main, read_jsonl, run, text, wait_for
+from harness import SLUICE, crc32c, free_port, main, read_jsonl, run, text, wait_for
 
 GENERATE = """
 {data_dir}
@@ -138,14 +138,6 @@ def test_second_run_on_a_data_dir_is_refused(work):
 def checkpoint_bytes(doc):
     return b"sluice-checkpoint 1 %d %08x\n" % (len(doc), crc32c(doc)) + doc
 
-
-def crc32c(data):
-    crc = 0xFFFFFFFF
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
-    return crc ^ 0xFFFFFFFF
 
 
 def test_damaged_newest_falls_back(work):

@@ -9,20 +9,12 @@ import struct
 import harness
 
 
-def crc32c(data, crc=0):
-    crc ^= 0xFFFFFFFF
-    for b in data:
-        crc ^= b
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
-    return crc ^ 0xFFFFFFFF
-
 
 def segment(first, payloads):
     out = bytearray(b"SLWAL001" + struct.pack("<Q", first))
     for i, p in enumerate(payloads):
         seq = struct.pack("<Q", first + i)
-        out += struct.pack("<II", len(p), crc32c(seq + p)) + seq + p
+        out += struct.pack("<II", len(p), harness.crc32c(seq + p)) + seq + p
     return bytes(out)
 
 
