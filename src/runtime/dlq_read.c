@@ -430,8 +430,10 @@ void sl_dlq_message_class(const char *message, sl_buf *out)
         }
         prev = p[-1];
     }
-    if (*p) {
-        /* Cut at a character boundary. */
+    if (*p || out->len - start > CLASS_MAX) {
+        /* Code and quoted names are copied whole, so the class can pass the
+         * bound by one long piece: cut it back too, at a character boundary. */
+        if (out->len - start > CLASS_MAX) out->len = start + CLASS_MAX;
         while (out->len > start && ((unsigned char)out->data[out->len - 1] & 0xC0) == 0x80) out->len--;
         if (out->len > start && (unsigned char)out->data[out->len - 1] >= 0xC0) out->len--;
         sl_buf_puts(out, "...");

@@ -82,7 +82,7 @@ int sl_dlq_load_raw(sl_arena *a, const char *dlq_path, sl_dlq_record *e, sl_erro
  * same way: numbers that are not part of a word become N, quoted values
  * ('...' or "...") become '…' or "…" unless a ':' follows them (a name, as
  * in `column "amount": ...`), code in backquotes stays as it is, and the
- * result is cut to about 160 bytes.
+ * result is cut to 160 bytes (at a character boundary) followed by "...".
  * "rule gopher_dup_5gram: 0.42 is above the maximum 0.15" becomes
  * "rule gopher_dup_5gram: N is above the maximum N". */
 void sl_dlq_message_class(const char *message, sl_buf *out);

@@ -885,6 +885,13 @@ static void test_dlq_message_classes(void)
     const char *cut = message_class(longer);
     CHECK_INT(strlen(cut), 163);
     CHECK_STR(cut + 160, "...");
+    /* So is one long piece copied whole (code in backquotes). */
+    char code[400] = "rule `";
+    memset(code + 6, 'b', 300);
+    strcpy(code + 306, "` failed");
+    cut = message_class(code);
+    CHECK_INT(strlen(cut), 163);
+    CHECK_STR(cut + 160, "...");
 }
 
 static void test_build_errors(void)
