@@ -308,24 +308,6 @@ static int finish_appends(const sl_part_step *steps, const size_t *at, const int
     return rc;
 }
 
-/* Whether append step i was published and its file then rotated by a
- * later step of the same list, before its part was removed: the file it
- * went to is smaller than before the append (a new file took its name) and
- * the later step's rotated file holds exactly the file plus the part. A
- * replay of a checkpoint written while publish_all still deferred such
- * removals past a rotation finds this; it only removes the part. */
-static bool published_then_rotated(const sl_part_step *steps, size_t i, size_t n)
-{
-    const sl_part_step *s = &steps[i];
-    struct stat st;
-    if (s->file_size == 0 || !exists(s->part) || (stat(s->file, &st) == 0 && (uint64_t)st.st_size >= s->file_size))
-        return false;
-    for (size_t j = i + 1; j < n; j++)
-        if (steps[j].rotate_to && strcmp(steps[j].file, s->file) == 0)
-            return stat(steps[j].rotate_to, &st) == 0 && (uint64_t)st.st_size == s->file_size + s->bytes;
-    return false;
-}
-
 /* Whether one of the n open appends (steps at `at`) goes to file. */
 static bool appending_to(const sl_part_step *steps, const size_t *at, size_t n, const char *file)
 {
@@ -353,10 +335,6 @@ static int publish_all(const sl_part_step *steps, size_t n, sl_error *err)
             rc = finish_appends(steps, at, fds, errs, open_n, err);
             open_n = 0;
             if (rc < 0) break;
-        }
-        if (published_then_rotated(steps, i, n)) {   /* see there */
-            if (unlink(steps[i].part) < 0) rc = sys_error(err, "remove", steps[i].part);
-            continue;
         }
         int fd, done = publish(&steps[i], &fd, err);
         if (done < 0) {

@@ -1,8 +1,8 @@
 /* test_engine_part_log.c — publishing a checkpoint's parts (sinks/part_log.h)
  * when one checkpoint appends to a file and then rotates it: the append is
- * finished (its part removed) before the rotation, and a replay of the
- * state a crash left between the two (written by a version that deferred
- * the removal) neither fails nor appends the part into the new file.
+ * finished (its part removed) before the rotation, and a replay of what a
+ * crash left between the append and the removal of its part publishes the
+ * checkpoint exactly once.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,15 +85,15 @@ static void test_append_then_rotate(void)
     free(state);
 }
 
-static void test_replay_after_rotation_with_part_left(void)
+static void test_replay_after_crash_before_rotation(void)
 {
-    /* What a crash left when the removal of p1 was deferred past the
-     * rotation: p1 published into f, f rotated to f.1, p2 published as f,
-     * p1 still there. */
-    put("f.1", "AAAABBBB");
-    put("f", "CCC");
+    /* A crash after p1 was appended to f, before its part was removed and
+     * so before f was rotated: the replay cuts f back, appends p1 again,
+     * then rotates f and publishes p2. */
+    put("f", "AAAABBBB");
+    unlink(path("f.1"));
     put(".f.1.inprogress", "BBBB");
-    unlink(path(".f.2.inprogress"));
+    put(".f.2.inprogress", "CCC");
     char *state = state_json();
     sl_part_log log;
     sl_part_log_init(&log);
@@ -103,6 +103,7 @@ static void test_replay_after_rotation_with_part_left(void)
     CHECK_STR(get("f.1"), "AAAABBBB");
     CHECK_STR(get("f"), "CCC");
     CHECK_STR(get(".f.1.inprogress"), "(none)");
+    CHECK_STR(get(".f.2.inprogress"), "(none)");
     sl_part_log_free(&log);
     free(state);
 }
@@ -112,7 +113,7 @@ int main(void)
     snprintf(dir, sizeof dir, "/tmp/sl-part-log-XXXXXX");
     CHECK(mkdtemp(dir) != NULL);
     RUN(test_append_then_rotate);
-    RUN(test_replay_after_rotation_with_part_left);
+    RUN(test_replay_after_crash_before_rotation);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     CHECK_INT(system(cmd), 0);
