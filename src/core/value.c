@@ -342,6 +342,10 @@ bool sl_value_as_double(const sl_value *v, double *out) {
     }
 }
 
+bool sl_value_is_str(const sl_value *v, const char *s) {
+    return v && v->type == SL_STRING && v->len == strlen(s) && memcmp(v->as.s, s, v->len) == 0;
+}
+
 /* ---- hashing ---- */
 
 /* Hashes a type tag and a 64-bit payload, little-endian so the result does not

@@ -135,6 +135,9 @@ int sl_value_compare(const sl_value *a, const sl_value *b, bool *incomparable);
 bool sl_value_truthy(const sl_value *v);
 /* Numeric view: true when v is int/uint/double; stores it as a double. */
 bool sl_value_as_double(const sl_value *v, double *out);
+/* Whether v (may be NULL) is the string s: how state and describe JSON is
+ * checked for a type name or a status word. */
+bool sl_value_is_str(const sl_value *v, const char *s);
 /* 64-bit hash of a value (stable across runs and machines). */
 uint64_t sl_value_hash(const sl_value *v, uint64_t seed);
 

@@ -17,7 +17,7 @@ void sl_report_validate_section(sl_buf *out, const sl_value *state)
     bool any = false;
     for (uint32_t i = 0; state && state->type == SL_MAP && i < state->len; i++) {
         const sl_field *comp = &state->as.fields[i];
-        if (!sl_describe_str_is(sl_describe_get(&comp->value, "type"), "validate"))
+        if (!sl_value_is_str(sl_describe_get(&comp->value, "type"), "validate"))
             continue;
         if (!any)
             sl_html_section_open(out, "contracts", "Contract rules",
@@ -73,7 +73,7 @@ void sl_report_quality_section(sl_buf *out, const sl_value *state)
     bool any = false;
     for (uint32_t i = 0; state && state->type == SL_MAP && i < state->len; i++) {
         const sl_field *comp = &state->as.fields[i];
-        if (!sl_describe_str_is(sl_describe_get(&comp->value, "type"), "quality"))
+        if (!sl_value_is_str(sl_describe_get(&comp->value, "type"), "quality"))
             continue;
         const sl_value *checks = sl_describe_get(&comp->value, "checks");
         if (!any) {

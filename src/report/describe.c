@@ -41,9 +41,3 @@ bool sl_describe_str(const sl_value *v, const char **s, size_t *len)
 }
 
 
-bool sl_describe_str_is(const sl_value *v, const char *want)
-{
-    const char *s;
-    size_t len;
-    return sl_describe_str(v, &s, &len) && len == strlen(want) && memcmp(s, want, len) == 0;
-}

@@ -24,6 +24,5 @@ double sl_describe_num_or(const sl_value *m, const char *key, double dflt);
 uint64_t sl_describe_count(const sl_value *m, const char *key);
 /* v as a string (not copied; lives in the state's arena). */
 bool sl_describe_str(const sl_value *v, const char **s, size_t *len);
-bool sl_describe_str_is(const sl_value *v, const char *want);
 
 #endif

@@ -145,11 +145,11 @@ void sl_html_bar(sl_buf *out, double share, const char *color)
 void sl_html_status_badge(sl_buf *out, const sl_value *status)
 {
     const char *cls = "na";
-    if (sl_describe_str_is(status, "pass") || sl_describe_str_is(status, "ok"))
+    if (sl_value_is_str(status, "pass") || sl_value_is_str(status, "ok"))
         cls = "ok";
-    else if (sl_describe_str_is(status, "warn"))
+    else if (sl_value_is_str(status, "warn"))
         cls = "warn";
-    else if (sl_describe_str_is(status, "fail") || sl_describe_str_is(status, "alert"))
+    else if (sl_value_is_str(status, "fail") || sl_value_is_str(status, "alert"))
         cls = "bad";
     sl_buf_printf(out, "<span class=\"badge %s\">", cls);
     const char *s;

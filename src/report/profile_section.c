@@ -249,7 +249,7 @@ void sl_report_profile_section(sl_buf *out, const sl_value *state)
     bool any = false;
     for (uint32_t i = 0; state && state->type == SL_MAP && i < state->len; i++) {
         const sl_field *comp = &state->as.fields[i];
-        if (!sl_describe_str_is(sl_describe_get(&comp->value, "type"), "profile"))
+        if (!sl_value_is_str(sl_describe_get(&comp->value, "type"), "profile"))
             continue;
         if (!any)
             sl_html_section_open(out, "profile", "Field profiles",
@@ -295,7 +295,7 @@ void sl_report_drift_section(sl_buf *out, const sl_value *state)
     bool any = false;
     for (uint32_t i = 0; state && state->type == SL_MAP && i < state->len; i++) {
         const sl_field *comp = &state->as.fields[i];
-        if (!sl_describe_str_is(sl_describe_get(&comp->value, "type"), "profile"))
+        if (!sl_value_is_str(sl_describe_get(&comp->value, "type"), "profile"))
             continue;
         const sl_value *drift = sl_describe_get(&comp->value, "drift");
         if (drift && drift->type == SL_MAP)   /* the {"status":..,"fields":[..]} form */
@@ -311,7 +311,7 @@ void sl_report_drift_section(sl_buf *out, const sl_value *state)
         int counts[3] = {0, 0, 0};
         for (uint32_t k = 0; k < drift->len; k++) {
             const sl_value *st = sl_describe_get(&drift->as.items[k], "status");
-            counts[sl_describe_str_is(st, "alert") ? 2 : sl_describe_str_is(st, "warn") ? 1 : 0]++;
+            counts[sl_value_is_str(st, "alert") ? 2 : sl_value_is_str(st, "warn") ? 1 : 0]++;
         }
         sl_buf_puts(out, "<h3><code>");
         sl_html_esc(out, comp->key, comp->key_len);
@@ -341,7 +341,7 @@ void sl_report_drift_section(sl_buf *out, const sl_value *state)
                 sl_buf_puts(out, "–");
             sl_buf_puts(out, "</td><td>");
             sl_html_bar(out, isfinite(psi) ? psi / 0.4 : 0,
-                sl_describe_str_is(st, "alert") ? VERMILLION : sl_describe_str_is(st, "warn") ? ORANGE : GREEN);
+                sl_value_is_str(st, "alert") ? VERMILLION : sl_value_is_str(st, "warn") ? ORANGE : GREEN);
             double js = sl_describe_num_or(d, "js", NAN);
             sl_buf_puts(out, "</td><td class=\"n\">");
             if (isfinite(js))

@@ -15,8 +15,8 @@
 static bool is_training_stage(const sl_value *comp)
 {
     const sl_value *type = sl_describe_get(comp, "type");
-    return sl_describe_str_is(type, "text_quality") || sl_describe_str_is(type, "dedup") ||
-           sl_describe_str_is(type, "redact") || sl_describe_str_is(type, "dataset");
+    return sl_value_is_str(type, "text_quality") || sl_value_is_str(type, "dedup") ||
+           sl_value_is_str(type, "redact") || sl_value_is_str(type, "dataset");
 }
 
 /* <h3>name <small>type · summary</small></h3>; the caller writes the summary
@@ -205,11 +205,11 @@ void sl_report_training_section(sl_buf *out, const sl_value *state)
                                  "how the dataset was split into shards.");
         any = true;
         const sl_value *type = sl_describe_get(&comp->value, "type");
-        if (sl_describe_str_is(type, "text_quality"))
+        if (sl_value_is_str(type, "text_quality"))
             text_quality_stage(out, comp);
-        else if (sl_describe_str_is(type, "dedup"))
+        else if (sl_value_is_str(type, "dedup"))
             dedup_stage(out, comp);
-        else if (sl_describe_str_is(type, "redact"))
+        else if (sl_value_is_str(type, "redact"))
             redact_stage(out, comp);
         else
             dataset_stage(out, comp);

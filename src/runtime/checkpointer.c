@@ -472,10 +472,6 @@ static bool check_doc(const sl_buf *doc, void *arg, char *why, size_t cap)
     return ok;
 }
 
-static bool str_is(const sl_value *v, const char *s)
-{
-    return v && v->type == SL_STRING && v->len == strlen(s) && memcmp(v->as.s, s, v->len) == 0;
-}
 
 /* Appends to out the sources and sinks that are in the checkpoint and not
  * in the pipeline (same name, kind and type), and those of the pipeline
@@ -486,11 +482,11 @@ static int differences(const sl_pipeline *p, const sl_value *components, sl_buf 
     for (uint32_t i = 0; i < components->len; i++) {
         const sl_field *f = &components->as.fields[i];
         const sl_value *kind = sl_state_get(&f->value, "kind"), *type = sl_state_get(&f->value, "type");
-        if (str_is(kind, "transform")) continue;
+        if (sl_value_is_str(kind, "transform")) continue;
         bool found = false;
         for (int c = 0; c < p->n_comps && !found; c++)
             found = strlen(p->comps[c].name) == f->key_len && memcmp(p->comps[c].name, f->key, f->key_len) == 0 &&
-                    str_is(kind, sl_kind_name(p->comps[c].kind)) && str_is(type, p->comps[c].type->name);
+                    sl_value_is_str(kind, sl_kind_name(p->comps[c].kind)) && sl_value_is_str(type, p->comps[c].type->name);
         if (found) continue;
         sl_buf_printf(out, "%s%.*s '%.*s' (%.*s) only in the checkpoint", n++ ? ", " : "", (int)kind->len,
                       kind->as.s, (int)f->key_len, f->key, (int)type->len, type->as.s);
@@ -499,7 +495,7 @@ static int differences(const sl_pipeline *p, const sl_value *components, sl_buf 
         const sl_component *comp = &p->comps[c];
         if (comp->kind == SL_TRANSFORM || !comp->type->save) continue;
         const sl_value *entry = sl_state_get(components, comp->name);
-        if (entry && str_is(sl_state_get(entry, "type"), comp->type->name)) continue;
+        if (entry && sl_value_is_str(sl_state_get(entry, "type"), comp->type->name)) continue;
         sl_buf_printf(out, "%s%s '%s' (%s) only in this pipeline", n++ ? ", " : "", sl_kind_name(comp->kind),
                       comp->name, comp->type->name);
     }

@@ -426,10 +426,6 @@ static int quality_save(sl_component *c, sl_buf *state, sl_error *err)
     return 0;
 }
 
-static bool string_is(const sl_value *v, const char *s)
-{
-    return v && v->type == SL_STRING && v->len == strlen(s) && memcmp(v->as.s, s, v->len) == 0;
-}
 
 /* The saved entry of check cs (same name, kind and field), or NULL. */
 static const sl_value *saved_check(const sl_value *checks, const check_state *cs)
@@ -438,9 +434,9 @@ static const sl_value *saved_check(const sl_value *checks, const check_state *cs
     for (uint32_t i = 0; i < checks->len; i++) {
         const sl_value *e = &checks->as.items[i];
         const sl_value *f = sl_state_get(e, "field");
-        if (string_is(sl_state_get(e, "name"), cs->check.name) &&
-            string_is(sl_state_get(e, "check"), sl_check_kind_name(cs->check.kind)) &&
-            (field ? string_is(f, field) : f && f->type == SL_NULL))
+        if (sl_value_is_str(sl_state_get(e, "name"), cs->check.name) &&
+            sl_value_is_str(sl_state_get(e, "check"), sl_check_kind_name(cs->check.kind)) &&
+            (field ? sl_value_is_str(f, field) : f && f->type == SL_NULL))
             return e;
     }
     return NULL;

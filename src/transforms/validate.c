@@ -252,9 +252,6 @@ static int validate_save(sl_component *c, sl_buf *state, sl_error *err) {
     return 0;
 }
 
-static bool string_is(const sl_value *v, const char *s) {
-    return v && v->type == SL_STRING && v->len == strlen(s) && memcmp(v->as.s, s, v->len) == 0;
-}
 
 /* Sets the failure counter of each saved rule the contract still has. */
 static int restore_rule_failures(validate_state *s, const sl_value *rules, sl_error *err) {
@@ -266,7 +263,7 @@ static int restore_rule_failures(validate_state *s, const sl_value *rules, sl_er
             return sl_errorf(err, "rule %u has no failure count", i);
         for (size_t k = 0; k < s->n_rules; k++) {
             const sl_rule *r = sl_contract_rule(s->contract, k);
-            if (string_is(sl_state_get(saved, "field"), r->field) && string_is(sl_state_get(saved, "rule"), r->kind))
+            if (sl_value_is_str(sl_state_get(saved, "field"), r->field) && sl_value_is_str(sl_state_get(saved, "rule"), r->kind))
                 atomic_store(&s->rule_failures[k], failures);
         }
     }
