@@ -366,11 +366,13 @@ def run_corpus(sluice, work, docs, runs):
     rows = []
     for name, template in (("W5", SLUICE_W5), ("W5n", SLUICE_W5N)):
         samples, index_bytes = [], [0]
+        state = os.path.join(work, "state-" + name)   # a data_dir per pipeline
         for _ in range(runs):
+            shutil.rmtree(state, ignore_errors=True)     # no resuming: every run does the whole work
             port = free_port()
             cfg = os.path.join(work, "%s.yaml" % name)
             with open(cfg, "w") as f:
-                f.write(template.format(state=os.path.join(work, "state"), port=port, input=corpus,
+                f.write(template.format(state=state, port=port, input=corpus,
                                         output=os.path.join(work, "dataset")))
             done = threading.Event()
 
