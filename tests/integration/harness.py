@@ -82,6 +82,27 @@ def stop(proc, sig=signal.SIGTERM, timeout=30):
     return proc.returncode, out, err
 
 
+def start_logged(work, args):
+    """Starts sluice with args in the background, its output appended to
+    work("sluice.log") (kept across restarts, for the failure message)."""
+    env = dict(os.environ)
+    env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
+    log = open(work("sluice.log"), "ab")
+    return subprocess.Popen([SLUICE] + args, stdout=log, stderr=log, env=env)
+
+
+def assert_sequence(seqs, n, seed, log):
+    """Checks that seqs is exactly 0..n-1 in order; the failure says what is
+    missing, duplicated and where the output first differs."""
+    if seqs == list(range(n)):
+        return
+    missing = sorted(set(range(n)) - set(seqs))
+    first = next((i for i, (a, b) in enumerate(zip(seqs, range(n))) if a != b), min(len(seqs), n))
+    raise AssertionError("output differs from the written lines (seed %d): %d records, %d missing (first %s), "
+                         "%d duplicates, first difference at index %s; see %s"
+                         % (seed, len(seqs), len(missing), missing[:5], len(seqs) - len(set(seqs)), first, log))
+
+
 def bytes_written(*patterns):
     """Total size of the files matching the glob patterns: a sink's published
     files and its parts in progress, read while the sink renames and removes
@@ -107,12 +128,14 @@ def crc32c(data):
     return crc ^ 0xFFFFFFFF
 
 
-def run_killed(args, progressed, rng, timeout=60.0):
+def run_killed(args, progressed, rng, timeout=60.0, log_path=None):
     """Starts sluice with args and SIGKILLs it once progressed() is true,
     plus a random 0-3 ms (so kills land anywhere, mid-checkpoint included).
     Returns True when it ended by itself before the kill, which it must do
-    successfully: a restart that cannot recover fails the test here."""
-    with tempfile.TemporaryFile() as log:
+    successfully: a restart that cannot recover fails the test here. Its
+    log is appended to log_path when given (kept with a failed test's files)."""
+    with (open(log_path, "a+b") if log_path else tempfile.TemporaryFile()) as log:
+        start = log.seek(0, os.SEEK_END)
         proc = subprocess.Popen([SLUICE] + args, stdout=subprocess.DEVNULL, stderr=log)
         deadline = time.monotonic() + timeout
         while proc.poll() is None and not progressed() and time.monotonic() < deadline:
@@ -122,7 +145,7 @@ def run_killed(args, progressed, rng, timeout=60.0):
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         if ended and proc.returncode != 0:
-            log.seek(0)
+            log.seek(start)
             raise AssertionError("a run failed before its kill (exit %d): %s"
                                  % (proc.returncode, text(log.read())[-2000:]))
     return ended

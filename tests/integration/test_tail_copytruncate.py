@@ -32,39 +32,14 @@ import subprocess
 import sys
 import time
 
-from harness import SLUICE, main, read_jsonl, run_killed, wait_for
+from harness import assert_sequence, main, read_jsonl, run_killed, start_logged, wait_for
+
+LOG_WRITER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "log_writer.py")
 
 N = 3000
 K = 400
 KILLS = 6
 
-WRITER = r'''
-import os, random, shutil, sys, time
-logs, seed, n, k = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-rng = random.Random(seed)
-path = os.path.join(logs, "app.log")
-f = open(path, "a")
-generations = 0
-for i in range(n):
-    if i and i % k == 0:                         # logrotate copytruncate
-        for g in range(generations, 0, -1):
-            os.rename("%s.%d" % (path, g), "%s.%d" % (path, g + 1))
-        shutil.copyfile(path, path + ".1")
-        os.truncate(path, 0)
-        generations += 1
-    line = '{"seq":%d,"pad":"%s"}\n' % (i, "x" * rng.randrange(0, 200))
-    if rng.random() < 0.3:                      # half a line now, the rest later
-        cut = rng.randrange(1, len(line))
-        f.write(line[:cut]); f.flush()
-        time.sleep(rng.random() * 0.002)
-        f.write(line[cut:])
-    else:
-        f.write(line)
-    f.flush()
-    if rng.random() < 0.3:
-        time.sleep(rng.random() * 0.006)
-f.close()
-'''
 
 PIPELINE = """
 data_dir: %(dir)s/state
@@ -89,20 +64,12 @@ def count_lines(path):
         return 0
 
 
-def start_sluice(work):
-    env = dict(os.environ)
-    env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
-    log = open(work("sluice.log"), "ab")
-    return subprocess.Popen([SLUICE, "run", work("p.yaml")], stdout=log, stderr=log, env=env)
-
-
 def setup(work, pattern):
     seed = int(os.environ.get("SEED", random.randrange(1 << 30)))
     print("seed", seed, flush=True)
     os.makedirs(work("logs"))
     work.write("p.yaml", PIPELINE % {"dir": work.path, "pattern": pattern})
-    work.write("writer.py", WRITER)
-    writer = subprocess.Popen([sys.executable, work("writer.py"), work("logs"), str(seed), str(N), str(K)])
+    writer = subprocess.Popen([sys.executable, LOG_WRITER, work("logs"), str(seed), str(N), str(K), "copytruncate"])
     return seed, random.Random(seed), writer
 
 
@@ -110,7 +77,7 @@ def finish(work, seed, writer):
     """Waits for the writer, lets a last run read everything, and checks the
     output: every written line once, in order, and no dead letters."""
     assert writer.wait(timeout=120) == 0, "the writer failed"
-    proc = start_sluice(work)
+    proc = start_logged(work, ["run", work("p.yaml")])
     out = work("out", "out.jsonl")
     try:
         wait_for(lambda: count_lines(out) >= N, timeout=60, what="all %d records in the output" % N)
@@ -119,14 +86,7 @@ def finish(work, seed, writer):
         proc.send_signal(signal.SIGTERM)
         rc = proc.wait(timeout=30)
     assert rc == 0, "the last run exited %s; see %s" % (rc, work("sluice.log"))
-    seqs = [r["seq"] for r in read_jsonl(out)]
-    if seqs != list(range(N)):
-        missing = sorted(set(range(N)) - set(seqs))
-        raise AssertionError("output differs from the written lines (seed %d): %d records, %d missing (first %s), "
-                             "%d duplicates, first difference at index %s; see %s" % (
-                                 seed, len(seqs), len(missing), missing[:5], len(seqs) - len(set(seqs)),
-                                 next((i for i, (a, b) in enumerate(zip(seqs, range(N))) if a != b),
-                                      min(len(seqs), N)), work("sluice.log")))
+    assert_sequence([r["seq"] for r in read_jsonl(out)], N, seed, work("sluice.log"))
     dlq = work("state", "dlq", "dlq.jsonl")
     assert not os.path.exists(dlq) or os.path.getsize(dlq) == 0, "unexpected dead letters: " + open(dlq).read()[:2000]
     return open(work("sluice.log"), errors="replace").read()
@@ -134,7 +94,7 @@ def finish(work, seed, writer):
 
 def followed_through_rotations(work, pattern):
     seed, _, writer = setup(work, pattern)
-    proc = start_sluice(work)
+    proc = start_logged(work, ["run", work("p.yaml")])
     try:
         writer.wait(timeout=120)
     finally:
@@ -195,7 +155,7 @@ def test_copytruncate_concurrent_logrotate(work):
     work.write("p.yaml", PIPELINE % {"dir": work.path, "pattern": "app.log*"})
     work.write("writer.py", CONCURRENT_WRITER)
     work.write("rotator.py", ROTATOR)
-    proc = start_sluice(work)
+    proc = start_logged(work, ["run", work("p.yaml")])
     try:
         writer = subprocess.Popen([sys.executable, work("writer.py"), work("logs"), str(seed), str(N)])
         rotator = subprocess.Popen([sys.executable, work("rotator.py"), work("logs"), str(seed), "8"])
@@ -227,7 +187,8 @@ def killed_through_rotations(work, pattern):
     try:
         while kills < KILLS or writer.poll() is None:
             before, until = count_lines(out), time.monotonic() + rng.uniform(0.05, 0.9)
-            run_killed(["run", work("p.yaml")], lambda: count_lines(out) > before or time.monotonic() > until, rng)
+            run_killed(["run", work("p.yaml")], lambda: count_lines(out) > before or time.monotonic() > until, rng,
+                       log_path=work("sluice.log"))
             kills += 1
     finally:
         if writer.poll() is None and kills < KILLS:

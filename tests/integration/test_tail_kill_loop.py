@@ -22,37 +22,14 @@ import subprocess
 import sys
 import time
 
-from harness import SLUICE, main, read_jsonl, wait_for
+from harness import assert_sequence, main, read_jsonl, start_logged, wait_for
+
+LOG_WRITER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "log_writer.py")
 
 N = 4000
 K = 350
 KILLS = 10
 
-WRITER = r'''
-import os, random, sys, time
-logs, seed, n, k = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-rng = random.Random(seed)
-path = os.path.join(logs, "app.log")
-f = open(path, "a")
-generation = 0
-for i in range(n):
-    if i and i % k == 0:
-        f.close()
-        generation += 1
-        os.rename(path, "%s.%d" % (path, generation))
-        f = open(path, "a")
-    line = '{"seq":%d,"pad":"%s"}\n' % (i, "x" * rng.randrange(0, 200))
-    if rng.random() < 0.3:                      # half a line now, the rest later
-        cut = rng.randrange(1, len(line))
-        f.write(line[:cut]); f.flush()
-        time.sleep(rng.random() * 0.003)
-        f.write(line[cut:])
-    else:
-        f.write(line)
-    f.flush()
-    time.sleep(rng.random() * 0.003)
-f.close()
-'''
 
 PIPELINE = """
 data_dir: %(dir)s/state
@@ -69,25 +46,17 @@ sinks:
 """
 
 
-def start_sluice(work):
-    env = dict(os.environ)
-    env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
-    log = open(work("sluice.log"), "ab")
-    return subprocess.Popen([SLUICE, "run", work("p.yaml")], stdout=log, stderr=log, env=env)
-
-
 def test_tail_kill_loop(work):
     seed = int(os.environ.get("SEED", random.randrange(1 << 30)))
     print("seed", seed, flush=True)
     rng = random.Random(seed)
     os.makedirs(work("logs"))
     work.write("p.yaml", PIPELINE % {"dir": work.path})
-    work.write("writer.py", WRITER)
-    writer = subprocess.Popen([sys.executable, work("writer.py"), work("logs"), str(seed), str(N), str(K)])
+    writer = subprocess.Popen([sys.executable, LOG_WRITER, work("logs"), str(seed), str(N), str(K), "rename"])
     kills = 0
     try:
         while kills < KILLS or writer.poll() is None:
-            proc = start_sluice(work)
+            proc = start_logged(work, ["run", work("p.yaml")])
             time.sleep(rng.uniform(0.05, 0.9))
             if proc.poll() is not None:
                 raise AssertionError("sluice exited by itself (%s); see %s" % (proc.returncode, work("sluice.log")))
@@ -95,7 +64,7 @@ def test_tail_kill_loop(work):
             proc.wait()
             kills += 1
         assert writer.wait() == 0, "the writer failed"
-        proc = start_sluice(work)
+        proc = start_logged(work, ["run", work("p.yaml")])
         out = work("out", "out.jsonl")
         try:
             wait_for(lambda: len(read_jsonl(out)) >= N, timeout=60, what="all %d records in the output" % N)
@@ -108,10 +77,7 @@ def test_tail_kill_loop(work):
         if writer.poll() is None:
             writer.kill()
             writer.wait()
-    seqs = [r["seq"] for r in read_jsonl(out)]
-    assert seqs == list(range(N)), "output differs from the written lines (seed %d): %d records, first " \
-        "difference at index %s" % (seed, len(seqs), next((i for i, (a, b) in enumerate(zip(seqs, range(N))) if a != b),
-                                                            min(len(seqs), N)))
+    assert_sequence([r["seq"] for r in read_jsonl(out)], N, seed, work("sluice.log"))
     assert kills >= KILLS
     dlq = work("state", "dlq", "dlq.jsonl")
     assert not os.path.exists(dlq) or os.path.getsize(dlq) == 0, "unexpected dead letters: " + open(dlq).read()[:2000]
