@@ -41,6 +41,11 @@ int sl_json_decode(sl_arena *a, const char *p, size_t len, unsigned max_depth,
                    bool require_object, sl_value *out, sl_decode_error *err);
 
 void sl_json_encode(sl_buf *out, const sl_value *v);
+struct sl_record;   /* core/batch.h */
+/* Appends record r as one JSON line ('\n'-terminated): its frame's bytes as
+ * they came when nothing changed it since it was decoded from one JSON
+ * object line (sl_record_json_text), else its value encoded. */
+void sl_json_encode_record_line(sl_buf *out, const struct sl_record *r);
 /* Appends a JSON string literal (with quotes) for the bytes s[0..len). */
 void sl_json_encode_string(sl_buf *out, const char *s, size_t len);
 /* The same, for text that must come out as valid UTF-8 JSON whatever it

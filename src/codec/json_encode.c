@@ -4,11 +4,14 @@
  * work wherever the decoder already did it:
  *  - numbers that still carry their input text (x.raw) are copied verbatim,
  *    so "1.50", "1e3" and "-0" come out exactly as they went in;
- *  - strings marked SL_VF_JSON_SAFE (decoded without any escape) are copied
- *    with one memcpy; other strings (and keys) are scanned for the only
+ *  - strings and keys marked SL_VF_JSON_SAFE (decoded without any escape)
+ *    are copied with one memcpy; other strings and keys are scanned for the only
  *    bytes JSON requires escaping ('"', '\\', and bytes below 0x20) eight
  *    bytes at a time when long, by table when short, and copied in runs.
  *    Non-ASCII UTF-8 passes through unescaped; the caller provides UTF-8.
+ *  - a whole record that nothing changed since it was decoded from a JSON
+ *    line is not encoded at all: sl_json_encode_record_line copies its
+ *    frame (batch.h, sl_record_json_text).
  * Computed doubles get the shortest text that parses back to the same bits,
  * with ".0" added to integral values so they stay doubles when read back.
  * Number formatting assumes the "C" LC_NUMERIC locale (sluice never calls
@@ -20,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/batch.h"
 #include "../core/util.h"
 #include "json.h"
 
@@ -179,6 +183,18 @@ bool sl_json_format_double(sl_buf *out, double d)
     return true;
 }
 
+/* A string the decoder found free of anything to escape, in quotes; with
+ * the ':' after it for a key. */
+static inline void put_safe_string(sl_buf *out, const char *s, size_t len, bool key)
+{
+    char *p = room(out, len + 3);
+    p[0] = '"';
+    memcpy(p + 1, s, len);
+    p[len + 1] = '"';
+    p[len + 2] = ':';
+    out->len += len + 2 + key;
+}
+
 static void encode_value(sl_buf *out, const sl_value *v)
 {
     switch ((sl_type)v->type) {
@@ -210,15 +226,10 @@ static void encode_value(sl_buf *out, const sl_value *v)
             put_bytes(out, "null", 4);
         break;
     case SL_STRING:
-        if (v->flags & SL_VF_JSON_SAFE) {
-            char *p = room(out, (size_t)v->len + 2);
-            p[0] = '"';
-            memcpy(p + 1, v->as.s, v->len);
-            p[v->len + 1] = '"';
-            out->len += (size_t)v->len + 2;
-        } else {
+        if (v->flags & SL_VF_JSON_SAFE)
+            put_safe_string(out, v->as.s, v->len, false);
+        else
             sl_json_encode_string(out, v->as.s, v->len);
-        }
         break;
     case SL_BYTES:
         put_char(out, '"');
@@ -240,8 +251,12 @@ static void encode_value(sl_buf *out, const sl_value *v)
             const sl_field *f = &v->as.fields[i];
             if (i)
                 put_char(out, ',');
-            sl_json_encode_string(out, f->key, f->key_len);
-            put_char(out, ':');
+            if (f->key_flags & SL_VF_JSON_SAFE) {
+                put_safe_string(out, f->key, f->key_len, true);
+            } else {
+                sl_json_encode_string(out, f->key, f->key_len);
+                put_char(out, ':');
+            }
             encode_value(out, &f->value);
         }
         put_char(out, '}');
@@ -262,5 +277,22 @@ static void encode_value(sl_buf *out, const sl_value *v)
 void sl_json_encode(sl_buf *out, const sl_value *v)
 {
     encode_value(out, v);
+    terminate(out);
+}
+
+void sl_json_encode_record_line(sl_buf *out, const sl_record *r)
+{
+    size_t len;
+    const char *text = sl_record_json_text(r, &len);
+    if (text) {
+        char *p = room(out, len + 1);
+        memcpy(p, text, len);
+        p[len] = '\n';
+        out->len += len + 1;
+        terminate(out);
+        return;
+    }
+    encode_value(out, sl_record_value(r));
+    put_char(out, '\n');
     terminate(out);
 }

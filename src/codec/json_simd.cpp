@@ -18,11 +18,12 @@
  *  - Strings without a backslash point into the input and are marked
  *    SL_VF_JSON_SAFE (no quote, backslash or control character inside, so the
  *    encoder can copy them verbatim); others are unescaped by simdjson and
- *    copied into the arena.
+ *    copied into the arena. Keys likewise (key_flags).
  *  - Duplicate keys: the last value wins at the first key's position (the
  *    sl_map_set policy). Small objects are checked while they are built (a
  *    64-bit mask of key classes skips the scan for keys surely new); objects
- *    above SMALL_OBJECT fields get a sort-based pass at the end.
+ *    above SMALL_OBJECT fields get a sort-based pass at the end. A document
+ *    where any key was merged gets SL_VF_DUPLICATE_KEYS on its root.
  *  - Errors: our own checks (depth, number range, trailing content, object
  *    required) produce their message directly. When simdjson reports a syntax
  *    problem, the (cold) diagnose_syntax() re-scans the input to name exactly
@@ -78,6 +79,7 @@ struct decoder {
     unsigned max_depth;
     sl_decode_error *err;
     scratch *st;
+    bool merged;          /* a duplicate key was merged (SL_VF_DUPLICATE_KEYS) */
 };
 
 /* Grows a scratch array; allocation failure aborts, as for the arena. */
@@ -551,6 +553,7 @@ static size_t dedupe_large(decoder &d, sl_field *fields, size_t n)
     }
     if (!any)
         return n;
+    d.merged = true;
     size_t w = 0;
     for (size_t i = 0; i < n; i++)
         if (fields[i].key)
@@ -581,12 +584,14 @@ static int decode_object(decoder &d, od::object obj, unsigned depth, sl_value *o
         const char *key = field.key().raw();
         const char *k = quote_or_backslash(key);
         size_t key_len = (size_t)(k - key);
+        uint8_t key_flags = SL_VF_JSON_SAFE;   /* no escape: nothing to escape either */
         if (*k == '\\') {
             std::string_view u;
             if (error_code e = field.unescaped_key().get(u))
                 return st.nfields = base, diagnose_syntax(d, e);
             key = arena_copy(d, u);
             key_len = u.size();
+            key_flags = 0;
         }
         sl_value v = {};
         if (decode_value(d, field.value(), depth, &v) < 0)
@@ -604,6 +609,7 @@ static int decode_object(decoder &d, od::object obj, unsigned depth, sl_value *o
                     break;
             if (f < fend) {
                 f->value = v;           /* last wins, first position kept */
+                d.merged = true;
                 continue;
             }
         }
@@ -612,6 +618,7 @@ static int decode_object(decoder &d, od::object obj, unsigned depth, sl_value *o
         sl_field *f = &st.fields[st.nfields++];
         f->key = key;
         f->key_len = (uint32_t)key_len;
+        f->key_flags = key_flags;
         f->value = v;
     }
     size_t n = st.nfields - base;
@@ -750,7 +757,7 @@ extern "C" int sl_json_decode(sl_arena *a, const char *p, size_t len, unsigned m
         max_depth = SL_JSON_DEFAULT_MAX_DEPTH;
     if (max_depth > MAX_DEPTH_LIMIT)
         max_depth = MAX_DEPTH_LIMIT;
-    decoder d = { a, p, len, max_depth, err, &tl_scratch };
+    decoder d = { a, p, len, max_depth, err, &tl_scratch, false };
     if (len > UINT32_MAX)
         return fail(d, "record_too_large", 0, "JSON text of %zu bytes exceeds the 4 GiB limit", len);
     try {
@@ -758,6 +765,8 @@ extern "C" int sl_json_decode(sl_arena *a, const char *p, size_t len, unsigned m
             *out = sl_value{};
             return -1;
         }
+        if (d.merged)
+            out->flags |= SL_VF_DUPLICATE_KEYS;
         return 0;
     } catch (...) {
         *out = sl_value{};

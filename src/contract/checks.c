@@ -322,7 +322,7 @@ void sl_check_measure(const sl_check *c, sl_record **recs, size_t n, sl_arena *a
     out->min = INFINITY;
     out->max = -INFINITY;
     for (size_t i = 0; i < n; i++) {
-        const sl_value *v = sl_path_get(c->field, &recs[i]->value);
+        const sl_value *v = sl_path_get(c->field, sl_record_value(recs[i]));
         if (!v || v->type == SL_NULL) {
             out->nulls++;
             continue;

@@ -259,6 +259,19 @@ bool sl_contract_has_unique(const sl_contract *c) {
     return c->n_unique > 0;
 }
 
+static bool spec_coerces(const sl_spec *sp) {
+    if (sp->coerce || (sp->items && spec_coerces(sp->items))) return true;
+    for (size_t i = 0; i < sp->n_props; i++)
+        if (spec_coerces(&sp->props[i])) return true;
+    return false;
+}
+
+bool sl_contract_coerces(const sl_contract *c) {
+    for (size_t i = 0; i < c->n_fields; i++)
+        if (spec_coerces(&c->fields[i])) return true;
+    return false;
+}
+
 /* ---- checking ---- */
 
 sl_contract_scratch *sl_contract_scratch_new(const sl_contract *c) {
@@ -295,7 +308,7 @@ void sl_contract_mark_duplicates(sl_contract *c, sl_record *const *recs, size_t 
     pthread_mutex_lock(&c->unique_lock);
     for (size_t i = 0; i < n; i++) {
         for (size_t k = 0; k < c->n_unique; k++) {
-            const sl_value *v = sl_path_get(c->unique_specs[k]->path, &recs[i]->value);
+            const sl_value *v = sl_path_get(c->unique_specs[k]->path, sl_record_value(recs[i]));
             if (!v || v->type == SL_NULL) continue;
             sl_hash128 key = unique_key(v);
             uint64_t first;

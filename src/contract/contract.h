@@ -78,6 +78,9 @@ const sl_rule *sl_contract_rule(const sl_contract *c, size_t i);
 /* True when some field has a `unique` rule (sl_contract_mark_duplicates is
  * then needed before checking). */
 bool sl_contract_has_unique(const sl_contract *c);
+/* True when some field, at any depth, has `coerce: true`: only then does
+ * sl_contract_check write to the record it checks. */
+bool sl_contract_coerces(const sl_contract *c);
 
 sl_contract_scratch *sl_contract_scratch_new(const sl_contract *c);
 void sl_contract_scratch_free(sl_contract_scratch *s);

@@ -98,7 +98,7 @@ sl_record *sl_batch_add_bytes(sl_batch *b, const char *p, size_t len, sl_positio
 
 sl_record *sl_batch_add_record(sl_batch *b, sl_value v, sl_position pos) {
     sl_record *r = next_record(b);
-    r->value = v;
+    r->value_ = v;
     r->pos = pos;
     return r;
 }

@@ -25,12 +25,47 @@ typedef struct sl_position {
     uint64_t offset;     /* byte offset of the frame, or sequence number */
 } sl_position;
 
+/* A record's value is reached only through sl_record_value (read) and
+ * sl_record_mut (write): the field has a private name so that no code can
+ * change a record without saying so. sl_record_mut clears raw_json, which is
+ * what lets sinks write an untouched record's frame instead of encoding it
+ * (docs/architecture.md, "Records nothing changed are written as they
+ * came"). Never write through a pointer got from sl_record_value. */
 typedef struct sl_record {
-    sl_value value;      /* SL_MAP once decoded; SL_NULL before */
+    sl_value value_;     /* SL_MAP once decoded; SL_NULL before. Private: see above */
     const char *raw;     /* the frame's bytes (into batch->data), for the DLQ */
     uint32_t raw_len;
+    bool raw_json;       /* raw is this record's JSON object text, one line, and the
+                            value has not been written since it was decoded from it
+                            (set by the worker's decode, cleared by sl_record_mut) */
     sl_position pos;
 } sl_record;
+
+/* The record's value, to read. */
+static inline const sl_value *sl_record_value(const sl_record *r) { return &r->value_; }
+/* The record's value, to change (in place, or by assigning a new value):
+ * from now on sinks encode the record instead of writing its frame. */
+static inline sl_value *sl_record_mut(sl_record *r)
+{
+    r->raw_json = false;
+    return &r->value_;
+}
+/* The JSON text to write for r when it is unchanged (raw_json): its frame
+ * without surrounding whitespace; NULL when r must be encoded. */
+static inline const char *sl_record_json_text(const sl_record *r, size_t *len)
+{
+    if (!r->raw_json || !r->raw)
+        return NULL;
+    /* the worker checked: '{' and '}' are the first and last bytes that are
+     * not JSON whitespace */
+    const char *p = r->raw, *end = r->raw + r->raw_len;
+    while (*p != '{')
+        p++;
+    while (end[-1] != '}')
+        end--;
+    *len = (size_t)(end - p);
+    return p;
+}
 
 struct sl_format;        /* codec/format.h */
 

@@ -77,11 +77,15 @@ static long map_index(const sl_value *map, const char *key, size_t key_len) {
     return -1;
 }
 
-sl_value *sl_map_get(const sl_value *map, const char *key, size_t key_len) {
+const sl_value *sl_map_get_const(const sl_value *map, const char *key, size_t key_len) {
     if (map->type != SL_MAP)
         return NULL;
     long i = map_index(map, key, key_len);
     return i < 0 ? NULL : &map->as.fields[i].value;
+}
+
+sl_value *sl_map_get_mut(sl_value *map, const char *key, size_t key_len) {
+    return (sl_value *)sl_map_get_const(map, key, key_len);
 }
 
 void sl_map_append(sl_arena *a, sl_value *map, const char *key, size_t key_len, sl_value v) {
@@ -94,6 +98,7 @@ void sl_map_append(sl_arena *a, sl_value *map, const char *key, size_t key_len, 
     sl_field *f = &map->as.fields[map->len++];
     f->key = key;
     f->key_len = (uint32_t)key_len;
+    f->key_flags = 0;
     f->value = v;
 }
 
@@ -136,6 +141,7 @@ bool sl_map_rename(sl_value *map, const char *from, size_t from_len, const char 
     }
     map->as.fields[i].key = to;
     map->as.fields[i].key_len = (uint32_t)to_len;
+    map->as.fields[i].key_flags = 0;
     return true;
 }
 
@@ -168,6 +174,7 @@ sl_value sl_value_clone(sl_arena *a, const sl_value *v) {
             sl_field *g = &out.as.fields[i];
             g->key = sl_arena_strndup(a, f->key, f->key_len);
             g->key_len = f->key_len;
+            g->key_flags = f->key_flags;
             g->value = sl_value_clone(a, &f->value);
         }
         out.len = v->len;

@@ -45,7 +45,11 @@ typedef enum sl_type {
 } sl_type;
 
 /* flags */
-#define SL_VF_JSON_SAFE 0x01  /* string needs no JSON escaping (known from the decoder) */
+#define SL_VF_JSON_SAFE 0x01  /* string needs no JSON escaping (known from the decoder);
+                                 also in sl_field.key_flags, for the key */
+#define SL_VF_DUPLICATE_KEYS 0x02 /* a decoded document (the root value): its text repeats
+                                 a key somewhere, which decoding merged (last wins),
+                                 so the text is not this value's JSON */
 
 typedef struct sl_field sl_field;
 typedef struct sl_value sl_value;
@@ -73,6 +77,8 @@ struct sl_value {
 struct sl_field {
     const char *key;     /* not NUL-terminated */
     uint32_t key_len;
+    uint8_t key_flags;   /* SL_VF_JSON_SAFE when the decoder saw no escape in the key;
+                            0 (unknown: the encoder scans it) for keys set by code */
     sl_value value;
 };
 
@@ -108,7 +114,13 @@ const char *sl_type_name(sl_type t);   /* "null", "bool", "int", ... ("int" for 
 void sl_array_push(sl_arena *a, sl_value *arr, sl_value v);
 
 /* Maps. Keys are compared bytewise. */
-sl_value *sl_map_get(const sl_value *map, const char *key, size_t key_len);
+/* The value of key, or NULL. sl_map_get(map, ...) gives a pointer as
+ * writable as map: const for a const map (a record read through
+ * sl_record_value stays read-only), mutable for a mutable one. */
+sl_value *sl_map_get_mut(sl_value *map, const char *key, size_t key_len);
+const sl_value *sl_map_get_const(const sl_value *map, const char *key, size_t key_len);
+#define sl_map_get(map, ...) /* (map, key, key_len) */ \
+    _Generic((map), const sl_value *: sl_map_get_const, default: sl_map_get_mut)(map, __VA_ARGS__)
 /* Sets key to v: replaces the value in place when the key exists, else appends.
  * The key bytes are not copied: they must live as long as the arena. */
 void sl_map_set(sl_arena *a, sl_value *map, const char *key, size_t key_len, sl_value v);

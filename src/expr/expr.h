@@ -68,6 +68,8 @@ void sl_path_free(sl_path *p);
 const char *sl_path_source(const sl_path *p);
 /* NULL when any step is missing or of the wrong type. */
 const sl_value *sl_path_get(const sl_path *p, const sl_value *record);
+/* The same, for changing the value in place. */
+sl_value *sl_path_get_mut(const sl_path *p, sl_value *record);
 /* Sets the value, creating intermediate maps as needed (arrays are not
  * extended: setting .a[5] on a shorter array fails). Returns 0 or -1 with err. */
 int sl_path_set(const sl_path *p, sl_value *record, sl_arena *a, sl_value v, sl_error *err);

@@ -153,7 +153,7 @@ static sl_value *array_item(const sl_value *arr, int64_t i)
     return &arr->as.items[i];
 }
 
-static sl_value *step_get(const sl_value *v, const sl_path_step *s)
+static const sl_value *step_get(const sl_value *v, const sl_path_step *s)
 {
     if (s->key) return v->type == SL_MAP ? sl_map_get(v, s->key, s->key_len) : NULL;
     return v->type == SL_ARRAY ? array_item(v, s->index) : NULL;
@@ -164,6 +164,11 @@ const sl_value *sl_path_get(const sl_path *p, const sl_value *record)
     const sl_value *v = record;
     for (uint32_t i = 0; i < p->n_steps && v; i++) v = step_get(v, &p->steps[i]);
     return v;
+}
+
+sl_value *sl_path_get_mut(const sl_path *p, sl_value *record)
+{
+    return (sl_value *)sl_path_get(p, record);   /* as writable as record */
 }
 
 /* Writes the first n steps of p as text, for messages. */
@@ -237,8 +242,8 @@ int sl_path_set(const sl_path *p, sl_value *record, sl_arena *a, sl_value v, sl_
 bool sl_path_delete(const sl_path *p, sl_value *record)
 {
     if (p->n_steps == 0) return false;
-    sl_value *parent = record;
-    for (uint32_t i = 0; i + 1 < p->n_steps && parent; i++) parent = step_get(parent, &p->steps[i]);
+    sl_value *parent = record;   /* each step as writable as record */
+    for (uint32_t i = 0; i + 1 < p->n_steps && parent; i++) parent = (sl_value *)step_get(parent, &p->steps[i]);
     if (!parent) return false;
     const sl_path_step *s = &p->steps[p->n_steps - 1];
     if (s->key) return parent->type == SL_MAP && sl_map_delete(parent, s->key, s->key_len);

@@ -7,7 +7,9 @@
  *   2. runs the vertices in topological order: a vertex's input is the
  *      concatenation of what its inputs emitted for this batch, and vertices
  *      that received nothing are skipped,
- *   3. encodes what reached each sink into a payload that owns its bytes,
+ *   3. encodes what reached each sink into a payload that owns its bytes
+ *      (a JSON Lines record nothing wrote to since step 1 is not encoded:
+ *      its frame is copied, see frame_is_json_line and batch.h),
  *   4. frees the batch (and so every record) and deposits the payloads with
  *      the sequencer.
  * Records therefore never leave the worker's thread. The lists that carry
@@ -136,7 +138,7 @@ static void send_to_dlq(sl_worker *w, sl_batch *b, sl_component *c, const sl_rec
     if (replayed_from(b, r, &e.replay_pos)) e.replay_origin = b->replay->origin;
     if (!r->raw) {      /* built by the source, not decoded: keep its JSON */
         w->scratch.len = 0;
-        sl_json_encode(&w->scratch, &r->value);
+        sl_json_encode(&w->scratch, sl_record_value(r));
         e.raw = w->scratch.data;
         e.raw_len = w->scratch.len;
     }
@@ -184,8 +186,8 @@ const char *sl_emit_source_name(const sl_emit *e)
 static sl_record *clone_record(sl_batch *b, const sl_record *r)
 {
     sl_record *copy = sl_arena_alloc(&b->arena, sizeof *copy);
-    *copy = *r;
-    copy->value = sl_value_clone(&b->arena, &r->value);
+    *copy = *r;   /* an unchanged record's copy is unchanged too: raw_json stays */
+    copy->value_ = sl_value_clone(&b->arena, sl_record_value(r));
     return copy;
 }
 
@@ -262,6 +264,28 @@ static sl_record **gather_inputs(sl_worker *w, int v, size_t *n)
     return w->gather.items;
 }
 
+static bool is_json_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Whether the frame r was just decoded from can be written for it as it
+ * came (sl_record_json_text): a JSON Lines frame holding one object on one
+ * line, surrounding whitespace aside (not a multiline event, nor a line
+ * starting with a byte order mark), in which no key repeats (decoding
+ * merged those, so the text says more than the value). */
+static bool frame_is_json_line(const sl_batch *b, const sl_record *r)
+{
+    if (b->format->kind != SL_FORMAT_JSONL || (sl_record_value(r)->flags & SL_VF_DUPLICATE_KEYS))
+        return false;
+    const char *p = r->raw, *end = r->raw + r->raw_len;
+    while (p < end && is_json_space(*p))
+        p++;
+    while (end > p && is_json_space(end[-1]))
+        end--;
+    return end - p >= 2 && *p == '{' && end[-1] == '}' && !memchr(p, '\n', (size_t)(end - p));
+}
+
 static void decode(sl_worker *w, sl_batch *b)
 {
     sl_component *c = &w->p->comps[b->source];
@@ -272,7 +296,7 @@ static void decode(sl_worker *w, sl_batch *b)
         sl_record *r = &b->records[i];
         if (b->format && r->raw) {
             sl_decode_error derr = {0};
-            int rc = sl_format_decode(b->format, b->stream, &b->arena, r->raw, r->raw_len, &r->value, &derr);
+            int rc = sl_format_decode(b->format, b->stream, &b->arena, r->raw, r->raw_len, &r->value_, &derr);
             if (rc == 1) {
                 blank++;
                 continue;
@@ -281,6 +305,7 @@ static void decode(sl_worker *w, sl_batch *b)
                 send_to_dlq(w, b, c, r, derr.reason ? derr.reason : "decode", derr.msg);
                 continue;
             }
+            r->raw_json = frame_is_json_line(b, r);
         }
         list_push(out, r);
     }

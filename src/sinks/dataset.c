@@ -544,12 +544,12 @@ static size_t part_field(part_builder *pb, const sl_field *f, uint32_t position)
 
 static void part_add(part_builder *pb, const sl_record *r) {
     size_t start = pb->text.len;
-    sl_json_encode(&pb->text, &r->value);
-    sl_buf_putc(&pb->text, '\n');
+    sl_json_encode_record_line(&pb->text, r);
     line_entry e = {.len = (uint32_t)(pb->text.len - start), .offset = r->pos.offset};
-    if (r->value.type == SL_MAP) {
-        for (uint32_t i = 0; i < r->value.len; i++) {
-            size_t id = part_field(pb, &r->value.as.fields[i], i);
+    const sl_value *v = sl_record_value(r);
+    if (v->type == SL_MAP) {
+        for (uint32_t i = 0; i < v->len; i++) {
+            size_t id = part_field(pb, &v->as.fields[i], i);
             if (id < MASK_FIELDS)
                 e.fields |= 1ull << id;
             else
@@ -607,7 +607,7 @@ static void dataset_encode(sl_component *c, void *wstate, sl_batch *b, sl_record
     for (size_t i = 0; i < n; i++) {
         int s = 0;
         if (ds->key) {
-            const sl_value *key = sl_path_get(ds->key, &recs[i]->value);
+            const sl_value *key = sl_path_get(ds->key, sl_record_value(recs[i]));
             if (!key || key->type == SL_NULL) {
                 sl_emit_dlq(dlq, recs[i], "missing_split_key",
                             "the split key field '%s' is missing or null", sl_path_source(ds->key));

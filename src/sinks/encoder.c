@@ -81,12 +81,12 @@ static void learn_columns(sl_record_encoder *e, const sl_value *record) {
     pthread_mutex_unlock(&e->lock);
 }
 
-void sl_record_encoder_put(sl_record_encoder *e, sl_buf *out, const sl_value *record) {
+void sl_record_encoder_put(sl_record_encoder *e, sl_buf *out, const sl_record *r) {
     if (!e->csv) {
-        sl_json_encode(out, record);
-        sl_buf_putc(out, '\n');
+        sl_json_encode_record_line(out, r);
         return;
     }
+    const sl_value *record = sl_record_value(r);
     if (!atomic_load_explicit(&e->columns_ready, memory_order_acquire)) learn_columns(e, record);
     sl_csv_encode_row(&e->dialect, out, record, (const char *const *)e->columns, e->n_columns);
 }

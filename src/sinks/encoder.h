@@ -24,6 +24,7 @@
 #include "../codec/csv.h"
 #include "../codec/reader.h"
 #include "../config/options.h"
+#include "../core/batch.h"
 
 extern const char *const sl_sink_format_names[];   /* jsonl, csv */
 
@@ -52,8 +53,9 @@ typedef struct sl_record_encoder {
  * -1 when there were errors; either way e must be freed. */
 int sl_record_encoder_init(sl_record_encoder *e, const sl_opts *o, sl_diag *diag);
 void sl_record_encoder_free(sl_record_encoder *e);
-/* Appends one record: a JSON line, or a CSV row. */
-void sl_record_encoder_put(sl_record_encoder *e, sl_buf *out, const sl_value *record);
+/* Appends one record: a JSON line (the record's own line when nothing
+ * changed it, see sl_json_encode_record_line), or a CSV row. */
+void sl_record_encoder_put(sl_record_encoder *e, sl_buf *out, const sl_record *r);
 /* Appends the CSV header row; false (nothing appended) for JSON lines. */
 bool sl_record_encoder_header(sl_record_encoder *e, sl_buf *out);
 

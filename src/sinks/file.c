@@ -428,7 +428,7 @@ static void file_encode(sl_component *c, void *wstate, sl_batch *b, sl_record **
         sl_record *r = recs[i];
         if (fs->templated) {
             const char *why = NULL;
-            long len = render_path(fs, &r->value, path, &w->text, &why);
+            long len = render_path(fs, sl_record_value(r), path, &w->text, &why);
             if (len < 0) {
                 sl_emit_dlq(dlq, r, "invalid_path", "cannot build the output path from '%s': %s",
                             fs->path, why);
@@ -436,7 +436,7 @@ static void file_encode(sl_component *c, void *wstate, sl_batch *b, sl_record **
             }
             part = sl_payload_part_get(out, path, (size_t)len);
         }
-        sl_record_encoder_put(&fs->enc, &part->data, &r->value);
+        sl_record_encoder_put(&fs->enc, &part->data, r);
         part->records++;
     }
     for (size_t i = 0; i < out->count; i++) sl_compress_buf(&w->compressor, &out->parts[i].data);

@@ -418,11 +418,11 @@ static sl_hash128 exact_key(const dedup_state *s, dedup_worker *w, const sl_reco
 {
     w->enc.len = 0;
     if (s->n_fields == 0) {
-        encode_value(w, &r->value, s->normalize);
+        encode_value(w, sl_record_value(r), s->normalize);
     } else {
         sl_buf_putc(&w->enc, '[');
         for (size_t f = 0; f < s->n_fields; f++) {
-            const sl_value *v = sl_path_get(s->fields[f], &r->value);
+            const sl_value *v = sl_path_get(s->fields[f], sl_record_value(r));
             sl_value null = sl_null();
             if (f) sl_buf_putc(&w->enc, ',');
             encode_value(w, v ? v : &null, s->normalize);
@@ -439,7 +439,7 @@ static sl_hash128 exact_key(const dedup_state *s, dedup_worker *w, const sl_reco
 static uint16_t *near_key(const dedup_state *s, dedup_worker *w, sl_batch *b, sl_record *r, verdict *v,
                           sl_emit *out)
 {
-    const sl_value *text = sl_path_get(s->fields[0], &r->value);
+    const sl_value *text = sl_path_get(s->fields[0], sl_record_value(r));
     if (s->non_string_to_dlq && sl_is_non_string(text, false)) {
         sl_emit_non_string(out, r, s->fields[0], text);
         v->dlq = true;
@@ -510,7 +510,7 @@ static void annotate(const dedup_state *s, sl_batch *b, sl_record *r, const verd
     sl_map_append(&b->arena, &note, "cluster", 7, sl_uint(v->cluster));
     sl_map_append(&b->arena, &note, "similarity", 10, sl_double(v->similarity));
     sl_map_append(&b->arena, &note, "duplicate", 9, sl_bool(v->duplicate));
-    sl_map_set(&b->arena, &r->value, s->annotate_field, strlen(s->annotate_field), note);
+    sl_map_set(&b->arena, sl_record_mut(r), s->annotate_field, strlen(s->annotate_field), note);
 }
 
 static void dedup_process(sl_component *c, void *wstate, sl_batch *b, sl_record **recs, size_t n,

@@ -43,7 +43,7 @@ static void filter_process(sl_component *c, void *wstate, sl_batch *b, sl_record
     const sl_expr *cond = c->impl;
     for (size_t i = 0; i < n; i++) {
         sl_error err;
-        int keep = sl_expr_test(cond, &recs[i]->value, &b->arena, &err);
+        int keep = sl_expr_test(cond, sl_record_value(recs[i]), &b->arena, &err);
         if (keep > 0)
             sl_emit_record(out, 0, recs[i]);
         else if (keep < 0)

@@ -621,7 +621,7 @@ static long list_to_records(luat_worker *w, sl_arena *a, int idx, sl_value **val
 static sl_record *derived_record(sl_batch *b, const sl_record *from, sl_value v) {
     sl_record *r = sl_arena_alloc(&b->arena, sizeof *r);
     *r = *from;
-    r->value = v;
+    *sl_record_mut(r) = v;
     return r;
 }
 
@@ -631,7 +631,7 @@ static void process_record(const luat_config *cfg, luat_worker *w, sl_batch *b, 
     int base = lua_gettop(L);
     sl_error err;
     lua_rawgeti(L, LUA_REGISTRYINDEX, w->process_ref);
-    if (push_value(w, &r->value, 0, 0, &err) != 0) {
+    if (push_value(w, sl_record_value(r), 0, 0, &err) != 0) {
         sl_emit_dlq(out, r, "lua_error", "%s", err.msg);
         lua_settop(L, base);
         return;
@@ -662,7 +662,7 @@ static void process_record(const luat_config *cfg, luat_worker *w, sl_batch *b, 
         return;
     }
     if (count == 0) return;
-    r->value = values[0];
+    *sl_record_mut(r) = values[0];
     sl_emit_record(out, 0, r);
     for (long i = 1; i < count; i++) sl_emit_record(out, 0, derived_record(b, r, values[i]));
 }
@@ -680,7 +680,7 @@ static void process_batch(const luat_config *cfg, luat_worker *w, sl_batch *b, s
     lua_createtable(L, (int)n, 0);
     int pushed = 0;
     for (size_t i = 0; i < n; i++) {
-        if (push_value(w, &recs[i]->value, i + 1, 0, &err) != 0) {
+        if (push_value(w, sl_record_value(recs[i]), i + 1, 0, &err) != 0) {
             sl_emit_dlq(out, recs[i], "lua_error", "%s", err.msg);
             continue;
         }

@@ -364,9 +364,9 @@ static void normalize_process(sl_component *c, void *wstate, sl_batch *b, sl_rec
         sl_record *r = recs[i];
         bool to_dlq = false;
         for (size_t f = 0; f < s->n_fields && !to_dlq; f++) {
-            /* sl_path_get hands out a const view; the value lives in this
-             * batch's record, which the transform owns while processing. */
-            sl_value *v = (sl_value *)sl_path_get(s->fields[f].path, &r->value);
+            /* normalizing writes in place: the record counts as changed
+             * even when every value was normal already */
+            sl_value *v = sl_path_get_mut(s->fields[f].path, sl_record_mut(r));
             if (s->non_string_to_dlq && sl_is_non_string(v, true)) {
                 sl_emit_non_string(out, r, s->fields[f].path, v);
                 to_dlq = true;

@@ -78,7 +78,7 @@ static int parse_create(sl_component *c, const sl_opts *opts, sl_diag *diag) {
 
 /* Decodes one record's field; returns 0, or -1 after sending it to the DLQ. */
 static int parse_one(const parse_state *s, sl_batch *b, sl_record *r, sl_emit *out) {
-    const sl_value *text = sl_path_get(s->field, &r->value);
+    const sl_value *text = sl_path_get(s->field, sl_record_value(r));
     if (!text) {
         sl_emit_dlq(out, r, "parse_failed", "field %s is missing", sl_path_source(s->field));
         return -1;
@@ -104,7 +104,7 @@ static int parse_one(const parse_state *s, sl_batch *b, sl_record *r, sl_emit *o
 
     if (s->target) {
         sl_error err;
-        if (sl_path_set(s->target, &r->value, &b->arena, parsed, &err) != 0) {
+        if (sl_path_set(s->target, sl_record_mut(r), &b->arena, parsed, &err) != 0) {
             sl_emit_dlq(out, r, "parse_failed", "cannot store the parsed value at %s: %s",
                         sl_path_source(s->target), err.msg);
             return -1;
@@ -112,11 +112,12 @@ static int parse_one(const parse_state *s, sl_batch *b, sl_record *r, sl_emit *o
         return 0;
     }
 
+    sl_value *record = sl_record_mut(r);
     if (s->drop_field)
-        sl_path_delete(s->field, &r->value);
+        sl_path_delete(s->field, record);
     for (uint32_t i = 0; i < parsed.len; i++) {
         const sl_field *f = &parsed.as.fields[i];
-        sl_map_set(&b->arena, &r->value, f->key, f->key_len, f->value);
+        sl_map_set(&b->arena, record, f->key, f->key_len, f->value);
     }
     return 0;
 }

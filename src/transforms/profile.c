@@ -246,12 +246,12 @@ static void profile_process(sl_component *c, void *wstate, sl_batch *b, sl_recor
     pthread_mutex_lock(&w->lock);
     for (size_t i = 0; i < n; i++) {
         if (!s->fields) {
-            sl_profile_add(w->profile, &recs[i]->value);
+            sl_profile_add(w->profile, sl_record_value(recs[i]));
             continue;
         }
         sl_value sub = sl_map_new(&b->arena, s->n_fields);
         for (size_t k = 0; k < s->n_fields; k++) {
-            const sl_value *v = sl_path_get(s->fields[k], &recs[i]->value);
+            const sl_value *v = sl_path_get(s->fields[k], sl_record_value(recs[i]));
             const char *name = sl_path_source(s->fields[k]);
             if (*name == '.') name++;
             if (v) sl_map_append(&b->arena, &sub, name, strlen(name), *v);

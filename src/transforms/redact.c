@@ -511,14 +511,15 @@ static void redact_process(sl_component *c, void *wstate, sl_batch *b, sl_record
         sl_record *r = recs[i];
         x.record_hits = 0;
         x.match_error = 0;
+        /* redacting writes in place: the record counts as changed even
+         * when nothing matched */
+        sl_value *record = sl_record_mut(r);
         if (s->n_fields == 0) {
-            if (r->value.type == SL_MAP) redact_tree(&x, &r->value);
+            if (record->type == SL_MAP) redact_tree(&x, record);
         } else {
             for (size_t f = 0; f < s->n_fields; f++) {
-                /* sl_path_get hands out a const view; the value lives in this
-                 * batch's record, which the transform owns while processing. */
-                sl_value *v = (sl_value *)sl_path_get(s->fields[f], &r->value);
-                if (v && redact_value(&x, v)) sl_path_delete(s->fields[f], &r->value);
+                sl_value *v = sl_path_get_mut(s->fields[f], record);
+                if (v && redact_value(&x, v)) sl_path_delete(s->fields[f], record);
             }
         }
         if (x.match_error) {

@@ -509,7 +509,7 @@ static int cast_to_timestamp(const sl_value *v, sl_value *out) {
 
 /* Casts one field; returns 0, or -1 after sending the record to the DLQ. */
 static int apply_cast(const remap_cast *cs, sl_buf *scratch, sl_batch *b, sl_record *r, sl_emit *out) {
-    const sl_value *v = sl_path_get(cs->path, &r->value);
+    const sl_value *v = sl_path_get(cs->path, sl_record_value(r));
     if (!v || v->type == SL_NULL) return 0;
 
     sl_value result;
@@ -529,7 +529,7 @@ static int apply_cast(const remap_cast *cs, sl_buf *scratch, sl_batch *b, sl_rec
         return -1;
     }
     sl_error err;
-    if (sl_path_set(cs->path, &r->value, &b->arena, result, &err) != 0) {
+    if (sl_path_set(cs->path, sl_record_mut(r), &b->arena, result, &err) != 0) {
         sl_emit_dlq(out, r, "remap_error", "cast %s: %s", sl_path_source(cs->path), err.msg);
         return -1;
     }
@@ -580,12 +580,13 @@ static void keep_prune(sl_value *map, const sl_value **kept, size_t nk) {
 
 static void apply_keep(const remap_state *s, const sl_value **kept, sl_record *r) {
     size_t nk = 0;
+    sl_value *record = sl_record_mut(r);
     for (size_t k = 0; k < s->n_keeps; k++) {
-        const sl_value *v = sl_path_get(s->keeps[k], &r->value);
-        if (v == &r->value) return;   /* keep: ['.'] keeps everything */
+        const sl_value *v = sl_path_get(s->keeps[k], record);
+        if (v == record) return;   /* keep: ['.'] keeps everything */
         if (v) kept[nk++] = v;
     }
-    keep_prune(&r->value, kept, nk);
+    keep_prune(record, kept, nk);
 }
 
 /* ---- process ---- */
@@ -595,17 +596,18 @@ static void apply_keep(const remap_state *s, const sl_value **kept, sl_record *r
 static int remap_one(const remap_state *s, remap_worker *w, const sl_value **kept, sl_batch *b,
                      sl_record *r, sl_emit *out) {
     sl_error err;
+    sl_value *record = sl_record_mut(r);   /* every operation writes */
     for (size_t i = 0; i < s->n_renames; i++) {
         const remap_rename *rn = &s->renames[i];
         if (rn->from_key) {
-            sl_map_rename(&r->value, rn->from_key, rn->from_len, rn->to_key, rn->to_len);
+            sl_map_rename(record, rn->from_key, rn->from_len, rn->to_key, rn->to_len);
             continue;
         }
-        const sl_value *from = sl_path_get(rn->from, &r->value);
+        const sl_value *from = sl_path_get(rn->from, record);
         if (!from) continue;
         sl_value moved = *from;
-        sl_path_delete(rn->from, &r->value);
-        if (sl_path_set(rn->to, &r->value, &b->arena, moved, &err) != 0) {
+        sl_path_delete(rn->from, record);
+        if (sl_path_set(rn->to, record, &b->arena, moved, &err) != 0) {
             sl_emit_dlq(out, r, "remap_error", "rename %s to %s: %s", sl_path_source(rn->from),
                         sl_path_source(rn->to), err.msg);
             return -1;
@@ -614,13 +616,13 @@ static int remap_one(const remap_state *s, remap_worker *w, const sl_value **kep
     for (size_t i = 0; i < s->n_sets; i++) {
         const remap_set *st = &s->sets[i];
         sl_value v;
-        if (sl_expr_eval(st->expr, &r->value, &b->arena, &v, &err) != 0) {
+        if (sl_expr_eval(st->expr, record, &b->arena, &v, &err) != 0) {
             sl_emit_dlq(out, r, "remap_error", "set %s = `%s`: %s", sl_path_source(st->path),
                         sl_expr_source(st->expr), err.msg);
             return -1;
         }
         if (v.type == SL_MAP || v.type == SL_ARRAY) v = sl_value_clone(&b->arena, &v);
-        if (sl_path_set(st->path, &r->value, &b->arena, v, &err) != 0) {
+        if (sl_path_set(st->path, record, &b->arena, v, &err) != 0) {
             sl_emit_dlq(out, r, "remap_error", "set %s: %s", sl_path_source(st->path), err.msg);
             return -1;
         }
@@ -628,7 +630,7 @@ static int remap_one(const remap_state *s, remap_worker *w, const sl_value **kep
     for (size_t i = 0; i < s->n_casts; i++) {
         if (apply_cast(&s->casts[i], &w->scratch, b, r, out) != 0) return -1;
     }
-    for (size_t i = 0; i < s->n_deletes; i++) sl_path_delete(s->deletes[i], &r->value);
+    for (size_t i = 0; i < s->n_deletes; i++) sl_path_delete(s->deletes[i], record);
     if (s->n_keeps) apply_keep(s, kept, r);
     return 0;
 }

@@ -120,7 +120,7 @@ static void route_process(sl_component *c, void *wstate, sl_batch *b, sl_record 
         bool failed = false, any = false;
         for (size_t k = 0; k < s->n; k++) {
             sl_error err;
-            int t = sl_expr_test(s->conds[k], &r->value, &b->arena, &err);
+            int t = sl_expr_test(s->conds[k], sl_record_value(r), &b->arena, &err);
             if (t < 0) {
                 sl_emit_dlq(out, r, "expr_error", "route '%s', condition `%s`: %s", s->outputs[k],
                             sl_expr_source(s->conds[k]), err.msg);

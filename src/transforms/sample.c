@@ -65,7 +65,7 @@ static int sample_create(sl_component *c, const sl_opts *opts, sl_diag *diag) {
 
 static uint64_t sample_hash(const sample_state *s, const sl_record *r) {
     if (s->key) {
-        const sl_value *v = sl_path_get(s->key, &r->value);
+        const sl_value *v = sl_path_get(s->key, sl_record_value(r));
         sl_value null = sl_null();
         return sl_value_hash(v ? v : &null, SAMPLE_SEED);
     }

@@ -392,7 +392,7 @@ static void annotate(const text_quality_state *s, sl_arena *a, sl_record *rec, c
             sl_array_push(a, &failed, sl_cstring(rule_defs[r].name));
     }
     sl_map_append(a, &scores, "failed", 6, failed);
-    sl_map_set(a, &rec->value, "_quality", 8, scores);
+    sl_map_set(a, sl_record_mut(rec), "_quality", 8, scores);
 }
 
 /* Adds _quality: {rule, value, threshold, reason} to a rejected record, so
@@ -405,7 +405,7 @@ static void mark_rejected(const text_quality_state *s, sl_arena *a, sl_record *r
     sl_map_append(a, &why, "value", 5, score_value(r, v));
     if (rule_defs[r].kind != REJECT_IF_FOUND) sl_map_append(a, &why, "threshold", 9, sl_double(s->threshold[r]));
     sl_map_append(a, &why, "reason", 6, sl_string_copy(a, msg, strlen(msg)));
-    sl_map_set(a, &rec->value, "_quality", 8, why);
+    sl_map_set(a, sl_record_mut(rec), "_quality", 8, why);
 }
 
 static void text_quality_process(sl_component *c, void *wstate, sl_batch *b, sl_record **recs, size_t n,
@@ -416,7 +416,7 @@ static void text_quality_process(sl_component *c, void *wstate, sl_batch *b, sl_
     uint64_t documents = 0, rejected = 0, skipped = 0;
     for (size_t i = 0; i < n; i++) {
         sl_record *rec = recs[i];
-        sl_value *text = (sl_value *)sl_path_get(s->field, &rec->value);
+        const sl_value *text = sl_path_get(s->field, sl_record_value(rec));
         if (s->non_string_to_dlq && sl_is_non_string(text, false)) {
             sl_emit_non_string(out, rec, s->field, text);
             continue;
@@ -462,7 +462,7 @@ static void text_quality_process(sl_component *c, void *wstate, sl_batch *b, sl_
             continue;   /* ACTION_DROP: emitted nowhere, on purpose */
         }
         if (s->remove_lines && st.c4_lines_removed > 0)
-            *text = sl_string_copy(&b->arena, w->kept.data ? w->kept.data : "", w->kept.len);
+            *sl_path_get_mut(s->field, sl_record_mut(rec)) = sl_string_copy(&b->arena, w->kept.data ? w->kept.data : "", w->kept.len);
         sl_emit_record(out, 0, rec);
     }
     atomic_fetch_add(&s->documents, documents);

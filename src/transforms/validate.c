@@ -37,6 +37,7 @@ static const char *const on_failure_values[] = {"dlq", "drop", "annotate", NULL}
 
 typedef struct validate_state {
     sl_contract *contract;
+    bool coerces;                      /* the contract writes (sl_contract_coerces) */
     on_failure mode;
     size_t n_rules;
     _Atomic uint64_t records, passed, failed;
@@ -112,6 +113,7 @@ static int validate_create(sl_component *c, const sl_opts *opts, sl_diag *diag) 
         abort();
     }
     s->contract = contract;
+    s->coerces = sl_contract_coerces(contract);
     sl_order_gate_init(&s->gate);
     s->n_rules = n;
     s->rule_failures = failures;
@@ -162,7 +164,10 @@ static void validate_process(sl_component *c, void *wstate, sl_batch *b, sl_reco
     uint64_t failed = 0;
     for (size_t i = 0; i < n; i++) {
         sl_record *r = recs[i];
-        size_t nv = sl_contract_check(s->contract, w->scratch, &r->value, &b->arena, dup ? dup[i] : 0);
+        /* Only a contract that coerces writes to the record; checking alone
+         * leaves it unchanged, to be written as it came. */
+        sl_value *value = s->coerces ? sl_record_mut(r) : (sl_value *)sl_record_value(r);
+        size_t nv = sl_contract_check(s->contract, w->scratch, value, &b->arena, dup ? dup[i] : 0);
         if (nv == 0) {
             sl_emit_record(out, 0, r);
             continue;
@@ -176,7 +181,7 @@ static void validate_process(sl_component *c, void *wstate, sl_batch *b, sl_reco
             sl_emit_dlq(out, r, "contract_violation", "%s", w->message.data);
         } else if (s->mode == ON_FAILURE_ANNOTATE) {
             sl_value list = sl_contract_violations_value(s->contract, w->scratch, &b->arena);
-            sl_map_set(&b->arena, &r->value, "_violations", 11, list);
+            sl_map_set(&b->arena, sl_record_mut(r), "_violations", 11, list);
             sl_emit_record(out, 0, r);
         }
     }

@@ -117,7 +117,7 @@ static void test_batch_growth_rebases_frames(void) {
         ok &= r->raw_len == (uint32_t)n && memcmp(r->raw, line, (size_t)n) == 0;
         ok &= r->raw >= b->data && r->raw < b->data + b->data_len;
         ok &= r->pos.file_id == 7 && r->pos.offset == (uint64_t)i * 10;
-        ok &= r->value.type == SL_NULL;
+        ok &= sl_record_value(r)->type == SL_NULL;
     }
     CHECK(ok);
     /* The padding after data_cap is writable (simdjson reads ahead). */
@@ -133,7 +133,7 @@ static void test_batch_growth_rebases_frames(void) {
     sl_value m = sl_map_new(&b->arena, 1);
     sl_map_append(&b->arena, &m, "k", 1, sl_int(1));
     sl_record *r = sl_batch_add_record(b, m, (sl_position){0, 100});
-    CHECK(r->raw == NULL && r->value.type == SL_MAP);
+    CHECK(r->raw == NULL && sl_record_value(r)->type == SL_MAP);
     /* Growing again after a built record leaves its NULL raw alone. */
     char big[5000];
     memset(big, 'y', sizeof big);

@@ -112,9 +112,9 @@ static void noop_destroy(sl_component *c) {}
 
 static void probe_process(sl_component *c, void *wstate, sl_batch *b, sl_record **recs, size_t n, sl_emit *out) {
     for (size_t i = 0; i < n; i++) {
-        const sl_value *t = sl_map_get(&recs[i]->value, "text", 4);
+        const sl_value *t = sl_map_get(sl_record_value(recs[i]), "text", 4);
         bool in_input = t && t->as.s >= b->data && t->as.s < b->data + b->data_len;
-        sl_map_set(&b->arena, &recs[i]->value, "in_input", 8, sl_bool(in_input));
+        sl_map_set(&b->arena, sl_record_mut(recs[i]), "in_input", 8, sl_bool(in_input));
         sl_emit_record(out, 0, recs[i]);
     }
 }
@@ -122,8 +122,8 @@ static void probe_process(sl_component *c, void *wstate, sl_batch *b, sl_record 
 static void inject_process(sl_component *c, void *wstate, sl_batch *b, sl_record **recs, size_t n,
                            sl_emit *out) {
     for (size_t i = 0; i < n; i++) {
-        sl_map_set(&b->arena, &recs[i]->value, "text", 4, sl_string("ok\xff" "x\xc3", 5));
-        sl_map_set(&b->arena, &recs[i]->value, "blob", 4, sl_bytes("b\xe9" "b", 3));
+        sl_map_set(&b->arena, sl_record_mut(recs[i]), "text", 4, sl_string("ok\xff" "x\xc3", 5));
+        sl_map_set(&b->arena, sl_record_mut(recs[i]), "blob", 4, sl_bytes("b\xe9" "b", 3));
         sl_emit_record(out, 0, recs[i]);
     }
 }

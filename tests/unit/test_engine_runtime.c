@@ -133,7 +133,7 @@ static const sl_component_type tsource_type = {
 
 static int64_t record_id(const sl_record *r)
 {
-    const sl_value *id = sl_map_get(&r->value, "id", 2);
+    const sl_value *id = sl_map_get(sl_record_value(r), "id", 2);
     return id && id->type == SL_INT ? id->as.i : -1;
 }
 
@@ -200,7 +200,7 @@ static void tag_process(sl_component *c, void *ws, sl_batch *b, sl_record **recs
     tag_state *t = c->impl;
     if (t->jitter_us) usleep((useconds_t)(rand_r(ws) % t->jitter_us));
     for (size_t i = 0; i < n; i++) {
-        sl_map_set(&b->arena, &recs[i]->value, "tag", 3, sl_cstring(t->tag));
+        sl_map_set(&b->arena, sl_record_mut(recs[i]), "tag", 3, sl_cstring(t->tag));
         sl_emit_record(out, 0, recs[i]);
     }
 }
@@ -283,7 +283,7 @@ static void collect_encode(sl_component *c, void *ws, sl_batch *b, sl_record **r
 {
     sl_payload_part *part = sl_payload_part_get(out, NULL, 0);
     for (size_t i = 0; i < n; i++) {
-        sl_json_encode(&part->data, &recs[i]->value);
+        sl_json_encode(&part->data, sl_record_value(recs[i]));
         sl_buf_putc(&part->data, '\n');
         part->records++;
     }

@@ -120,7 +120,7 @@ static void capture_encode(sl_component *c, void *wstate, sl_batch *b, sl_record
                            sl_payload *out, sl_emit *dlq) {
     sl_payload_part *part = sl_payload_part_get(out, NULL, 0);
     for (size_t i = 0; i < n; i++) {
-        sl_json_encode(&part->data, &recs[i]->value);
+        sl_json_encode(&part->data, sl_record_value(recs[i]));
         sl_buf_putc(&part->data, '\n');
     }
     part->records += n;

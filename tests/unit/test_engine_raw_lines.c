@@ -1,0 +1,206 @@
+/* test_engine_raw_lines.c — records nothing changed are written as they
+ * came: the real file source and file sink, JSON Lines in and out, with
+ * odd lines (numbers as "1e3" and "-0.0", escapes such as \u00e9, unusual
+ * spacing, a line ending in "\r\n", leading blanks); read-only transforms
+ * keep the lines byte for byte, and every transform that writes (remap
+ * set/delete/rename, redact, validate with coerce or annotate, lua) makes
+ * the sink encode the record. Lines the decoder merged keys of, CSV output
+ * and multiline events are encoded too. */
+#include "check.h"
+#include "transform_harness.h"
+
+extern const sl_component_type sl_source_file_type;
+extern const sl_component_type sl_sink_file_type;
+
+/* The input, and each line as the sink writes it when nothing changed it
+ * (the frame without the blanks around it), or when it is encoded. */
+static const char INPUT[] =
+    "{\"n\":1e3, \"z\" : -0.0,\"s\":\"caf\\u00e9\",\"level\":\"warn\",\"id\":1}\n"
+    "   {\"s\":\"a\\/b\\n\",\"level\":\"info\",\"f\":1.50,\"id\":2}  \r\n"
+    "{\"level\":\"warn\",\"k\\u0065y\":[1 , 2,{ }],\"id\":3}\n"
+    "{\"id\":4,\"level\":\"warn\",\"id\":5}\n";
+static const char AS_IS[] =
+    "{\"n\":1e3, \"z\" : -0.0,\"s\":\"caf\\u00e9\",\"level\":\"warn\",\"id\":1}\n"
+    "{\"s\":\"a\\/b\\n\",\"level\":\"info\",\"f\":1.50,\"id\":2}\n"
+    "{\"level\":\"warn\",\"k\\u0065y\":[1 , 2,{ }],\"id\":3}\n"
+    "{\"id\":5,\"level\":\"warn\"}\n";   /* a key merged: encoded */
+
+static char in_path[128], out_path[128];
+
+static void write_text(const char *path, const char *text) {
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (!f) return;
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Runs `transforms` (a transforms: section, or "") reading INPUT-like
+ * `input` into one file sink fed by `from`, with `sink_options`; returns
+ * the sink's output (static), or "(failed)". */
+static const char *run_lines(const char *input, const char *transforms, const char *from,
+                             const char *sink_options) {
+    static sl_buf out;
+    new_data_dir();
+    snprintf(in_path, sizeof in_path, "%s/in.jsonl", data_dir);
+    snprintf(out_path, sizeof out_path, "%s/out.jsonl", data_dir);
+    write_text(in_path, input);
+    sl_buf yaml;
+    sl_buf_init(&yaml);
+    sl_buf_printf(&yaml,
+                  "data_dir: %s\nworkers: 2\nbatch: {max_records: 2}\n"
+                  "sources:\n  in:\n    type: file\n    paths: [%s]\n%s"
+                  "sinks:\n  out:\n    type: file\n    inputs: [%s]\n    path: %s\n"
+                  "    delivery: at_least_once\n%s",
+                  data_dir, in_path, transforms, from, out_path, sink_options);
+    int rc = run_config(text_of(&yaml));
+    sl_buf_free(&yaml);
+    out.len = 0;
+    if (rc != 0) {
+        fprintf(stderr, "  run failed: %s\n%s\n", run_error.msg, diag_output());
+        return "(failed)";
+    }
+    FILE *f = fopen(out_path, "r");
+    if (!f) return "(no output)";
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) sl_buf_append(&out, chunk, n);
+    fclose(f);
+    return text_of(&out);
+}
+
+/* Nothing between source and sink, or stages that only read. */
+static void test_untouched_lines_as_they_came(void) {
+    CHECK_STR(run_lines(INPUT, "", "in", ""), AS_IS);
+    CHECK_STR(run_lines(INPUT,
+                        "transforms:\n"
+                        "  keep:\n    type: filter\n    inputs: [in]\n"
+                        "    condition: '.id != 9'\n"
+                        "  check:\n    type: validate\n    inputs: [keep]\n"
+                        "    fields:\n      id: {type: int, min: 0}\n      level: {type: string}\n"
+                        "  split:\n    type: route\n    inputs: [check]\n"
+                        "    routes: {any: 'true'}\n",
+                        "split.any", ""),
+              AS_IS);
+    /* A filter that drops some lines leaves the others as they came. */
+    CHECK_STR(run_lines(INPUT,
+                        "transforms:\n  warn:\n    type: filter\n    inputs: [in]\n"
+                        "    condition: '.level == \"warn\"'\n",
+                        "warn", ""),
+              "{\"n\":1e3, \"z\" : -0.0,\"s\":\"caf\\u00e9\",\"level\":\"warn\",\"id\":1}\n"
+              "{\"level\":\"warn\",\"k\\u0065y\":[1 , 2,{ }],\"id\":3}\n"
+              "{\"id\":5,\"level\":\"warn\"}\n");
+}
+
+/* Every stage that writes to a record, even one that leaves it as it was. */
+static void test_writes_reencode(void) {
+    /* remap set: encoded (numbers keep their text, strings and spacing are
+     * the encoder's) */
+    CHECK_STR(run_lines(INPUT, "transforms:\n  t:\n    type: remap\n    inputs: [in]\n"
+                               "    set: {x: '1'}\n", "t", ""),
+              "{\"n\":1e3,\"z\":-0.0,\"s\":\"caf\xc3\xa9\",\"level\":\"warn\",\"id\":1,\"x\":1}\n"
+              "{\"s\":\"a/b\\n\",\"level\":\"info\",\"f\":1.50,\"id\":2,\"x\":1}\n"
+              "{\"level\":\"warn\",\"key\":[1,2,{}],\"id\":3,\"x\":1}\n"
+              "{\"id\":5,\"level\":\"warn\",\"x\":1}\n");
+    /* delete, rename */
+    CHECK_STR(run_lines(INPUT, "transforms:\n  t:\n    type: remap\n    inputs: [in]\n"
+                               "    delete: [nothing_here]\n", "t", ""),
+              "{\"n\":1e3,\"z\":-0.0,\"s\":\"caf\xc3\xa9\",\"level\":\"warn\",\"id\":1}\n"
+              "{\"s\":\"a/b\\n\",\"level\":\"info\",\"f\":1.50,\"id\":2}\n"
+              "{\"level\":\"warn\",\"key\":[1,2,{}],\"id\":3}\n"
+              "{\"id\":5,\"level\":\"warn\"}\n");
+    CHECK_STR(run_lines(INPUT, "transforms:\n  t:\n    type: remap\n    inputs: [in]\n"
+                               "    rename: {level: lvl}\n", "t", ""),
+              "{\"n\":1e3,\"z\":-0.0,\"s\":\"caf\xc3\xa9\",\"lvl\":\"warn\",\"id\":1}\n"
+              "{\"s\":\"a/b\\n\",\"lvl\":\"info\",\"f\":1.50,\"id\":2}\n"
+              "{\"lvl\":\"warn\",\"key\":[1,2,{}],\"id\":3}\n"
+              "{\"id\":5,\"lvl\":\"warn\"}\n");
+    /* redact (nothing to redact here: it writes in place, so it counts) */
+    CHECK_STR(run_lines(INPUT, "transforms:\n  t:\n    type: redact\n    inputs: [in]\n"
+                               "    fields: [s]\n", "t", ""),
+              "{\"n\":1e3,\"z\":-0.0,\"s\":\"caf\xc3\xa9\",\"level\":\"warn\",\"id\":1}\n"
+              "{\"s\":\"a/b\\n\",\"level\":\"info\",\"f\":1.50,\"id\":2}\n"
+              "{\"level\":\"warn\",\"key\":[1,2,{}],\"id\":3}\n"
+              "{\"id\":5,\"level\":\"warn\"}\n");
+    /* validate with coerce; validate annotating only the record that fails */
+    CHECK_STR(run_lines("{\"id\" : \"7\"}\n{\"id\" : 8}\n",
+                        "transforms:\n  t:\n    type: validate\n    inputs: [in]\n"
+                        "    fields:\n      id: {type: int, coerce: true}\n", "t", ""),
+              "{\"id\":7}\n{\"id\":8}\n");
+    CHECK_STR(run_lines("{\"id\" : \"7\"}\n{\"id\" : 8}\n",
+                        "transforms:\n  t:\n    type: validate\n    inputs: [in]\n    on_failure: annotate\n"
+                        "    fields:\n      id: {type: int}\n", "t", ""),
+              "{\"id\":\"7\",\"_violations\":[{\"field\":\"id\",\"rule\":\"type\","
+              "\"message\":\"type int (got \\\"7\\\")\"}]}\n{\"id\" : 8}\n");
+    /* lua, even returning the record as it got it */
+    CHECK_STR(run_lines("{\"a\" : 1}\n",
+                        "transforms:\n  t:\n    type: lua\n    inputs: [in]\n"
+                        "    source: 'function process(r) return r end'\n", "t", ""),
+              "{\"a\":1}\n");
+}
+
+/* Two consumers of one output: the one that writes gets its own copy, the
+ * other still writes the lines as they came. */
+static void test_fan_out(void) {
+    new_data_dir();
+    snprintf(in_path, sizeof in_path, "%s/in.jsonl", data_dir);
+    write_text(in_path, "{\"a\" : 1}\n");
+    sl_buf yaml;
+    sl_buf_init(&yaml);
+    sl_buf_printf(&yaml,
+                  "data_dir: %s\nsources:\n  in:\n    type: file\n    paths: [%s]\n"
+                  "transforms:\n  t:\n    type: remap\n    inputs: [in]\n    set: {b: '2'}\n"
+                  "sinks:\n"
+                  "  raw:\n    type: file\n    inputs: [in]\n    path: %s/raw.jsonl\n    delivery: at_least_once\n"
+                  "  changed:\n    type: file\n    inputs: [t]\n    path: %s/changed.jsonl\n    delivery: at_least_once\n",
+                  data_dir, in_path, data_dir, data_dir);
+    CHECK(run_config(text_of(&yaml)) == 0);
+    sl_buf_free(&yaml);
+    char path[160], text[256] = "";
+    snprintf(path, sizeof path, "%s/raw.jsonl", data_dir);
+    FILE *f = fopen(path, "r");
+    CHECK(f && fgets(text, sizeof text, f));
+    if (f) fclose(f);
+    CHECK_STR(text, "{\"a\" : 1}\n");
+    snprintf(path, sizeof path, "%s/changed.jsonl", data_dir);
+    f = fopen(path, "r");
+    CHECK(f && fgets(text, sizeof text, f));
+    if (f) fclose(f);
+    CHECK_STR(text, "{\"a\":1,\"b\":2}\n");
+}
+
+/* Not JSON Lines in, or not out: encoded. */
+static void test_other_formats(void) {
+    /* CSV out */
+    CHECK_STR(run_lines("{\"a\" : 1e3, \"b\":\"x\"}\n", "", "in", "    format: csv\n"), "a,b\n1e3,x\n");
+    /* CSV in, JSON Lines out */
+    new_data_dir();
+    snprintf(in_path, sizeof in_path, "%s/in.csv", data_dir);
+    write_text(in_path, "a,b\n1,x\n");
+    sl_buf yaml;
+    sl_buf_init(&yaml);
+    sl_buf_printf(&yaml,
+                  "data_dir: %s\nsources:\n  in:\n    type: file\n    paths: [%s]\n    format: csv\n"
+                  "sinks:\n  out:\n    type: file\n    inputs: [in]\n    path: %s/out.jsonl\n"
+                  "    delivery: at_least_once\n",
+                  data_dir, in_path, data_dir);
+    CHECK(run_config(text_of(&yaml)) == 0);
+    sl_buf_free(&yaml);
+    char path[160], text[256] = "";
+    snprintf(path, sizeof path, "%s/out.jsonl", data_dir);
+    FILE *f = fopen(path, "r");
+    CHECK(f && fgets(text, sizeof text, f));
+    if (f) fclose(f);
+    CHECK_STR(text, "{\"a\":\"1\",\"b\":\"x\"}\n");
+}
+
+int main(void) {
+    add_test_type(&sl_source_file_type);
+    add_test_type(&sl_sink_file_type);
+    RUN(test_untouched_lines_as_they_came);
+    RUN(test_writes_reencode);
+    RUN(test_fan_out);
+    RUN(test_other_formats);
+    reset();
+    return check_report();
+}
