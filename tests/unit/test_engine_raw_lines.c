@@ -4,8 +4,8 @@
  * spacing, a line ending in "\r\n", leading blanks); read-only transforms
  * keep the lines byte for byte, and every transform that writes (remap
  * set/delete/rename, redact, validate with coerce or annotate, lua) makes
- * the sink encode the record. Lines the decoder merged keys of, CSV output
- * and multiline events are encoded too. */
+ * the sink encode the record. Lines the decoder merged keys of, CSV in or
+ * out, and frames over several lines (multiline events) are encoded too. */
 #include "check.h"
 #include "transform_harness.h"
 
@@ -194,6 +194,53 @@ static void test_other_formats(void) {
     CHECK_STR(text, "{\"a\":\"1\",\"b\":\"x\"}\n");
 }
 
+/* A source of frames that hold a line break inside, as a multiline event
+ * joins lines (frames are separated by '|' in its `text`). */
+static int frames_run(sl_component *c, sl_source_ctx *ctx, sl_error *err) {
+    lines_source *s = c->impl;
+    sl_batch *b = sl_source_batch_new(ctx, 4096);
+    b->origin = "frames";
+    b->format = &s->format;
+    b->stream = s->stream;
+    for (const char *p = s->text; *p;) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        sl_batch_add_bytes(b, p, len, (sl_position){42, (uint64_t)(p - s->text)});
+        p += len + (bar ? 1 : 0);
+    }
+    b->input_bytes = b->data_len;
+    sl_source_submit(ctx, b);
+    return 0;
+}
+
+static const sl_component_type frames_type = {
+    .name = "frames", .kind = SL_SOURCE, .summary = "test frames", .options = lines_options,
+    .create = lines_create, .destroy = lines_destroy, .run = frames_run,
+};
+
+/* A frame that is one object over several lines is encoded, so the output
+ * stays one record per line; a one-line frame beside it is not. */
+static void test_multiline_frames(void) {
+    new_data_dir();
+    snprintf(out_path, sizeof out_path, "%s/out.jsonl", data_dir);
+    sl_buf yaml;
+    sl_buf_init(&yaml);
+    sl_buf_printf(&yaml,
+                  "data_dir: %s\nsources:\n  in:\n    type: frames\n"
+                  "    text: \"{\\\"a\\\" :\\n 1}\\n|{\\\"b\\\" : 2}\\n\"\n"
+                  "sinks:\n  out:\n    type: file\n    inputs: [in]\n    path: %s\n"
+                  "    delivery: at_least_once\n",
+                  data_dir, out_path);
+    CHECK(run_config(text_of(&yaml)) == 0);
+    sl_buf_free(&yaml);
+    char text[256] = "";
+    FILE *f = fopen(out_path, "r");
+    size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+    text[n] = '\0';
+    if (f) fclose(f);
+    CHECK_STR(text, "{\"a\":1}\n{\"b\" : 2}\n");
+}
+
 int main(void) {
     add_test_type(&sl_source_file_type);
     add_test_type(&sl_sink_file_type);
@@ -201,6 +248,8 @@ int main(void) {
     RUN(test_writes_reencode);
     RUN(test_fan_out);
     RUN(test_other_formats);
+    add_test_type(&frames_type);
+    RUN(test_multiline_frames);
     reset();
     return check_report();
 }
