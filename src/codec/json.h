@@ -9,7 +9,9 @@
  * UINT64_MAX are SL_UINT, everything else with a fraction/exponent is
  * SL_DOUBLE; every number keeps its raw text. Out-of-range numbers
  * (integers beyond uint64, doubles beyond DBL_MAX) are errors, not silently
- * rounded. Duplicate keys: the last value wins, at the first key's position.
+ * rounded. Keys without escapes get key_flags = SL_VF_JSON_SAFE, so the
+ * encoder copies them. Duplicate keys: the last value wins, at the first
+ * key's position, and the document's root is marked SL_VF_DUPLICATE_KEYS.
  * Nesting deeper than max_depth is an error (json_depth); max_depth 0 means
  * SL_JSON_DEFAULT_MAX_DEPTH and values above 1024 are treated as 1024.
  * A per-thread simdjson parser is created on first use and reused.
