@@ -31,7 +31,8 @@ extern const char *const sl_sink_format_names[];   /* jsonl, csv */
 /* The format option rows, spliced into the schema of the file and stdout sinks. */
 #define SL_SINK_FORMAT_OPTIONS                                                                \
     {"format", SL_OPT_ENUM, false, "jsonl",                                                   \
-     "Output format: `jsonl` (one compact JSON object per line, field order kept) or `csv` "  \
+     "Output format: `jsonl` (one JSON object per line, field order kept: a record nothing "  \
+     "changed is its input line as it came, others are compact) or `csv` "                   \
      "(RFC 4180 rows with a header row; nested values are written as JSON text).",            \
      sl_sink_format_names},                                                                   \
     {"csv.columns", SL_OPT_LIST, false, NULL,                                                 \

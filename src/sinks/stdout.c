@@ -96,7 +96,8 @@ const sl_component_type sl_sink_stdout_type = {
     .kind = SL_SINK,
     .summary = "Writes JSON lines or CSV rows to standard output",
     .doc =
-        "Writes each record to standard output as a compact JSON line (field order kept) or "
+        "Writes each record to standard output as a JSON line (field order kept; compact, or "
+        "the input line as it came when nothing changed the record) or "
         "a CSV row; with CSV the header row is written once, before the first row. Records "
         "keep their order per source.\n\n"
         "**Edge cases.** When the reader of a pipe goes away (`sluice run p.yaml | head`), "
