@@ -364,9 +364,7 @@ static void normalize_process(sl_component *c, void *wstate, sl_batch *b, sl_rec
         sl_record *r = recs[i];
         bool to_dlq = false;
         for (size_t f = 0; f < s->n_fields && !to_dlq; f++) {
-            /* normalizing writes in place: the record counts as changed
-             * even when every value was normal already */
-            sl_value *v = sl_path_get_mut(s->fields[f].path, sl_record_mut(r));
+            const sl_value *v = sl_path_get(s->fields[f].path, sl_record_value(r));
             if (s->non_string_to_dlq && sl_is_non_string(v, true)) {
                 sl_emit_non_string(out, r, s->fields[f].path, v);
                 to_dlq = true;
@@ -374,9 +372,15 @@ static void normalize_process(sl_component *c, void *wstate, sl_batch *b, sl_rec
             }
             if (!v || (v->type != SL_STRING && v->type != SL_BYTES)) continue;
             const char *field = sl_path_source(s->fields[f].path);
-            switch (normalize_value(s, w, &b->arena, v, &invalid)) {
+            /* normalized on a copy, written back only when it changed: a
+             * record whose text was normal already stays unchanged */
+            sl_value value = *v;
+            switch (normalize_value(s, w, &b->arena, &value, &invalid)) {
             case VALUE_SAME: break;
-            case VALUE_CHANGED: changed[f]++; break;
+            case VALUE_CHANGED:
+                *sl_path_get_mut(s->fields[f].path, sl_record_mut(r)) = value;
+                changed[f]++;
+                break;
             case VALUE_INVALID_UTF8:
                 sl_emit_dlq(out, r, "invalid_utf8", "field %s is not valid UTF-8", field);
                 to_dlq = true;

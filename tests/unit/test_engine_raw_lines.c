@@ -132,6 +132,11 @@ static void test_writes_reencode(void) {
                         "    fields:\n      id: {type: int}\n", "t", ""),
               "{\"id\":\"7\",\"_violations\":[{\"field\":\"id\",\"rule\":\"type\","
               "\"message\":\"type int (got \\\"7\\\")\"}]}\n{\"id\" : 8}\n");
+    /* normalize: only a record whose text it changed */
+    CHECK_STR(run_lines("{\"t\" : \"a  b\"}\n{\"t\" : \"a b\"}\n",
+                        "transforms:\n  t:\n    type: normalize\n    inputs: [in]\n"
+                        "    fields: [t]\n    collapse_whitespace: true\n", "t", ""),
+              "{\"t\":\"a b\"}\n{\"t\" : \"a b\"}\n");
     /* lua, even returning the record as it got it */
     CHECK_STR(run_lines("{\"a\" : 1}\n",
                         "transforms:\n  t:\n    type: lua\n    inputs: [in]\n"
