@@ -411,6 +411,7 @@ typedef struct candidate {
     struct stat st;
     bool known;     /* the checkpoint has its position: it existed before the others */
     bool rotated;   /* found by inode, away from where the checkpoint saw it */
+    bool restart;   /* known, but truncated or rewritten since: new content, read from its start */
 } candidate;
 
 /* Oldest first: by modification time, and when the clock's granularity
@@ -485,8 +486,21 @@ static bool origin_of(const sl_tail_file *f, int fd, const struct stat *st)
     return now.st_size >= st->st_size && sl_prefix_same_bytes(fd, f->fd, (uint64_t)st->st_size);
 }
 
+/* Whether the file fd (st), shorter than the fingerprint of the followed
+ * file f, can be a copy of f that is being written: empty, or the start of
+ * f's bytes (copytruncate copies before it truncates, so f still has them).
+ * Found between the copy's creation and its first write, it would
+ * otherwise be read as a new file, and everything in it twice. */
+static bool copy_begun(const sl_tail_file *f, int fd, const struct stat *st)
+{
+    struct stat now;
+    if (st->st_size == 0) return true;
+    return fstat(f->fd, &now) == 0 && now.st_size >= st->st_size &&
+           sl_prefix_same_bytes(fd, f->fd, (uint64_t)st->st_size);
+}
+
 /* Whether the file at path (open as fd) is a copy of a file still followed:
- * beside it, named like it, and origin_of. A copy copytruncate is making or
+ * beside it, named like it, and origin_of (or copy_begun). A copy copytruncate is making or
  * made before the truncation was noticed, or a `cp`: not read; when the
  * followed file is found truncated, its rest is read from the copy.
  * Remembered, so that it is not compared again while its size stays the
@@ -502,10 +516,13 @@ static bool copy_of_followed(tail_source *ts, const char *path, int fd, const st
     }
     for (size_t i = 0; i < ts->n_files; i++) {
         const sl_tail_file *f = &ts->files[i]->f;
-        if (ts->files[i]->state != FOLLOWING || f->fp_len == 0 || (uint64_t)st->st_size < f->fp_len ||
-            !same_dir(path, f->path) || !named_like(f->path, name) ||
-            !sl_file_starts_with(fd, f->fingerprint, f->fp_len) || !origin_of(f, fd, st))
+        if (ts->files[i]->state != FOLLOWING || f->fp_len == 0 || !same_dir(path, f->path) ||
+            !named_like(f->path, name))
             continue;
+        bool could_be_copy = (uint64_t)st->st_size < f->fp_len
+                                 ? copy_begun(f, fd, st)
+                                 : sl_file_starts_with(fd, f->fingerprint, f->fp_len) && origin_of(f, fd, st);
+        if (!could_be_copy) continue;
         if (ts->n_postponed == ts->cap_postponed) {
             ts->cap_postponed = ts->cap_postponed ? 2 * ts->cap_postponed : 4;
             ts->postponed = realloc(ts->postponed, ts->cap_postponed * sizeof *ts->postponed);
@@ -519,11 +536,14 @@ static bool copy_of_followed(tail_source *ts, const char *path, int fd, const st
     return false;
 }
 
-/* Opens a file found by an expansion and decides where to read from. */
-static void open_candidate(tail_source *ts, sl_source_ctx *ctx, const candidate *cand, bool first)
+/* Opens a file found by an expansion and decides where to read from. A
+ * file the checkpoint knew that was truncated or rewritten since has its
+ * old rest followed in its copy now, and is itself left for later
+ * (cand->restart): its content is newer than other copies'. */
+static void open_candidate(tail_source *ts, sl_source_ctx *ctx, candidate *cand, bool first)
 {
-    sl_file_position *saved = sl_file_positions_find(&ts->saved, (uint64_t)cand->st.st_dev,
-                                                     (uint64_t)cand->st.st_ino);
+    sl_file_position *saved = cand->restart ? NULL : sl_file_positions_find(&ts->saved, (uint64_t)cand->st.st_dev,
+                                                                           (uint64_t)cand->st.st_ino);
     uint64_t saved_offset = saved ? saved->offset : 0;
     int fd = open(cand->path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -553,6 +573,9 @@ static void open_candidate(tail_source *ts, sl_source_ctx *ctx, const candidate 
             sl_warn(ts->stream.name, "%s was %s since the last checkpoint; reading it from the start",
                     cand->path, why);
             resume_in_copy(ts, saved, cand->path);
+            cand->restart = true;
+            close(fd);
+            return;
         }
     } else if (first && !ts->resumed && ts->read_from_end) {
         start = start_of_last_line(fd, (uint64_t)st.st_size);
@@ -561,7 +584,7 @@ static void open_candidate(tail_source *ts, sl_source_ctx *ctx, const candidate 
     t->f.fingerprint = fp;
     t->f.fp_len = fp_len;
     t->f.offset = t->f.read_offset = start;
-    if (saved && !why) sl_prefix_hash_restore(&t->f.hash, saved->prefix_chain, saved->prefix_len);
+    if (saved) sl_prefix_hash_restore(&t->f.hash, saved->prefix_chain, saved->prefix_len);
     t->rotated = cand->rotated;
     sl_info(ts->stream.name, "following %s%s from byte %llu", cand->path,
             cand->rotated ? " (rotated while sluice was stopped)" : "", (unsigned long long)start);
@@ -583,6 +606,7 @@ static void add_candidate(tail_source *ts, candidate **list, size_t *n, size_t *
     cand->st = *st;
     cand->known = sl_file_positions_find(&ts->saved, (uint64_t)st->st_dev, (uint64_t)st->st_ino) != NULL;
     cand->rotated = rotated;
+    cand->restart = false;
 }
 
 /* Files the checkpoint knew that no pattern matched: rotated away while
@@ -651,10 +675,13 @@ static void scan(tail_source *ts, const sl_component *c, sl_source_ctx *ctx, boo
     if (first) find_rotated_away(ts, c, &list, &n, &cap);
     if (n > 1) qsort(list, n, sizeof *list, older_first);
     /* Files the checkpoint knew first: a copy of one of them (copytruncate
-     * while sluice was stopped) is then recognised as such. */
-    for (int known = 1; known >= 0; known--)
-        for (size_t i = 0; i < n; i++)
-            if (list[i].known == known) open_candidate(ts, ctx, &list[i], first);
+     * while sluice was stopped) is then recognised as such. Then the new
+     * ones, oldest first, with those known ones rewritten since: the live
+     * file of two copytruncates is read after the newer copy. */
+    for (size_t i = 0; i < n; i++)
+        if (list[i].known) open_candidate(ts, ctx, &list[i], first);
+    for (size_t i = 0; i < n; i++)
+        if (!list[i].known || list[i].restart) open_candidate(ts, ctx, &list[i], first);
     for (size_t i = 0; i < n; i++) free(list[i].path);
     free(list);
     size_t still = 0;
@@ -903,8 +930,8 @@ const sl_component_type sl_source_tail_type = {
         "again. Finding a copy reads its start once. Without a copy beside it (logrotate's "
         "`olddir`, or `compress` without `delaycompress`) those lines are lost, and a warning "
         "says so. A file matching `paths` that is a copy of the start of a file being followed, "
-        "beside it and named like it (a copy being made, or taken before the truncation was "
-        "noticed, or a `cp`), is not read as a new file. What no "
+        "beside it and named like it (a copy being made, even one still empty, or taken "
+        "before the truncation was noticed, or a `cp`), is not read as a new file. What no "
         "reader can get: lines written after logrotate's copy and before its truncation are in "
         "neither file (copytruncate itself loses them); rotate by rename when every line "
         "matters.\n\n"
@@ -913,7 +940,8 @@ const sl_component_type sl_source_tail_type = {
         "of the first 1 KiB, so a restarted run goes on exactly where the last checkpoint "
         "was: with the file sink, after a crash no line is lost or written twice. A file "
         "truncated by copytruncate while sluice was stopped is read on in its copy from the "
-        "checkpoint's position (the checkpoint keeps the hash of the bytes read). A file the "
+        "checkpoint's position (the checkpoint keeps the hash of the bytes read); after "
+        "several copytruncates, the copies are read oldest first and the file last. A file the "
         "checkpoint knew that was rotated away while sluice was stopped is found again by its "
         "inode in its directory and read to its end before newer files; files rotated *and* "
         "replaced again while stopped are only found if the patterns match the rotated names "

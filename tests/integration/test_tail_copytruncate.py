@@ -27,6 +27,7 @@ SEED=... in the environment replays a failing run.
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -180,6 +181,74 @@ def test_copytruncate_concurrent_logrotate(work):
         log.count("holds nothing more than was read")))
 
 
+def run_until(work, out, n):
+    """Runs sluice until the output holds n lines, then stops it (SIGTERM)."""
+    proc = start_logged(work, ["run", work("p.yaml")])
+    try:
+        wait_for(lambda: count_lines(out) >= n, timeout=60, what="%d records in the output" % n)
+        time.sleep(0.3)   # anything more (a duplicate) would show up now
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0, "sluice failed; see %s" % work("sluice.log")
+
+
+def test_copytruncate_twice_while_stopped(work):
+    # Two copytruncate rotations while sluice is stopped: the file it was
+    # reading is continued in the older copy, then the newer copy is read,
+    # then the live file, whose inode the checkpoint knew: in the order the
+    # lines were written, although the live file is the one it knew.
+    os.makedirs(work("logs"))
+    work.write("p.yaml", PIPELINE % {"dir": work.path, "pattern": "app.log*"})
+    path, out = work("logs", "app.log"), work("out", "out.jsonl")
+
+    def append(first, last):
+        with open(path, "a") as f:
+            f.writelines('{"seq":%d}\n' % i for i in range(first, last))
+
+    def copytruncate():
+        if os.path.exists(path + ".1"):
+            os.rename(path + ".1", path + ".2")
+        shutil.copyfile(path, path + ".1")
+        os.truncate(path, 0)
+        time.sleep(0.02)   # the next write gets a later modification time
+
+    append(0, 100)
+    run_until(work, out, 100)
+    append(100, 150)
+    copytruncate()
+    append(150, 200)
+    copytruncate()
+    append(200, 250)
+    run_until(work, out, 250)
+    assert_sequence([r["seq"] for r in read_jsonl(out)], 250, 0, work("sluice.log"))
+
+
+def test_copytruncate_copy_seen_empty(work):
+    # The copy is seen by a scan between its creation and its first write
+    # (shutil.copyfile, cp): it must not be followed as a new file, or its
+    # content is read a second time once written.
+    os.makedirs(work("logs"))
+    work.write("p.yaml", PIPELINE % {"dir": work.path, "pattern": "app.log*"})
+    path, out = work("logs", "app.log"), work("out", "out.jsonl")
+    with open(path, "w") as f:
+        f.writelines('{"seq":%d}\n' % i for i in range(100))
+    proc = start_logged(work, ["run", work("p.yaml")])
+    try:
+        wait_for(lambda: count_lines(out) >= 100, timeout=60, what="100 records in the output")
+        open(path + ".1", "w").close()
+        time.sleep(0.6)   # several scans (glob_interval 200ms) see the empty copy
+        shutil.copyfile(path, path + ".1")
+        os.truncate(path, 0)
+        with open(path, "a") as f:
+            f.writelines('{"seq":%d}\n' % i for i in range(100, 150))
+        wait_for(lambda: count_lines(out) >= 150, timeout=60, what="150 records in the output")
+        time.sleep(0.6)   # anything more (a duplicate) would show up now
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0, "sluice failed; see %s" % work("sluice.log")
+    assert_sequence([r["seq"] for r in read_jsonl(out)], 150, 0, work("sluice.log"))
+
+
 def killed_through_rotations(work, pattern):
     seed, rng, writer = setup(work, pattern)
     out = work("out", "out.jsonl")
@@ -209,5 +278,6 @@ def test_copytruncate_kill_loop_live_file_only(work):
 
 
 if __name__ == "__main__":
-    main([test_copytruncate_live_file_only, test_copytruncate_copies_matched_too, test_copytruncate_kill_loop,
-          test_copytruncate_kill_loop_live_file_only, test_copytruncate_concurrent_logrotate])
+    main([test_copytruncate_live_file_only, test_copytruncate_copies_matched_too, test_copytruncate_twice_while_stopped,
+          test_copytruncate_copy_seen_empty, test_copytruncate_kill_loop, test_copytruncate_kill_loop_live_file_only,
+          test_copytruncate_concurrent_logrotate])
