@@ -108,6 +108,7 @@ static int stdin_run(sl_component *c, sl_source_ctx *ctx, sl_error *err) {
     struct stat st;
     if (fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode))
         sl_source_expect_bytes(ctx, (uint64_t)st.st_size);   /* `< file`: progress is known */
+    sl_stream_grow_pipe(STDIN_FILENO);
     if (s->wal && sl_source_checkpoints_durable(ctx)) {
         s->stream.replayable = true;   /* what is not submitted at a stop is in the log */
         return sl_stdin_wal_run(s->wal, ctx, err);
@@ -181,9 +182,12 @@ const sl_component_type sl_source_stdin_type = {
         "the decoders' reasons; and, without the log, `incomplete_at_stop`: at a graceful "
         "stop, a last record whose end had not arrived.\n\n"
         "**Edge cases.** With uncompressed input, the records read so far are handed on "
-        "whenever the input pauses, so `tail -F app.log | sluice run p.yaml` processes lines "
-        "as they come, and stopping the pipeline does not wait for an idle pipe to close. "
-        "Compressed input is processed in full batches.",
+        "whenever the input pauses (for over a millisecond), so `tail -F app.log | sluice run "
+        "p.yaml` processes lines as they come, and stopping the pipeline does not wait for an "
+        "idle pipe to close; while input keeps coming, batches fill up, and no record waits "
+        "more than about 10 ms for its batch to fill. Compressed input is processed in full "
+        "batches. When standard input is a pipe, the source asks the kernel to make its "
+        "buffer 1 MiB (`F_SETPIPE_SZ`), or as much as it allows, so that each read takes more.",
     .example =
         "sources:\n"
         "  piped:\n"

@@ -657,12 +657,6 @@ static int log_end(logger *lg)
     return 0;
 }
 
-static bool readable_now(int fd)
-{
-    struct pollfd pfd = {.fd = fd, .events = POLLIN};
-    return poll(&pfd, 1, 0) != 0;   /* errors: let read report them */
-}
-
 /* Waits until standard input is readable; false when the run is ending. */
 static bool wait_input(sl_stdin_wal *w)
 {
@@ -705,6 +699,7 @@ static void read_input(logger *lg)
     char *data = (char *)buf + RECORD_HEADER;
     size_t len = 0, framed = 0;   /* bytes read; of those, complete frames */
     uint64_t frames = 0;
+    int64_t held_since = 0;       /* when the frames read first waited for more input */
     for (;;) {
         if (atomic_load(&w->stop)) {
             /* Everything read from standard input goes into the log for the
@@ -722,13 +717,16 @@ static void read_input(logger *lg)
             break;
         }
         /* Log before a read that could block, so that input that pauses is
-         * acknowledged and processed at once. */
-        if (framed > 0 && (framed >= LOG_CHUNK || cap - len < READ_CHUNK || !readable_now(STDIN_FILENO))) {
+         * acknowledged and processed at once; while it keeps coming, gather
+         * up to LOG_CHUNK into one record. */
+        if (framed > 0 && (framed >= LOG_CHUNK || cap - len < READ_CHUNK ||
+                           !sl_stream_more_soon(STDIN_FILENO, &held_since))) {
             if (log_data(lg, buf, framed, frames) < 0) break;
             memmove(data, data + framed, len - framed);
             len -= framed;
             framed = 0;
             frames = 0;
+            held_since = 0;
         }
         /* Plain input with nothing left in the reader: wait for more where a
          * stop is noticed (compressed input is read in full chunks). */

@@ -314,6 +314,12 @@ def test_reload_continues_standard_input(work):
         sent += 7919
         time.sleep(0.002)
         if reloads < 3 and sent > (reloads + 1) * len(data) // 4:
+            # The pipe (up to 1 MiB) does not pace this writer: before each
+            # SIGHUP, wait until the running pipeline reads standard input
+            # (a SIGHUP during a reload is ignored as "already under way").
+            deadline = time.monotonic() + 60
+            while len(RESUMED.findall(text(open(err, "rb").read()))) <= reloads and time.monotonic() < deadline:
+                time.sleep(0.01)
             proc.send_signal(signal.SIGHUP)
             reloads += 1
     proc.stdin.close()
