@@ -28,7 +28,7 @@ test: deps
 		ctest --output-on-failure -j $(JOBS)
 
 bench: build
-	@python3 bench/run.py build/release/sluice
+	@python3 bench/run.py build/release/sluice $(if $(BASELINE),--baseline $(BASELINE))
 
 fuzz: deps
 	@$(MAKE) --no-print-directory test FUZZ_SECONDS=300

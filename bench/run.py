@@ -2,9 +2,15 @@
 """The benchmark: sluice side by side with its peers on the same work.
 
     python3 bench/run.py build/release/sluice [--events 1000000] [--runs 3]
+                         [--baseline OLD_BINARY]
 
 Workloads (on the same generated input, ~390-byte JSON events):
   W1 passthrough       JSONL file -> decode -> encode -> JSONL file (no checkpoints)
+  W1s W1 from stdin    `cat events | sluice ...`: the stdin source, wal.enabled: false
+  W1c W1 checkpointed  W1 with checkpoints every 1 s (at-least-once sink): the
+                       file twin of W1sw
+  W1sw stdin + WAL     `cat events | sluice ...`: the stdin source with its
+                       write-ahead log (the default), checkpoints every 1 s
   W1x W1 exactly-once  W1 with checkpoints every 1 s and the exactly-once file sink
   W2 filter + reshape  keep level warn/error, delete `prompt`, rename
                        `latency_ms` -> `latency`, add "pipeline":"bench"
@@ -26,14 +32,28 @@ Workloads (on the same generated input, ~390-byte JSON events):
   WAL append           `sluice wal bench`: 256-byte records appended to the
                        write-ahead log with group commit (10 ms) and with
                        sync always; records/s, MB/s, fsyncs and their latency
-Peers, for W1 and W2: `jq -c` and `mlr` (Miller), from Debian. Fluent Bit is not packaged in
-Debian, so it cannot be installed here; see docs/performance.md.
+Peers, for W1 and W2: `jq -c` and `mlr` (Miller), from Debian; for W1 also
+`cat` (input file to output file: the floor of reading and writing the bytes).
+Fluent Bit is not packaged in Debian, so it cannot be installed here; see
+docs/performance.md.
 
 For each (workload, tool) the command runs --runs times; the table shows the
-median wall time, throughput in MB/s of input, CPU seconds (user + system),
-peak RSS, and the throughput ratio to jq. Every tool's output is checked
-against the expected transformation computed here (numbers compared exactly,
-as decimals); W1 output of sluice must be byte-identical to its input.
+median wall time, throughput in MB/s of input, CPU seconds (user + system) of
+the tool's own process, CPU seconds per GB of input, peak RSS, and the
+throughput ratio to jq. In the stdin workloads `cat` feeds sluice through a
+pipe: the wall time is the pipeline's, the CPU seconds are sluice's alone
+(cat's are the `cat` row of W1). Every tool's output is checked against the
+expected transformation computed here (numbers compared exactly, as
+decimals); the W1-shaped output of sluice (and cat) must be byte-identical to
+its input.
+
+--baseline OLD_BINARY runs a previous build in the same benchmark, side by
+side with the current one, for the sluice workloads of the first table: each
+run executes both binaries one after the other, alternating which goes first,
+and a second table shows each binary's median wall and CPU seconds and the
+paired ratio (the median over runs of current / baseline, for wall time and
+for CPU seconds; below 1.00 the current build is faster). The baseline's
+output is checked too.
 """
 import argparse
 import decimal
@@ -66,6 +86,16 @@ sources:
 sinks:
   out: {{type: file, inputs: [in], path: "{output}", delivery: at_least_once}}
 """
+
+# W1s: W1 reading standard input (`cat events | sluice run`), without the
+# write-ahead log, which W1 (checkpoints off) would not use anyway.
+SLUICE_W1S = SLUICE_W1.replace('{{type: file, paths: ["{input}"]}}', "{{type: stdin, wal: {{enabled: false}}}}")
+
+# W1c: W1 with checkpoints every second and the at-least-once sink; W1sw is
+# the same reading standard input through the write-ahead log (the default
+# whenever checkpoints are on), so W1sw / W1c is what stdin and its log cost.
+SLUICE_W1C = SLUICE_W1.replace("checkpoint: {{enabled: false}}", "checkpoint: {{interval: 1s}}")
+SLUICE_W1SW = SLUICE_W1C.replace('{{type: file, paths: ["{input}"]}}', "{{type: stdin}}")
 
 SLUICE_W1X = """\
 data_dir: {state}
@@ -123,7 +153,11 @@ SLUICE_W4 = SLUICE_W1.replace("""sinks:
 sinks:
   out: {{type: file, inputs: [profile]""")
 
-SLUICE_TEMPLATES = {"W1": SLUICE_W1, "W1x": SLUICE_W1X, "W2": SLUICE_W2, "W3": SLUICE_W3, "W4": SLUICE_W4}
+SLUICE_TEMPLATES = {"W1": SLUICE_W1, "W1s": SLUICE_W1S, "W1c": SLUICE_W1C, "W1sw": SLUICE_W1SW, "W1x": SLUICE_W1X,
+                    "W2": SLUICE_W2, "W3": SLUICE_W3, "W4": SLUICE_W4}
+FROM_STDIN = {"W1s", "W1sw"}  # `cat events | sluice run`
+# (workload, the file workload it is compared with) for the stdin summary
+STDIN_TWINS = [("W1s", "W1"), ("W1sw", "W1c")]
 
 # W5: a training corpus through every cleaning stage into dataset shards.
 # The API is on so that the dedup index size can be read while it runs.
@@ -153,18 +187,26 @@ transforms:
 sinks:
   out: {{type: blackhole, inputs: [near]}}
 """
-PEERS = {"W1", "W2"}          # workloads jq and Miller can do too
-PASSTHROUGH = {"W1", "W1x", "W3", "W4"}
+PEERS = {"jq": {"W1", "W2"}, "mlr": {"W1", "W2"}, "cat": {"W1"}}   # workloads other tools can do too
+PASSTHROUGH = {"W1", "W1s", "W1c", "W1sw", "W1x", "W3", "W4"}
+BYTE_EXACT = {"sluice", "baseline", "cat"}   # their passthrough output must be the input, byte for byte
 
 
-def measure(argv, stdin_path, stdout_path):
-    """Runs argv with wait4 to get its own rusage."""
+def measure(argv, stdin_path, stdout_path, pipe_from_cat=False):
+    """Runs argv with wait4 to get its own rusage. With pipe_from_cat its
+    standard input is a pipe that `cat stdin_path` writes."""
     with open(stdin_path, "rb") as fin, open(stdout_path, "wb") as fout:
         start = time.monotonic()
-        proc = subprocess.Popen(argv, stdin=fin, stdout=fout, stderr=subprocess.DEVNULL)
+        feeder = subprocess.Popen(["cat"], stdin=fin, stdout=subprocess.PIPE) if pipe_from_cat else None
+        proc = subprocess.Popen(argv, stdin=feeder.stdout if feeder else fin, stdout=fout,
+                                stderr=subprocess.DEVNULL)
+        if feeder:
+            feeder.stdout.close()   # sluice holds the only reading end
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.monotonic() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
+        if feeder and feeder.wait() != 0:
+            sys.exit("cat failed to feed: " + " ".join(argv))
     if proc.returncode != 0:
         sys.exit("benchmark command failed (exit %d): %s" % (proc.returncode, " ".join(argv)))
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024
@@ -185,7 +227,7 @@ def expected_w2(record):
 
 def check_output(workload, tool, input_path, output_path):
     """Returns None when the output is the expected transformation, else why not."""
-    if workload in PASSTHROUGH and tool == "sluice":
+    if workload in PASSTHROUGH and tool in BYTE_EXACT:
         with open(input_path, "rb") as a, open(output_path, "rb") as b:
             while True:
                 x, y = a.read(1 << 20), b.read(1 << 20)
@@ -213,8 +255,10 @@ def main():
     ap.add_argument("sluice")
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--tools", default="sluice,jq,mlr")
-    ap.add_argument("--workloads", default="W1,W1x,W2,W3,W4,W5,DRIFT,NEAR,WF,WAL")
+    ap.add_argument("--tools", default="sluice,cat,jq,mlr")
+    ap.add_argument("--workloads", default="W1,W1s,W1c,W1sw,W1x,W2,W3,W4,W5,DRIFT,NEAR,WF,WAL")
+    ap.add_argument("--baseline", metavar="BIN", help="a previous sluice build, run side by side with SLUICE "
+                    "(alternating, paired) in the workloads of the first table")
     ap.add_argument("--corpus-docs", type=int, default=100_000)
     ap.add_argument("--workdir", default="build/bench")
     args = ap.parse_args()
@@ -230,46 +274,67 @@ def main():
     sluice = os.path.abspath(args.sluice)
     tools = args.tools.split(",")
 
-    def commands(workload, output):
-        cfg = os.path.join(work, "%s.yaml" % workload)
-        with open(cfg, "w") as f:
-            f.write(SLUICE_TEMPLATES[workload].format(state=os.path.join(work, "state"), input=input_path,
-                                                      output=output))
-        return {
-            "sluice": [sluice, "run", "--no-progress", cfg],
+    binaries = {"sluice": sluice}
+    if args.baseline:
+        binaries["baseline"] = os.path.abspath(args.baseline)
+        tools = ["sluice", "baseline"] + [t for t in tools if t != "sluice"]
+
+    def command(workload, tool, output):
+        """(argv, stdin path, stdout path, fed by cat) of one tool in one workload."""
+        if tool in binaries:
+            cfg = os.path.join(work, "%s-%s.yaml" % (workload, tool))
+            with open(cfg, "w") as f:
+                f.write(SLUICE_TEMPLATES[workload].format(state=os.path.join(work, "state"), input=input_path,
+                                                          output=output))
+            stdin = input_path if workload in FROM_STDIN else os.devnull
+            return [binaries[tool], "run", "--no-progress", cfg], stdin, os.devnull, workload in FROM_STDIN
+        # peers read stdin and write stdout
+        argv = {
+            "cat": ["cat"],
             "jq": ["jq", "-c", "." if workload == "W1" else W2_JQ],
             "mlr": ["mlr", "--ijsonl", "--ojsonl", "cat"] if workload == "W1"
                    else ["mlr", "--ijsonl", "--ojsonl"] + W2_MLR,
-        }
+        }[tool]
+        return argv, input_path, output, False
+
+    def run_once(workload, tool, output):
+        argv, stdin_path, stdout_path, fed = command(workload, tool, output)
+        if os.path.exists(output):
+            os.remove(output)
+        shutil.rmtree(os.path.join(work, "state"), ignore_errors=True)   # no resuming
+        sample = measure(argv, stdin_path, stdout_path, fed)
+        print("  %s %-8s %.2fs" % (workload, tool, sample[0]), flush=True)
+        return sample
 
     rows = []
+    paired = []   # (workload, current samples, baseline samples)
     workloads = args.workloads.split(",")
     for workload in [w for w in workloads if w not in ("W5", "DRIFT", "NEAR", "WF", "WAL")]:
-        for tool in tools:
-            if tool != "sluice" and workload not in PEERS:
-                continue
+        samples = {}
+        todo = [t for t in tools if t in binaries or workload in PEERS.get(t, ())]
+        for t in todo:
+            samples[t] = []
+        for run in range(args.runs):
+            # the two builds one after the other, alternating which goes first
+            pair = [t for t in binaries] if run % 2 == 0 else [t for t in reversed(list(binaries))]
+            for tool in pair:
+                samples[tool].append(run_once(workload, tool, os.path.join(work, "%s-%s.out.jsonl" % (workload, tool))))
+        for tool in todo:
             output = os.path.join(work, "%s-%s.out.jsonl" % (workload, tool))
-            argv = commands(workload, output)[tool]
-            # sluice reads the file itself; peers read stdin and write stdout.
-            stdin_path = os.devnull if tool == "sluice" else input_path
-            stdout_path = os.devnull if tool == "sluice" else output
-            samples = []
-            for _ in range(args.runs):
-                if os.path.exists(output):
-                    os.remove(output)
-                shutil.rmtree(os.path.join(work, "state"), ignore_errors=True)   # no resuming
-                samples.append(measure(argv, stdin_path, stdout_path))
-                print("  %s %-6s %.2fs" % (workload, tool, samples[-1][0]), flush=True)
+            if tool not in binaries:
+                samples[tool] = [run_once(workload, tool, output) for _ in range(args.runs)]
             problem = check_output(workload, tool, input_path, output)
-            wall = statistics.median(s[0] for s in samples)
-            cpu = statistics.median(s[1] for s in samples)
-            rss = max(s[2] for s in samples)
+            wall = statistics.median(s[0] for s in samples[tool])
+            cpu = statistics.median(s[1] for s in samples[tool])
+            rss = max(s[2] for s in samples[tool])
             rows.append((workload, tool, wall, input_mb / wall, cpu, rss / 2**20, problem))
+        if args.baseline:
+            paired.append((workload, samples["sluice"], samples["baseline"]))
 
     print()
     print("input: %d events, %.1f MB; median of %d runs on %d CPUs" % (args.events, input_mb, args.runs, os.cpu_count()))
-    print("| workload | tool | wall s | MB/s | CPU s | peak RSS MiB | vs jq | vs W1 | output |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---|")
+    print("| workload | tool | wall s | MB/s | CPU s | CPU s/GB | peak RSS MiB | vs jq | vs W1 | output |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
     jq_rate = {r[0]: r[3] for r in rows if r[1] == "jq"}
     w1_rate = {r[1]: r[3] for r in rows if r[0] == "W1"}
     failed = False
@@ -277,9 +342,12 @@ def main():
         ratio = "%.1fx" % (rate / jq_rate[workload]) if workload in jq_rate else "-"
         vs_w1 = "%.0f%%" % (100 * rate / w1_rate[tool]) if tool in w1_rate and workload != "W1" else "-"
         verdict = "ok" if problem is None else "WRONG: " + problem
-        failed |= tool == "sluice" and problem is not None
-        print("| %s | %s | %.2f | %.0f | %.2f | %.0f | %s | %s | %s |" % (workload, tool, wall, rate, cpu, rss, ratio,
-                                                                     vs_w1, verdict))
+        failed |= tool in binaries and problem is not None
+        print("| %s | %s | %.2f | %.0f | %.2f | %.2f | %.0f | %s | %s | %s |" % (
+            workload, tool, wall, rate, cpu, cpu / (input_mb / 1000), rss, ratio, vs_w1, verdict))
+    print_stdin_twins(rows)
+    if paired:
+        print_paired(paired, input_mb, args.baseline)
     if "W5" in workloads:
         corpus_rows, corpus_mb = run_corpus(sluice, work, args.corpus_docs, args.runs)
         print_corpus(corpus_rows, args.corpus_docs, corpus_mb)
@@ -293,6 +361,41 @@ def main():
         print_wal(run_wal(sluice, work, args.runs))
     if failed:
         sys.exit("sluice produced wrong output")
+
+
+def print_stdin_twins(rows):
+    """stdin workloads against their file twins (ratios of the medians)."""
+    by = {(r[0], r[1]): r for r in rows}
+    lines = []
+    for stdin_w, file_w in STDIN_TWINS:
+        for tool in ("sluice", "baseline"):
+            a, b = by.get((stdin_w, tool)), by.get((file_w, tool))
+            if a and b:
+                lines.append("| %s / %s | %s | %.2fx | %.2fx |" % (stdin_w, file_w, tool, a[4] / b[4], a[2] / b[2]))
+    if lines:
+        print()
+        print("stdin against the file source (ratio of medians; the goal is within 1.10x)")
+        print("| workloads | tool | CPU | wall |")
+        print("|---|---|---:|---:|")
+        print("\n".join(lines))
+
+
+def print_paired(paired, input_mb, baseline):
+    """Current build against --baseline: medians and the median paired ratio."""
+    print()
+    print("current build against the baseline %s (runs paired, alternating which goes first; "
+          "ratio = median over runs of current / baseline)" % baseline)
+    print("| workload | wall s base | wall s now | wall ratio | CPU s base | CPU s now | CPU ratio "
+          "| CPU s/GB base | CPU s/GB now |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for workload, now, base in paired:
+        med = statistics.median
+        wall_ratio = med(n[0] / b[0] for n, b in zip(now, base))
+        cpu_ratio = med(n[1] / b[1] for n, b in zip(now, base))
+        cpu_now, cpu_base = med(n[1] for n in now), med(b[1] for b in base)
+        print("| %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |" % (
+            workload, med(b[0] for b in base), med(n[0] for n in now), wall_ratio, cpu_base, cpu_now, cpu_ratio,
+            cpu_base / (input_mb / 1000), cpu_now / (input_mb / 1000)))
 
 
 def run_drift(sluice, work, input_path):
