@@ -657,6 +657,12 @@ static int log_end(logger *lg)
     return 0;
 }
 
+static bool readable_now(int fd)
+{
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    return poll(&pfd, 1, 0) != 0;   /* errors: let read report them */
+}
+
 /* Waits until standard input is readable; false when the run is ending. */
 static bool wait_input(sl_stdin_wal *w)
 {
@@ -717,10 +723,13 @@ static void read_input(logger *lg)
             break;
         }
         /* Log before a read that could block, so that input that pauses is
-         * acknowledged and processed at once; while it keeps coming, gather
-         * up to LOG_CHUNK into one record. */
+         * acknowledged and processed at once; while plain input keeps
+         * coming, gather up to LOG_CHUNK into one record. (The decompressor
+         * may hold input while the pipe is empty: it does not wait.) */
         if (framed > 0 && (framed >= LOG_CHUNK || cap - len < READ_CHUNK ||
-                           !sl_stream_more_soon(STDIN_FILENO, &held_since))) {
+                           (sl_reader_compression(r) == SL_COMPRESSION_NONE
+                                ? !sl_stream_more_soon(STDIN_FILENO, &held_since)
+                                : !readable_now(STDIN_FILENO)))) {
             if (log_data(lg, buf, framed, frames) < 0) break;
             memmove(data, data + framed, len - framed);
             len -= framed;
