@@ -80,7 +80,8 @@
 #define KIND_END 'E'
 #define RECORD_HEADER 17               /* kind, stream, offset */
 #define LOG_CHUNK (1024 * 1024)        /* complete frames gathered into one record, at most */
-#define READ_CHUNK (128 * 1024)
+#define READ_CHUNK (1024 * 1024)      /* as much as the pipe holds (sl_stream_grow_pipe) */
+#define FEED_BUFFER (1024 * 1024)      /* asked of the socket pair; the kernel may allow less */
 #define POLL_MS 200
 #define WAIT_MS 20
 #define GENERATION_FILE "generation"
@@ -509,6 +510,10 @@ static int new_feed(logger *lg)
         logger_fail(lg, "cannot create a socket pair: %s", strerror(errno));
         return -1;
     }
+    /* A log record (up to LOG_CHUNK) in as few hand-overs as the kernel
+     * allows (net.core.wmem_max caps it silently). */
+    int bytes = FEED_BUFFER;
+    setsockopt(fds[1], SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
     feed *f = calloc(1, sizeof *f);
     if (!f) abort();
     f->stream = lg->stream;
