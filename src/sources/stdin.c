@@ -182,11 +182,10 @@ const sl_component_type sl_source_stdin_type = {
         "the decoders' reasons; and, without the log, `incomplete_at_stop`: at a graceful "
         "stop, a last record whose end had not arrived.\n\n"
         "**Edge cases.** With uncompressed input, the records read so far are handed on "
-        "whenever the input pauses (for over a millisecond), so `tail -F app.log | sluice run "
-        "p.yaml` processes lines as they come, and stopping the pipeline does not wait for an "
-        "idle pipe to close; while input keeps coming, batches fill up, and no record waits "
-        "more than about 10 ms for its batch to fill. Compressed input is processed in full "
-        "batches. When standard input is a pipe, the source asks the kernel to make its "
+        "whenever the input pauses (nothing more is ready to read), so `tail -F app.log | "
+        "sluice run p.yaml` processes lines as they come, and stopping the pipeline does not "
+        "wait for an idle pipe to close; while more input is ready, batches fill up. "
+        "Compressed input is processed in full batches. When standard input is a pipe, the source asks the kernel to make its "
         "buffer 1 MiB (`F_SETPIPE_SZ`), or as much as it allows, so that each read takes more.",
     .example =
         "sources:\n"

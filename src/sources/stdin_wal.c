@@ -80,8 +80,7 @@
 #define KIND_END 'E'
 #define RECORD_HEADER 17               /* kind, stream, offset */
 #define LOG_CHUNK (1024 * 1024)        /* complete frames gathered into one record, at most */
-#define READ_CHUNK (1024 * 1024)      /* as much as the pipe holds (sl_stream_grow_pipe) */
-#define FEED_BUFFER (1024 * 1024)      /* asked of the socket pair; the kernel may allow less */
+#define READ_CHUNK (128 * 1024)
 #define POLL_MS 200
 #define WAIT_MS 20
 #define GENERATION_FILE "generation"
@@ -510,10 +509,6 @@ static int new_feed(logger *lg)
         logger_fail(lg, "cannot create a socket pair: %s", strerror(errno));
         return -1;
     }
-    /* A log record (up to LOG_CHUNK) in as few hand-overs as the kernel
-     * allows (net.core.wmem_max caps it silently). */
-    int bytes = FEED_BUFFER;
-    setsockopt(fds[1], SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
     feed *f = calloc(1, sizeof *f);
     if (!f) abort();
     f->stream = lg->stream;
@@ -662,12 +657,6 @@ static int log_end(logger *lg)
     return 0;
 }
 
-static bool readable_now(int fd)
-{
-    struct pollfd pfd = {.fd = fd, .events = POLLIN};
-    return poll(&pfd, 1, 0) != 0;   /* errors: let read report them */
-}
-
 /* Waits until standard input is readable; false when the run is ending. */
 static bool wait_input(sl_stdin_wal *w)
 {
@@ -710,7 +699,6 @@ static void read_input(logger *lg)
     char *data = (char *)buf + RECORD_HEADER;
     size_t len = 0, framed = 0;   /* bytes read; of those, complete frames */
     uint64_t frames = 0;
-    int64_t held_since = 0;       /* when the frames read first waited for more input */
     for (;;) {
         if (atomic_load(&w->stop)) {
             /* Everything read from standard input goes into the log for the
@@ -728,19 +716,13 @@ static void read_input(logger *lg)
             break;
         }
         /* Log before a read that could block, so that input that pauses is
-         * acknowledged and processed at once; while plain input keeps
-         * coming, gather up to LOG_CHUNK into one record. (The decompressor
-         * may hold input while the pipe is empty: it does not wait.) */
-        if (framed > 0 && (framed >= LOG_CHUNK || cap - len < READ_CHUNK ||
-                           (sl_reader_compression(r) == SL_COMPRESSION_NONE
-                                ? !sl_stream_more_soon(STDIN_FILENO, &held_since)
-                                : !readable_now(STDIN_FILENO)))) {
+         * acknowledged and processed at once. */
+        if (framed > 0 && (framed >= LOG_CHUNK || cap - len < READ_CHUNK || !sl_stream_readable_now(STDIN_FILENO))) {
             if (log_data(lg, buf, framed, frames) < 0) break;
             memmove(data, data + framed, len - framed);
             len -= framed;
             framed = 0;
             frames = 0;
-            held_since = 0;
         }
         /* Plain input with nothing left in the reader: wait for more where a
          * stop is noticed (compressed input is read in full chunks). */

@@ -87,17 +87,11 @@ const void *sl_stream_parse_header(sl_stream *s, const char *row, size_t len, sl
  * toggles it twice, which leaves it unchanged). */
 bool sl_stream_skip_scan(const sl_format *f, bool *in_quote, const char *p, size_t n, size_t *used);
 
-/* Longest time records read from polled input wait for more input to fill
- * their batch (sl_stream_more_soon). */
-#define SL_STREAM_MAX_HOLD_MS 10
-
-/* Polled input was read up to what is there, and records read wait to be
- * handed on: true when more input arrives within a millisecond, unless they
- * have waited SL_STREAM_MAX_HOLD_MS since *held_since (set by the first
- * call; 0 when not waiting). So a writer that keeps writing fills whole
- * batches (or log records) instead of one per read, and a pause hands on
- * what was read at once. */
-bool sl_stream_more_soon(int fd, int64_t *held_since);
+/* Whether fd has input ready (or its end, or an error for read to report)
+ * without waiting: after a read that took all there was, more ready means
+ * the writer keeps up, so records read go on filling their batch (or log
+ * record) instead of being handed on one read at a time. */
+bool sl_stream_readable_now(int fd);
 
 /* Makes the pipe fd reads from hold up to 1 MiB (F_SETPIPE_SZ), or as much
  * as the kernel allows (pipe-max-size, pipe-user-pages-soft), so that each

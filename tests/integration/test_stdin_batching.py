@@ -1,13 +1,13 @@
 """stdin batching: every record exactly once and in order, however the
 writer writes.
 
-The stdin source (and its write-ahead log's logger) grows its pipe to 1 MiB
-and, after a read that took all there was, waits up to a millisecond for more
-(at most 10 ms per batch) before handing on what it read, so that a writer
-that keeps writing fills whole batches instead of one per read. Here writers
-cut the input in odd-sized chunks that end in the middle of records (and of
-multi-byte characters): a slow one that trickles with pauses around the
-linger time, and a fast one that writes as fast as the pipe takes it; both
+The stdin source grows its pipe to 1 MiB and, after a read that took all
+there was, goes on filling the batch when more is ready (handing it on only
+when nothing is), so that a writer that keeps up fills whole batches instead
+of one per read. Here writers cut the input in odd-sized chunks that end in
+the middle of records (and of multi-byte characters): a slow one that
+trickles with short pauses, and a fast one that writes as fast as the pipe
+takes it; both
 with `wal.enabled: false` and through the log; and gzip input trickled in.
 The output must be the input, record for record. And the pipe sluice reads from must have grown beyond the
 kernel's 64 KiB default (when the kernel allows 1 MiB).
@@ -96,7 +96,7 @@ def check(work, name, lines, chunks, pause, data=None):
 def test_slow_trickling_writer(work):
     lines = records(600)
     chunks = cut(b"".join(lines), [1, 3, 17, 211, 2, 1021, 5, 97])
-    # pauses below, at and above the 1 ms linger; about 2 s in all
+    # short pauses, about 2 s in all
     check(work, "slow", lines, chunks, [0.0002, 0.001, 0.003, 0, 0.0005, 0.002])
 
 
@@ -107,8 +107,7 @@ def test_fast_writer_in_odd_chunks(work):
 
 
 def test_compressed_writer(work):
-    # gzip is decompressed while the pipe may be empty: the log does not
-    # wait for the pipe then (stdin_wal.c), and nothing is lost either way.
+    # gzip is decompressed while the pipe may be empty; nothing is lost.
     lines = records(3000)
     packed = gzip.compress(b"".join(lines))
     chunks = cut(packed, [1, 7, 4099, 3, 65537])
