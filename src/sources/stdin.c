@@ -185,8 +185,9 @@ const sl_component_type sl_source_stdin_type = {
         "whenever the input pauses (nothing more is ready to read), so `tail -F app.log | "
         "sluice run p.yaml` processes lines as they come, and stopping the pipeline does not "
         "wait for an idle pipe to close; while more input is ready, batches fill up. "
-        "Compressed input is processed in full batches. When standard input is a pipe, the source asks the kernel to make its "
-        "buffer 1 MiB (`F_SETPIPE_SZ`), or as much as it allows, so that each read takes more.",
+        "Compressed input is processed in full batches. When standard input is a pipe, the "
+        "source asks the kernel to make its buffer 1 MiB (`F_SETPIPE_SZ`), or as much as it "
+        "allows, so that each read takes more.",
     .example =
         "sources:\n"
         "  piped:\n"
