@@ -147,7 +147,9 @@ static void report_info_init(const sl_cli_pipeline *lp, sl_report_info *info, ch
         .status = "running",
         .elapsed_s = -1,
         .dlq_file = dlq,
-        .dlq_offset = stat(dlq, &st) == 0 ? (uint64_t)st.st_size : 0,   /* this run's entries only */
+        /* this run's entries only: after the DLQ was cut back to the
+         * checkpoint resumed, or set aside */
+        .dlq_offset = stat(dlq, &st) == 0 ? (uint64_t)st.st_size : 0,
     };
 }
 
@@ -167,6 +169,29 @@ static bool write_report(const sl_cli_pipeline *lp, const sl_report_info *live, 
     return true;
 }
 
+/* Resumes the loaded pipeline from its last checkpoint. When a component
+ * cannot read its state in it, the others may hold that checkpoint's state
+ * already: the pipeline is built again from the same configuration and
+ * resumes from the generation before, or starts over (without appending to
+ * earlier output) when none is left. */
+static int resume(sl_cli_pipeline *lp, bool from_start, sl_error *err) {
+    sl_refused_checkpoints refused = {0};
+    for (;;) {
+        int n = refused.n;
+        if (sl_pipeline_resume(lp->pipeline, from_start, &refused, err) == 0)
+            return 0;
+        if (refused.n == n)
+            return -1;
+        sl_pipeline_free(lp->pipeline);
+        sl_diag diag;   /* built once already: its diagnostics were printed then */
+        sl_diag_init(&diag);
+        lp->pipeline = sl_pipeline_build(lp->cfg, &diag);
+        sl_diag_free(&diag);
+        if (!lp->pipeline)
+            return sl_errorf(err, "cannot build the pipeline again to resume from an earlier checkpoint");
+    }
+}
+
 /* Runs a loaded pipeline to its end; *next receives the pipeline a SIGHUP
  * loaded to take over, or NULL. */
 static int run_loaded(sl_cli_pipeline *lp, bool progress, bool from_start, sl_cli_pipeline **next) {
@@ -175,6 +200,10 @@ static int run_loaded(sl_cli_pipeline *lp, bool progress, bool from_start, sl_cl
     sl_api *api = NULL;
     sl_sampler *sampler = NULL;
     const char *report_path = lp->cfg->report_path;
+    if (resume(lp, from_start, &err) < 0) {
+        fprintf(stderr, "sluice: error: %s\n", err.msg);
+        return SL_EXIT_FAILED;
+    }
     char title[256];
     sl_report_info info;
     report_info_init(lp, &info, title, sizeof title);
@@ -222,7 +251,7 @@ static int run_loaded(sl_cli_pipeline *lp, bool progress, bool from_start, sl_cl
 
     sl_lineage *lineage = sl_lineage_new(lp->cfg, lp->pipeline, SL_VERSION);
     sl_lineage_start(lineage);
-    sl_run_options ro = {.progress = progress, .from_start = from_start};
+    sl_run_options ro = {.progress = progress};
     int64_t t0 = sl_monotonic_ns();
     int run_rc = sl_pipeline_run(lp->pipeline, &ro, &err);
     sl_lineage_end(lineage, run_rc < 0 ? err.msg : NULL, atomic_load(&watch.stopped));

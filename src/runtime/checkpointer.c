@@ -25,6 +25,10 @@
  * DLQ is cut back to its size then, so records read again after a crash are
  * neither lost nor written twice. Then a checkpoint of the starting point is
  * written at once, so that a crash before the first interval resumes from it.
+ * A checkpoint some component cannot read its state in is refused like a
+ * damaged one: the caller builds the pipeline again and it resumes from the
+ * generation before (sl_pipeline_resume). Sinks are restored last, so a
+ * source or transform refusing leaves the output untouched.
  *
  * When a source cannot resume (stdin without its log), or a sink cannot
  * continue its output (it has no save hook), or checkpoint.enabled is false, only the sinks' part of the cycle runs,
@@ -41,6 +45,7 @@
 #include "../codec/json.h"
 #include "../codec/json_state.h"
 #include "../core/checkpoint.h"
+#include "../core/crc32c.h"
 #include "../core/dir_lock.h"
 #include "../core/log.h"
 #include "../core/util.h"
@@ -86,6 +91,7 @@ struct sl_checkpointer {
     int sinks_pending;       /* sinks that have not met the marker (under p->lock) */
     /* metrics, read by the API thread */
     _Atomic uint64_t taken, failed, last_duration_us;
+    uint64_t unusable;       /* generations found unusable at the start, set before the API starts */
     _Atomic int64_t last_success_s;   /* wall clock seconds, 0 = never */
 };
 
@@ -396,6 +402,7 @@ void sl_checkpoints_finish(sl_pipeline *p)
 
 /* ---- starting: restore ---- */
 
+/* Restores one component; on failure err says why, without naming it. */
 static int restore_one(sl_component *c, const sl_value *entry, sl_error *err)
 {
     if (!c->type->restore) return 0;
@@ -418,10 +425,7 @@ static int restore_one(sl_component *c, const sl_value *entry, sl_error *err)
         rc = c->type->restore(c, text.data, text.len, err);
         sl_buf_free(&text);
     }
-    if (rc < 0)
-        return sl_error_prefix(err, "%s '%s' cannot resume from the checkpoint (run with --from-start to "
-                               "ignore it)", sl_kind_name(c->kind), c->name);
-    return 0;
+    return rc;
 }
 
 /* A checkpoint document, parsed. */
@@ -461,9 +465,15 @@ static bool parse_doc(sl_arena *a, const char *data, size_t len, ckpt_doc *d, ch
     return true;
 }
 
+/* sl_checkpoint_check: arg is the sl_refused_checkpoints, or NULL. */
 static bool check_doc(const sl_buf *doc, void *arg, char *why, size_t cap)
 {
-    (void)arg;
+    const sl_refused_checkpoints *refused = arg;
+    for (int i = 0; refused && i < refused->n; i++)
+        if (refused->gen[i].len == doc->len && refused->gen[i].crc == sl_crc32c(0, doc->data, doc->len)) {
+            snprintf(why, cap, "%s", refused->gen[i].why);
+            return false;
+        }
     sl_arena a;
     sl_arena_init(&a, 16384);
     ckpt_doc d;
@@ -553,8 +563,41 @@ static int refuse_shared_checkpoint(const sl_checkpointer *k, sl_error *err)
                      k->dir);
 }
 
+/* Component c could not read its state (err says why) from the checkpoint
+ * generation `found`, whose document is doc: notes that generation in
+ * refused, for a pipeline built again to resume without it, or fails as it
+ * must when there is nothing to fall back to. Returns -1. */
+static int refuse(const sl_checkpointer *k, const sl_component *c, sl_checkpoint_found found, const sl_buf *doc,
+                  sl_refused_checkpoints *refused, sl_error *err)
+{
+    const char *kind = sl_kind_name(c->kind);
+    if (found == SL_CHECKPOINT_NONE || !refused || refused->n == (int)(sizeof refused->gen / sizeof *refused->gen))
+        return sl_error_prefix(err, "%s '%s' cannot resume from the checkpoint (run with --from-start to "
+                               "ignore it)", kind, c->name);
+    const char *file = found == SL_CHECKPOINT_NEWEST ? "checkpoint" : "checkpoint.prev";
+    sl_warn("checkpoint", "%s in %s cannot be resumed: %s '%s' cannot read its state in it: %s; %s", file, k->dir,
+            kind, c->name, err->msg,
+            found == SL_CHECKPOINT_NEWEST ? "trying checkpoint.prev"
+                                          : "no checkpoint is left to resume from");
+    sl_refused_checkpoint *gen = &refused->gen[refused->n++];
+    gen->len = doc->len;
+    gen->crc = sl_crc32c(0, doc->data, doc->len);
+    snprintf(gen->why, sizeof gen->why, "%s '%.60s' cannot read its state", kind, c->name);
+    return sl_errorf(err, "%s in %s: %s (above)", file, k->dir, gen->why);
+}
+
+/* How many generations that exist in dir were not used (found). */
+static uint64_t unusable(const char *dir, sl_checkpoint_found found)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/checkpoint", dir);
+    uint64_t n = found != SL_CHECKPOINT_NEWEST && access(path, F_OK) == 0;
+    snprintf(path, sizeof path, "%s/checkpoint.prev", dir);
+    return n + (found == SL_CHECKPOINT_NONE && access(path, F_OK) == 0);
+}
+
 /* Loads the checkpoint and restores every component from it. */
-static int resume(sl_pipeline *p, bool from_start, sl_error *err)
+static int resume(sl_pipeline *p, bool from_start, sl_refused_checkpoints *refused, sl_error *err)
 {
     sl_checkpointer *k = p->ckpt;
     sl_buf doc;
@@ -567,7 +610,8 @@ static int resume(sl_pipeline *p, bool from_start, sl_error *err)
 
     char problem[256] = "";
     sl_checkpoint_found found =
-        k->durable ? sl_checkpoint_load(k->dir, &doc, check_doc, NULL, problem) : SL_CHECKPOINT_NONE;
+        k->durable ? sl_checkpoint_load(k->dir, &doc, check_doc, refused, problem) : SL_CHECKPOINT_NONE;
+    if (k->durable && !from_start) k->unusable = unusable(k->dir, found);
     if (found != SL_CHECKPOINT_NONE && from_start) {
         sl_info("checkpoint", "--from-start: ignoring the checkpoint in %s", k->dir);
         found = SL_CHECKPOINT_NONE;
@@ -602,10 +646,15 @@ static int resume(sl_pipeline *p, bool from_start, sl_error *err)
             sl_info("checkpoint", "resuming from checkpoint %" PRIu64 " in %s", d.epoch, k->dir);
         }
     }
-    for (int i = 0; i < p->n_comps && rc == 0; i++) {
-        sl_component *c = &p->comps[i];
-        rc = restore_one(c, d.components ? sl_state_get(d.components, c->name) : NULL, err);
-    }
+    /* Sinks last: a source or transform that cannot read its state leaves
+     * the output as it was. */
+    for (int pass = 0; pass < 2 && rc == 0; pass++)
+        for (int i = 0; i < p->n_comps && rc == 0; i++) {
+            sl_component *c = &p->comps[i];
+            if ((c->kind == SL_SINK) != (pass == 1)) continue;
+            if (restore_one(c, d.components ? sl_state_get(d.components, c->name) : NULL, err) < 0)
+                rc = refuse(k, c, found, &doc, refused, err);
+        }
     if (rc == 0 && have_dlq_size) rc = sl_dlq_rollback(p->dlq, &dlq, err);
     else if (rc == 0 && start_over) rc = sl_dlq_set_aside(p->dlq, err);
     sl_arena_free(&a);
@@ -662,13 +711,13 @@ static bool uses_data_dir(const sl_pipeline *p)
     return p->ckpt->durable || publishes;
 }
 
-int sl_checkpoints_start(sl_pipeline *p, bool from_start, sl_error *err)
+int sl_checkpoints_start(sl_pipeline *p, bool from_start, sl_refused_checkpoints *refused, sl_error *err)
 {
     sl_checkpointer *k = p->ckpt;
     char why[256];
     if (k->lock_fd < 0 && uses_data_dir(p) && (k->lock_fd = sl_dir_lock(k->dir, err)) < 0) return -1;
     if (sl_checkpoints_off_reason(p, why, sizeof why)) sl_info("checkpoint", "%s", why);
-    if (resume(p, from_start, err) < 0) return -1;
+    if (resume(p, from_start, refused, err) < 0) return -1;
 
     /* The starting point is a checkpoint too (it fixes the DLQ's size). */
     if (k->durable) {
@@ -720,6 +769,10 @@ void sl_checkpoints_prometheus(sl_pipeline *p, sl_buf *out)
     sl_buf_puts(out, "# HELP sluice_checkpoint_failures_total Checkpoints that could not be written "
                      "(the previous one stands).\n# TYPE sluice_checkpoint_failures_total counter\n");
     sl_buf_printf(out, "sluice_checkpoint_failures_total %" PRIu64 "\n", atomic_load(&k->failed));
+    sl_buf_puts(out, "# HELP sluice_checkpoint_unusable_total Checkpoint generations this run could not "
+                     "resume from when it started (damaged, or a component could not read its state in "
+                     "it).\n# TYPE sluice_checkpoint_unusable_total counter\n");
+    sl_buf_printf(out, "sluice_checkpoint_unusable_total %" PRIu64 "\n", k->unusable);
     sl_buf_puts(out, "# HELP sluice_checkpoint_duration_seconds How long the last checkpoint took, from "
                      "barrier to commit.\n# TYPE sluice_checkpoint_duration_seconds gauge\n");
     sl_buf_printf(out, "sluice_checkpoint_duration_seconds %.6f\n", (double)atomic_load(&k->last_duration_us) / 1e6);

@@ -22,6 +22,7 @@
 #define SL_PIPELINE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "../config/config.h"
@@ -45,6 +46,32 @@ typedef struct sl_run_options {
     bool progress;       /* draw a progress bar on stderr */
     bool from_start;     /* ignore the last checkpoint: read every input from the start */
 } sl_run_options;
+
+/* Checkpoint generations a run must not resume from because a component
+ * could not read its state from them (malformed, or from an incompatible
+ * version), kept by the caller across pipelines built afresh; start with
+ * all zero. A generation is known by its document's length and CRC-32C. */
+typedef struct sl_refused_checkpoint {
+    uint64_t len;
+    uint32_t crc;
+    char why[160];   /* "source 'events' cannot read its state" */
+} sl_refused_checkpoint;
+typedef struct sl_refused_checkpoints {
+    int n;
+    sl_refused_checkpoint gen[2];   /* in the order refused */
+} sl_refused_checkpoints;
+
+/* Prepares a run: locks data_dir, restores every component from the last
+ * checkpoint, rolls the DLQ back to it and writes the starting checkpoint
+ * (docs/delivery.md); sl_pipeline_run does it when it was not done. Returns
+ * 0, or -1 with err. When a component cannot read its state from the
+ * checkpoint and `refused` is not NULL, that generation is added to refused
+ * (after a warning naming the component and the reason): the other
+ * components may hold its state already, so the caller frees this
+ * pipeline, builds it again and resumes the new one with the same refused
+ * list, which resumes from the generation before, or, when none is left,
+ * starts over without appending to earlier output. */
+int sl_pipeline_resume(sl_pipeline *p, bool from_start, sl_refused_checkpoints *refused, sl_error *err);
 
 /* Runs to completion (batch mode) or until stopped; a pipeline runs once.
  * Returns 0, or -1 with err on a fatal error (a sink that cannot write, a

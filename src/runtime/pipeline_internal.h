@@ -111,6 +111,7 @@ struct sl_pipeline {
     sl_queue *batches;       /* sources -> workers */
     sl_dlq *dlq;
     atomic_bool stopping, ready;
+    bool resumed;            /* sl_pipeline_resume ran */
     bool ran;
     /* checkpoints (checkpointer.c) */
     sl_checkpointer *ckpt;
@@ -155,9 +156,10 @@ const char *sl_checkpoint_blocker(const sl_component *c);
  * second run on it is refused, naming the first one's pid), restores every
  * component from the last checkpoint (none with
  * from_start, or when a source cannot resume; refused when another pipeline
- * wrote it), rolls the DLQ back to it, and writes the starting checkpoint.
+ * wrote it; generations in refused are skipped, see sl_pipeline_resume),
+ * rolls the DLQ back to it, and writes the starting checkpoint.
  * Before any thread starts. The lock is held until sl_checkpoints_free. */
-int sl_checkpoints_start(sl_pipeline *p, bool from_start, sl_error *err);
+int sl_checkpoints_start(sl_pipeline *p, bool from_start, sl_refused_checkpoints *refused, sl_error *err);
 /* Takes a checkpoint when one is due; main thread, while the pipeline runs. */
 void sl_checkpoints_tick(sl_pipeline *p);
 /* How long the main thread may wait before the next tick, at most max_ms. */

@@ -190,11 +190,18 @@ static void finish_components(sl_pipeline *p)
     }
 }
 
+int sl_pipeline_resume(sl_pipeline *p, bool from_start, sl_refused_checkpoints *refused, sl_error *err)
+{
+    if (p->resumed) return sl_errorf(err, "internal error: a pipeline can only resume once");
+    p->resumed = true;
+    return sl_checkpoints_start(p, from_start, refused, err);
+}
+
 int sl_pipeline_run(sl_pipeline *p, const sl_run_options *ro, sl_error *err)
 {
     if (p->ran) return sl_errorf(err, "internal error: a pipeline can only run once");
+    if (!p->resumed && sl_pipeline_resume(p, ro && ro->from_start, NULL, err) < 0) return -1;
     p->ran = true;
-    if (sl_checkpoints_start(p, ro && ro->from_start, err) < 0) return -1;
 
     sl_worker **workers = calloc((size_t)p->workers, sizeof *workers);
     if (!workers) abort();
