@@ -200,7 +200,11 @@ static int run_loaded(sl_cli_pipeline *lp, bool progress, bool from_start, sl_cl
     sl_api *api = NULL;
     sl_sampler *sampler = NULL;
     const char *report_path = lp->cfg->report_path;
-    if (resume(lp, from_start, &err) < 0) {
+    /* Before anything holds the pipeline (resuming may build it again), and
+     * before the report notes where this run's dead letters start. A failed
+     * start is reported like a failed run (lineage, report, summary). */
+    int run_rc = resume(lp, from_start, &err);
+    if (!lp->pipeline) {
         fprintf(stderr, "sluice: error: %s\n", err.msg);
         return SL_EXIT_FAILED;
     }
@@ -253,7 +257,8 @@ static int run_loaded(sl_cli_pipeline *lp, bool progress, bool from_start, sl_cl
     sl_lineage_start(lineage);
     sl_run_options ro = {.progress = progress};
     int64_t t0 = sl_monotonic_ns();
-    int run_rc = sl_pipeline_run(lp->pipeline, &ro, &err);
+    if (run_rc == 0)
+        run_rc = sl_pipeline_run(lp->pipeline, &ro, &err);
     sl_lineage_end(lineage, run_rc < 0 ? err.msg : NULL, atomic_load(&watch.stopped));
     sl_lineage_free(lineage);
     double elapsed_s = (double)(sl_monotonic_ns() - t0) / 1e9;

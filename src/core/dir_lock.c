@@ -11,13 +11,16 @@
 
 #include "util.h"
 
-int sl_dir_lock(const char *dir, sl_error *err)
+int sl_dir_lock(const char *dir, const sl_dir_lock_use *use, sl_error *err)
 {
-    if (sl_mkdirs(dir, err) < 0) return sl_error_prefix(err, "cannot create data_dir");
+    if (sl_mkdirs(dir, err) < 0) return sl_error_prefix(err, "cannot create %s %s", use->what, dir);
     char path[4200];
-    snprintf(path, sizeof path, "%s/lock", dir);
+    snprintf(path, sizeof path, "%s/%s", dir, use->file);
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return sl_errorf(err, "cannot open %s: %s", path, strerror(errno));
+    if (fd < 0) {
+        err->sys_errno = errno;
+        return sl_errorf(err, "cannot open %s: %s", path, strerror(errno));
+    }
     if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
         int e = errno;
         /* The holder writes its pid just after locking: wait for it a little. */
@@ -29,10 +32,10 @@ int sl_dir_lock(const char *dir, sl_error *err)
             holder[strcspn(holder, "\n")] = '\0';
         }
         close(fd);
+        err->sys_errno = e;
         if (e != EWOULDBLOCK) return sl_errorf(err, "cannot lock %s: %s", path, strerror(e));
-        return sl_errorf(err, "data_dir %s is in use by another sluice run (pid %s): two runs on one data_dir "
-                         "would overwrite each other's checkpoints and output; wait for that run to end, or "
-                         "give this pipeline a data_dir of its own", dir, holder[0] ? holder : "unknown");
+        return sl_errorf(err, "%s %s is in use by another sluice run (pid %s): %s", use->what, dir,
+                         holder[0] ? holder : "unknown", use->advice);
     }
     char pid[32];
     int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());

@@ -402,9 +402,12 @@ void sl_checkpoints_finish(sl_pipeline *p)
 
 /* ---- starting: restore ---- */
 
-/* Restores one component; on failure err says why, without naming it. */
-static int restore_one(sl_component *c, const sl_value *entry, sl_error *err)
+/* Restores one component; on failure err says why, without naming it, and
+ * *unreadable whether its saved state could be to blame: there was one and
+ * no system call failed (a lock held by another run, a full disk). */
+static int restore_one(sl_component *c, const sl_value *entry, bool *unreadable, sl_error *err)
 {
+    *unreadable = false;
     if (!c->type->restore) return 0;
     const sl_value *type = sl_state_get(entry, "type"), *state = sl_state_get(entry, "state");
     if (entry && (!type || type->type != SL_STRING || !state)) {
@@ -422,8 +425,10 @@ static int restore_one(sl_component *c, const sl_value *entry, sl_error *err)
         sl_buf text;
         sl_buf_init(&text);
         sl_json_encode(&text, state);
+        err->sys_errno = 0;
         rc = c->type->restore(c, text.data, text.len, err);
         sl_buf_free(&text);
+        *unreadable = rc < 0 && err->sys_errno == 0;
     }
     return rc;
 }
@@ -563,15 +568,15 @@ static int refuse_shared_checkpoint(const sl_checkpointer *k, sl_error *err)
                      k->dir);
 }
 
-/* Component c could not read its state (err says why) from the checkpoint
- * generation `found`, whose document is doc: notes that generation in
- * refused, for a pipeline built again to resume without it, or fails as it
- * must when there is nothing to fall back to. Returns -1. */
-static int refuse(const sl_checkpointer *k, const sl_component *c, sl_checkpoint_found found, const sl_buf *doc,
-                  sl_refused_checkpoints *refused, sl_error *err)
+/* Component c could not restore (err says why) from the checkpoint
+ * generation `found`, whose document is doc. When its state there is to
+ * blame, notes that generation in refused, for a pipeline built again to
+ * resume without it; else fails as it must. Returns -1. */
+static int refuse(const sl_checkpointer *k, const sl_component *c, bool unreadable, sl_checkpoint_found found,
+                  const sl_buf *doc, sl_refused_checkpoints *refused, sl_error *err)
 {
     const char *kind = sl_kind_name(c->kind);
-    if (found == SL_CHECKPOINT_NONE || !refused || refused->n == (int)(sizeof refused->gen / sizeof *refused->gen))
+    if (!unreadable || !refused || refused->n == (int)(sizeof refused->gen / sizeof *refused->gen))
         return sl_error_prefix(err, "%s '%s' cannot resume from the checkpoint (run with --from-start to "
                                "ignore it)", kind, c->name);
     const char *file = found == SL_CHECKPOINT_NEWEST ? "checkpoint" : "checkpoint.prev";
@@ -652,8 +657,9 @@ static int resume(sl_pipeline *p, bool from_start, sl_refused_checkpoints *refus
         for (int i = 0; i < p->n_comps && rc == 0; i++) {
             sl_component *c = &p->comps[i];
             if ((c->kind == SL_SINK) != (pass == 1)) continue;
-            if (restore_one(c, d.components ? sl_state_get(d.components, c->name) : NULL, err) < 0)
-                rc = refuse(k, c, found, &doc, refused, err);
+            bool unreadable;
+            if (restore_one(c, d.components ? sl_state_get(d.components, c->name) : NULL, &unreadable, err) < 0)
+                rc = refuse(k, c, unreadable, found, &doc, refused, err);
         }
     if (rc == 0 && have_dlq_size) rc = sl_dlq_rollback(p->dlq, &dlq, err);
     else if (rc == 0 && start_over) rc = sl_dlq_set_aside(p->dlq, err);
@@ -715,7 +721,10 @@ int sl_checkpoints_start(sl_pipeline *p, bool from_start, sl_refused_checkpoints
 {
     sl_checkpointer *k = p->ckpt;
     char why[256];
-    if (k->lock_fd < 0 && uses_data_dir(p) && (k->lock_fd = sl_dir_lock(k->dir, err)) < 0) return -1;
+    static const sl_dir_lock_use data_dir = {
+        "lock", "data_dir", "two runs on one data_dir would overwrite each other's checkpoints and output; wait "
+        "for that run to end, or give this pipeline a data_dir of its own"};
+    if (k->lock_fd < 0 && uses_data_dir(p) && (k->lock_fd = sl_dir_lock(k->dir, &data_dir, err)) < 0) return -1;
     if (sl_checkpoints_off_reason(p, why, sizeof why)) sl_info("checkpoint", "%s", why);
     if (resume(p, from_start, refused, err) < 0) return -1;
 

@@ -62,13 +62,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "../codec/json.h"
 #include "../codec/json_state.h"
 #include "../core/crc32c.h"
+#include "../core/dir_lock.h"
 #include "../core/log.h"
 #include "../core/util.h"
 #include "../expr/expr.h"
@@ -163,7 +163,7 @@ typedef struct dataset_sink {
     split_state splits[SL_DATASET_SPLITS];
     uint64_t spill_seq;         /* number of the next shuffle spill */
     uint64_t spill_kept;        /* checkpointing thread: oldest spill a checkpoint may still need */
-    int lock_fd;                /* the dataset directory, flock'ed from restore to destroy, or -1 */
+    int lock_fd;                /* the dataset directory's lock (dir_lock.h), from restore to destroy, or -1 */
     char broken[SL_ERROR_MAX];  /* sink thread: a write failed part-way; every later call fails */
     sl_manifest manifest;
     /* Shards closed so far per split (published or about to be at the next
@@ -368,7 +368,7 @@ static void dataset_destroy(sl_component *c) {
         }
         free(sp->slots);
     }
-    if (ds->lock_fd >= 0) close(ds->lock_fd);
+    sl_dir_unlock(ds->lock_fd);
     sl_path_free(ds->key);
     sl_manifest_free(&ds->manifest);
     sl_compressor_free(&ds->compressor);
@@ -1373,21 +1373,18 @@ static int start_new(dataset_sink *ds, sl_error *err) {
 }
 
 /* An unfinished dataset is continued or replaced, so no other run may be
- * writing it: the directory is locked (flock, released when the process
+ * writing it: the directory is locked (dir_lock.h, released when the process
  * ends, also by a crash) for as long as the sink exists. */
 static int lock_dataset(dataset_sink *ds, sl_error *err) {
-    ds->lock_fd = open(ds->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (ds->lock_fd < 0) return sl_errorf(err, "cannot open %s: %s", ds->path, strerror(errno));
-    if (flock(ds->lock_fd, LOCK_EX | LOCK_NB) == 0) return 0;
-    if (errno == EWOULDBLOCK)
-        return sl_errorf(err, "another sluice run is writing the dataset in %s; stop it, or choose another path",
-                         ds->path);
-    return sl_errorf(err, "cannot lock %s: %s", ds->path, strerror(errno));
+    static const sl_dir_lock_use dataset = {
+        ".lock", "the dataset directory", "two runs would write the same shards and index.json; wait for that "
+        "run to end, or give this sink another path"};
+    ds->lock_fd = sl_dir_lock(ds->path, &dataset, err);
+    return ds->lock_fd < 0 ? -1 : 0;
 }
 
 static int dataset_restore(sl_component *c, const char *state, size_t len, sl_error *err) {
     dataset_sink *ds = c->impl;
-    if (sl_mkdirs(ds->path, err) < 0) return sl_error_prefix(err, "cannot create %s", ds->path);
     if (lock_dataset(ds, err) < 0) return -1;
     return state ? sl_state_read(state, len, resume_state, ds, err) : start_new(ds, err);
 }

@@ -12,10 +12,14 @@
 - Warnings about the lineage endpoint never show the credentials, path or
   query of its URL (nor anything of an interpolated URL).
 - `sluice check` refuses a directory that already holds a dataset.
-- A second run writing into the dataset another run is writing is refused.
+- A second run writing into the dataset another run is writing is refused,
+  with the pid of the other; a dataset locked by another process stops a
+  run that resumes a checkpoint without passing over that checkpoint or
+  moving output aside.
 - 20,000 records with a field name each: quick, and index.json stays small
   (the schema is capped, the rest counted under _other_fields).
 """
+import fcntl
 import hashlib
 import http.server
 import json
@@ -184,13 +188,41 @@ def test_second_writer_is_refused(work):
         other = work.write("b.yaml", SIGTERM_CFG.format(d=d).replace("/state", "/state-b"))
         second = harness.run(["run", "--no-progress", other])
         assert second.returncode != 0
-        assert "another sluice run is writing the dataset in %s/ds" % d in harness.text(second.stderr), \
-            harness.text(second.stderr)
+        assert "the dataset directory %s/ds is in use by another sluice run (pid %d)" % (d, proc.pid) in \
+            harness.text(second.stderr), harness.text(second.stderr)
     finally:
         code, _, err = harness.stop(proc, signal.SIGTERM)
     assert code == 0, harness.text(err)
     _, total = check_dataset(os.path.join(d, "ds"))
     assert total > 0
+
+
+def test_locked_dataset_stops_the_run_untouched(work):
+    """A dataset directory locked by another process stops the run with the
+    lock's message, however many checkpoints there are: a lock held is not
+    a checkpoint this run cannot read, so none is passed over and no output
+    is moved aside."""
+    d = work.path
+    cfg = work.write("p.yaml", SIGTERM_CFG.format(d=d) + "  out: {type: file, inputs: [gen], path: %s/out.jsonl}\n" % d)
+    proc = subprocess.Popen([harness.SLUICE, "run", "--no-progress", cfg],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:   # a crash: the dataset is left unfinished, for the next run to continue
+        harness.wait_for(lambda: harness.bytes_written(os.path.join(d, "out.jsonl")) > 0, what="output")
+    finally:
+        harness.stop(proc, signal.SIGKILL)
+    checkpoints = {n: open(os.path.join(d, "state", n), "rb").read() for n in ("checkpoint", "checkpoint.prev")}
+    with open(os.path.join(d, "ds", ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        lock.write("%d\n" % os.getpid())
+        lock.flush()
+        second = harness.run(["run", "--no-progress", cfg])
+    log = harness.text(second.stderr)
+    assert second.returncode == 1, log
+    assert "the dataset directory %s/ds is in use by another sluice run (pid %d)" % (d, os.getpid()) in log, log
+    assert "cannot read its state" not in log and "aside" not in log, log
+    assert os.listdir(d) == [n for n in os.listdir(d) if ".aside-" not in n], os.listdir(d)
+    for name, data in checkpoints.items():
+        assert open(os.path.join(d, "state", name), "rb").read() == data, name + " changed"
 
 
 def check_facets(facets, where):
@@ -393,4 +425,5 @@ if __name__ == "__main__":
     harness.main([test_run_writes_checked_shards, test_sigterm_leaves_only_complete_listed_shards,
                   test_openlineage_events, test_lineage_endpoint_down_is_not_fatal,
                   test_lineage_url_credentials_never_logged, test_check_reports_existing_dataset,
-                  test_second_writer_is_refused, test_unique_field_names_stay_cheap])
+                  test_second_writer_is_refused, test_locked_dataset_stops_the_run_untouched,
+                  test_unique_field_names_stay_cheap])

@@ -97,7 +97,7 @@ def shards(root):
         out.setdefault(shard["split"], []).append(lines)
     on_disk = sorted(os.path.relpath(p, root) for p in glob.glob(os.path.join(root, "*", "*")))
     assert on_disk == sorted(s["file"] for s in index["shards"]), "files not in index.json: %s" % on_disk
-    assert not [n for n in os.listdir(root) if n.startswith(".") or ".tmp-" in n], os.listdir(root)
+    assert not [n for n in os.listdir(root) if (n.startswith(".") and n != ".lock") or ".tmp-" in n], os.listdir(root)
     return out
 
 
