@@ -54,6 +54,28 @@ int sl_checkpoint_write(const char *dir, const void *doc, size_t len, sl_error *
     return rc;
 }
 
+#define MAX_HEADER 80   /* "sluice-checkpoint 1 <length> <crc>\n" */
+
+const char *sl_checkpoint_decode(const char *file, size_t len, size_t *doc_at, size_t *doc_len)
+{
+    const char *nl = memchr(file, '\n', len < MAX_HEADER ? len : MAX_HEADER);
+    char header[MAX_HEADER + 1];
+    size_t n;
+    unsigned crc;
+    if (!nl) return "not a checkpoint (bad header)";
+    memcpy(header, file, (size_t)(nl - file));
+    header[nl - file] = '\0';
+    if (sscanf(header, "sluice-checkpoint 1 %zu %8x", &n, &crc) != 2 || n > MAX_DOC)
+        return "not a checkpoint (bad header)";
+    size_t at = (size_t)(nl - file) + 1;
+    if (len - at < n) return "truncated";
+    if (len - at > n) return "longer than its header says";
+    if (sl_crc32c(0, file + at, n) != crc) return "checksum mismatch";
+    *doc_at = at;
+    *doc_len = n;
+    return NULL;
+}
+
 /* Reads one generation and checks its document; returns NULL on success or
  * what is wrong with it (in why, or a constant). */
 static const char *read_generation(const char *path, sl_buf *doc, sl_checkpoint_check check, void *arg,
@@ -67,28 +89,18 @@ static const char *read_generation(const char *path, sl_buf *doc, sl_checkpoint_
         fclose(f);
         return "not a file";
     }
-    char header[80];
-    size_t len;
-    unsigned crc;
-    const char *problem = NULL;
-    if (!fgets(header, sizeof header, f) ||
-        sscanf(header, "sluice-checkpoint 1 %zu %8x\n", &len, &crc) != 2 || len > MAX_DOC) {
-        problem = "not a checkpoint (bad header)";
-    } else {
-        doc->len = 0;
-        sl_buf_reserve(doc, len + 1);
-        if (fread(doc->data, 1, len, f) != len)
-            problem = "truncated";
-        else if (fgetc(f) != EOF)
-            problem = "longer than its header says";
-        else if (sl_crc32c(0, doc->data, len) != crc)
-            problem = "checksum mismatch";
-        else
-            doc->len = len;
-    }
+    /* One byte more than the largest checkpoint tells a longer file. */
+    size_t most = MAX_HEADER + MAX_DOC + 1, want = (uint64_t)st.st_size < most ? (size_t)st.st_size + 1 : most;
+    doc->len = 0;
+    sl_buf_reserve(doc, want);
+    size_t len = fread(doc->data, 1, want, f), at = 0, n = 0;
+    const char *problem = ferror(f) ? "unreadable" : sl_checkpoint_decode(doc->data, len, &at, &n);
     fclose(f);
-    if (!problem && check && !check(doc, arg, why, cap))
-        problem = why;
+    if (!problem) {
+        memmove(doc->data, doc->data + at, n);
+        doc->len = n;
+        if (check && !check(doc, arg, why, cap)) problem = why;
+    }
     if (problem)
         doc->len = 0;
     return problem;

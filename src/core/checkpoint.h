@@ -34,6 +34,11 @@ typedef enum {
 
 int sl_checkpoint_write(const char *dir, const void *doc, size_t len, sl_error *err);
 
+/* Checks the bytes of one generation (file, len): its header, length and
+ * checksum. Returns NULL with the document at file + *doc_at, *doc_len
+ * bytes long, or what is wrong ("truncated", "checksum mismatch", ...). */
+const char *sl_checkpoint_decode(const char *file, size_t len, size_t *doc_at, size_t *doc_len);
+
 /* Whether a document (its checksum matched) is one the caller can resume
  * from; when not, writes why into why (cap bytes). */
 typedef bool (*sl_checkpoint_check)(const sl_buf *doc, void *arg, char *why, size_t cap);

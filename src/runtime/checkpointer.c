@@ -479,10 +479,15 @@ static bool check_doc(const sl_buf *doc, void *arg, char *why, size_t cap)
             snprintf(why, cap, "%s", refused->gen[i].why);
             return false;
         }
+    return sl_checkpoint_doc_check(doc->data, doc->len, why, cap);
+}
+
+bool sl_checkpoint_doc_check(const char *data, size_t len, char *why, size_t cap)
+{
     sl_arena a;
     sl_arena_init(&a, 16384);
     ckpt_doc d;
-    bool ok = parse_doc(&a, doc->data, doc->len, &d, why, cap);
+    bool ok = parse_doc(&a, data, len, &d, why, cap);
     sl_arena_free(&a);
     return ok;
 }

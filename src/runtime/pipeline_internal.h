@@ -160,6 +160,11 @@ const char *sl_checkpoint_blocker(const sl_component *c);
  * rolls the DLQ back to it, and writes the starting checkpoint.
  * Before any thread starts. The lock is held until sl_checkpoints_free. */
 int sl_checkpoints_start(sl_pipeline *p, bool from_start, sl_refused_checkpoints *refused, sl_error *err);
+/* Whether a checkpoint document (data, followed by SL_BUF_PADDING readable
+ * bytes) is one this version of sluice can resume from: its version, epoch
+ * and every component entry with a type, kind and state; when not, writes
+ * why. What loading checks before restoring; on its own for the fuzz target. */
+bool sl_checkpoint_doc_check(const char *data, size_t len, char *why, size_t cap);
 /* Takes a checkpoint when one is due; main thread, while the pipeline runs. */
 void sl_checkpoints_tick(sl_pipeline *p);
 /* How long the main thread may wait before the next tick, at most max_ms. */
