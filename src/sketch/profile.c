@@ -37,6 +37,7 @@ struct sl_profile {
     sl_profile_opts opts;
     unsigned version;             /* JSON version: the hash its HLLs were built with */
     uint64_t records;
+    uint64_t record_id;           /* of the record being added (sl_profile_add) */
     sl_profile_field **fields;    /* in first-seen order */
     size_t nfields;
     size_t fields_cap;
@@ -392,12 +393,13 @@ static void top_gate(sl_profile *p, sl_profile_field *f) {
     f->top_sampled = true;
 }
 
-/* Whether the i-th string of a sampled field enters the top-values sketch:
- * a pseudo-random 1 in SL_PROFILE_TOP_SAMPLE_RATE draw, a function of the
- * value's hash and its position (splitmix64's finalizer mixes the two), so
- * a run is reproducible and every occurrence of a value has the same chance. */
-static bool top_sampled_in(uint64_t hash, uint64_t i) {
-    uint64_t x = hash ^ (i * 0x9e3779b97f4a7c15ULL);
+/* Whether a string of a sampled field enters the top-values sketch: a
+ * pseudo-random 1 in SL_PROFILE_TOP_SAMPLE_RATE draw, a function of the
+ * value's hash and its record's id (splitmix64's finalizer mixes the two),
+ * so the draw is the same whichever worker profiles the record, and every
+ * occurrence of a value has the same chance. */
+static bool top_sampled_in(uint64_t hash, uint64_t record_id) {
+    uint64_t x = hash ^ (record_id * 0x9e3779b97f4a7c15ULL);
     x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
     x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
     x ^= x >> 31;
@@ -408,7 +410,7 @@ static void add_top(sl_profile *p, sl_profile_field *f, const sl_value *v, uint6
     if (!f->topk)
         f->topk = new_topk(p);
     if (f->top_sampled) {
-        if (top_sampled_in(hash, f->types[SL_STRING]))
+        if (top_sampled_in(hash, p->record_id))
             sl_topk_add_weighted(f->topk, v->as.s, v->len, hash, SL_PROFILE_TOP_SAMPLE_RATE);
         return;
     }
@@ -510,8 +512,9 @@ static void add_map(sl_profile *p, const sl_profile_field *parent, sl_profile_fi
     }
 }
 
-void sl_profile_add(sl_profile *p, const sl_value *record) {
+void sl_profile_add(sl_profile *p, const sl_value *record, uint64_t id) {
     p->records++;
+    p->record_id = id;
     if (record->type == SL_MAP) {
         add_map(p, NULL, p->top, record);
         return;

@@ -74,12 +74,17 @@
  *    for every entry (a value that frequent keeps the field exact).
  * From then on each string enters the sketch with probability
  * 1/SL_PROFILE_TOP_SAMPLE_RATE (1/16), with weight 16 (topk.h's weighted
- * add). The draw is a pseudo-random function of the value's hash and its
- * position in the field's stream: a profile is reproducible from the same
- * records in the same order, and every occurrence of a value has the same
- * chance, so each value's count stays an unbiased estimate (deciding by the
- * value alone would keep 1 value in 16 and drop the others entirely,
- * heavy hitters included). Counts and errors are then estimates: for a value
+ * add). The draw is a pseudo-random function of the value's hash and the
+ * record's identity (sl_profile_add's id: its source and position), so
+ * which occurrences are sampled does not depend on how records are split
+ * across workers and batches, nor on their order, and every occurrence of a
+ * value has the same chance, so each value's count stays an unbiased
+ * estimate (deciding by the value alone would keep 1 value in 16 and drop
+ * the others entirely, heavy hitters included). What still depends on the
+ * split: each worker's profile takes the gate on its own strings, so with
+ * several workers the switch comes at other points of the stream (counts
+ * before it are exact), and which rare values a full sketch evicts. Heavy
+ * hitters' estimates agree within their bounds. Counts and errors are then estimates: for a value
  * of true frequency f, count - error <= f <= count holds up to the sampling
  * noise, of standard deviation about sqrt(15 × f') where f' is the part of f
  * counted after the switch (f' = 1600 gives ±155, ≈ 10 %). Heavy hitters
@@ -260,8 +265,12 @@ void sl_profile_opts_default(sl_profile_opts *o);
 sl_profile *sl_profile_new(const sl_profile_opts *opts, sl_error *err);
 void sl_profile_free(sl_profile *p);
 
-/* Adds one record (hot path). */
-void sl_profile_add(sl_profile *p, const sl_value *record);
+/* Adds one record (hot path). `id` identifies the record whoever adds it:
+ * a hash of its source and position (the same whichever worker or batch
+ * profiles it); it decides which strings of a sampled field enter the
+ * top values ("Sampled top values"). Callers without positions pass a
+ * running count. */
+void sl_profile_add(sl_profile *p, const sl_value *record, uint64_t id);
 
 /* Adds src into dst. Fields of src that dst does not have are appended (in
  * src's order; beyond dst's max_fields they fold into "_other_fields").

@@ -238,6 +238,14 @@ static void profile_worker_free(sl_component *c, void *wstate)
     free(w);
 }
 
+/* The record's identity for the profile's sampling (sl_profile_add): the
+ * same whichever worker and batch carry it. */
+static uint64_t record_id(const sl_batch *b, const sl_record *r)
+{
+    uint64_t key[3] = {(uint64_t)b->source, r->pos.file_id, r->pos.offset};
+    return sl_hash64(key, sizeof key, 0);
+}
+
 static void profile_process(sl_component *c, void *wstate, sl_batch *b, sl_record **recs, size_t n,
                             sl_emit *out)
 {
@@ -245,8 +253,9 @@ static void profile_process(sl_component *c, void *wstate, sl_batch *b, sl_recor
     profile_worker *w = wstate;
     pthread_mutex_lock(&w->lock);
     for (size_t i = 0; i < n; i++) {
+        uint64_t id = record_id(b, recs[i]);
         if (!s->fields) {
-            sl_profile_add(w->profile, sl_record_value(recs[i]));
+            sl_profile_add(w->profile, sl_record_value(recs[i]), id);
             continue;
         }
         sl_value sub = sl_map_new(&b->arena, s->n_fields);
@@ -256,7 +265,7 @@ static void profile_process(sl_component *c, void *wstate, sl_batch *b, sl_recor
             if (*name == '.') name++;
             if (v) sl_map_append(&b->arena, &sub, name, strlen(name), *v);
         }
-        sl_profile_add(w->profile, &sub);
+        sl_profile_add(w->profile, &sub, id);
     }
     pthread_mutex_unlock(&w->lock);
     for (size_t i = 0; i < n; i++) sl_emit_record(out, 0, recs[i]);

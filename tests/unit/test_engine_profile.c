@@ -47,7 +47,7 @@ static void add_json(sl_profile *p, const char *text) {
     int rc = sl_json_decode(&a, b.data, b.len, 0, false, &v, &derr);
     CHECK(rc == 0);
     if (rc == 0)
-        sl_profile_add(p, &v);
+        sl_profile_add(p, &v, sl_profile_records(p));
     sl_arena_free(&a);
     sl_buf_free(&b);
 }
@@ -400,7 +400,7 @@ static sl_profile *numeric_profile(uint64_t seed, double shift, int n) {
     for (int i = 0; i < n; i++) {
         val = sl_double(100 + 15 * normal() + shift);
         fld.value = val;
-        sl_profile_add(p, &rec);
+        sl_profile_add(p, &rec, (uint64_t)i);
     }
     return p;
 }

@@ -3,8 +3,9 @@
  * under it (src/sketch/topk.h): a near-unique field switches to sampling
  * and still reports a planted heavy hitter within its bounds; low-cardinality
  * fields and near-unique fields with a frequent value stay exact; profiles
- * are reproducible; "top_sampled" survives JSON and merge; old JSON without
- * it still loads.
+ * are reproducible, and which occurrences are sampled does not depend on
+ * where records come in a profile's stream; "top_sampled" survives JSON and
+ * merge; old JSON without it still loads.
  */
 #include <math.h>
 #include <stdint.h>
@@ -38,7 +39,7 @@ static void add_records(sl_profile *p, int from, int to) {
             { .key = "busy", .key_len = 4, .value = sl_string(busy, (size_t)m) },
         };
         sl_value rec = { .type = SL_MAP, .len = 3, .as.fields = fields };
-        sl_profile_add(p, &rec);
+        sl_profile_add(p, &rec, (uint64_t)i);
     }
 }
 
@@ -148,6 +149,45 @@ static void test_deterministic_and_json(void) {
     sl_profile_free(b);
 }
 
+/* Adds n records of one string field "id" with the values prefix-0, prefix-1,
+ * ... (or, with `values`, cycling through that many), record ids from first. */
+static void add_ids(sl_profile *p, int n, const char *prefix, int values, uint64_t first) {
+    char id[32];
+    for (int i = 0; i < n; i++) {
+        int len = snprintf(id, sizeof id, "%s-%d", prefix, values ? i % values : i);
+        sl_field f = { .key = "id", .key_len = 2, .value = sl_string(id, (size_t)len) };
+        sl_value rec = { .type = SL_MAP, .len = 1, .as.fields = &f };
+        sl_profile_add(p, &rec, first + (uint64_t)i);
+    }
+}
+
+/* Which occurrences a sampled field keeps depends on the records, not on
+ * where in a profile's stream they come (as it does when a pipeline's
+ * workers split the input differently): two profiles switched to sampling
+ * after different numbers of strings, then given the same records, keep
+ * the same occurrences of each value, so each value's sampled weight
+ * (count - error, past its insertion) is the same in both. */
+static void test_draw_independent_of_stream_position(void) {
+    sl_profile *a = sl_profile_new(NULL, NULL), *b = sl_profile_new(NULL, NULL);
+    add_ids(a, 9000, "warm-a", 0, 1u << 30);
+    add_ids(b, 10001, "warm-b", 0, 2u << 30);
+    CHECK(field(a, "id")->top_sampled && field(b, "id")->top_sampled);
+    add_ids(a, 4000, "v", 8, 0);
+    add_ids(b, 4000, "v", 8, 0);
+    for (int v = 0; v < 8; v++) {
+        char value[8];
+        snprintf(value, sizeof value, "v-%d", v);
+        const sl_topk_entry *ea = entry(field(a, "id"), value), *eb = entry(field(b, "id"), value);
+        CHECK(ea != NULL && eb != NULL);
+        if (!ea || !eb)
+            continue;
+        CHECK(ea->count - ea->error >= SL_PROFILE_TOP_SAMPLE_RATE);
+        CHECK_INT(ea->count - ea->error, eb->count - eb->error);
+    }
+    sl_profile_free(a);
+    sl_profile_free(b);
+}
+
 /* merge(exact, sampled) is sampled and sums the estimates. */
 static void test_merge(void) {
     sl_profile *exact = build(0, 5000), *sampled = build(5000, RECORDS);
@@ -238,6 +278,7 @@ static void test_weighted_topk_random(void) {
 int main(void) {
     RUN(test_gate);
     RUN(test_deterministic_and_json);
+    RUN(test_draw_independent_of_stream_position);
     RUN(test_merge);
     RUN(test_weighted_topk);
     RUN(test_weighted_topk_random);

@@ -56,7 +56,7 @@ static char *direct_profile(const char *text) {
         memset(copy + len, 0, SL_BUF_PADDING);
         sl_value v;
         sl_decode_error derr;
-        if (sl_json_decode(&a, copy, len, 64, true, &v, &derr) == 0) sl_profile_add(p, &v);
+        if (sl_json_decode(&a, copy, len, 64, true, &v, &derr) == 0) sl_profile_add(p, &v, sl_profile_records(p));
         line = nl + 1;
     }
     sl_buf out;
