@@ -585,8 +585,8 @@ static int refuse(const sl_checkpointer *k, const sl_component *c, bool unreadab
         return sl_error_prefix(err, "%s '%s' cannot resume from the checkpoint (run with --from-start to "
                                "ignore it)", kind, c->name);
     const char *file = found == SL_CHECKPOINT_NEWEST ? "checkpoint" : "checkpoint.prev";
-    sl_warn("checkpoint", "%s in %s cannot be resumed: %s '%s' cannot read its state in it: %s; %s", file, k->dir,
-            kind, c->name, err->msg,
+    sl_warn("checkpoint", "checkpoint %" PRIu64 " (%s/%s) cannot be resumed: %s '%s' cannot read its state in "
+            "it: %s; %s", k->resumed_epoch, k->dir, file, kind, c->name, err->msg,
             found == SL_CHECKPOINT_NEWEST ? "trying checkpoint.prev"
                                           : "no checkpoint is left to resume from");
     sl_refused_checkpoint *gen = &refused->gen[refused->n++];

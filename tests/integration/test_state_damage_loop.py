@@ -1,7 +1,7 @@
 """Exactly-once when the newest checkpoint is lost: sluice is killed with
 SIGKILL at random moments and, between kills, the newest checkpoint is
-deleted, truncated or replaced by a directory, so the next run falls back to
-the previous one. Files published after that checkpoint (appended, created
+deleted, truncated, replaced by a directory or left whole with a source
+state that cannot be read, so the next run falls back to the previous one. Files published after that checkpoint (appended, created
 by rotation) must be brought back to it, so the final output still equals
 an uninterrupted run's: every record once, in order, DLQ included.
 
@@ -15,12 +15,12 @@ import random
 import subprocess
 import time
 
-from harness import SLUICE, bytes_written, main, run, text, wait_for
+from harness import SLUICE, bytes_written, crc32c, main, run, text, wait_for
 
 SEED = 20261207
 RECORDS = 60_000
 KILLS = 9
-DAMAGE = ["delete", "truncate", "directory"]
+DAMAGE = ["state", "delete", "truncate", "directory"]   # the last kill (8) leaves "state"
 
 PIPELINE = """
 data_dir: {dir}/state-{out}
@@ -90,6 +90,13 @@ def damage(path, how):
         os.remove(path)
     elif how == "truncate":
         os.truncate(path, os.path.getsize(path) // 2)
+    elif how == "state":   # whole, its checksum right, the source's state unreadable
+        with open(path, "rb") as f:
+            doc = json.loads(f.read().split(b"\n", 1)[1])
+        doc["components"]["events"]["state"] = {"files": 7}
+        body = json.dumps(doc).encode()
+        with open(path, "wb") as f:
+            f.write(b"sluice-checkpoint 1 %d %08x\n" % (len(body), crc32c(body)) + body)
     else:
         os.remove(path)
         os.mkdir(path)
