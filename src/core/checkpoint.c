@@ -14,19 +14,32 @@
 
 #define MAX_DOC (256u << 20)
 
+/* Moves a generation aside to "<path>.damaged-<ms>", logging why (`what`
+ * it is); nothing to do when it is missing. */
+static int move_aside(const char *path, const char *what, sl_error *err)
+{
+    char aside[4300];
+    snprintf(aside, sizeof aside, "%s.damaged-%lld", path, (long long)(sl_now_ns() / 1000000));
+    if (rename(path, aside) < 0)
+        return errno == ENOENT ? 0 : sl_errorf(err, "%s %s and cannot be moved aside: %s", path, what, strerror(errno));
+    sl_warn("checkpoint", "%s %s; moved it aside to %s", path, what, aside);
+    return 0;
+}
+
 /* Something that is not a regular file where a generation belongs (a
- * directory, say) would make every write fail: it is moved aside, once,
- * and the move logged. */
+ * directory, say) would make every write fail: it is moved aside, once. */
 static int move_aside_if_not_file(const char *path, sl_error *err)
 {
     struct stat st;
     if (lstat(path, &st) < 0 || S_ISREG(st.st_mode)) return 0;
-    char aside[4300];
-    snprintf(aside, sizeof aside, "%s.damaged-%lld", path, (long long)(sl_now_ns() / 1000000));
-    if (rename(path, aside) < 0)
-        return sl_errorf(err, "%s is not a file and cannot be moved aside: %s", path, strerror(errno));
-    sl_warn("checkpoint", "%s was not a file; moved it aside to %s", path, aside);
-    return 0;
+    return move_aside(path, "is not a file", err);
+}
+
+int sl_checkpoint_set_aside_newest(const char *dir, sl_error *err)
+{
+    char newest[4200];
+    snprintf(newest, sizeof newest, "%s/checkpoint", dir);
+    return move_aside(newest, "could not be resumed from", err) < 0 ? -1 : sl_fsync_dir(dir, err);
 }
 
 int sl_checkpoint_write(const char *dir, const void *doc, size_t len, sl_error *err)

@@ -10,7 +10,9 @@
  * Writing: rename newest to .prev, then sl_write_file_atomic of the new
  * newest (temp file -> fsync -> rename -> fsync the directory). A crash or a
  * failed write at any point leaves at least one whole generation: the new
- * newest, or .prev (then loading says the newest is missing).
+ * newest, or .prev (then loading says the newest is missing); a run that
+ * resumed from .prev moves the unusable newest aside before its first
+ * write, so that .prev stays the generation it resumed from.
  * Loading never refuses to start: the newest if it is whole, its checksum
  * matches and the caller's check accepts its document, else the previous one
  * (and says why), else none (and says why). Something other than a file
@@ -38,6 +40,13 @@ int sl_checkpoint_write(const char *dir, const void *doc, size_t len, sl_error *
  * checksum. Returns NULL with the document at file + *doc_at, *doc_len
  * bytes long, or what is wrong ("truncated", "checksum mismatch", ...). */
 const char *sl_checkpoint_decode(const char *file, size_t len, size_t *doc_at, size_t *doc_len);
+
+/* After a run found the newest generation unusable and resumed from
+ * checkpoint.prev: moves the newest aside ("checkpoint.damaged-<ms>",
+ * logged; nothing when it is missing). Else the next write would make it
+ * the previous generation in place of the one resumed from, and a crash
+ * before that write ends would leave no usable generation. */
+int sl_checkpoint_set_aside_newest(const char *dir, sl_error *err);
 
 /* Whether a document (its checksum matched) is one the caller can resume
  * from; when not, writes why into why (cap bytes). */

@@ -668,6 +668,7 @@ static int resume(sl_pipeline *p, bool from_start, sl_refused_checkpoints *refus
         }
     if (rc == 0 && have_dlq_size) rc = sl_dlq_rollback(p->dlq, &dlq, err);
     else if (rc == 0 && start_over) rc = sl_dlq_set_aside(p->dlq, err);
+    if (rc == 0 && found == SL_CHECKPOINT_PREVIOUS) rc = sl_checkpoint_set_aside_newest(k->dir, err);
     sl_arena_free(&a);
     sl_buf_free(&doc);
     return rc;

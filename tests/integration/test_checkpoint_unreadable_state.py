@@ -4,6 +4,7 @@ version) does not stop the run: the run falls back to checkpoint.prev, and
 with neither usable it starts over with the earlier output set aside, as for
 damaged files. Either way a warning names the component and the reason, the
 metric sluice_checkpoint_unusable_total counts the generations passed over,
+the unusable newest is moved aside (so it never becomes checkpoint.prev),
 and the final output equals an uninterrupted run's: nothing lost, nothing
 written twice (dedup state and DLQ included).
 
@@ -93,15 +94,20 @@ def reference(work):
 
 
 def killed_run(work, fraction, expected):
-    """A run killed once `fraction` of the output is written, leaving both
-    checkpoint generations behind."""
+    """A run killed once `fraction` of the output is written and both
+    checkpoint generations exist. A kill can land while a checkpoint is
+    being replaced (the newest renamed, the new one not written yet): the
+    run is then started and killed again, as a crash loop would."""
     cfg = work.write("p.yaml", PIPELINE.format(dir=work.path, out="out"))
     rng = random.Random(SEED)
-    progressed = lambda: bytes_written(work("out", "*")) + bytes_written(work("out", ".*")) >= fraction * len(expected)
-    assert not run_killed(["run", "--no-progress", cfg], progressed, rng), "the run ended before its kill"
-    for gen in ("checkpoint", "checkpoint.prev"):
-        assert os.path.isfile(work("state-out", gen)), "no %s after the kill" % gen
-    return cfg
+    generations = [work("state-out", "checkpoint"), work("state-out", "checkpoint.prev")]
+    progressed = lambda: (bytes_written(work("out", "*")) + bytes_written(work("out", ".*")) >= fraction * len(expected)
+                          and all(os.path.isfile(g) for g in generations))
+    for _ in range(10):
+        assert not run_killed(["run", "--no-progress", cfg], progressed, rng), "the run ended before its kill"
+        if all(os.path.isfile(g) for g in generations):
+            return cfg
+    raise AssertionError("no two checkpoint generations after 10 kills")
 
 
 def final_run(cfg):
@@ -113,11 +119,20 @@ def test_malformed_source_state_falls_back_to_prev(work):
     expected, expected_dlq = reference(work)
     cfg = killed_run(work, 0.4, expected)
     forge(work("state-out", "checkpoint"), "events", {"files": [{"path": "in/events.jsonl"}]})
+    with open(work("state-out", "checkpoint"), "rb") as f:
+        forged = f.read()
     done = final_run(cfg)
     log = text(done.stderr)
     assert done.returncode == 0, log
     assert "source 'events' cannot read its state" in log and "saved file position 1 is malformed" in log, log
     assert "resuming from the previous checkpoint" in log, log
+    # Moved aside before the run's first checkpoint, which would otherwise
+    # have made it checkpoint.prev: a crash then would leave nothing usable.
+    (aside,) = glob.glob(work("state-out", "checkpoint.damaged-*"))
+    with open(aside, "rb") as f:
+        assert f.read() == forged
+    with open(work("state-out", "checkpoint.prev"), "rb") as f:
+        assert f.read() != forged, "the unreadable checkpoint became checkpoint.prev"
     assert not glob.glob(work("out", "*.aside-*")), "a usable checkpoint was there, yet output was set aside"
     got = output(work, "out")
     assert got.count(b"\n") == expected.count(b"\n"), "%d records expected, %d written" % (
