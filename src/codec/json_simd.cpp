@@ -1,13 +1,20 @@
-/* json_simd.cpp — sl_json_decode: one JSON text -> one sl_value, on simdjson.
+/* json_simd.cpp — one JSON text -> one sl_value, on simdjson's On-Demand API.
  *
- * The only C++ file in the tree: a thin layer between simdjson's On-Demand API
- * and the C record model. On-Demand builds our tree with no intermediate tape
+ * The JSON walker: a thin layer between simdjson's On-Demand API and the C
+ * record model. On-Demand builds our tree with no intermediate tape
  * (measured on 400-byte events: ~6% fewer instructions than DOM parse + tree
  * build, although it does more: DOM cannot give the raw text of numbers nor
  * pointers into the input for zero-copy strings, and copies every string).
- * Its iteration code is compiled for the generic kernel (the build has no
- * -march); that measured the same as an AVX2 build, because the SIMD work,
- * stage 1, is runtime-dispatched inside libsimdjson.
+ *
+ * One source, one build per SIMD kernel. simdjson 3.0.1 compiles On-Demand
+ * for the kernel the compiler flags allow, so this file is built without
+ * -m flags (entry sl_json_decode_generic: simdjson's `fallback` kernel on
+ * x86-64) and, on x86-64, again with SL_JSON_KERNEL=haswell and =icelake and
+ * their instruction sets (cmake/json_kernels.cmake); json_kernel.cpp calls the
+ * build that matches the stage-1 kernel simdjson picked for the CPU, so the
+ * whole of simdjson's work runs on one kernel. Everything here but the entry
+ * point has internal linkage; what the headers define is renamed per kernel
+ * at build time (see that CMake file for why).
  *
  * How a document is decoded:
  *  - simdjson's stage 1 (SIMD, runtime-dispatched to the best kernel) checks
@@ -30,8 +37,8 @@
  *    what was expected and what was found at which byte offset.
  *
  * Nothing here throws: simdjson is used through its error-code API and the
- * scratch stacks are malloc'd. sl_json_decode still catches everything at the
- * C boundary, so no exception can ever unwind into C code.
+ * scratch stacks are malloc'd. The entry point still catches everything at
+ * the C boundary, so no exception can ever unwind into C code.
  */
 #include <algorithm>
 #include <cstdio>
@@ -43,8 +50,19 @@
 extern "C" {
 #include "json.h"
 }
+#include "json_kernel.h"
 
-namespace od = simdjson::ondemand;
+#ifdef SL_JSON_KERNEL
+#define SL_JSON_CAT(a, b) a##b
+#define SL_JSON_ENTRY(k) SL_JSON_CAT(sl_json_decode_, k)
+#define SL_JSON_DECODE SL_JSON_ENTRY(SL_JSON_KERNEL)
+#else
+#define SL_JSON_DECODE sl_json_decode_generic
+#endif
+
+namespace {
+
+namespace od = simdjson::builtin::ondemand;
 using simdjson::error_code;
 
 static_assert(SL_BUF_PADDING >= simdjson::SIMDJSON_PADDING,
@@ -746,7 +764,9 @@ static int decode_document(decoder &d, bool require_object, sl_value *out)
     return 0;
 }
 
-extern "C" int sl_json_decode(sl_arena *a, const char *p, size_t len, unsigned max_depth,
+} // namespace
+
+extern "C" int SL_JSON_DECODE(sl_arena *a, const char *p, size_t len, unsigned max_depth,
                               bool require_object, sl_value *out, sl_decode_error *err)
 {
     *out = sl_value{};
