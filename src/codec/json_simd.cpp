@@ -408,6 +408,42 @@ static std::string_view trim_token(std::string_view tok)
     return tok.substr(0, n);
 }
 
+/* simdjson 3.0.1's On-Demand number parsing gets decimals with more than 19
+ * digits wrong (100000000000000000000.0 -> 0, 0.77777777777777777777777777
+ * -> 1.4e-7; its DOM parser is right). Those few go through strtod, which is
+ * correctly rounded. */
+static bool long_mantissa(std::string_view tok)
+{
+    size_t digits = 0;
+    for (char c : tok) {
+        if (c == 'e' || c == 'E')
+            break;
+        digits += is_digit(c);
+    }
+    return digits > 19;
+}
+
+/* Copies simdjson's unescaped text (which lives in the parser) into the arena. */
+static const char *arena_copy(decoder &d, std::string_view s)
+{
+    char *p = (char *)sl_arena_alloc(d.arena, s.size() ? s.size() : 1);
+    memcpy(p, s.data(), s.size());
+    return p;
+}
+
+/* The double a (valid JSON) number token denotes, by strtod on a
+ * NUL-terminated copy. */
+static double exact_double(decoder &d, std::string_view tok)
+{
+    char small[128];
+    char *text = small;
+    if (tok.size() >= sizeof small)
+        text = (char *)arena_copy(d, std::string_view(tok.data(), tok.size() + 1));
+    memcpy(text, tok.data(), tok.size());
+    text[tok.size()] = '\0';
+    return strtod(text, nullptr);
+}
+
 template <typename V>
 static int decode_number(decoder &d, V &v, sl_value *out)
 {
@@ -441,7 +477,7 @@ static int decode_number(decoder &d, V &v, sl_value *out)
         break;
     default:
         out->type = SL_DOUBLE;
-        out->as.d = num.get_double();
+        out->as.d = long_mantissa(tok) ? exact_double(d, tok) : num.get_double();
         break;
     }
     /* raw_len is 16 bits: a longer number text (only possible for doubles
@@ -451,14 +487,6 @@ static int decode_number(decoder &d, V &v, sl_value *out)
         out->raw_len = (uint16_t)tok.size();
     }
     return 0;
-}
-
-/* Copies simdjson's unescaped text (which lives in the parser) into the arena. */
-static const char *arena_copy(decoder &d, std::string_view s)
-{
-    char *p = (char *)sl_arena_alloc(d.arena, s.size() ? s.size() : 1);
-    memcpy(p, s.data(), s.size());
-    return p;
 }
 
 template <typename V>

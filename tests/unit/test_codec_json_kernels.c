@@ -205,6 +205,41 @@ static void test_same_results_on_every_kernel(void)
     sl_buf_free(&ref);
 }
 
+/* Decimals with more than 19 digits come out correctly rounded on every
+ * kernel (simdjson 3.0.1's On-Demand get_number() returned 0 or values off by
+ * powers of ten for them). */
+static void test_long_decimals(void)
+{
+    static const char *const numbers[] = {
+        "100000000000000000000.0", "3.14159265358979323846264338327",
+        "12345678901234567890.5", "0.77777777777777777777777777",
+        "1.0000000000000000000001", "-0.000000000000000000000123456789012345678901e-5",
+        "9007199254740993.00000000000000000001", "2.2250738585072011360574097967e-308",
+    };
+    const char *names[16];
+    size_t n = sl_json_kernels(names, 16);
+    for (size_t k = 0; k < n && k < 16; k++) {
+        CHECK_INT(sl_json_use_kernel(names[k]), 0);
+        for (size_t i = 0; i < sizeof numbers / sizeof *numbers; i++) {
+            char in[128];
+            int len = snprintf(in, sizeof in, "[%s]", numbers[i]);
+            char *p = calloc(1, (size_t)len + SL_BUF_PADDING);
+            memcpy(p, in, (size_t)len);
+            sl_value v;
+            sl_decode_error err;
+            CHECK_INT(sl_json_decode(&arena, p, (size_t)len, 64, false, &v, &err), 0);
+            CHECK_INT(v.as.items[0].type, SL_DOUBLE);
+            if (v.as.items[0].as.d != strtod(numbers[i], NULL)) {
+                fprintf(stderr, "kernel %s: %s decoded as %a\n", names[k], numbers[i], v.as.items[0].as.d);
+                CHECK(!"long decimal decoded exactly");
+            }
+            CHECK_MEM(v.as.items[0].x.raw, v.as.items[0].raw_len, numbers[i]);
+            free(p);
+            sl_arena_reset(&arena);
+        }
+    }
+}
+
 /* Each x86-64 kernel with a build of its own runs that build. */
 static void test_walker_follows_kernel(void)
 {
@@ -226,6 +261,7 @@ int main(void)
     build_docs();
     RUN(test_same_results_on_every_kernel);
     RUN(test_walker_follows_kernel);
+    RUN(test_long_decimals);
     for (size_t i = 0; i < ndocs; i++)
         sl_buf_free(&docs[i]);
     sl_arena_free(&arena);
