@@ -4,9 +4,11 @@
  * SIMDJSON_FORCE_IMPLEMENTATION) and runs stage 1 with it inside
  * libsimdjson; here each call goes to the build of json_simd.cpp compiled
  * for that kernel, so the On-Demand walk runs with the same instruction set.
- * The choice is cached per thread against the active implementation, which
- * tests may change (sl_json_use_kernel).
+ * The walker is chosen on the first call and again whenever the kernel is
+ * changed through sl_json_use_kernel; a call costs one relaxed atomic load
+ * and an indirect call.
  */
+#include <atomic>
 #include <cstring>
 
 #include <simdjson.h>
@@ -43,20 +45,24 @@ const simdjson::implementation *active()
     return simdjson::get_active_implementation();
 }
 
-thread_local const simdjson::implementation *tl_impl;
-thread_local decode_fn tl_fn;
+/* The walker for the active kernel; null until the first call. */
+std::atomic<decode_fn> g_decode{nullptr};
+
+int decode_first(sl_arena *a, const char *p, size_t len, unsigned max_depth,
+                 bool require_object, sl_value *out, sl_decode_error *err)
+{
+    decode_fn fn = walker_for(active()).fn;
+    g_decode.store(fn, std::memory_order_relaxed);
+    return fn(a, p, len, max_depth, require_object, out, err);
+}
 
 } // namespace
 
 extern "C" int sl_json_decode(sl_arena *a, const char *p, size_t len, unsigned max_depth,
                               bool require_object, sl_value *out, sl_decode_error *err)
 {
-    const simdjson::implementation *impl = active();
-    if (impl != tl_impl) {
-        tl_fn = walker_for(impl).fn;
-        tl_impl = impl;
-    }
-    return tl_fn(a, p, len, max_depth, require_object, out, err);
+    decode_fn fn = g_decode.load(std::memory_order_relaxed);
+    return (fn ? fn : decode_first)(a, p, len, max_depth, require_object, out, err);
 }
 
 extern "C" const char *sl_json_kernel(void)
@@ -88,5 +94,6 @@ extern "C" int sl_json_use_kernel(const char *name)
     if (!impl || !impl->supported_by_runtime_system())
         return -1;
     simdjson::get_active_implementation() = impl;
+    g_decode.store(walker_for(impl).fn, std::memory_order_relaxed);
     return 0;
 }
