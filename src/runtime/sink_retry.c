@@ -364,13 +364,23 @@ static bool give_up(sl_sink_rt *s, sl_sink_item *item, const char *why, bool sto
 static int write_parts(sl_sink_rt *s, sl_payload *pl, size_t *done, sl_error *err)
 {
     sl_component *c = s->c;
+    uint64_t records = 0, bytes = 0;
+    int rc = 0;
     for (; *done < pl->count; (*done)++) {
         sl_payload_part *part = &pl->parts[*done];
         sl_payload one = {.parts = part, .count = 1, .cap = 1, .records = part->records, .bytes = part->data.len};
-        if (c->type->write(c, &one, err) < 0) return -1;
-        sl_metrics_sent(c->metrics, part->records, part->data.len);
+        if (c->type->write(c, &one, err) < 0) {
+            rc = -1;
+            break;
+        }
+        records += part->records;
+        bytes += part->data.len;
     }
-    return 0;
+    /* Counted once per payload, not per part: a path template's payload
+     * has hundreds of parts, and the counters' cache line is shared with
+     * the workers. */
+    sl_metrics_sent(c->metrics, records, bytes);
+    return rc;
 }
 
 /* Takes the parts that were written out of a payload that is given up. */

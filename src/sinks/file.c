@@ -13,17 +13,16 @@
  * written one is closed first) and writes each part at once, so output is
  * visible at once.
  *
- * exactly_once writes to hidden parts, invisible until a checkpoint, so it
- * is free to batch: a small part waits in its file's buffer (at most
- * FILE_BUFFER bytes) and buffers are written when they fill, when all of
- * them together pass the sink's share of the memory budget (charged to the memory
- * budget while held, sl_sink_hold), and at the pre-commit. Its table keeps
- * up to MAX_FILES files; only their descriptors are limited to max_fds, and
- * closing the least recently used descriptor neither syncs nor ends the
- * part: the part is reopened for appending when data comes. fsync comes
- * once per part at the pre-commit (or when a part ends by rotation, or a
- * file leaves the table), so a thousand files cost a thousand fdatasyncs
- * per checkpoint, not one per write.
+ * exactly_once writes every file's records of a checkpoint interval into
+ * one hidden bundle (bundle.h), invisible until a checkpoint: each payload
+ * part goes into the bundle's frame (one buffer for all files, charged to
+ * the memory budget, sl_sink_hold), which is written, sorted by file, when
+ * it fills. The pre-commit seals the bundle (one fdatasync) and hands it to
+ * the part log (part_log.h), which copies each file's ranges into it once
+ * the checkpoint is durable and syncs them all at once. So a file costs a
+ * table entry (MAX_FILES at most; one that leaves the table is simply
+ * forgotten) and, per checkpoint, one step in the bundle: no descriptor,
+ * no buffer, no fsync of its own.
  *
  * Path safety: bytes that come from field values cannot add directories:
  * '/' (and control characters) become '_', and a path segment made of field
@@ -47,13 +46,12 @@
 #include "../core/strindex.h"
 #include "../core/util.h"
 #include "../runtime/component.h"
+#include "bundle.h"
 #include "encoder.h"
 #include "part_log.h"
 
 #define MAX_FDS 1024                 /* descriptors open at once, at most (max_fds) */
 #define MAX_FILES 4096               /* exactly_once: files in the table */
-#define FILE_BUFFER (64u << 10)      /* exactly_once: one file's buffer */
-#define SINK_BUFFER (32u << 20)      /* exactly_once: all buffers, at most */
 #define WRITEBACK_BYTES (8u << 20)
 #define MISSING "_missing_"
 #define EMPTY "_empty_"
@@ -69,18 +67,16 @@ typedef struct tmpl_part {
 
 typedef struct open_file {
     char *path;             /* the file records go to */
-    int fd;                 /* at_least_once: that file; exactly_once: its current part, or -1 */
-    char *part;             /* exactly_once: the current part's path, or NULL */
-    uint64_t part_start;    /* exactly_once: the file's size where the part begins */
-    char *rotate_to;        /* exactly_once: the current part starts the file anew; the
+    int fd;                 /* at_least_once: that file, or -1 */
+    long step;              /* exactly_once: its step in the open bundle, or -1 */
+    char *rotate_to;        /* exactly_once: the next step starts the file anew; the
                                published file moves here first */
     uint64_t size;          /* bytes in the file (exactly_once: once everything is published) */
     uint64_t header_bytes;  /* CSV header written when it was created */
     int64_t opened_ns;
     uint64_t last_use;
     unsigned next_rotation; /* next rotated-name counter to try */
-    uint64_t unsynced;      /* bytes written since writeback was last started */
-    sl_buf pending;         /* exactly_once: the end of the part, not written to fd yet */
+    uint64_t unsynced;      /* at_least_once: bytes written since writeback was last started */
 } open_file;
 
 typedef struct file_sink {
@@ -93,25 +89,39 @@ typedef struct file_sink {
     sl_compression compression;
     uint64_t rotate_bytes, rotate_ms;
     bool mkdir;
-    bool exactly_once;      /* delivery: parts published at checkpoints (part_log.h) */
-    sl_part_log parts_log;  /* exactly_once: closed parts waiting for a checkpoint */
+    bool exactly_once;      /* delivery: bundles published at checkpoints (part_log.h) */
+    sl_part_log parts_log;  /* exactly_once: sealed bundles waiting for a checkpoint */
+    char *bundle_name;      /* exactly_once: what bundles are named after (sl_part_path) */
     uint64_t part_counter;
-    char sync_failed[SL_ERROR_MAX];   /* exactly_once: a part could not be synced; every call fails */
+    char sync_failed[SL_ERROR_MAX];   /* exactly_once: a bundle could not be synced; every call fails */
     /* sink thread */
     open_file *files;
     size_t n_files, cap_files;
     sl_strindex by_path;    /* files by path */
-    size_t n_fds, max_fds;  /* descriptors open, and at most: MAX_FDS or an eighth of RLIMIT_NOFILE */
-    uint64_t held;          /* exactly_once: capacity of the pending buffers (charged to the budget) */
-    uint64_t hold_max;      /* exactly_once: buffers are written out past this */
+    size_t n_fds, max_fds;  /* at_least_once: descriptors open, and at most: MAX_FDS or an
+                               eighth of RLIMIT_NOFILE */
+    sl_bundle bundle;       /* exactly_once: this interval's output */
+    uint64_t held;          /* exactly_once: the bundle's frame (charged to the budget), 0 before
+                               the first write */
     sl_component *c;        /* for sl_sink_hold */
     uint64_t clock;         /* for least-recently-used */
     sl_compressor header_compressor;
 } file_sink;
 
+/* A record encoded into a worker's scratch buffer, for its part. */
+typedef struct encoded {
+    size_t part;
+    size_t start, len;
+} encoded;
+
 typedef struct file_worker {
     sl_compressor compressor;
     sl_buf text;            /* a non-string field value as text */
+    sl_buf scratch;         /* a templated path: the batch's records, encoded */
+    encoded *at;            /* each record's place in scratch */
+    size_t cap_at;
+    uint64_t *sizes;        /* bytes per part */
+    size_t cap_sizes;
 } file_worker;
 
 static const char *const compression_names[] = {"none", "gzip", "zstd", NULL};
@@ -137,7 +147,7 @@ static const sl_option file_options[] = {
      NULL},
     {"mkdir", SL_OPT_BOOL, false, "true", "Create missing parent directories.", NULL},
     {"delivery", SL_OPT_ENUM, false, "exactly_once",
-     "`exactly_once`: records are written to hidden part files next to the output and "
+     "`exactly_once`: records are written to a hidden bundle file next to the output and "
      "published into it when a checkpoint covering them is durable, so after any crash the "
      "output holds every record exactly once. `at_least_once`: records are appended to the "
      "output at once (visible sooner, no copy); after a crash, records written since the last "
@@ -220,6 +230,29 @@ static bool parse_template(file_sink *fs, const char *path, sl_pos pos, sl_diag 
         p = close + 2;
     }
     return true;
+}
+
+/* What the bundles are named after: the path up to the directory of the
+ * first field, then the rest of the template as one file name, each field
+ * as {field} and '/' as '_': "out/{{ .model }}/{{ .date }}.jsonl" gives
+ * "out/{model}_{date}.jsonl", so bundles are "out/.{model}_{date}.jsonl.N.inprogress";
+ * a path without fields is itself. */
+static char *bundle_name(const file_sink *fs) {
+    sl_buf name;
+    sl_buf_init(&name);
+    bool field_seen = false;
+    for (size_t i = 0; i < fs->n_parts; i++) {
+        const tmpl_part *t = &fs->parts[i];
+        if (t->field) {
+            sl_buf_printf(&name, "{%s}", t->text + 1);
+            field_seen = true;
+            continue;
+        }
+        for (size_t k = 0; k < t->len; k++) {
+            sl_buf_putc(&name, t->text[k] == '/' && field_seen ? '_' : t->text[k]);
+        }
+    }
+    return sl_buf_steal(&name, NULL);
 }
 
 typedef struct render {
@@ -343,11 +376,11 @@ static void file_destroy(sl_component *c) {
     for (size_t i = 0; i < fs->n_files; i++) {
         if (fs->files[i].fd >= 0) close(fs->files[i].fd);
         free(fs->files[i].path);
-        free(fs->files[i].part);
         free(fs->files[i].rotate_to);
-        sl_buf_free(&fs->files[i].pending);
     }
     free(fs->files);
+    sl_bundle_free(&fs->bundle);
+    free(fs->bundle_name);
     sl_strindex_free(&fs->by_path);
     sl_part_log_free(&fs->parts_log);
     sl_compressor_free(&fs->header_compressor);
@@ -363,6 +396,7 @@ static int file_create(sl_component *c, const sl_opts *opts, sl_diag *diag) {
     if (!fs) abort();
     fs->name = c->name;
     sl_part_log_init(&fs->parts_log);
+    sl_bundle_init(&fs->bundle, 0);
     bool ok = sl_record_encoder_init(&fs->enc, opts, diag) == 0;
 
     const char *path = sl_opts_string(opts, "path");
@@ -373,6 +407,7 @@ static int file_create(sl_component *c, const sl_opts *opts, sl_diag *diag) {
         ok = false;
     }
     if (path && *path && !parse_template(fs, path, sl_opts_pos(opts, "path"), diag)) ok = false;
+    else if (path && *path) fs->bundle_name = bundle_name(fs);
 
     const char *comp = sl_opts_has(opts, "compression") ? sl_opts_enum(opts, "compression") : NULL;
     if (comp)
@@ -408,6 +443,7 @@ static void *file_worker_init(sl_component *c, sl_error *err) {
     if (!w) abort();
     sl_compressor_init(&w->compressor, fs->compression);
     sl_buf_init(&w->text);
+    sl_buf_init(&w->scratch);
     return w;
 }
 
@@ -415,29 +451,62 @@ static void file_worker_free(sl_component *c, void *wstate) {
     file_worker *w = wstate;
     sl_compressor_free(&w->compressor);
     sl_buf_free(&w->text);
+    sl_buf_free(&w->scratch);
+    free(w->at);
+    free(w->sizes);
     free(w);
+}
+
+/* A templated path: each record is encoded into the worker's scratch
+ * buffer, then copied into the part for its path, whose size is known by
+ * then: one allocation per part instead of a buffer grown record by record
+ * (with a thousand files, a batch has hundreds of parts of a record or two,
+ * and growing them was a fifth of the time, in the allocator). */
+static void encode_by_path(file_sink *fs, file_worker *w, sl_record **recs, size_t n, sl_payload *out,
+                           sl_emit *dlq) {
+    char path[PATH_MAX];
+    if (w->cap_at < n) {
+        w->cap_at = n;
+        w->at = realloc(w->at, n * sizeof *w->at);
+        if (!w->at) abort();
+    }
+    w->scratch.len = 0;
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *why = NULL;
+        long len = render_path(fs, sl_record_value(recs[i]), path, &w->text, &why);
+        if (len < 0) {
+            sl_emit_dlq(dlq, recs[i], "invalid_path", "cannot build the output path from '%s': %s", fs->path, why);
+            continue;
+        }
+        sl_payload_part *part = sl_payload_part_get(out, path, (size_t)len);
+        part->records++;
+        size_t start = w->scratch.len;
+        sl_record_encoder_put(&fs->enc, &w->scratch, recs[i]);
+        w->at[kept++] = (encoded){.part = (size_t)(part - out->parts), .start = start, .len = w->scratch.len - start};
+    }
+    if (w->cap_sizes < out->count) {
+        w->cap_sizes = out->count;
+        w->sizes = realloc(w->sizes, out->count * sizeof *w->sizes);
+        if (!w->sizes) abort();
+    }
+    memset(w->sizes, 0, out->count * sizeof *w->sizes);
+    for (size_t k = 0; k < kept; k++) w->sizes[w->at[k].part] += w->at[k].len;
+    for (size_t p = 0; p < out->count; p++) sl_buf_reserve(&out->parts[p].data, w->sizes[p]);
+    for (size_t k = 0; k < kept; k++)
+        sl_buf_append(&out->parts[w->at[k].part].data, w->scratch.data + w->at[k].start, w->at[k].len);
 }
 
 static void file_encode(sl_component *c, void *wstate, sl_batch *b, sl_record **recs, size_t n,
                         sl_payload *out, sl_emit *dlq) {
     file_sink *fs = c->impl;
     file_worker *w = wstate;
-    char path[PATH_MAX];
-    sl_payload_part *part = fs->templated ? NULL : sl_payload_part_get(out, NULL, 0);
-    for (size_t i = 0; i < n; i++) {
-        sl_record *r = recs[i];
-        if (fs->templated) {
-            const char *why = NULL;
-            long len = render_path(fs, sl_record_value(r), path, &w->text, &why);
-            if (len < 0) {
-                sl_emit_dlq(dlq, r, "invalid_path", "cannot build the output path from '%s': %s",
-                            fs->path, why);
-                continue;
-            }
-            part = sl_payload_part_get(out, path, (size_t)len);
-        }
-        sl_record_encoder_put(&fs->enc, &part->data, r);
-        part->records++;
+    if (fs->templated) {
+        encode_by_path(fs, w, recs, n, out, dlq);
+    } else {
+        sl_payload_part *part = sl_payload_part_get(out, NULL, 0);
+        for (size_t i = 0; i < n; i++) sl_record_encoder_put(&fs->enc, &part->data, recs[i]);
+        part->records += n;
     }
     for (size_t i = 0; i < out->count; i++) sl_compress_buf(&w->compressor, &out->parts[i].data);
 }
@@ -516,154 +585,11 @@ static int append_bytes(file_sink *fs, open_file *of, const char *target, uint64
     return 0;
 }
 
-/* Starts writing everything written through the descriptor to disk, without
- * waiting: the fdatasyncs of a pre-commit then wait for writes the device
- * does together, instead of starting them one file at a time. */
-static void start_all_writeback(open_file *of) {
-    if (of->fd >= 0 && sync_file_range(of->fd, 0, 0, SYNC_FILE_RANGE_WRITE) < 0) {}   /* a hint */
-    of->unsynced = 0;
-}
-
 static void close_fd(file_sink *fs, open_file *of) {
     if (of->fd < 0) return;
     close(of->fd);
     of->fd = -1;
     fs->n_fds--;
-}
-
-/* exactly_once: the file's current part has a descriptor. The part is
- * created when there is none (with the CSV header when it starts the
- * published file), or reopened for appending when its descriptor was
- * closed; to stay under max_fds, the least recently used descriptor is
- * closed first, without syncing (its part goes on). */
-static int part_fd(file_sink *fs, open_file *of, sl_error *err) {
-    if (of->fd >= 0) return 0;
-    if (fs->n_fds >= fs->max_fds) {
-        open_file *lru = NULL;
-        for (size_t i = 0; i < fs->n_files; i++)
-            if (fs->files[i].fd >= 0 && (!lru || fs->files[i].last_use < lru->last_use)) lru = &fs->files[i];
-        start_all_writeback(lru);
-        close_fd(fs, lru);
-    }
-    if (of->part) {
-        /* O_APPEND: after a failed write is truncated back, the retry
-         * continues at the new end instead of leaving a hole. */
-        if ((of->fd = open_for_write(fs, of->part, O_APPEND, err)) < 0) return -1;
-        fs->n_fds++;
-        return 0;
-    }
-    of->part = sl_part_path(of->path, ++fs->part_counter);
-    of->fd = open_for_write(fs, of->part, O_TRUNC | O_APPEND, err);
-    long header = 0;
-    if (of->fd >= 0 && of->size == 0 && (header = write_header(fs, of->fd, of->part, err)) < 0) {
-        close(of->fd);
-        of->fd = -1;
-        unlink(of->part);   /* the retry starts a new part, header included */
-    }
-    if (of->fd < 0) {
-        free(of->part);
-        of->part = NULL;
-        return -1;
-    }
-    fs->n_fds++;
-    of->part_start = of->size;
-    of->unsynced = 0;
-    if (of->size == 0) of->size = of->header_bytes = (uint64_t)header;
-    return 0;
-}
-
-/* exactly_once: frees the file's buffer and hands its memory back to the
- * budget. */
-static void drop_pending(file_sink *fs, open_file *of) {
-    fs->held -= of->pending.cap;
-    sl_sink_hold(fs->c, -(int64_t)of->pending.cap);
-    sl_buf_free(&of->pending);
-}
-
-/* exactly_once: writes the file's buffer to its part. On failure the
- * buffer is kept (the part is cut back to before it), to be written later. */
-static int write_pending(file_sink *fs, open_file *of, sl_error *err) {
-    if (of->pending.len == 0) return 0;
-    if (part_fd(fs, of, err) < 0) return -1;
-    uint64_t at = of->size - of->pending.len - of->part_start;
-    if (append_bytes(fs, of, of->part, at, of->pending.data, of->pending.len, err) < 0) return -1;
-    drop_pending(fs, of);
-    return 0;
-}
-
-/* exactly_once: writes every buffer (they hold too much memory together). */
-static int write_all_pending(file_sink *fs, sl_error *err) {
-    for (size_t i = 0; i < fs->n_files; i++)
-        if (write_pending(fs, &fs->files[i], err) < 0) return -1;
-    return 0;
-}
-
-/* exactly_once: ends the file's current part once fdatasync returned
- * (sync_errno 0, or its errno): closes it and hands it to the part log,
- * where it waits for the next checkpoint. */
-static int end_part(file_sink *fs, open_file *of, int sync_errno, sl_error *err) {
-    int rc = 0;
-    if (sync_errno) {
-        /* The data may not be on disk, and a second fsync would not say so
-         * (the kernel reports a writeback error once; one reported while
-         * the descriptor was closed is reported to the next one opened):
-         * never publish it, and fail from now on, so that a restart writes
-         * it again. */
-        errno = sync_errno;
-        rc = sys_error(err, "sync", of->part);
-        snprintf(fs->sync_failed, sizeof fs->sync_failed, "%s", err->msg);
-    }
-    close_fd(fs, of);
-    if (rc == 0)
-        sl_part_log_add(&fs->parts_log, of->part, of->path, of->part_start, of->size - of->part_start, of->rotate_to);
-    free(of->part);
-    free(of->rotate_to);
-    of->part = of->rotate_to = NULL;
-    return rc;
-}
-
-/* exactly_once: writes the rest of the file's current part, fsyncs it and
- * ends it (end_part). */
-static int close_part(file_sink *fs, open_file *of, sl_error *err) {
-    if (!of->part) return 0;
-    if (write_pending(fs, of, err) < 0 || part_fd(fs, of, err) < 0) return -1;
-    return end_part(fs, of, fdatasync(of->fd) < 0 ? errno : 0, err);
-}
-
-/* exactly_once, the pre-commit: close_part for every file, with the writes
- * of every file started before the first fsync (parts whose descriptor was
- * closed started theirs then) and the fsyncs done several at once
- * (sl_fdatasync_many), max_fds parts at a time, so that a thousand files
- * cost about what a few do. */
-static int close_all_parts(file_sink *fs, sl_error *err) {
-    for (size_t i = 0; i < fs->n_files; i++) {
-        if (write_pending(fs, &fs->files[i], err) < 0) return -1;
-        start_all_writeback(&fs->files[i]);
-    }
-    size_t *chunk = malloc(fs->max_fds * sizeof *chunk);
-    int *fds = malloc(fs->max_fds * sizeof *fds), *errs = malloc(fs->max_fds * sizeof *errs);
-    if (!chunk || !fds || !errs) abort();
-    int rc = 0;
-    for (size_t i = 0; i < fs->n_files && rc == 0;) {
-        /* With every descriptor closed, the chunk's parts open without
-         * closing one another's (end_part closes them all anyway). */
-        for (size_t k = 0; k < fs->n_files; k++) close_fd(fs, &fs->files[k]);
-        size_t n = 0;
-        for (; i < fs->n_files && n < fs->max_fds && rc == 0; i++) {
-            if (!fs->files[i].part) continue;
-            rc = part_fd(fs, &fs->files[i], err);
-            chunk[n] = i;
-            fds[n++] = fs->files[i].fd;
-        }
-        if (rc < 0) break;
-        sl_fdatasync_many(fds, n, errs);
-        for (size_t k = 0; k < n; k++)
-            if (end_part(fs, &fs->files[chunk[k]], errs[k], err) < 0) rc = -1;
-    }
-    free(chunk);
-    free(fds);
-    free(errs);
-    return rc;
 }
 
 static const char *path_of(const void *sink, size_t i) {
@@ -672,21 +598,17 @@ static const char *path_of(const void *sink, size_t i) {
 
 static void forget_file(file_sink *fs, size_t i) {
     free(fs->files[i].path);
-    free(fs->files[i].part);
     free(fs->files[i].rotate_to);
-    if (fs->exactly_once) drop_pending(fs, &fs->files[i]);
     fs->files[i] = fs->files[--fs->n_files];
     sl_strindex_clear(&fs->by_path);   /* positions moved */
     for (size_t k = 0; k < fs->n_files; k++) sl_strindex_add(&fs->by_path, k, path_of, fs);
 }
 
-/* Closes a file and takes it out of the table (exactly_once: its part goes
- * to the part log; when that fails, the file stays, with its buffer). */
-static int close_file(file_sink *fs, size_t i, sl_error *err) {
-    if (fs->exactly_once && close_part(fs, &fs->files[i], err) < 0) return -1;
+/* Closes a file and takes it out of the table (exactly_once: its step
+ * stays in the bundle; a step for the same file starts when it comes back). */
+static void close_file(file_sink *fs, size_t i) {
     close_fd(fs, &fs->files[i]);
     forget_file(fs, i);
-    return 0;
 }
 
 /* The size the published file has once everything written to it so far
@@ -694,22 +616,43 @@ static int close_file(file_sink *fs, size_t i, sl_error *err) {
 static uint64_t published_size(file_sink *fs, const char *path) {
     uint64_t size;
     struct stat st;
+    for (size_t i = fs->bundle.n_steps; i-- > 0;) {
+        const sl_part_step *s = &fs->bundle.steps[i];
+        if (strcmp(s->file, path) == 0) return s->file_size + s->bytes;
+    }
     if (fs->exactly_once && sl_part_log_size_after(&fs->parts_log, path, &size)) return size;
     return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
 }
 
+/* Whether the directory path would be created in is missing. */
+static bool parent_missing(const char *path) {
+    const char *slash = strrchr(path, '/');
+    if (!slash || slash == path) return false;
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    struct stat st;
+    return stat(dir, &st) < 0 && errno == ENOENT;
+}
+
+/* Whether a step of the open bundle will rotate some file to `path`. */
+static bool bundle_reserves(const sl_bundle *b, const char *path) {
+    for (size_t i = 0; i < b->n_steps; i++)
+        if (b->steps[i].rotate_to && strcmp(b->steps[i].rotate_to, path) == 0) return true;
+    return false;
+}
+
 /* Adds a file to the table, closing the least recently used one when the
  * table is full. at_least_once opens the file for appending (writing the
- * CSV header when it is new); exactly_once opens a part only when data
- * comes (part_fd). */
+ * CSV header when it is new); exactly_once opens nothing (its data goes
+ * into the bundle, take_part), but makes the file's directory. */
 static open_file *open_path(file_sink *fs, const char *path, sl_error *err) {
     if (fs->n_files == (fs->exactly_once ? MAX_FILES : fs->max_fds)) {
         size_t lru = 0;
         for (size_t i = 1; i < fs->n_files; i++)
             if (fs->files[i].last_use < fs->files[lru].last_use) lru = i;
-        if (close_file(fs, lru, err) < 0) return NULL;
+        close_file(fs, lru);
     }
-    open_file of = {.fd = -1, .opened_ns = sl_monotonic_ns(), .next_rotation = 1};
+    open_file of = {.fd = -1, .step = -1, .opened_ns = sl_monotonic_ns(), .next_rotation = 1};
     if (!fs->exactly_once) {
         of.fd = open_for_write(fs, path, O_APPEND, err);
         if (of.fd < 0) return NULL;
@@ -733,7 +676,11 @@ static open_file *open_path(file_sink *fs, const char *path, sl_error *err) {
         struct stat st;
         if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
             sl_errorf(err, "%s is not a regular file (a FIFO or a device): delivery: exactly_once publishes "
-                      "by renaming files into place; use delivery: at_least_once to write to it", path);
+                      "at checkpoints into regular files; use delivery: at_least_once to write to it", path);
+            return NULL;
+        }
+        if (parent_missing(path) && (!fs->mkdir || sl_mkdirs_parent(path, err) < 0)) {
+            if (!fs->mkdir) sl_errorf(err, "cannot open %s: its directory does not exist (mkdir: false)", path);
             return NULL;
         }
         of.size = published_size(fs, path);
@@ -774,12 +721,12 @@ static void rotated_name(const char *path, unsigned n, char *out, size_t cap) {
 }
 
 /* The first rotated name of the file that is free (on disk, and not taken
- * by a rotation waiting in the part log). */
+ * by a rotation waiting in the open bundle or the part log). */
 static void free_rotated_name(file_sink *fs, open_file *of, char *out, size_t cap) {
     for (unsigned n = of->next_rotation;; n++) {
         rotated_name(of->path, n, out, cap);
         if (access(out, F_OK) < 0 && errno == ENOENT &&
-            !(fs->exactly_once && sl_part_log_reserves(&fs->parts_log, out))) {
+            !(fs->exactly_once && (bundle_reserves(&fs->bundle, out) || sl_part_log_reserves(&fs->parts_log, out)))) {
             of->next_rotation = n + 1;
             return;
         }
@@ -787,14 +734,15 @@ static void free_rotated_name(file_sink *fs, open_file *of, char *out, size_t ca
 }
 
 /* Rotates a file that is due. at_least_once: closes it and renames it to the
- * first free rotated name. exactly_once: closes its part; the next part
- * will move the published file away when it is published, and start it anew. */
+ * first free rotated name. exactly_once: ends its step; the next step will
+ * move the published file away when it is published, and start it anew. */
 static int rotate(file_sink *fs, size_t i, sl_error *err) {
     open_file *of = &fs->files[i];
     char target[PATH_MAX + 16];
     free_rotated_name(fs, of, target, sizeof target);
     if (fs->exactly_once) {
-        if (close_part(fs, of, err) < 0) return -1;
+        of->step = -1;
+        free(of->rotate_to);
         of->rotate_to = strdup(target);
         if (!of->rotate_to) abort();
         of->size = of->header_bytes = 0;
@@ -803,11 +751,12 @@ static int rotate(file_sink *fs, size_t i, sl_error *err) {
     }
     if (rename(of->path, target) < 0) {
         sys_error(err, "rotate", of->path);
-        close_file(fs, i, NULL);
+        close_file(fs, i);
         return -1;
     }
     sl_debug(fs->name, "rotated %s to %s", of->path, target);
-    return close_file(fs, i, err);
+    close_file(fs, i);
+    return 0;
 }
 
 static bool due_by_age(const file_sink *fs, const open_file *of, int64_t now) {
@@ -815,29 +764,44 @@ static bool due_by_age(const file_sink *fs, const open_file *of, int64_t now) {
            now - of->opened_ns >= (int64_t)fs->rotate_ms * 1000000;
 }
 
-/* exactly_once: takes a part's bytes into the file's part: into its buffer
- * when they are few, else straight to the part. Buffers are written first
- * when this one would pass FILE_BUFFER or all of them the sink's share of
- * memory, so that a failure leaves the bytes not taken (and the runtime's
- * retry does not take them twice). */
+/* exactly_once: the CSV header a new file starts with (compressed), or
+ * none. */
+static void header_bytes(file_sink *fs, sl_buf *h) {
+    if (sl_record_encoder_header(&fs->enc, h)) sl_compress_buf(&fs->header_compressor, h);
+}
+
+/* exactly_once: takes a part's bytes into the bundle, as the file's step
+ * (started now when the file has none in this bundle, with the CSV header
+ * when it starts the file). A failure leaves the bytes not taken, so that
+ * the runtime's retry does not take them twice. */
 static int take_part(file_sink *fs, open_file *of, const char *p, size_t n, sl_error *err) {
-    if (!fs->hold_max) {
+    if (!fs->held) {
         uint64_t share = sl_sink_hold_max(fs->c);
-        fs->hold_max = share < SINK_BUFFER ? share : SINK_BUFFER;
+        sl_bundle_init(&fs->bundle, share < SL_BUNDLE_FRAME ? (size_t)share : SL_BUNDLE_FRAME);
+        fs->held = fs->bundle.cap;
+        sl_sink_hold(fs->c, (int64_t)fs->held);
     }
-    if (of->pending.len + n > FILE_BUFFER && write_pending(fs, of, err) < 0) return -1;
-    if (fs->held + n > fs->hold_max && write_all_pending(fs, err) < 0) return -1;
-    if (!of->part && part_fd(fs, of, err) < 0) return -1;   /* the part (and its header) start now */
-    if (n >= FILE_BUFFER || n > fs->hold_max) {
-        if (part_fd(fs, of, err) < 0) return -1;
-        uint64_t at = of->size - of->pending.len - of->part_start;
-        if (append_bytes(fs, of, of->part, at, p, n, err) < 0) return -1;
-    } else {
-        size_t cap = of->pending.cap;
-        sl_buf_append(&of->pending, p, n);
-        fs->held += of->pending.cap - cap;
-        sl_sink_hold(fs->c, (int64_t)(of->pending.cap - cap));
+    if (!sl_bundle_is_open(&fs->bundle)) {
+        char *path = sl_part_path(fs->bundle_name, ++fs->part_counter);
+        int rc = sl_bundle_open(&fs->bundle, path, fs->mkdir, err);
+        free(path);
+        if (rc < 0) return -1;
     }
+    if (of->step < 0) {
+        of->step = sl_bundle_step(&fs->bundle, of->path, of->size, of->rotate_to);
+        free(of->rotate_to);
+        of->rotate_to = NULL;
+    }
+    if (of->size == 0) {
+        sl_buf h;
+        sl_buf_init(&h);
+        header_bytes(fs, &h);
+        int rc = sl_bundle_append(&fs->bundle, (uint32_t)of->step, h.data, h.len, err);
+        of->size = of->header_bytes = rc == 0 ? h.len : 0;
+        sl_buf_free(&h);
+        if (rc < 0) return -1;
+    }
+    if (sl_bundle_append(&fs->bundle, (uint32_t)of->step, p, n, err) < 0) return -1;
     of->size += n;
     return 0;
 }
@@ -879,12 +843,35 @@ static int file_flush(sl_component *c, sl_error *err) {
 
 /* ---- checkpoints ---- */
 
-/* Pre-commit: every part is written, closed (fsynced) into the part log,
- * and the log is the state. at_least_once: the files are fsynced; no state. */
+/* exactly_once, the pre-commit: seals the bundle (written and fdatasynced)
+ * into the part log; the next write starts a new one, with a new step for
+ * every file. */
+static int seal_bundle(file_sink *fs, sl_error *err) {
+    if (!sl_bundle_is_open(&fs->bundle)) return 0;
+    if (sl_bundle_flush(&fs->bundle, err) < 0) return -1;
+    if (sl_bundle_seal(&fs->bundle, err) < 0) {
+        /* The data may not be on disk, and a second fsync would not say so
+         * (the kernel reports a writeback error once): never publish it,
+         * and fail from now on, so that a restart writes it again. */
+        snprintf(fs->sync_failed, sizeof fs->sync_failed, "%s", err->msg);
+        return -1;
+    }
+    char *path;
+    uint64_t size;
+    sl_part_step *steps;
+    size_t n;
+    sl_bundle_take(&fs->bundle, &path, &size, &steps, &n);
+    sl_part_log_add(&fs->parts_log, path, size, steps, n);
+    for (size_t i = 0; i < fs->n_files; i++) fs->files[i].step = -1;
+    return 0;
+}
+
+/* Pre-commit: the bundle is sealed into the part log, and the log is the
+ * state. at_least_once: the files are fsynced; no state. */
 static int file_save(sl_component *c, sl_buf *state, sl_error *err) {
     file_sink *fs = c->impl;
     if (fs->sync_failed[0]) return sl_errorf(err, "%s", fs->sync_failed);
-    if (fs->exactly_once && close_all_parts(fs, err) < 0) return -1;
+    if (fs->exactly_once && seal_bundle(fs, err) < 0) return -1;
     for (size_t i = 0; i < fs->n_files && !fs->exactly_once; i++)
         if (fdatasync(fs->files[i].fd) < 0 && errno != EINVAL)   /* EINVAL: a FIFO or device */
             return sys_error(err, "sync", fs->files[i].path);
@@ -906,20 +893,13 @@ static void glob_escape(sl_buf *b, const char *s, size_t n) {
     }
 }
 
-/* The glob matching every part this sink can have written: the path
- * template with each field as `*`, and the file name made a part name. */
-static void parts_glob(const file_sink *fs, sl_buf *out) {
-    sl_buf pattern;
-    sl_buf_init(&pattern);
-    for (size_t i = 0; i < fs->n_parts; i++) {
-        if (fs->parts[i].field) sl_buf_putc(&pattern, '*');
-        else glob_escape(&pattern, fs->parts[i].text, fs->parts[i].len);
-    }
-    sl_buf_putc(&pattern, '\0');
-    const char *slash = strrchr(pattern.data, '/');
-    size_t dir_len = slash ? (size_t)(slash - pattern.data) + 1 : 0;
-    sl_buf_printf(out, "%.*s.%s.*.inprogress", (int)dir_len, pattern.data, pattern.data + dir_len);
-    sl_buf_free(&pattern);
+/* The glob matching every bundle this sink can have written. */
+static void bundles_glob(const file_sink *fs, sl_buf *out) {
+    char *any = sl_part_path(fs->bundle_name, 0);
+    size_t len = strlen(any) - strlen("0.inprogress");
+    glob_escape(out, any, len);
+    sl_buf_puts(out, "*.inprogress");
+    free(any);
 }
 
 static int file_restore(sl_component *c, const char *state, size_t len, sl_error *err) {
@@ -936,7 +916,7 @@ static int file_restore(sl_component *c, const char *state, size_t len, sl_error
     }
     sl_buf glob_pattern;
     sl_buf_init(&glob_pattern);
-    parts_glob(fs, &glob_pattern);
+    bundles_glob(fs, &glob_pattern);
     int rc = sl_parts_recover(&fs->parts_log, state, len, c->start_over, glob_pattern.data, fs->name, err);
     sl_buf_free(&glob_pattern);
     return rc;
@@ -957,15 +937,16 @@ const sl_component_type sl_sink_file_type = {
         "never change the directory: `/` and control characters in it become `_`, and a "
         "record whose field text makes a whole path segment `.` or `..` goes to the DLQ "
         "with reason `invalid_path` (as does a file name longer than 255 bytes or a path longer "
-        "than PATH_MAX). At most 1024 descriptors (or an eighth of the open-files limit, "
-        "`ulimit -n`, when that is less) are open at once; the least recently "
+        "than PATH_MAX). With `at_least_once`, at most 1024 descriptors (or an eighth of the "
+        "open-files limit, `ulimit -n`, when that is less) are open at once; the least recently "
         "written file's is closed (and reopened for appending when needed). With "
-        "`exactly_once`, thousands of files cost little more than a few: closing a "
-        "descriptor neither syncs nor ends the file's part, writes to a file are gathered "
-        "in a buffer of up to 64 KiB (all buffers together at most an eighth of "
-        "the budget for data in flight, three quarters of `memory_limit`, and 32 MiB, counted in it), and each part is fsynced once, at the "
-        "checkpoint. Past 4096 files, the least recently written one leaves the table (its "
-        "part is fsynced then).\n\n"
+        "`exactly_once`, thousands of files cost little more than a few: the records of every "
+        "file go into one hidden bundle per checkpoint interval, through one buffer (at most "
+        "32 MiB and an eighth of `memory_limit`, counted in the memory budget); the bundle is "
+        "fsynced once at the checkpoint, then copied into the files, which are synced together "
+        "(`syncfs`). A file costs no descriptor, buffer or fsync of its own. Past 4096 files, the "
+        "least recently written one leaves the sink's table (and comes back when written to "
+        "again).\n\n"
         "**Compression.** Records are encoded and compressed on the worker threads, each "
         "batch as an independent gzip member or zstd frame appended to the file; the result "
         "is a valid multi-member/multi-frame stream that `gzip -d`, `zstd -d` and the file "
@@ -977,8 +958,8 @@ const sl_component_type sl_sink_file_type = {
         "whose name is free; higher is newer), and writing continues in a new "
         "`out/events.jsonl.gz`. Only files holding records rotate.\n\n"
         "**Delivery.** With `at_least_once`, a write has completed (write(2)) when the batch "
-        "is acknowledged; with `exactly_once` it may still be in the file's buffer, as the "
-        "part is invisible until the checkpoint that writes and fsyncs it. A failed write is "
+        "is acknowledged; with `exactly_once` it may still be in the sink's buffer, as the "
+        "bundle is invisible until the checkpoint that writes and fsyncs it. A failed write is "
         "truncated back so that no partial record stays in the file. With `exactly_once`, "
         "a run that resumes from an older checkpoint than the newest removes the files "
         "created and moves back the files rotated after it, and a run that finds checkpoints "

@@ -14,7 +14,11 @@
 #include "../codec/json.h"
 #include "../codec/json_state.h"
 #include "../core/log.h"
+#include "../core/strindex.h"
 #include "../core/util.h"
+
+#define COPY_BUFFER (1u << 20)   /* a copy between file systems goes through this */
+#define MAX_DEVICES 16           /* file systems synced at once */
 
 static char *xstrdup(const char *s)
 {
@@ -23,11 +27,25 @@ static char *xstrdup(const char *s)
     return d;
 }
 
-static void free_step(sl_part_step *s)
+static void free_steps(sl_part_step *steps, size_t n)
 {
-    free(s->part);
-    free(s->file);
-    free(s->rotate_to);
+    for (size_t i = 0; i < n; i++) {
+        free(steps[i].file);
+        free(steps[i].rotate_to);
+    }
+    free(steps);
+}
+
+static void free_bundle(sl_part_bundle *b)
+{
+    free(b->path);
+    free_steps(b->steps, b->n_steps);
+}
+
+static void free_bundles(sl_part_bundle *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) free_bundle(&b[i]);
+    free(b);
 }
 
 void sl_part_log_init(sl_part_log *log)
@@ -44,29 +62,31 @@ void sl_part_log_keep_owned(sl_part_log *log, const char *path)
 
 void sl_part_log_free(sl_part_log *log)
 {
-    for (size_t i = 0; i < log->count; i++) free_step(&log->steps[i]);
-    free(log->steps);
+    for (size_t i = 0; i < log->count; i++) free_bundle(&log->bundles[i]);
+    free(log->bundles);
     for (size_t i = 0; i < log->n_sizes; i++) free(log->sizes[i].file);
     free(log->sizes);
     sl_owned_free(&log->owned);
     pthread_mutex_destroy(&log->lock);
 }
 
-char *sl_part_path(const char *file, uint64_t n)
+char *sl_part_path(const char *name, uint64_t n)
 {
-    const char *slash = strrchr(file, '/');
-    size_t dir_len = slash ? (size_t)(slash - file) + 1 : 0;
-    size_t cap = strlen(file) + 48;
+    const char *slash = strrchr(name, '/');
+    size_t dir_len = slash ? (size_t)(slash - name) + 1 : 0;
+    size_t cap = strlen(name) + 48;
     char *out = malloc(cap);
     if (!out) abort();
-    snprintf(out, cap, "%.*s.%s.%" PRIu64 ".inprogress", (int)dir_len, file, file + dir_len, n);
+    snprintf(out, cap, "%.*s.%s.%" PRIu64 ".inprogress", (int)dir_len, name, name + dir_len, n);
     return out;
 }
 
-/* Records file's size once published; under the lock. */
+/* Records file's size once published; under the lock. A small table is
+ * searched from the end (the files of the last bundle); the sink keeps its
+ * own index of the files it writes, so this runs once per step. */
 static void set_size(sl_part_log *log, const char *file, uint64_t size)
 {
-    for (size_t i = 0; i < log->n_sizes; i++) {
+    for (size_t i = log->n_sizes; i-- > 0;) {
         if (strcmp(log->sizes[i].file, file) == 0) {
             log->sizes[i].size = size;
             return;
@@ -80,19 +100,40 @@ static void set_size(sl_part_log *log, const char *file, uint64_t size)
     log->sizes[log->n_sizes++] = (sl_file_size){.file = xstrdup(file), .size = size};
 }
 
-void sl_part_log_add(sl_part_log *log, const char *part, const char *file, uint64_t file_size,
-                     uint64_t bytes, const char *rotate_to)
+static const char *size_file(const void *log, size_t i)
+{
+    return ((const sl_part_log *)log)->sizes[i].file;
+}
+
+/* set_size for every step of a bundle, through a hash index of the sizes
+ * (a bundle can hold thousands of files). */
+static void set_sizes(sl_part_log *log, const sl_part_step *steps, size_t n)
+{
+    sl_strindex x;
+    sl_strindex_init(&x);
+    for (size_t i = 0; i < log->n_sizes; i++) sl_strindex_add(&x, i, size_file, log);
+    for (size_t k = 0; k < n; k++) {
+        long i = sl_strindex_find(&x, steps[k].file, strlen(steps[k].file), size_file, log);
+        if (i >= 0) {
+            log->sizes[i].size = steps[k].file_size + steps[k].bytes;
+            continue;
+        }
+        set_size(log, steps[k].file, steps[k].file_size + steps[k].bytes);
+        sl_strindex_add(&x, log->n_sizes - 1, size_file, log);
+    }
+    sl_strindex_free(&x);
+}
+
+void sl_part_log_add(sl_part_log *log, char *path, uint64_t bytes, sl_part_step *steps, size_t n_steps)
 {
     pthread_mutex_lock(&log->lock);
-    set_size(log, file, file_size + bytes);
+    set_sizes(log, steps, n_steps);
     if (log->count == log->cap) {
-        log->cap = log->cap ? 2 * log->cap : 16;
-        log->steps = realloc(log->steps, log->cap * sizeof *log->steps);
-        if (!log->steps) abort();
+        log->cap = log->cap ? 2 * log->cap : 4;
+        log->bundles = realloc(log->bundles, log->cap * sizeof *log->bundles);
+        if (!log->bundles) abort();
     }
-    log->steps[log->count++] = (sl_part_step){
-        .part = xstrdup(part), .file = xstrdup(file), .file_size = file_size,
-        .bytes = bytes, .rotate_to = xstrdup(rotate_to)};
+    log->bundles[log->count++] = (sl_part_bundle){.path = path, .bytes = bytes, .steps = steps, .n_steps = n_steps};
     pthread_mutex_unlock(&log->lock);
 }
 
@@ -100,10 +141,13 @@ bool sl_part_log_size_after(sl_part_log *log, const char *file, uint64_t *size)
 {
     bool found = false;
     pthread_mutex_lock(&log->lock);
-    for (size_t i = log->count; i-- > 0 && !found;) {
-        if (strcmp(log->steps[i].file, file) != 0) continue;
-        *size = log->steps[i].file_size + log->steps[i].bytes;
-        found = true;
+    for (size_t b = log->count; b-- > 0 && !found;) {
+        const sl_part_bundle *pb = &log->bundles[b];
+        for (size_t i = pb->n_steps; i-- > 0 && !found;) {
+            if (strcmp(pb->steps[i].file, file) != 0) continue;
+            *size = pb->steps[i].file_size + pb->steps[i].bytes;
+            found = true;
+        }
     }
     pthread_mutex_unlock(&log->lock);
     return found;
@@ -113,8 +157,9 @@ bool sl_part_log_reserves(sl_part_log *log, const char *path)
 {
     bool found = false;
     pthread_mutex_lock(&log->lock);
-    for (size_t i = 0; i < log->count && !found; i++)
-        found = log->steps[i].rotate_to && strcmp(log->steps[i].rotate_to, path) == 0;
+    for (size_t b = 0; b < log->count && !found; b++)
+        for (size_t i = 0; i < log->bundles[b].n_steps && !found; i++)
+            found = log->bundles[b].steps[i].rotate_to && strcmp(log->bundles[b].steps[i].rotate_to, path) == 0;
     pthread_mutex_unlock(&log->lock);
     return found;
 }
@@ -128,27 +173,36 @@ static void put_field(sl_buf *b, const char *key, const char *value)
 int sl_part_log_save(sl_part_log *log, sl_buf *state, sl_error *err)
 {
     pthread_mutex_lock(&log->lock);
-    for (size_t i = 0; i < log->count; i++) {
-        sl_part_step *s = &log->steps[i];
-        if (s->noted) continue;
-        /* A rotation starts the file anew: undoing it (when it was done)
-         * removes the new file and moves the old one back. */
-        if (s->rotate_to) sl_owned_note_rotate(&log->owned, s->file, s->rotate_to);
-        else if (s->file_size == 0) sl_owned_note_create(&log->owned, s->file);
-        s->noted = true;
+    for (size_t b = 0; b < log->count; b++) {
+        for (size_t i = 0; i < log->bundles[b].n_steps; i++) {
+            sl_part_step *s = &log->bundles[b].steps[i];
+            if (s->noted) continue;
+            /* A rotation starts the file anew: undoing it (when it was done)
+             * removes the new file and moves the old one back. */
+            if (s->rotate_to) sl_owned_note_rotate(&log->owned, s->file, s->rotate_to);
+            else if (s->file_size == 0) sl_owned_note_create(&log->owned, s->file);
+            s->noted = true;
+        }
     }
     if (sl_owned_sync(&log->owned, err) < 0) {
         pthread_mutex_unlock(&log->lock);
         return sl_error_prefix(err, "cannot note the files this checkpoint publishes");
     }
-    sl_buf_puts(state, "{\"publish\":[");
-    for (size_t i = 0; i < log->count; i++) {
-        const sl_part_step *s = &log->steps[i];
-        sl_buf_printf(state, "%s{\"file_size\":%" PRIu64 ",\"bytes\":%" PRIu64, i ? "," : "", s->file_size, s->bytes);
-        put_field(state, "part", s->part);
-        put_field(state, "file", s->file);
-        if (s->rotate_to) put_field(state, "rotate_to", s->rotate_to);
-        sl_buf_putc(state, '}');
+    sl_buf_puts(state, "{\"bundles\":[");
+    for (size_t b = 0; b < log->count; b++) {
+        const sl_part_bundle *pb = &log->bundles[b];
+        sl_buf_printf(state, "%s{\"bytes\":%" PRIu64, b ? "," : "", pb->bytes);
+        put_field(state, "path", pb->path);
+        sl_buf_puts(state, ",\"steps\":[");
+        for (size_t i = 0; i < pb->n_steps; i++) {
+            const sl_part_step *s = &pb->steps[i];
+            sl_buf_printf(state, "%s{\"file_size\":%" PRIu64 ",\"bytes\":%" PRIu64, i ? "," : "", s->file_size,
+                          s->bytes);
+            put_field(state, "file", s->file);
+            if (s->rotate_to) put_field(state, "rotate_to", s->rotate_to);
+            sl_buf_putc(state, '}');
+        }
+        sl_buf_puts(state, "]}");
     }
     sl_buf_puts(state, "],\"sizes\":[");
     for (size_t i = 0; i < log->n_sizes; i++) {
@@ -177,202 +231,282 @@ static int sys_error(sl_error *err, const char *what, const char *path)
     return -1;
 }
 
-/* Appends the part to the published file, from file_size on, and leaves
- * the file open in *synced for the caller to fdatasync before removing the
- * part (publish_all does that for many files at once). */
-static int append_part(const sl_part_step *s, int *synced, sl_error *err)
-{
-    int in = open(s->part, O_RDONLY | O_CLOEXEC);
-    if (in < 0) return sys_error(err, "open", s->part);
-    int out = open(s->file, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-    if (out < 0) {
-        close(in);
-        return sys_error(err, "open", s->file);
-    }
-    struct stat st;
-    int rc = 0;
-    if (fstat(out, &st) < 0) {
-        rc = sys_error(err, "stat", s->file);
-    } else if ((uint64_t)st.st_size < s->file_size) {
-        rc = sl_errorf(err, "%s holds %lld bytes but held %" PRIu64 " at the last checkpoint: it was changed "
-                       "by something else; cannot publish %s into it", s->file, (long long)st.st_size,
-                       s->file_size, s->part);
-    } else if ((uint64_t)st.st_size > s->file_size && ftruncate(out, (off_t)s->file_size) < 0) {
-        rc = sys_error(err, "truncate", s->file);   /* a publish interrupted by a crash */
-    }
-    off_t at = (off_t)s->file_size;
-    while (rc == 0) {
-        ssize_t n = copy_file_range(in, NULL, out, &at, 1 << 30, 0);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) rc = sys_error(err, "append to", s->file);
-        if (n <= 0) break;
-    }
-    close(in);
-    if (rc < 0) close(out);
-    else *synced = out;
-    return rc;
-}
-
-/* Applies one step; idempotent (see part_log.h). Returns 1 when it
- * published the part, 0 when that was done before, -1 with err. An append
- * leaves the file in *synced (else -1): the part may be removed only once
- * that is fdatasynced. */
-static int publish(const sl_part_step *s, int *synced, sl_error *err)
-{
-    *synced = -1;
-    if (s->rotate_to && exists(s->file) && !exists(s->rotate_to) && rename(s->file, s->rotate_to) < 0)
-        return sys_error(err, "rotate", s->file);
-    if (!exists(s->part)) return 0;
-    if (s->file_size == 0) {
-        if (rename(s->part, s->file) < 0) return sys_error(err, "publish", s->part);
-        return 1;
-    }
-    return append_part(s, synced, err) < 0 ? -1 : 1;
-}
-
-/* fsyncs the directory of each step's file once. */
-static int sync_dirs(const sl_part_step *steps, size_t n, sl_error *err)
-{
-    for (size_t i = 0; i < n; i++) {
-        const char *slash = strrchr(steps[i].file, '/');
-        size_t len = slash ? (size_t)(slash - steps[i].file) : 0;
-        bool seen = false;
-        for (size_t k = 0; k < i && !seen; k++) {
-            const char *s2 = strrchr(steps[k].file, '/');
-            size_t len2 = s2 ? (size_t)(s2 - steps[k].file) : 0;
-            seen = len == len2 && memcmp(steps[i].file, steps[k].file, len) == 0;
-        }
-        if (seen) continue;
-        char dir[4096];
-        snprintf(dir, sizeof dir, "%.*s", len ? (int)len : 1, len ? steps[i].file : ".");
-        if (sl_fsync_dir(dir, err) < 0) return -1;
-    }
-    return 0;
-}
-
-/* Parses the steps of a checkpoint state. */
-static int load_steps(const char *state, size_t len, sl_part_step **out, size_t *n, sl_error *err)
+/* Parses the bundles of a checkpoint state. */
+static int load_bundles(const char *state, size_t len, sl_part_bundle **out, size_t *n, sl_error *err)
 {
     sl_arena a;
     sl_arena_init(&a, 4096);
     sl_value doc;
     *out = NULL;
     *n = 0;
-    int rc = sl_state_parse(&a, state, len, "the saved parts", &doc, err);
-    const sl_value *list = rc == 0 ? sl_state_get(&doc, "publish") : NULL;
-    if (rc == 0 && (!list || list->type != SL_ARRAY)) rc = sl_errorf(err, "the saved state has no \"publish\" list");
+    int rc = sl_state_parse(&a, state, len, "the saved bundles", &doc, err);
+    const sl_value *list = rc == 0 ? sl_state_get(&doc, "bundles") : NULL;
+    if (rc == 0 && !list && sl_state_get(&doc, "publish"))
+        rc = sl_errorf(err, "the checkpoint lists per-file parts, as sluice did before it wrote bundles: finish "
+                       "that run with the sluice that started it, or start anew with --from-start");
+    else if (rc == 0 && (!list || list->type != SL_ARRAY))
+        rc = sl_errorf(err, "the saved state has no \"bundles\" list");
     if (rc == 0 && list->len) {
         *out = calloc(list->len, sizeof **out);
         if (!*out) abort();
     }
-    for (uint32_t i = 0; rc == 0 && i < list->len; i++) {
-        const sl_value *v = &list->as.items[i];
-        sl_part_step *s = &(*out)[i];
-        const char *part = sl_state_string(&a, v, "part"), *file = sl_state_string(&a, v, "file");
-        if (!part || !file || !sl_state_uint(v, "file_size", &s->file_size) || !sl_state_uint(v, "bytes", &s->bytes)) {
-            rc = sl_errorf(err, "saved part %u is malformed", i + 1);
+    for (uint32_t b = 0; rc == 0 && b < list->len; b++) {
+        const sl_value *v = &list->as.items[b];
+        sl_part_bundle *pb = &(*out)[b];
+        const char *path = sl_state_string(&a, v, "path");
+        const sl_value *steps = sl_state_get(v, "steps");
+        if (!path || !sl_state_uint(v, "bytes", &pb->bytes) || !steps || steps->type != SL_ARRAY) {
+            rc = sl_errorf(err, "saved bundle %u is malformed", b + 1);
             break;
         }
-        s->part = xstrdup(part);
-        s->file = xstrdup(file);
-        s->rotate_to = xstrdup(sl_state_string(&a, v, "rotate_to"));
+        pb->path = xstrdup(path);
         (*n)++;
+        pb->steps = calloc(steps->len ? steps->len : 1, sizeof *pb->steps);
+        if (!pb->steps) abort();
+        for (uint32_t i = 0; i < steps->len; i++) {
+            const sl_value *sv = &steps->as.items[i];
+            sl_part_step *s = &pb->steps[i];
+            const char *file = sl_state_string(&a, sv, "file");
+            if (!file || !sl_state_uint(sv, "file_size", &s->file_size) || !sl_state_uint(sv, "bytes", &s->bytes)) {
+                rc = sl_errorf(err, "step %u of saved bundle %u is malformed", i + 1, b + 1);
+                break;
+            }
+            s->file = xstrdup(file);
+            s->rotate_to = xstrdup(sl_state_string(&a, sv, "rotate_to"));
+            pb->n_steps++;
+        }
     }
     sl_arena_free(&a);
     return rc;
 }
 
-static void free_steps(sl_part_step *steps, size_t n)
+/* Copies len bytes of `in` at *from to `out` at *to: in the kernel
+ * (copy_file_range), or through a buffer between file systems. */
+static int copy_range(int in, uint64_t from, int out, uint64_t to, uint64_t len, char **buf)
 {
-    for (size_t i = 0; i < n; i++) free_step(&steps[i]);
-    free(steps);
+    off_t f = (off_t)from, t = (off_t)to;
+    while (len > 0) {
+        ssize_t n = copy_file_range(in, &f, out, &t, len, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) break;
+        if (n <= 0) {
+            if (n == 0) errno = EIO;   /* the bundle ended early */
+            return -1;
+        }
+        len -= (uint64_t)n;
+    }
+    if (len && !*buf && !(*buf = malloc(COPY_BUFFER))) abort();
+    while (len > 0) {
+        size_t want = len < COPY_BUFFER ? (size_t)len : COPY_BUFFER;
+        ssize_t r = pread(in, *buf, want, f);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) {
+            if (r == 0) errno = EIO;
+            return -1;
+        }
+        for (ssize_t done = 0; done < r;) {
+            ssize_t w = pwrite(out, *buf + done, (size_t)(r - done), t);
+            if (w < 0 && errno == EINTR) continue;
+            if (w < 0) return -1;
+            done += w;
+            t += w;
+        }
+        f += r;
+        len -= (uint64_t)r;
+    }
+    return 0;
 }
 
-/* fdatasyncs the n files appended to (fds, by the steps at `at`) at once
- * (sl_fdatasync_many), closes them and removes their parts. A crash before
- * the removal publishes the part again (idempotent); an fsync that fails
- * keeps its part and fails the commit. */
-static int finish_appends(const sl_part_step *steps, const size_t *at, const int *fds, int *errs, size_t n,
-                          sl_error *err)
+/* The file systems written to, one open descriptor each, for syncfs. */
+typedef struct synced {
+    int fds[MAX_DEVICES];
+    dev_t devs[MAX_DEVICES];
+    size_t n;
+} synced;
+
+/* Syncs the file systems written to and closes their descriptors. */
+static int sync_all(synced *sy, sl_error *err)
 {
-    sl_fdatasync_many(fds, n, errs);
     int rc = 0;
-    for (size_t k = 0; k < n; k++) {
-        close(fds[k]);
-        if (rc == 0 && errs[k]) {
-            errno = errs[k];
-            rc = sys_error(err, "sync", steps[at[k]].file);
-        }
-        if (rc == 0 && unlink(steps[at[k]].part) < 0) rc = sys_error(err, "remove", steps[at[k]].part);
+    for (size_t i = 0; i < sy->n; i++) {
+        if (rc == 0 && syncfs(sy->fds[i]) < 0) rc = sys_error(err, "sync", "the published files");
+        close(sy->fds[i]);
     }
+    sy->n = 0;
     return rc;
 }
 
-/* Whether one of the n open appends (steps at `at`) goes to file. */
-static bool appending_to(const sl_part_step *steps, const size_t *at, size_t n, const char *file)
+/* Keeps fd (just written) for the final syncfs when it is the first one
+ * on its file system; else closes it. */
+static int keep_for_sync(synced *sy, int fd, const char *file, sl_error *err)
 {
-    for (size_t k = 0; k < n; k++)
-        if (strcmp(steps[at[k]].file, file) == 0) return true;
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        close(fd);
+        return sys_error(err, "stat", file);
+    }
+    for (size_t i = 0; i < sy->n; i++) {
+        if (sy->devs[i] == st.st_dev) {
+            close(fd);
+            return 0;
+        }
+    }
+    if (sy->n == MAX_DEVICES && sync_all(sy, err) < 0) {
+        close(fd);
+        return -1;
+    }
+    sy->devs[sy->n] = st.st_dev;
+    sy->fds[sy->n++] = fd;
+    return 0;
+}
+
+/* Opens `file` for a step's bytes (creating it, and its directory when that
+ * went missing since the sink made it), cut back to file_size. */
+static int open_output(const sl_part_step *s, sl_error *err)
+{
+    int out = open(s->file, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (out < 0 && errno == ENOENT && sl_mkdirs_parent(s->file, NULL) == 0)
+        out = open(s->file, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (out < 0) return sys_error(err, "open", s->file);
+    struct stat st;
+    int rc = 0;
+    if (fstat(out, &st) < 0) {
+        rc = sys_error(err, "stat", s->file);
+    } else if ((uint64_t)st.st_size < s->file_size) {
+        rc = sl_errorf(err, "%s holds %lld bytes but held %" PRIu64 " at the last checkpoint: it was changed "
+                       "by something else; cannot publish into it", s->file, (long long)st.st_size, s->file_size);
+    } else if ((uint64_t)st.st_size > s->file_size && ftruncate(out, (off_t)s->file_size) < 0) {
+        rc = sys_error(err, "truncate", s->file);   /* a publish interrupted by a crash */
+    }
+    if (rc < 0) {
+        close(out);
+        return -1;
+    }
+    return out;
+}
+
+/* Moves a file away for a rotation step, once its bytes so far are durable
+ * (a replay then knows every earlier step of it was applied). */
+static int rotate(const sl_part_step *s, sl_error *err)
+{
+    if (!exists(s->file) || exists(s->rotate_to)) return 0;
+    int fd = open(s->file, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return sys_error(err, "open", s->file);
+    int rc = fdatasync(fd) < 0 ? sys_error(err, "sync", s->file) : 0;
+    close(fd);
+    if (rc == 0 && rename(s->file, s->rotate_to) < 0) rc = sys_error(err, "rotate", s->file);
+    if (rc == 0) rc = sl_fsync_parent(s->rotate_to, err);
+    return rc;
+}
+
+/* Whether step i of bundles[at] was rotated away by a later step (of it or
+ * a later bundle) that was applied: its file was synced before it moved. */
+static bool rotated_away(const sl_part_bundle *bundles, size_t n, size_t at, size_t i)
+{
+    const char *file = bundles[at].steps[i].file;
+    for (size_t b = at; b < n; b++)
+        for (size_t j = b == at ? i + 1 : 0; j < bundles[b].n_steps; j++)
+            if (bundles[b].steps[j].rotate_to && strcmp(bundles[b].steps[j].file, file) == 0 &&
+                exists(bundles[b].steps[j].rotate_to))
+                return true;
     return false;
 }
 
-/* Applies every step in order; the files appended to are fdatasynced
- * APPENDS_AT_ONCE at a time, together, instead of one after the other (a
- * checkpoint of a path template publishes into every file it wrote).
- * Returns how many steps published a part, or -1. */
-#define APPENDS_AT_ONCE 64
-static int publish_all(const sl_part_step *steps, size_t n, sl_error *err)
+/* Applies the steps of bundles[at] (of n); its files are left for sy to
+ * sync. `rotations`: some step rotates a file. Returns
+ * 1 when it applied them, 0 when the bundle is gone (applied and synced
+ * before), -1 with err. */
+static int apply_bundle(const sl_part_bundle *bundles, size_t n, size_t at, bool rotations, synced *sy, char **buf,
+                        sl_error *err)
 {
-    size_t at[APPENDS_AT_ONCE], open_n = 0;
-    int fds[APPENDS_AT_ONCE], errs[APPENDS_AT_ONCE];
-    int published = 0, rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        /* A step that rotates or replaces a file with an append still open
-         * finishes that append first (fsync, part removed): else a crash
-         * between the two would leave the part to be appended again, by
-         * the replay, into the file that replaced the one it went to. */
-        if (open_n && (steps[i].rotate_to || steps[i].file_size == 0) && appending_to(steps, at, open_n, steps[i].file)) {
-            rc = finish_appends(steps, at, fds, errs, open_n, err);
-            open_n = 0;
-            if (rc < 0) break;
-        }
-        int fd, done = publish(&steps[i], &fd, err);
-        if (done < 0) {
+    const sl_part_bundle *b = &bundles[at];
+    int in = open(b->path, O_RDONLY | O_CLOEXEC);
+    if (in < 0 && errno == ENOENT) return 0;
+    if (in < 0) return sys_error(err, "open", b->path);
+    sl_bundle_range *r;
+    size_t n_ranges;
+    if (sl_bundle_ranges(in, b->path, b->bytes, b->n_steps, &r, &n_ranges, err) < 0) {
+        close(in);
+        return -1;
+    }
+    int rc = 0;
+    size_t k = 0;
+    for (size_t i = 0; i < b->n_steps && rc == 0; i++) {
+        const sl_part_step *s = &b->steps[i];
+        size_t first = k;
+        while (k < n_ranges && r[k].step == i) k++;
+        if (rotations && rotated_away(bundles, n, at, i)) continue;
+        if (s->rotate_to && rotate(s, err) < 0) {
             rc = -1;
             break;
         }
-        published += done;
-        if (fd >= 0) {
-            at[open_n] = i;
-            fds[open_n++] = fd;
+        int out = open_output(s, err);
+        if (out < 0) {
+            rc = -1;
+            break;
         }
-        if (open_n == APPENDS_AT_ONCE || (i + 1 == n && open_n)) {
-            rc = finish_appends(steps, at, fds, errs, open_n, err);
-            open_n = 0;
+        uint64_t at = s->file_size;
+        for (size_t j = first; j < k && rc == 0; j++) {
+            if (copy_range(in, r[j].offset, out, at, r[j].len, buf) < 0) rc = sys_error(err, "publish into", s->file);
+            at += r[j].len;
         }
+        if (rc == 0 && sync_file_range(out, 0, 0, SYNC_FILE_RANGE_WRITE) < 0) {}   /* a hint */
+        if (rc < 0) close(out);
+        else rc = keep_for_sync(sy, out, s->file, err);
     }
-    for (size_t k = 0; k < open_n; k++) close(fds[k]);   /* a step failed: the parts stay, published again later */
-    if (rc < 0) return -1;
-    return sync_dirs(steps, n, err) < 0 ? -1 : published;
+    free(r);
+    close(in);
+    return rc < 0 ? -1 : 1;
+}
+
+/* Applies every bundle in order, makes what they wrote durable, then
+ * deletes them. Returns how many bundles were applied, or -1. */
+static int publish_all(const sl_part_bundle *bundles, size_t n, sl_error *err)
+{
+    synced sy = {.n = 0};
+    char *buf = NULL;
+    int applied = 0, rc = 0;
+    bool rotations = false;
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < bundles[i].n_steps; k++) rotations |= bundles[i].steps[k].rotate_to != NULL;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        int done = apply_bundle(bundles, n, i, rotations, &sy, &buf, err);
+        if (done < 0) rc = -1;
+        else applied += done;
+    }
+    free(buf);
+    if (rc < 0) {
+        for (size_t i = 0; i < sy.n; i++) close(sy.fds[i]);
+        return -1;
+    }
+    if (sync_all(&sy, err) < 0) return -1;
+    /* Synced: a bundle is needed no more. A crash before its removal
+     * applies it again, to the same result. */
+    for (size_t i = 0; i < n; i++)
+        if (unlink(bundles[i].path) < 0 && errno != ENOENT) return sys_error(err, "remove", bundles[i].path);
+    return applied;
 }
 
 int sl_part_log_commit(sl_part_log *log, const char *state, size_t len, sl_error *err)
 {
-    sl_part_step *steps;
+    sl_part_bundle *bundles;
     size_t n;
-    if (load_steps(state, len, &steps, &n, err) < 0) return -1;
+    if (load_bundles(state, len, &bundles, &n, err) < 0) {
+        free_bundles(bundles, n);
+        return -1;
+    }
     pthread_mutex_lock(&log->lock);
-    int rc = publish_all(steps, n, err) < 0 ? -1 : 0;
-    /* Forget the published steps: the log holds them first, in order. */
+    int rc = publish_all(bundles, n, err) < 0 ? -1 : 0;
+    /* Forget the published bundles: the log holds them first, in order. */
     size_t done = 0;
-    while (rc == 0 && done < log->count && done < n && strcmp(log->steps[done].part, steps[done].part) == 0)
-        free_step(&log->steps[done++]);
+    while (rc == 0 && done < log->count && done < n && strcmp(log->bundles[done].path, bundles[done].path) == 0)
+        free_bundle(&log->bundles[done++]);
     if (done) {
-        memmove(log->steps, log->steps + done, (log->count - done) * sizeof *log->steps);
+        memmove(log->bundles, log->bundles + done, (log->count - done) * sizeof *log->bundles);
         log->count -= done;
     }
     pthread_mutex_unlock(&log->lock);
-    free_steps(steps, n);
+    free_bundles(bundles, n);
     return rc;
 }
 
@@ -382,7 +516,7 @@ static int roll_back(sl_part_log *log, const char *state, size_t len, const char
     sl_arena a;
     sl_arena_init(&a, 4096);
     sl_value doc;
-    int rc = sl_state_parse(&a, state, len, "the saved parts", &doc, err);
+    int rc = sl_state_parse(&a, state, len, "the saved bundles", &doc, err);
     const sl_value *sizes = rc == 0 ? sl_state_get(&doc, "sizes") : NULL;
     for (uint32_t i = 0; rc == 0 && sizes && sizes->type == SL_ARRAY && i < sizes->len; i++) {
         const sl_value *v = &sizes->as.items[i];
@@ -420,7 +554,7 @@ static int read_owned(void *ctx, const sl_value *doc, sl_error *err)
     return 0;
 }
 
-int sl_parts_recover(sl_part_log *log, const char *state, size_t len, bool start_over, const char *parts_glob,
+int sl_parts_recover(sl_part_log *log, const char *state, size_t len, bool start_over, const char *bundles_glob,
                      const char *who, sl_error *err)
 {
     if (sl_owned_kept(&log->owned)) {
@@ -433,25 +567,25 @@ int sl_parts_recover(sl_part_log *log, const char *state, size_t len, bool start
             return sl_error_prefix(err, "cannot bring the output back to the checkpoint");
     }
     if (state) {
-        sl_part_step *steps;
+        sl_part_bundle *bundles;
         size_t n;
-        if (load_steps(state, len, &steps, &n, err) < 0) return -1;
-        int published = publish_all(steps, n, err);
-        free_steps(steps, n);
+        int published = load_bundles(state, len, &bundles, &n, err);
+        if (published == 0) published = publish_all(bundles, n, err);
+        free_bundles(bundles, n);
         if (published < 0) return sl_error_prefix(err, "cannot publish the output of the last checkpoint");
         if (published)
-            sl_info(who, "published %d part%s of the last checkpoint (a crash came before)", published,
+            sl_info(who, "published %d bundle%s of the last checkpoint (a crash came before)", published,
                     published == 1 ? "" : "s");
         if (roll_back(log, state, len, who, err) < 0) return -1;
     }
     glob_t g;
-    int grc = glob(parts_glob, GLOB_NOSORT, NULL, &g);
+    int grc = glob(bundles_glob, GLOB_NOSORT, NULL, &g);
     if (grc == GLOB_NOSPACE) abort();
     if (grc != 0) return 0;
     size_t removed = 0;
     for (size_t i = 0; i < g.gl_pathc; i++) {
         if (unlink(g.gl_pathv[i]) < 0 && errno != ENOENT) {
-            sys_error(err, "remove the unpublished part", g.gl_pathv[i]);
+            sys_error(err, "remove the unpublished bundle", g.gl_pathv[i]);
             globfree(&g);
             return -1;
         }
@@ -459,7 +593,7 @@ int sl_parts_recover(sl_part_log *log, const char *state, size_t len, bool start
     }
     globfree(&g);
     if (removed)
-        sl_info(who, "discarded %zu unpublished part%s of an interrupted run (their records are written again)",
+        sl_info(who, "discarded %zu unpublished bundle%s of an interrupted run (their records are written again)",
                 removed, removed == 1 ? "" : "s");
     return 0;
 }

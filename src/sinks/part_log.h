@@ -1,21 +1,28 @@
 /* part_log.h — two-phase commit for files: output is written to hidden
- * "part" files next to the file it belongs to, and published into that file
- * only once a checkpoint covering it is durable.
+ * bundles (bundle.h) next to the files it belongs to, and published into
+ * those files only once a checkpoint covering it is durable.
  *
- *   out/events.jsonl                  the published file: committed data only
- *   out/.events.jsonl.7.inprogress    a part: data not yet covered by a checkpoint
+ *   out/events.jsonl                  a published file: committed data only
+ *   out/.events.jsonl.7.inprogress    a bundle: data not yet covered by a checkpoint
  *
- * A sink writes a part per published file and checkpoint interval. At the
- * checkpoint's pre-commit it fsyncs and closes its parts and lists them as
- * steps in its checkpoint state; once the checkpoint is durable each step is
- * applied: the part is renamed to the published file when that file starts
- * with it, else appended to it; a step may first rotate the published file
- * away (size or age rotation). Every step is idempotent, because the
- * checkpoint records the size the published file had before the part: after
- * a crash at any point, applying the steps again (restore) gives the same
- * result, and parts that no checkpoint lists are deleted: their records are
- * read again from the sources. Readers of the published file never see data
- * that a crash could take back.
+ * A sink writes one bundle per checkpoint interval, for all its files (a
+ * path template can make thousands). At the checkpoint's pre-commit it seals
+ * the bundle (one fdatasync) and lists it, with its steps, in its checkpoint
+ * state; once the checkpoint is durable each step is applied: its ranges of
+ * the bundle are copied (copy_file_range) into its file at the size the file
+ * had before it, after rotating the file away when the step says so. Then
+ * every file written is made durable at once (syncfs of each file system),
+ * and only then is the bundle deleted. Every step is idempotent, because the
+ * checkpoint records the size each file had before it: after a crash at any
+ * point, applying the steps again (restore) cuts each file back to that size
+ * and copies the same bytes, and a bundle that is gone was applied and made
+ * durable before it went. Bundles that no checkpoint lists are deleted:
+ * their records are read again from the sources. Readers of the published
+ * files never see data that a crash could take back.
+ *
+ * A step that a later step of the same checkpoint rotated away (its
+ * rotate_to exists) was applied: its file was fdatasynced before the
+ * rotation, and is not written again.
  *
  * The state also records the size of every file published so far, as it
  * is once the steps are applied. Resuming from an older checkpoint than the
@@ -24,9 +31,10 @@
  * rotated after it are known from the owned-files journal (owned_files.h)
  * and removed or moved back.
  *
- * Step state in the checkpoint:
- *   {"publish":[{"part":"out/.events.jsonl.7.inprogress","file":"out/events.jsonl",
- *                "file_size":1234,"bytes":5678,"rotate_to":"out/events.1.jsonl"}],
+ * State in the checkpoint:
+ *   {"bundles":[{"path":"out/.events.jsonl.7.inprogress","bytes":91234,
+ *                "steps":[{"file_size":1234,"bytes":5678,"file":"out/events.jsonl",
+ *                          "rotate_to":"out/events.1.jsonl"}]}],
  *    "sizes":[{"file":"out/events.jsonl","size":6912}],"owned":345}
  */
 #ifndef SL_PART_LOG_H
@@ -38,28 +46,28 @@
 
 #include "../core/buf.h"
 #include "../core/error.h"
+#include "bundle.h"
 #include "owned_files.h"
 
-typedef struct sl_part_step {
-    char *part;        /* the closed, fsynced part */
-    char *file;        /* the published file it goes into */
-    uint64_t file_size;   /* the published file's size before this part */
-    uint64_t bytes;    /* the part's size */
-    char *rotate_to;   /* move the published file here first, or NULL */
-    bool noted;        /* what it creates or rotates is in the owned-files journal */
-} sl_part_step;
+/* A sealed bundle waiting for a checkpoint. */
+typedef struct sl_part_bundle {
+    char *path;
+    uint64_t bytes;
+    sl_part_step *steps;
+    size_t n_steps;
+} sl_part_bundle;
 
-/* The closed parts waiting for a checkpoint, in the order they were closed.
- * Thread-safe: the sink thread adds and saves, the checkpointing thread
- * commits. */
 typedef struct sl_file_size {
     char *file;
     uint64_t size;
 } sl_file_size;
 
+/* The sealed bundles waiting for a checkpoint, in the order they were
+ * sealed. Thread-safe: the sink thread adds and saves, the checkpointing
+ * thread commits. */
 typedef struct sl_part_log {
     pthread_mutex_t lock;
-    sl_part_step *steps;
+    sl_part_bundle *bundles;
     size_t count, cap;
     sl_file_size *sizes;   /* every file's size once the steps are applied */
     size_t n_sizes, cap_sizes;
@@ -69,12 +77,13 @@ typedef struct sl_part_log {
 void sl_part_log_init(sl_part_log *log);
 void sl_part_log_free(sl_part_log *log);
 
-/* The path of part number n of `file`: ".<name>.<n>.inprogress" in the
- * same directory (a rename never crosses file systems). Caller frees. */
-char *sl_part_path(const char *file, uint64_t n);
+/* The path of bundle number n of the files `name` stands for (a path, or a
+ * path template made a name): ".<file name>.<n>.inprogress" in its
+ * directory. Caller frees. */
+char *sl_part_path(const char *name, uint64_t n);
 
-void sl_part_log_add(sl_part_log *log, const char *part, const char *file, uint64_t file_size,
-                     uint64_t bytes, const char *rotate_to);
+/* Adds a sealed bundle (sl_bundle_take); takes path and steps. */
+void sl_part_log_add(sl_part_log *log, char *path, uint64_t bytes, sl_part_step *steps, size_t n_steps);
 /* The size `file` will have once the waiting steps are published; false
  * when no step waits for it. */
 bool sl_part_log_size_after(sl_part_log *log, const char *file, uint64_t *size);
@@ -83,22 +92,21 @@ bool sl_part_log_reserves(sl_part_log *log, const char *path);
 /* Keeps the journal of owned files at path (sl_owned_path): only when
  * the pipeline takes durable checkpoints. Before sl_parts_recover. */
 void sl_part_log_keep_owned(sl_part_log *log, const char *path);
-/* The waiting steps as checkpoint state; first notes the files they will
+/* The waiting bundles as checkpoint state; first notes the files they will
  * create or rotate in the owned-files journal (fsynced), whose length the
  * state records ("owned"). */
 int sl_part_log_save(sl_part_log *log, sl_buf *state, sl_error *err);
-/* The checkpoint holding `state` is durable: publishes its steps and
+/* The checkpoint holding `state` is durable: publishes its bundles and
  * forgets them. */
 int sl_part_log_commit(sl_part_log *log, const char *state, size_t len, sl_error *err);
 
 /* Before a run: undoes what the owned-files journal says was created or
  * rotated after the checkpoint the run resumes from (or, with state NULL
- * and start_over, moves every file it names aside), publishes the steps of
- * that checkpoint,
- * cuts files back to the sizes it recorded, remembers those sizes in log,
- * then deletes every other part matching `parts_glob` (an interrupted run's
- * unpublished output). `who` names the sink in log lines. */
-int sl_parts_recover(sl_part_log *log, const char *state, size_t len, bool start_over, const char *parts_glob,
+ * and start_over, moves every file it names aside), publishes the bundles of
+ * that checkpoint, cuts files back to the sizes it recorded, remembers those
+ * sizes in log, then deletes every other bundle matching `bundles_glob` (an
+ * interrupted run's unpublished output). `who` names the sink in log lines. */
+int sl_parts_recover(sl_part_log *log, const char *state, size_t len, bool start_over, const char *bundles_glob,
                      const char *who, sl_error *err);
 
 #endif

@@ -3,18 +3,23 @@
 A path like "out/{{ .model }}.jsonl" with 1,000 models used to collapse:
 the sink kept 128 files and closed (and fsynced) the least recently used
 one to open the next, so every batch ended hundreds of parts, each fsynced
-and published on its own, and the part log grew without bound. This test
-runs 1,000 files through a small descriptor limit (ulimit -n 256, so the
-sink keeps 32 descriptors) and checks, without timing anything:
-  - every file holds exactly its records, in input order, and no part is
+and published on its own, and the part log grew without bound. The sink now
+writes one bundle per checkpoint for all its files (sinks/bundle.h). This
+test runs 1,000 files through a small descriptor limit (ulimit -n 256) and
+checks, without timing anything:
+  - every file holds exactly its records, in input order, and no bundle is
     left behind;
-  - each checkpoint ends at most one part per file (a descriptor closed to
-    open another neither fsyncs nor ends the part);
-  - the peak RSS, read from /proc while it runs, stays under memory_limit
-    (the per-file buffers are bounded and charged to it).
+  - each checkpoint's bundle holds at most one step per file;
+  - the peak RSS, read from /proc while it runs, stays under memory_limit.
+A second test kills a run over 400 templated files with SIGKILL right after
+checkpoints are written (while their bundles are being published) several
+times, and checks that the output equals an uninterrupted run's, byte for
+byte.
 """
+import glob
 import json
 import os
+import random
 import resource
 import subprocess
 import sys
@@ -55,12 +60,12 @@ def peak_rss_mib(pid):
     return None
 
 
-def checkpoint_steps(path):
-    """The sink's publish list in a checkpoint file (a header line, then JSON)."""
+def checkpoint_bundles(path):
+    """The sink's bundles in a checkpoint file (a header line, then JSON)."""
     with open(path, "rb") as f:
         f.readline()
         doc = json.loads(f.read())
-    return doc["components"]["out"]["state"]["publish"]
+    return doc["components"]["out"]["state"]["bundles"]
 
 
 def test_thousand_files_exact_and_bounded(work):
@@ -97,15 +102,94 @@ def test_thousand_files_exact_and_bounded(work):
             assert f.read() == "\n".join(want) + "\n", "%s does not hold exactly its records in order" % model
 
     for name in ("checkpoint", "checkpoint.prev"):
-        steps = checkpoint_steps(work("state", name))
-        files = [s["file"] for s in steps]
-        assert len(files) == len(set(files)), \
-            "%s ends %d parts for %d files: parts were ended (and fsynced) before the checkpoint" % (
-                name, len(files), len(set(files)))
+        for bundle in checkpoint_bundles(work("state", name)):
+            files = [s["file"] for s in bundle["steps"]]
+            assert len(files) == len(set(files)), \
+                "%s: a bundle has %d steps for %d files" % (name, len(files), len(set(files)))
 
     print("peak RSS %.1f MiB with memory_limit %d MiB" % (peak[0], MEMORY_LIMIT_MIB))
     assert 0 < peak[0] < MEMORY_LIMIT_MIB, peak[0]
 
 
+KILL_FILES = 400
+KILL_RECORDS = 100_000
+KILL_CONFIG = """\
+data_dir: {dir}/state-{out}
+checkpoint: {{interval: 50ms}}
+sources:
+  in: {{type: file, paths: ["{dir}/in.jsonl"]}}
+sinks:
+  out: {{type: file, inputs: [in], path: "{dir}/{out}/{{{{ .model }}}}/part.jsonl"}}
+"""
+
+
+def tree(root):
+    """{relative path: bytes} of every file under root."""
+    out = {}
+    for d, _, names in os.walk(root):
+        for n in names:
+            p = os.path.join(d, n)
+            with open(p, "rb") as f:
+                out[os.path.relpath(p, root)] = f.read()
+    return out
+
+
+def checkpoint_id(path):
+    try:
+        st = os.stat(path)
+        return (st.st_ino, st.st_mtime_ns)
+    except OSError:
+        return None
+
+
+class NewCheckpoints:
+    """True once `count` checkpoints were written since it was made (the
+    first one of a run is its starting point, which publishes nothing)."""
+
+    def __init__(self, path, count):
+        self.path, self.count = path, count
+        self.last, self.seen = checkpoint_id(path), 0
+
+    def __call__(self):
+        now = checkpoint_id(self.path)
+        if now is not None and now != self.last:
+            self.last, self.seen = now, self.seen + 1
+        return self.seen >= self.count
+
+
+def test_kill_mid_commit_equals_uninterrupted(work):
+    rng = random.Random(9)
+    with open(work("in.jsonl"), "w") as f:
+        for i in range(KILL_RECORDS):
+            f.write(json.dumps({"model": "m%03d" % rng.randrange(KILL_FILES), "i": i, "pad": "p" * rng.randrange(200)},
+                               separators=(",", ":")) + "\n")
+    ref = harness.run(["run", "--no-progress", work.write("ref.yaml", KILL_CONFIG.format(dir=work.path, out="ref"))],
+                      timeout=300)
+    assert ref.returncode == 0, harness.text(ref.stderr)
+    cfg = work.write("p.yaml", KILL_CONFIG.format(dir=work.path, out="out"))
+    checkpoint = work("state-out", "checkpoint")
+    kills = mid_commit = 0
+    # Kill right after a new checkpoint appears: its bundle is being copied
+    # into the 400 files. A kill that left a bundle the checkpoint lists
+    # came between the checkpoint and the bundle's removal.
+    while kills < 12 and mid_commit < 3:
+        if harness.run_killed(["run", "--no-progress", cfg], NewCheckpoints(checkpoint, 2 + rng.randrange(2)), rng,
+                              timeout=120):
+            break
+        kills += 1
+        listed = {b["path"] for b in checkpoint_bundles(checkpoint)} if os.path.exists(checkpoint) else set()
+        mid_commit += any(os.path.exists(p) for p in listed)
+    final = harness.run(["run", "--no-progress", cfg], timeout=300)
+    assert final.returncode == 0, harness.text(final.stderr)
+    print("%d kills, %d of them between a checkpoint and the removal of its bundle" % (kills, mid_commit))
+    assert kills >= 3, "the run ended before it could be killed three times (%d)" % kills
+    want, got = tree(work("ref")), tree(work("out"))
+    assert len(want) == KILL_FILES, len(want)
+    assert sorted(got) == sorted(want), sorted(set(got) ^ set(want))[:5]
+    differ = [p for p in want if got[p] != want[p]]
+    assert not differ, "%d files differ from the uninterrupted run's, e.g. %s" % (len(differ), differ[:3])
+    assert not glob.glob(work("out", ".*.inprogress")), "a bundle was left behind"
+
+
 if __name__ == "__main__":
-    harness.main([test_thousand_files_exact_and_bounded])
+    harness.main([test_thousand_files_exact_and_bounded, test_kill_mid_commit_equals_uninterrupted])

@@ -1,8 +1,9 @@
-/* test_engine_part_log.c — publishing a checkpoint's parts (sinks/part_log.h)
- * when one checkpoint appends to a file and then rotates it: the append is
- * finished (its part removed) before the rotation, and a replay of what a
- * crash left between the append and the removal of its part publishes the
- * checkpoint exactly once.
+/* test_engine_part_log.c — publishing a checkpoint's bundle (sinks/bundle.h,
+ * sinks/part_log.h): the bytes of many files, interleaved and spread over
+ * several frames, land in each file in order; and a replay of what a crash
+ * left at each point of a commit (after the bundle was sealed but before the
+ * checkpoint, in the middle of the copy, after the copy before the bundle was
+ * deleted, around a rotation) publishes the checkpoint exactly once.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,8 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "core/buf.h"
+#include "sinks/bundle.h"
 #include "sinks/part_log.h"
 
 static char dir[64];
@@ -36,84 +39,232 @@ static void put(const char *name, const char *text)
 
 static const char *get(const char *name)
 {
-    static char got[64];
+    static char got[8][128];
+    static int i;
+    i = (i + 1) % 8;
     FILE *f = fopen(path(name), "r");
     if (!f)
         return "(none)";
-    size_t n = fread(got, 1, sizeof got - 1, f);
-    got[n] = '\0';
+    size_t n = fread(got[i], 1, sizeof got[i] - 1, f);
+    got[i][n] = '\0';
     fclose(f);
-    return got;
+    return got[i];
 }
 
-/* One checkpoint's steps: part p1 appended to f (which held "AAAA"), then f
- * rotated to f.1 and part p2 published as the new f. */
-static char *state_json(void)
+static void append(sl_bundle *b, uint32_t step, const char *text)
+{
+    sl_error err = {0};
+    CHECK_INT(sl_bundle_append(b, step, text, strlen(text), &err), 0);
+}
+
+/* The state of a checkpoint covering one sealed bundle, "b.inprogress":
+ * f (which held "AAAA") gets "BBBB" and g (new) gets "CCC", interleaved;
+ * with `rotate`, f then rotates to f.1 and starts anew with "DDD". A frame
+ * holds 64 KiB, so the 70,000 bytes of padding in g make three frames. */
+static char *seal(sl_part_log *log, bool rotate, const char *pad)
+{
+    sl_bundle b;
+    sl_bundle_init(&b, 0);
+    sl_error err = {0};
+    CHECK_INT(sl_bundle_open(&b, path("b.inprogress"), false, &err), 0);
+    uint32_t f = sl_bundle_step(&b, path("f"), 4, NULL);
+    uint32_t g = sl_bundle_step(&b, path("g"), 0, NULL);
+    append(&b, f, "BB");
+    append(&b, g, "C");
+    append(&b, g, pad);
+    append(&b, f, "B");
+    append(&b, g, "CC");
+    append(&b, f, "B");
+    if (rotate) {
+        uint32_t f2 = sl_bundle_step(&b, path("f"), 0, path("f.1"));
+        append(&b, f2, "DDD");
+    }
+    CHECK_INT(sl_bundle_seal(&b, &err), 0);
+    CHECK_STR(err.msg, "");
+    char *bundle;
+    uint64_t size;
+    sl_part_step *steps;
+    size_t n;
+    sl_bundle_take(&b, &bundle, &size, &steps, &n);
+    sl_bundle_free(&b);
+    sl_part_log_add(log, bundle, size, steps, n);
+    sl_buf state;
+    sl_buf_init(&state);
+    CHECK_INT(sl_part_log_save(log, &state, &err), 0);
+    return sl_buf_steal(&state, NULL);
+}
+
+static char *g_text(const char *pad)
 {
     char *s;
-    if (asprintf(&s,
-                 "{\"publish\":[{\"file_size\":4,\"bytes\":4,\"part\":\"%s\",\"file\":\"%s\"},"
-                 "{\"file_size\":0,\"bytes\":3,\"part\":\"%s\",\"file\":\"%s\",\"rotate_to\":\"%s\"}],"
-                 "\"sizes\":[{\"size\":3,\"file\":\"%s\"}]}",
-                 path(".f.1.inprogress"), path("f"), path(".f.2.inprogress"), path("f"), path("f.1"),
-                 path("f")) < 0)
+    if (asprintf(&s, "C%sCC", pad) < 0)
         abort();
     return s;
 }
 
-static void test_append_then_rotate(void)
+static char pad[70001];
+
+static void test_commit_publishes_each_file_in_order(void)
 {
     put("f", "AAAA");
-    put(".f.1.inprogress", "BBBB");
-    put(".f.2.inprogress", "CCC");
-    char *state = state_json();
+    unlink(path("g"));
     sl_part_log log;
     sl_part_log_init(&log);
+    char *state = seal(&log, false, pad);
+    CHECK(strstr(state, "\"bundles\":[{") != NULL);
     sl_error err = {0};
     CHECK_INT(sl_part_log_commit(&log, state, strlen(state), &err), 0);
     CHECK_STR(err.msg, "");
-    CHECK_STR(get("f.1"), "AAAABBBB");
-    CHECK_STR(get("f"), "CCC");
-    CHECK_STR(get(".f.1.inprogress"), "(none)");
-    CHECK_STR(get(".f.2.inprogress"), "(none)");
-    /* Publishing again (a crash after it, before the checkpoint moved on)
-     * changes nothing. */
+    char *want_g = g_text(pad);
+    CHECK_STR(get("f"), "AAAABBBB");
+    FILE *gf = fopen(path("g"), "r");
+    static char got[80000];
+    size_t n = gf ? fread(got, 1, sizeof got - 1, gf) : 0;
+    got[n] = '\0';
+    if (gf)
+        fclose(gf);
+    CHECK(strcmp(got, want_g) == 0);
+    CHECK_STR(get("b.inprogress"), "(none)");
+    CHECK_INT((int)log.count, 0);
+    /* Committing again (a crash after it, before the checkpoint moved on)
+     * changes nothing: the bundle is gone, so it was applied. */
     CHECK_INT(sl_part_log_commit(&log, state, strlen(state), &err), 0);
-    CHECK_STR(get("f.1"), "AAAABBBB");
-    CHECK_STR(get("f"), "CCC");
+    CHECK_STR(get("f"), "AAAABBBB");
+    free(want_g);
+    free(state);
     sl_part_log_free(&log);
+}
+
+/* Recovers from `state` (NULL: no checkpoint covers the bundle). */
+static void recover(const char *state)
+{
+    sl_part_log log;
+    sl_part_log_init(&log);
+    sl_error err = {0};
+    CHECK_INT(sl_parts_recover(&log, state, state ? strlen(state) : 0, false, path("*.inprogress"), "test", &err), 0);
+    CHECK_STR(err.msg, "");
+    CHECK_STR(get("b.inprogress"), "(none)");
+    sl_part_log_free(&log);
+}
+
+static void test_crash_after_seal_before_checkpoint(void)
+{
+    /* The bundle is sealed, but no checkpoint lists it: its records are
+     * read again, so it is deleted and the files stay as they were. */
+    put("f", "AAAA");
+    unlink(path("g"));
+    sl_part_log log;
+    sl_part_log_init(&log);
+    free(seal(&log, false, "x"));
+    sl_part_log_free(&log);
+    recover(NULL);
+    CHECK_STR(get("f"), "AAAA");
+    CHECK_STR(get("g"), "(none)");
+}
+
+static void test_crash_mid_copy(void)
+{
+    /* f got part of its bytes, g none: the replay cuts f back and copies
+     * both whole. */
+    put("f", "AAAA");
+    unlink(path("g"));
+    sl_part_log log;
+    sl_part_log_init(&log);
+    char *state = seal(&log, false, "x");
+    sl_part_log_free(&log);
+    put("f", "AAAABB");
+    recover(state);
+    CHECK_STR(get("f"), "AAAABBBB");
+    CHECK_STR(get("g"), "CxCC");
     free(state);
 }
 
-static void test_replay_after_crash_before_rotation(void)
+static void test_crash_after_copy_before_delete(void)
 {
-    /* A crash after p1 was appended to f, before its part was removed and
-     * so before f was rotated: the replay cuts f back, appends p1 again,
-     * then rotates f and publishes p2. */
+    /* Every byte was copied (and maybe synced), the bundle is still there:
+     * the replay copies the same bytes to the same places, nothing twice. */
+    put("f", "AAAA");
+    unlink(path("g"));
+    sl_part_log log;
+    sl_part_log_init(&log);
+    char *state = seal(&log, false, "x");
+    sl_part_log_free(&log);
     put("f", "AAAABBBB");
+    put("g", "CxCC");
+    recover(state);
+    CHECK_STR(get("f"), "AAAABBBB");
+    CHECK_STR(get("g"), "CxCC");
+    free(state);
+}
+
+static void test_rotation_and_its_replays(void)
+{
+    put("f", "AAAA");
+    unlink(path("g"));
     unlink(path("f.1"));
-    put(".f.1.inprogress", "BBBB");
-    put(".f.2.inprogress", "CCC");
-    char *state = state_json();
+    sl_part_log log;
+    sl_part_log_init(&log);
+    char *state = seal(&log, true, "x");
+    sl_error err = {0};
+    CHECK_INT(sl_part_log_commit(&log, state, strlen(state), &err), 0);
+    CHECK_STR(err.msg, "");
+    CHECK_STR(get("f.1"), "AAAABBBB");
+    CHECK_STR(get("f"), "DDD");
+    sl_part_log_free(&log);
+    free(state);
+
+    /* A crash after the rotation, in the middle of the new f: the step
+     * before the rotation is not applied again (f.1 exists: it was synced
+     * before it moved), the new f is cut back and copied whole. */
+    put("f", "AAAA");
+    unlink(path("f.1"));
+    sl_part_log_init(&log);
+    state = seal(&log, true, "x");
+    sl_part_log_free(&log);
+    put("f.1", "AAAABBBB");
+    put("f", "D");
+    recover(state);
+    CHECK_STR(get("f.1"), "AAAABBBB");
+    CHECK_STR(get("f"), "DDD");
+    free(state);
+
+    /* A crash before the rotation, in the middle of the append to f. */
+    put("f", "AAAA");
+    unlink(path("f.1"));
+    sl_part_log_init(&log);
+    state = seal(&log, true, "x");
+    sl_part_log_free(&log);
+    put("f", "AAAAB");
+    recover(state);
+    CHECK_STR(get("f.1"), "AAAABBBB");
+    CHECK_STR(get("f"), "DDD");
+    CHECK_STR(get("g"), "CxCC");
+    free(state);
+}
+
+static void test_state_of_per_file_parts_is_refused(void)
+{
+    /* A checkpoint written by a sluice that published one part per file. */
+    const char *old = "{\"publish\":[{\"file_size\":0,\"bytes\":3,\"part\":\"p\",\"file\":\"f\"}],\"sizes\":[]}";
     sl_part_log log;
     sl_part_log_init(&log);
     sl_error err = {0};
-    CHECK_INT(sl_parts_recover(&log, state, strlen(state), false, path(".f.*.inprogress"), "test", &err), 0);
-    CHECK_STR(err.msg, "");
-    CHECK_STR(get("f.1"), "AAAABBBB");
-    CHECK_STR(get("f"), "CCC");
-    CHECK_STR(get(".f.1.inprogress"), "(none)");
-    CHECK_STR(get(".f.2.inprogress"), "(none)");
+    CHECK_INT(sl_parts_recover(&log, old, strlen(old), false, path("*.inprogress"), "test", &err), -1);
+    CHECK(strstr(err.msg, "--from-start") != NULL);
     sl_part_log_free(&log);
-    free(state);
 }
 
 int main(void)
 {
+    memset(pad, 'x', sizeof pad - 1);
     snprintf(dir, sizeof dir, "/tmp/sl-part-log-XXXXXX");
     CHECK(mkdtemp(dir) != NULL);
-    RUN(test_append_then_rotate);
-    RUN(test_replay_after_crash_before_rotation);
+    RUN(test_commit_publishes_each_file_in_order);
+    RUN(test_crash_after_seal_before_checkpoint);
+    RUN(test_crash_mid_copy);
+    RUN(test_crash_after_copy_before_delete);
+    RUN(test_rotation_and_its_replays);
+    RUN(test_state_of_per_file_parts_is_refused);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     CHECK_INT(system(cmd), 0);

@@ -1,0 +1,112 @@
+/* bundle.h — one hidden file holding a checkpoint interval's output for
+ * every file a sink writes, so that a thousand output files cost one file
+ * created and one fsync per checkpoint, not a thousand of each.
+ *
+ *   out/.{model}.jsonl.17.inprogress   the bundle: frames of records for many files
+ *
+ * The sink appends each batch's bytes for an output file to the frame in
+ * memory (one buffer, at most SL_BUNDLE_FRAME bytes) as part of a *step*:
+ * one output file from a given size on (a rotation starts a new step for the
+ * same file). When the frame is full it is written with the bytes of each
+ * step made contiguous (sorted by step, in arrival order within a step), so
+ * that publishing copies one range per step and frame:
+ *
+ *   frame = header {magic u32, entries u32, data bytes u64}
+ *           entries {step u32, 0 u32, bytes u64} ...
+ *           data: each entry's bytes, in entry order
+ *
+ * Disk space for what the frame holds is reserved as it fills (fallocate),
+ * so that a full disk is found when a batch is taken (and the sink pauses),
+ * not when the frame is written at the pre-commit.
+ *
+ * At the checkpoint's pre-commit the bundle is sealed (fdatasync, and its
+ * directory fsynced) and its steps go to the part log (part_log.h), which
+ * copies each step's ranges into its output file once the checkpoint is
+ * durable. Readers of the output files never see the bundle.
+ */
+#ifndef SL_BUNDLE_H
+#define SL_BUNDLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/error.h"
+
+#define SL_BUNDLE_FRAME (32u << 20)   /* a frame's data, at most (less with a small memory_limit) */
+
+/* One output file's bytes in a bundle, from file_size on. */
+typedef struct sl_part_step {
+    char *file;           /* the output file */
+    uint64_t file_size;   /* its size before this step */
+    uint64_t bytes;       /* bytes of the step in the bundle */
+    char *rotate_to;      /* move the output file here first (rotation), or NULL */
+    bool noted;           /* what it creates or rotates is in the owned-files journal */
+} sl_part_step;
+
+typedef struct sl_bundle_entry {
+    uint32_t step;
+    uint32_t len;
+} sl_bundle_entry;
+
+/* The bundle being written (sink thread only). */
+typedef struct sl_bundle {
+    int fd;                   /* -1 when none is open */
+    char *path;
+    uint64_t size;            /* bytes in the file */
+    uint64_t reserved;        /* bytes of disk reserved for it (fallocate), or UINT64_MAX when
+                                 the file system cannot */
+    char *frame;              /* the frame being filled: data in arrival order */
+    size_t len, cap;
+    sl_bundle_entry *entries; /* the frame's data, by step, in arrival order */
+    size_t n_entries, cap_entries;
+    sl_part_step *steps;      /* the steps of the open bundle */
+    size_t n_steps, cap_steps;
+    uint32_t *scratch;        /* per step, for sorting a frame */
+    size_t cap_scratch;
+} sl_bundle;
+
+/* cap: the frame's capacity (at most SL_BUNDLE_FRAME), allocated at the
+ * first append. */
+void sl_bundle_init(sl_bundle *b, size_t cap);
+/* Closes the open bundle, if any (its file stays: the next start removes
+ * it), and frees everything. */
+void sl_bundle_free(sl_bundle *b);
+
+/* Opens a new bundle at path (creating its directories with mkdir). */
+int sl_bundle_open(sl_bundle *b, const char *path, bool mkdir, sl_error *err);
+bool sl_bundle_is_open(const sl_bundle *b);
+/* Starts a step: `file` from file_size on (after moving it to rotate_to
+ * when that is not NULL). Returns its number. */
+uint32_t sl_bundle_step(sl_bundle *b, const char *file, uint64_t file_size, const char *rotate_to);
+/* Whether n more bytes fit in the frame without writing it first. */
+bool sl_bundle_fits(const sl_bundle *b, size_t n);
+/* Appends n bytes to step `step`: into the frame, which is written first
+ * when they do not fit (a part larger than the frame is written as a frame
+ * of its own), after reserving disk space for them. On failure (a full disk
+ * among others) nothing was taken (the file is cut back; the frame stays)
+ * and -1 is returned with err. */
+int sl_bundle_append(sl_bundle *b, uint32_t step, const void *p, size_t n, sl_error *err);
+/* Writes the frame (on failure it stays, and the file is cut back). */
+int sl_bundle_flush(sl_bundle *b, sl_error *err);
+/* After sl_bundle_flush: fdatasyncs the bundle and its directory. On
+ * success the caller takes path and steps (sl_bundle_take). */
+int sl_bundle_seal(sl_bundle *b, sl_error *err);
+/* After sl_bundle_seal: hands over the path and steps (the caller frees
+ * them) and leaves no bundle open. */
+void sl_bundle_take(sl_bundle *b, char **path, uint64_t *size, sl_part_step **steps, size_t *n_steps);
+
+/* One range of a sealed bundle. */
+typedef struct sl_bundle_range {
+    uint32_t step;
+    uint64_t offset;   /* in the bundle */
+    uint64_t len;
+} sl_bundle_range;
+
+/* Reads the frame index of the sealed bundle at fd (size bytes, n_steps
+ * steps): the ranges sorted by step, in write order within a step. The
+ * caller frees *out. -1 with err when the bundle is not one. */
+int sl_bundle_ranges(int fd, const char *path, uint64_t size, size_t n_steps, sl_bundle_range **out, size_t *n,
+                     sl_error *err);
+
+#endif
