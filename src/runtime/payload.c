@@ -16,6 +16,7 @@
 #include "component.h"
 
 #define LINEAR_PARTS 8
+#define KEYS_BLOCK 16384   /* the first block of a payload's keys */
 
 static const char *key_of(const void *payload, size_t i)
 {
@@ -52,10 +53,8 @@ sl_payload_part *sl_payload_part_get(sl_payload *p, const char *key, size_t key_
     sl_payload_part *part = &p->parts[p->count++];
     part->key = NULL;
     if (key) {
-        part->key = malloc(key_len + 1);
-        if (!part->key) abort();
-        memcpy(part->key, key, key_len);
-        part->key[key_len] = '\0';
+        if (!p->keys.block_size) sl_arena_init(&p->keys, KEYS_BLOCK);
+        part->key = sl_arena_strndup(&p->keys, key, key_len);
     }
     sl_buf_init(&part->data);
     part->records = 0;
@@ -64,10 +63,8 @@ sl_payload_part *sl_payload_part_get(sl_payload *p, const char *key, size_t key_
 
 void sl_payload_free(sl_payload *p)
 {
-    for (size_t i = 0; i < p->count; i++) {
-        free(p->parts[i].key);
-        sl_buf_free(&p->parts[i].data);
-    }
+    for (size_t i = 0; i < p->count; i++) sl_buf_free(&p->parts[i].data);
+    sl_arena_free(&p->keys);
     free(p->parts);
     sl_strindex_free(&p->index);
     p->indexed = 0;

@@ -226,8 +226,10 @@ int sl_bundle_append(sl_bundle *b, uint32_t step, const void *p, size_t n, sl_er
 {
     if (n == 0) return 0;
     if (reserve(b, n, err) < 0) return -1;
-    if (!sl_bundle_fits(b, n) && write_frame(b, err) < 0) return -1;
-    if (n > b->cap) {   /* a frame of its own */
+    bool direct = n >= SL_BUNDLE_DIRECT || n > b->cap;
+    /* A frame of its own comes after what the frame holds (of its step too). */
+    if ((direct || !sl_bundle_fits(b, n)) && write_frame(b, err) < 0) return -1;
+    if (direct) {
         frame_header h = {.magic = MAGIC, .entries = 1, .data = n};
         frame_entry e = {.step = step, .len = n};
         struct iovec iov[3] = {{&h, sizeof h}, {&e, sizeof e}, {(void *)p, n}};
@@ -295,18 +297,24 @@ int sl_bundle_ranges(int fd, const char *path, uint64_t size, size_t n_steps, sl
     sl_bundle_range *r = NULL;
     size_t count = 0, cap = 0;
     int rc = 0;
+    /* The header and the first entries of a frame are read at once (one
+     * pread per frame: a bundle of large parts has a frame per part). */
+    char head[4096];
     for (uint64_t at = 0; at < size && rc == 0;) {
         frame_header h;
-        if (size - at < sizeof h || read_at(fd, &h, sizeof h, at) < 0 || h.magic != MAGIC ||
+        size_t got = size - at < sizeof head ? (size_t)(size - at) : sizeof head;
+        if (got < sizeof h || read_at(fd, head, got, at) < 0 || (memcpy(&h, head, sizeof h), h.magic != MAGIC) ||
             (size - at - sizeof h) / sizeof(frame_entry) < h.entries) {
             rc = sl_errorf(err, "%s is not a whole bundle (a frame at byte %llu is damaged)", path,
                            (unsigned long long)at);
             break;
         }
-        frame_entry *e = malloc(h.entries * sizeof *e + 1);
+        size_t index_bytes = h.entries * sizeof(frame_entry);
+        frame_entry *e = malloc(index_bytes + 1);
         if (!e) abort();
-        uint64_t data = at + sizeof h + h.entries * sizeof *e, total = 0;
-        if (read_at(fd, e, h.entries * sizeof *e, at + sizeof h) < 0) rc = sys_error(err, "read", path);
+        uint64_t data = at + sizeof h + index_bytes, total = 0;
+        if (sizeof h + index_bytes <= got) memcpy(e, head + sizeof h, index_bytes);
+        else if (read_at(fd, e, index_bytes, at + sizeof h) < 0) rc = sys_error(err, "read", path);
         for (uint32_t i = 0; rc == 0 && i < h.entries; i++) {
             if (e[i].step >= n_steps || e[i].len > h.data - total) {
                 rc = sl_errorf(err, "%s is not a whole bundle (a frame at byte %llu lists a step it does not have)",

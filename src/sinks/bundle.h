@@ -9,7 +9,9 @@
  * one output file from a given size on (a rotation starts a new step for the
  * same file). When the frame is full it is written with the bytes of each
  * step made contiguous (sorted by step, in arrival order within a step), so
- * that publishing copies one range per step and frame:
+ * that publishing copies one range per step and frame. A part of at least
+ * SL_BUNDLE_DIRECT bytes (a path template with few files, or none) is
+ * written at once as a frame of its own, without a copy into the buffer:
  *
  *   frame = header {magic u32, entries u32, data bytes u64}
  *           entries {step u32, 0 u32, bytes u64} ...
@@ -34,6 +36,7 @@
 #include "../core/error.h"
 
 #define SL_BUNDLE_FRAME (32u << 20)   /* a frame's data, at most (less with a small memory_limit) */
+#define SL_BUNDLE_DIRECT (32u << 10)  /* a part this large is a frame of its own, not copied */
 
 /* One output file's bytes in a bundle, from file_size on. */
 typedef struct sl_part_step {

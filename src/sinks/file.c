@@ -809,7 +809,7 @@ static int take_part(file_sink *fs, open_file *of, const char *p, size_t n, sl_e
 static int file_write(sl_component *c, sl_payload *p, sl_error *err) {
     file_sink *fs = c->impl;
     if (fs->sync_failed[0]) return sl_errorf(err, "%s (earlier; restart to write again from the last checkpoint)", fs->sync_failed);
-    int64_t now = sl_monotonic_ns();
+    int64_t now = fs->rotate_ms ? sl_monotonic_ns() : 0;   /* called once per file of a payload */
     for (size_t k = 0; k < p->count; k++) {
         const sl_payload_part *part = &p->parts[k];
         if (part->data.len == 0) continue;

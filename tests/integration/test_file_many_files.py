@@ -112,7 +112,7 @@ def test_thousand_files_exact_and_bounded(work):
 
 
 KILL_FILES = 400
-KILL_RECORDS = 100_000
+KILL_RECORDS = 60_000
 KILL_CONFIG = """\
 data_dir: {dir}/state-{out}
 checkpoint: {{interval: 50ms}}
