@@ -450,7 +450,6 @@ static int apply_bundle(const sl_part_bundle *bundles, size_t n, size_t at, bool
             if (copy_range(in, r[j].offset, out, at, r[j].len, buf) < 0) rc = sys_error(err, "publish into", s->file);
             at += r[j].len;
         }
-        if (rc == 0 && sync_file_range(out, 0, 0, SYNC_FILE_RANGE_WRITE) < 0) {}   /* a hint */
         if (rc < 0) close(out);
         else rc = keep_for_sync(sy, out, s->file, err);
     }
