@@ -14,6 +14,7 @@
 
 #define MAGIC 0x314c4253u   /* "SBL1" */
 #define IOVECS 1024u
+#define WRITEBACK (8u << 20)      /* writeback is started this often */
 #define RESERVE_STEP (8u << 20)   /* disk space is reserved this much at a time (a call costs ~0.5 ms) */
 
 typedef struct frame_header {
@@ -99,7 +100,7 @@ int sl_bundle_open(sl_bundle *b, const char *path, bool mkdir, sl_error *err)
     close_bundle(b);
     b->fd = fd;
     b->path = xstrdup(path);
-    b->reserved = 0;
+    b->reserved = b->unsynced = 0;
     return 0;
 }
 
@@ -136,6 +137,7 @@ static int write_iov(sl_bundle *b, struct iovec *iov, size_t n, sl_error *err)
             return -1;
         }
         at += (uint64_t)w;
+        b->unsynced += (uint64_t)w;
         while (w > 0 && (size_t)w >= iov[i].iov_len) w -= (ssize_t)iov[i++].iov_len;
         if (w > 0) {
             iov[i].iov_base = (char *)iov[i].iov_base + w;
@@ -143,6 +145,12 @@ static int write_iov(sl_bundle *b, struct iovec *iov, size_t n, sl_error *err)
         }
     }
     b->size = at;
+    /* Start writing to disk every WRITEBACK bytes, so that the seal's
+     * fdatasync finds little left to do. A hint. */
+    if (b->unsynced >= WRITEBACK) {
+        if (sync_file_range(b->fd, (off_t)(at - b->unsynced), (off_t)b->unsynced, SYNC_FILE_RANGE_WRITE) < 0) {}
+        b->unsynced = 0;
+    }
     return 0;
 }
 
@@ -191,11 +199,7 @@ static int write_frame(sl_bundle *b, sl_error *err)
     frame_header h = {.magic = MAGIC, .entries = (uint32_t)steps_here, .data = b->len};
     iov[0] = (struct iovec){.iov_base = &h, .iov_len = sizeof h};
     iov[1] = (struct iovec){.iov_base = index, .iov_len = steps_here * sizeof *index};
-    uint64_t start = b->size;
     int rc = write_iov(b, iov, n_iov, err);
-    /* Start writing it to disk now, so that the seal's fdatasync finds
-     * little left to do. A hint. */
-    if (rc == 0 && sync_file_range(b->fd, (off_t)start, (off_t)(b->size - start), SYNC_FILE_RANGE_WRITE) < 0) {}
     free(index);
     free(iov);
     free(order);

@@ -57,6 +57,7 @@ typedef struct sl_bundle {
     int fd;                   /* -1 when none is open */
     char *path;
     uint64_t size;            /* bytes in the file */
+    uint64_t unsynced;        /* bytes written since writeback was last started */
     uint64_t reserved;        /* bytes of disk reserved for it (fallocate), or UINT64_MAX when
                                  the file system cannot */
     char *frame;              /* the frame being filled: data in arrival order */
