@@ -159,6 +159,12 @@ static int write_iov(sl_bundle *b, struct iovec *iov, size_t n, sl_error *err)
 static int write_frame(sl_bundle *b, sl_error *err)
 {
     if (b->len == 0) return 0;
+    if (b->plain) {
+        struct iovec one = {.iov_base = b->frame, .iov_len = b->len};
+        if (write_iov(b, &one, 1, err) < 0) return -1;
+        b->len = b->n_entries = 0;
+        return 0;
+    }
     if (b->cap_scratch < b->n_steps + 1) {
         b->cap_scratch = b->n_steps + 1 > 2 * b->cap_scratch ? b->n_steps + 1 : 2 * b->cap_scratch;
         b->scratch = realloc(b->scratch, b->cap_scratch * sizeof *b->scratch);
@@ -242,7 +248,7 @@ int sl_bundle_append(sl_bundle *b, uint32_t step, const void *p, size_t n, sl_er
         frame_header h = {.magic = MAGIC, .entries = 1, .data = n};
         frame_entry e = {.step = step, .len = n};
         struct iovec iov[3] = {{&h, sizeof h}, {&e, sizeof e}, {(void *)p, n}};
-        if (write_iov(b, iov, 3, err) < 0) return -1;
+        if (b->plain ? write_iov(b, &iov[2], 1, err) < 0 : write_iov(b, iov, 3, err) < 0) return -1;
         b->steps[step].bytes += n;
         return 0;
     }

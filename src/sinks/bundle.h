@@ -21,6 +21,11 @@
  * so that a full disk is found when a batch is taken (and the sink pauses),
  * not when the frame is written at the pre-commit.
  *
+ * A *plain* bundle (a path without a template) holds one step and no
+ * frames: the file's bytes as they are, so that publishing can rename it
+ * into place when it starts the file, as a part file would be; a rotation
+ * seals it and starts another.
+ *
  * At the checkpoint's pre-commit the bundle is sealed (fdatasync, and its
  * directory fsynced) and its steps go to the part log (part_log.h), which
  * copies each step's ranges into its output file once the checkpoint is
@@ -55,6 +60,7 @@ typedef struct sl_bundle_entry {
 /* The bundle being written (sink thread only). */
 typedef struct sl_bundle {
     int fd;                   /* -1 when none is open */
+    bool plain;               /* one step, no frames (set after sl_bundle_init) */
     char *path;
     uint64_t size;            /* bytes in the file */
     uint64_t unsynced;        /* bytes written since writeback was last started */
@@ -81,7 +87,7 @@ void sl_bundle_free(sl_bundle *b);
 int sl_bundle_open(sl_bundle *b, const char *path, bool mkdir, sl_error *err);
 bool sl_bundle_is_open(const sl_bundle *b);
 /* Starts a step: `file` from file_size on (after moving it to rotate_to
- * when that is not NULL). Returns its number. */
+ * when that is not NULL). Returns its number. A plain bundle takes one. */
 uint32_t sl_bundle_step(sl_bundle *b, const char *file, uint64_t file_size, const char *rotate_to);
 /* Whether n more bytes fit in the frame without writing it first. */
 bool sl_bundle_fits(const sl_bundle *b, size_t n);

@@ -764,6 +764,29 @@ static bool due_by_age(const file_sink *fs, const open_file *of, int64_t now) {
            now - of->opened_ns >= (int64_t)fs->rotate_ms * 1000000;
 }
 
+/* exactly_once, the pre-commit: seals the bundle (written and fdatasynced)
+ * into the part log; the next write starts a new one, with a new step for
+ * every file. */
+static int seal_bundle(file_sink *fs, sl_error *err) {
+    if (!sl_bundle_is_open(&fs->bundle)) return 0;
+    if (sl_bundle_flush(&fs->bundle, err) < 0) return -1;
+    if (sl_bundle_seal(&fs->bundle, err) < 0) {
+        /* The data may not be on disk, and a second fsync would not say so
+         * (the kernel reports a writeback error once): never publish it,
+         * and fail from now on, so that a restart writes it again. */
+        snprintf(fs->sync_failed, sizeof fs->sync_failed, "%s", err->msg);
+        return -1;
+    }
+    char *path;
+    uint64_t size;
+    sl_part_step *steps;
+    size_t n;
+    sl_bundle_take(&fs->bundle, &path, &size, &steps, &n);
+    sl_part_log_add(&fs->parts_log, path, size, fs->bundle.plain, steps, n);
+    for (size_t i = 0; i < fs->n_files; i++) fs->files[i].step = -1;
+    return 0;
+}
+
 /* exactly_once: the CSV header a new file starts with (compressed), or
  * none. */
 static void header_bytes(file_sink *fs, sl_buf *h) {
@@ -778,9 +801,13 @@ static int take_part(file_sink *fs, open_file *of, const char *p, size_t n, sl_e
     if (!fs->held) {
         uint64_t share = sl_sink_hold_max(fs->c);
         sl_bundle_init(&fs->bundle, share < SL_BUNDLE_FRAME ? (size_t)share : SL_BUNDLE_FRAME);
+        fs->bundle.plain = !fs->templated;   /* renamed into place when it starts the file */
         fs->held = fs->bundle.cap;
         sl_sink_hold(fs->c, (int64_t)fs->held);
     }
+    /* A plain bundle holds one step: a rotation seals it (an fdatasync, as
+     * rare as rotations) and starts another. */
+    if (fs->bundle.plain && of->step < 0 && fs->bundle.n_steps > 0 && seal_bundle(fs, err) < 0) return -1;
     if (!sl_bundle_is_open(&fs->bundle)) {
         char *path = sl_part_path(fs->bundle_name, ++fs->part_counter);
         int rc = sl_bundle_open(&fs->bundle, path, fs->mkdir, err);
@@ -842,29 +869,6 @@ static int file_flush(sl_component *c, sl_error *err) {
 }
 
 /* ---- checkpoints ---- */
-
-/* exactly_once, the pre-commit: seals the bundle (written and fdatasynced)
- * into the part log; the next write starts a new one, with a new step for
- * every file. */
-static int seal_bundle(file_sink *fs, sl_error *err) {
-    if (!sl_bundle_is_open(&fs->bundle)) return 0;
-    if (sl_bundle_flush(&fs->bundle, err) < 0) return -1;
-    if (sl_bundle_seal(&fs->bundle, err) < 0) {
-        /* The data may not be on disk, and a second fsync would not say so
-         * (the kernel reports a writeback error once): never publish it,
-         * and fail from now on, so that a restart writes it again. */
-        snprintf(fs->sync_failed, sizeof fs->sync_failed, "%s", err->msg);
-        return -1;
-    }
-    char *path;
-    uint64_t size;
-    sl_part_step *steps;
-    size_t n;
-    sl_bundle_take(&fs->bundle, &path, &size, &steps, &n);
-    sl_part_log_add(&fs->parts_log, path, size, steps, n);
-    for (size_t i = 0; i < fs->n_files; i++) fs->files[i].step = -1;
-    return 0;
-}
 
 /* Pre-commit: the bundle is sealed into the part log, and the log is the
  * state. at_least_once: the files are fsynced; no state. */

@@ -124,7 +124,8 @@ static void set_sizes(sl_part_log *log, const sl_part_step *steps, size_t n)
     sl_strindex_free(&x);
 }
 
-void sl_part_log_add(sl_part_log *log, char *path, uint64_t bytes, sl_part_step *steps, size_t n_steps)
+void sl_part_log_add(sl_part_log *log, char *path, uint64_t bytes, bool plain, sl_part_step *steps,
+                     size_t n_steps)
 {
     pthread_mutex_lock(&log->lock);
     set_sizes(log, steps, n_steps);
@@ -133,7 +134,8 @@ void sl_part_log_add(sl_part_log *log, char *path, uint64_t bytes, sl_part_step 
         log->bundles = realloc(log->bundles, log->cap * sizeof *log->bundles);
         if (!log->bundles) abort();
     }
-    log->bundles[log->count++] = (sl_part_bundle){.path = path, .bytes = bytes, .steps = steps, .n_steps = n_steps};
+    log->bundles[log->count++] = (sl_part_bundle){.path = path, .bytes = bytes, .plain = plain, .steps = steps,
+                                                  .n_steps = n_steps};
     pthread_mutex_unlock(&log->lock);
 }
 
@@ -191,7 +193,8 @@ int sl_part_log_save(sl_part_log *log, sl_buf *state, sl_error *err)
     sl_buf_puts(state, "{\"bundles\":[");
     for (size_t b = 0; b < log->count; b++) {
         const sl_part_bundle *pb = &log->bundles[b];
-        sl_buf_printf(state, "%s{\"bytes\":%" PRIu64, b ? "," : "", pb->bytes);
+        sl_buf_printf(state, "%s{\"bytes\":%" PRIu64 ",\"plain\":%s", b ? "," : "", pb->bytes,
+                      pb->plain ? "true" : "false");
         put_field(state, "path", pb->path);
         sl_buf_puts(state, ",\"steps\":[");
         for (size_t i = 0; i < pb->n_steps; i++) {
@@ -260,6 +263,8 @@ static int load_bundles(const char *state, size_t len, sl_part_bundle **out, siz
             break;
         }
         pb->path = xstrdup(path);
+        const sl_value *plain = sl_state_get(v, "plain");
+        pb->plain = plain && plain->type == SL_BOOL && plain->as.b;
         (*n)++;
         pb->steps = calloc(steps->len ? steps->len : 1, sizeof *pb->steps);
         if (!pb->steps) abort();
@@ -275,6 +280,7 @@ static int load_bundles(const char *state, size_t len, sl_part_bundle **out, siz
             s->rotate_to = xstrdup(sl_state_string(&a, sv, "rotate_to"));
             pb->n_steps++;
         }
+        if (rc == 0 && pb->plain && pb->n_steps != 1) rc = sl_errorf(err, "saved bundle %u is malformed", b + 1);
     }
     sl_arena_free(&a);
     return rc;
@@ -412,6 +418,33 @@ static bool rotated_away(const sl_part_bundle *bundles, size_t n, size_t at, siz
     return false;
 }
 
+/* A plain bundle's one step: renamed into place when it starts its file
+ * (its bytes were fdatasynced at the seal; the directory is synced here),
+ * else copied, for sy to sync. Returns as apply_bundle. */
+static int apply_plain(const sl_part_bundle *bundles, size_t n, size_t at, bool rotations, synced *sy, char **buf,
+                       sl_error *err)
+{
+    const sl_part_bundle *b = &bundles[at];
+    const sl_part_step *s = &b->steps[0];
+    if (!exists(b->path)) return 0;
+    if (rotations && rotated_away(bundles, n, at, 0)) return 1;
+    if (s->rotate_to && rotate(s, err) < 0) return -1;
+    if (s->file_size == 0) {
+        if (rename(b->path, s->file) < 0 && !(errno == ENOENT && sl_mkdirs_parent(s->file, NULL) == 0 &&
+                                               rename(b->path, s->file) == 0))
+            return sys_error(err, "publish", b->path);
+        return sl_fsync_parent(s->file, err) < 0 ? -1 : 1;
+    }
+    int in = open(b->path, O_RDONLY | O_CLOEXEC);
+    if (in < 0) return sys_error(err, "open", b->path);
+    int out = open_output(s, err), rc = out < 0 ? -1 : 0;
+    if (rc == 0 && copy_range(in, 0, out, s->file_size, s->bytes, buf) < 0) rc = sys_error(err, "publish into", s->file);
+    if (out >= 0 && rc < 0) close(out);
+    else if (rc == 0) rc = keep_for_sync(sy, out, s->file, err);
+    close(in);
+    return rc < 0 ? -1 : 1;
+}
+
 /* Applies the steps of bundles[at] (of n); its files are left for sy to
  * sync. `rotations`: some step rotates a file. Returns
  * 1 when it applied them, 0 when the bundle is gone (applied and synced
@@ -420,6 +453,7 @@ static int apply_bundle(const sl_part_bundle *bundles, size_t n, size_t at, bool
                         sl_error *err)
 {
     const sl_part_bundle *b = &bundles[at];
+    if (b->plain) return apply_plain(bundles, n, at, rotations, sy, buf, err);
     int in = open(b->path, O_RDONLY | O_CLOEXEC);
     if (in < 0 && errno == ENOENT) return 0;
     if (in < 0) return sys_error(err, "open", b->path);

@@ -12,7 +12,8 @@
  * the bundle are copied (copy_file_range) into its file at the size the file
  * had before it, after rotating the file away when the step says so. Then
  * every file written is made durable at once (syncfs of each file system),
- * and only then is the bundle deleted. Every step is idempotent, because the
+ * and only then is the bundle deleted. A plain bundle (one file's bytes) that
+ * starts its file is renamed into place instead, like a part file. Every step is idempotent, because the
  * checkpoint records the size each file had before it: after a crash at any
  * point, applying the steps again (restore) cuts each file back to that size
  * and copies the same bytes, and a bundle that is gone was applied and made
@@ -32,7 +33,7 @@
  * and removed or moved back.
  *
  * State in the checkpoint:
- *   {"bundles":[{"path":"out/.events.jsonl.7.inprogress","bytes":91234,
+ *   {"bundles":[{"path":"out/.events.jsonl.7.inprogress","bytes":91234,"plain":false,
  *                "steps":[{"file_size":1234,"bytes":5678,"file":"out/events.jsonl",
  *                          "rotate_to":"out/events.1.jsonl"}]}],
  *    "sizes":[{"file":"out/events.jsonl","size":6912}],"owned":345}
@@ -53,6 +54,7 @@
 typedef struct sl_part_bundle {
     char *path;
     uint64_t bytes;
+    bool plain;           /* one step, the file's bytes as they are (bundle.h) */
     sl_part_step *steps;
     size_t n_steps;
 } sl_part_bundle;
@@ -83,7 +85,8 @@ void sl_part_log_free(sl_part_log *log);
 char *sl_part_path(const char *name, uint64_t n);
 
 /* Adds a sealed bundle (sl_bundle_take); takes path and steps. */
-void sl_part_log_add(sl_part_log *log, char *path, uint64_t bytes, sl_part_step *steps, size_t n_steps);
+void sl_part_log_add(sl_part_log *log, char *path, uint64_t bytes, bool plain, sl_part_step *steps,
+                     size_t n_steps);
 /* The size `file` will have once the waiting steps are published; false
  * when no step waits for it. */
 bool sl_part_log_size_after(sl_part_log *log, const char *file, uint64_t *size);

@@ -87,7 +87,7 @@ static char *seal(sl_part_log *log, bool rotate, const char *pad)
     size_t n;
     sl_bundle_take(&b, &bundle, &size, &steps, &n);
     sl_bundle_free(&b);
-    sl_part_log_add(log, bundle, size, steps, n);
+    sl_part_log_add(log, bundle, size, false, steps, n);
     sl_buf state;
     sl_buf_init(&state);
     CHECK_INT(sl_part_log_save(log, &state, &err), 0);
@@ -242,6 +242,64 @@ static void test_rotation_and_its_replays(void)
     free(state);
 }
 
+/* A plain bundle (a path without a template): h's bytes as they are. */
+static char *seal_plain(sl_part_log *log, uint64_t file_size, const char *text)
+{
+    sl_bundle b;
+    sl_bundle_init(&b, 0);
+    b.plain = true;
+    sl_error err = {0};
+    CHECK_INT(sl_bundle_open(&b, path("p.inprogress"), false, &err), 0);
+    append(&b, sl_bundle_step(&b, path("h"), file_size, NULL), text);
+    CHECK_INT(sl_bundle_seal(&b, &err), 0);
+    char *bundle;
+    uint64_t size;
+    sl_part_step *steps;
+    size_t n;
+    sl_bundle_take(&b, &bundle, &size, &steps, &n);
+    sl_bundle_free(&b);
+    CHECK_STR(get("p.inprogress"), text);   /* no frames: the file's bytes */
+    sl_part_log_add(log, bundle, size, true, steps, n);
+    sl_buf state;
+    sl_buf_init(&state);
+    CHECK_INT(sl_part_log_save(log, &state, &err), 0);
+    return sl_buf_steal(&state, NULL);
+}
+
+static void test_plain_bundle_renamed_or_appended(void)
+{
+    unlink(path("h"));
+    sl_part_log log;
+    sl_part_log_init(&log);
+    char *state = seal_plain(&log, 0, "HH");
+    sl_error err = {0};
+    CHECK_INT(sl_part_log_commit(&log, state, strlen(state), &err), 0);
+    CHECK_STR(get("h"), "HH");   /* renamed into place */
+    CHECK_STR(get("p.inprogress"), "(none)");
+    recover(state);              /* after the rename: nothing to do */
+    CHECK_STR(get("h"), "HH");
+    free(state);
+    sl_part_log_free(&log);
+
+    /* Appended to h: a crash mid-copy is repaired by the replay. */
+    sl_part_log_init(&log);
+    state = seal_plain(&log, 2, "XY");
+    sl_part_log_free(&log);
+    put("h", "HHX");
+    recover(state);
+    CHECK_STR(get("h"), "HHXY");
+    free(state);
+
+    /* A crash before the rename: the replay renames. */
+    unlink(path("h"));
+    sl_part_log_init(&log);
+    state = seal_plain(&log, 0, "HH");
+    sl_part_log_free(&log);
+    recover(state);
+    CHECK_STR(get("h"), "HH");
+    free(state);
+}
+
 static void test_state_of_per_file_parts_is_refused(void)
 {
     /* A checkpoint written by a sluice that published one part per file. */
@@ -264,6 +322,7 @@ int main(void)
     RUN(test_crash_mid_copy);
     RUN(test_crash_after_copy_before_delete);
     RUN(test_rotation_and_its_replays);
+    RUN(test_plain_bundle_renamed_or_appended);
     RUN(test_state_of_per_file_parts_is_refused);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
