@@ -37,6 +37,7 @@
 
 struct sl_contract_scratch {
     pcre2_match_data *match;
+    const sl_value **found;   /* by first key (c->keys): its value in the record being checked */
     sl_violation *violations;
     size_t count;
 };
@@ -115,7 +116,8 @@ int sl_spec_set_regex(sl_spec *sp, const char *pattern, size_t len, sl_error *er
         return sl_errorf(err, "invalid regex: %s (at offset %zu in the pattern)", (const char *)msg,
                          (size_t)off);
     }
-    pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);   /* the interpreter is used when JIT is unavailable */
+    /* Without JIT (unavailable on this CPU or build) the interpreter is used. */
+    sp->regex_jit = pcre2_jit_compile(re, PCRE2_JIT_COMPLETE) == 0;
     sp->regex = re;
     sp->regex_src = sl_contract_strdup(pattern);
     return 0;
@@ -202,10 +204,42 @@ static int number_spec(sl_contract *c, sl_spec *sp, sl_error *err) {
     return 0;
 }
 
+static uint32_t key_hash(const char *key, size_t len) {
+    return len ? (uint32_t)len * 131u + (unsigned char)key[0] * 31u + (unsigned char)key[len - 1] : 0;
+}
+
+/* Fills c->keys, key_table and field_key from the top-level fields. */
+static void index_first_keys(sl_contract *c) {
+    c->keys = sl_contract_calloc(c->n_fields, sizeof *c->keys);
+    c->field_key = sl_contract_calloc(c->n_fields, sizeof *c->field_key);
+    uint32_t size = 16;
+    while (size < 4 * c->n_fields) size *= 2;
+    c->key_table = sl_contract_calloc(size, sizeof *c->key_table);
+    c->key_mask = size - 1;
+    for (size_t i = 0; i < c->n_fields; i++) {
+        const char *key;
+        size_t len;
+        c->field_key[i] = -1;
+        if (!c->fields[i].path || !sl_path_first_key(c->fields[i].path, &key, &len)) continue;
+        uint32_t h = key_hash(key, len) & c->key_mask;
+        for (; c->key_table[h]; h = (h + 1) & c->key_mask) {
+            size_t k = c->key_table[h] - 1u;
+            if (c->keys[k].len == len && memcmp(c->keys[k].key, key, len) == 0) break;
+        }
+        if (!c->key_table[h]) {
+            c->keys[c->n_keys].key = key;
+            c->keys[c->n_keys].len = len;
+            c->key_table[h] = (uint16_t)++c->n_keys;
+        }
+        c->field_key[i] = c->key_table[h] - 1;
+    }
+}
+
 int sl_contract_finish(sl_contract *c, sl_error *err) {
     if (!c->finished) {
         for (size_t i = 0; i < c->n_fields; i++)
             if (number_spec(c, &c->fields[i], err) != 0) return -1;
+        index_first_keys(c);
         c->finished = true;
     }
     for (size_t i = 0; i < c->n_customs; i++)
@@ -242,6 +276,9 @@ void sl_contract_free(sl_contract *c) {
     }
     free(c->customs);
     free(c->rules);
+    free(c->keys);
+    free(c->key_table);
+    free(c->field_key);
     for (size_t i = 0; i < c->n_unique; i++) sl_seen_set_free(&c->windows[i]);
     pthread_mutex_destroy(&c->unique_lock);
     free(c);
@@ -282,6 +319,7 @@ sl_contract_scratch *sl_contract_scratch_new(const sl_contract *c) {
         abort();
     }
     s->violations = sl_contract_calloc(c->n_rules, sizeof *s->violations);
+    s->found = sl_contract_calloc(c->n_keys, sizeof *s->found);
     return s;
 }
 
@@ -289,6 +327,7 @@ void sl_contract_scratch_free(sl_contract_scratch *s) {
     if (!s) return;
     pcre2_match_data_free(s->match);
     free(s->violations);
+    free(s->found);
     free(s);
 }
 
@@ -444,6 +483,15 @@ static size_t utf8_length(const char *s, size_t len) {
     return n;
 }
 
+/* pcre2_jit_match skips pcre2_match's argument checks and dispatch (a
+ * third of a short match's cost); with PCRE2_MATCH_INVALID_UTF the compiled
+ * code itself copes with invalid UTF-8, so the result is the same. */
+static bool regex_matches(const sl_spec *sp, sl_contract_scratch *s, const sl_value *v) {
+    int rc = sp->regex_jit ? pcre2_jit_match(sp->regex, (PCRE2_SPTR)v->as.s, v->len, 0, 0, s->match, NULL)
+                           : pcre2_match(sp->regex, (PCRE2_SPTR)v->as.s, v->len, 0, 0, s->match, NULL);
+    return rc >= 0;
+}
+
 static void check_spec(const sl_contract *c, sl_contract_scratch *s, const sl_spec *sp, sl_value *parent,
                        sl_arena *a, uint64_t dup);
 
@@ -479,7 +527,7 @@ static void check_value(const sl_contract *c, sl_contract_scratch *s, const sl_s
         if (len >= 0 && sp->max_len >= 0 && len > sp->max_len) violate(s, sp->r_max_len, v, NULL);
     }
     if (v->type == SL_STRING) {
-        if (sp->regex && pcre2_match(sp->regex, (PCRE2_SPTR)v->as.s, v->len, 0, 0, s->match, NULL) < 0)
+        if (sp->regex && !regex_matches(sp, s, v))
             violate(s, sp->r_regex, v, NULL);
         if (sp->format >= 0 && !sl_strfmt_check((sl_strfmt)sp->format, v->as.s, v->len))
             violate(s, sp->r_format, v, NULL);
@@ -492,22 +540,53 @@ static void check_value(const sl_contract *c, sl_contract_scratch *s, const sl_s
     }
 }
 
-static void check_spec(const sl_contract *c, sl_contract_scratch *s, const sl_spec *sp, sl_value *parent,
-                       sl_arena *a, uint64_t dup) {
-    /* The record is ours to change (coercion): the path API hands out const
-     * pointers only because most callers just read. */
-    sl_value *v = (sl_value *)sl_path_get(sp->path, parent);
+/* Checks the value found for a spec (NULL: the field is missing). The
+ * record is ours to change (coercion): the path API hands out const
+ * pointers only because most callers just read. */
+static void check_found(const sl_contract *c, sl_contract_scratch *s, const sl_spec *sp, const sl_value *v,
+                        sl_arena *a, uint64_t dup) {
     if (!v) {
         if (sp->required) violate(s, sp->r_required, NULL, NULL);
         return;
     }
-    check_value(c, s, sp, v, a, dup);
+    check_value(c, s, sp, (sl_value *)v, a, dup);
+}
+
+static void check_spec(const sl_contract *c, sl_contract_scratch *s, const sl_spec *sp, sl_value *parent,
+                       sl_arena *a, uint64_t dup) {
+    check_found(c, s, sp, sl_path_get(sp->path, parent), a, dup);
+}
+
+/* Sets s->found[k] to the value of first key k in the record: the first
+ * field of that name, as sl_map_get finds it. */
+static void find_first_keys(const sl_contract *c, sl_contract_scratch *s, const sl_value *record) {
+    memset(s->found, 0, c->n_keys * sizeof *s->found);
+    if (record->type != SL_MAP) return;
+    size_t left = c->n_keys;
+    for (uint32_t i = 0; i < record->len && left; i++) {
+        const sl_field *f = &record->as.fields[i];
+        for (uint32_t h = key_hash(f->key, f->key_len) & c->key_mask; c->key_table[h]; h = (h + 1) & c->key_mask) {
+            size_t k = c->key_table[h] - 1u;
+            if (c->keys[k].len != f->key_len || memcmp(c->keys[k].key, f->key, f->key_len) != 0) continue;
+            if (!s->found[k]) {
+                s->found[k] = &f->value;
+                left--;
+            }
+            break;
+        }
+    }
 }
 
 size_t sl_contract_check(const sl_contract *c, sl_contract_scratch *s, sl_value *record, sl_arena *a,
                          uint64_t dup) {
     s->count = 0;
-    for (size_t i = 0; i < c->n_fields; i++) check_spec(c, s, &c->fields[i], record, a, dup);
+    find_first_keys(c, s, record);
+    for (size_t i = 0; i < c->n_fields; i++) {
+        const sl_spec *sp = &c->fields[i];
+        int k = c->field_key[i];
+        check_found(c, s, sp, k >= 0 ? sl_path_get_rest(sp->path, s->found[k]) : sl_path_get(sp->path, record),
+                    a, dup);
+    }
     for (size_t i = 0; i < c->n_customs; i++) {
         sl_error err;
         int ok = sl_expr_test(c->customs[i].expr, record, a, &err);

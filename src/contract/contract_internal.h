@@ -48,6 +48,7 @@ struct sl_spec {
     char *min_text, *max_text;   /* as written */
     int64_t min_len, max_len;    /* -1 = unset */
     void *regex;             /* pcre2_code */
+    bool regex_jit;          /* compiled by the JIT: matched with pcre2_jit_match */
     char *regex_src;
     int format;              /* sl_strfmt, or -1 */
     int unique_bit;          /* bit in the per-record dup mask, or -1 */
@@ -71,6 +72,15 @@ struct sl_contract {
     size_t n_fields;
     sl_custom_rule *customs;
     size_t n_customs;
+    /* The distinct first keys of the top-level fields' paths, found in one
+     * pass over the record instead of one scan of it per field: key_table
+     * is an open-addressed hash of them (entry = key number + 1, 0 = empty)
+     * and field_key[i] is field i's key number (-1: found by sl_path_get). */
+    struct { const char *key; size_t len; } *keys;
+    size_t n_keys;
+    uint16_t *key_table;
+    uint32_t key_mask;
+    int *field_key;
     sl_rule *rules;          /* numbered by sl_contract_finish */
     bool finished;           /* field rules numbered */
     size_t n_rules, cap_rules;

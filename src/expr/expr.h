@@ -70,6 +70,12 @@ const char *sl_path_source(const sl_path *p);
 const sl_value *sl_path_get(const sl_path *p, const sl_value *record);
 /* The same, for changing the value in place. */
 sl_value *sl_path_get_mut(const sl_path *p, sl_value *record);
+/* The path's first step when it is a key (false for "." or an index): a
+ * caller that finds many paths' first keys in one pass over the record
+ * goes on with sl_path_get_rest from the value found. */
+bool sl_path_first_key(const sl_path *p, const char **key, size_t *key_len);
+/* Follows the steps after the first from v (the first step's value). */
+const sl_value *sl_path_get_rest(const sl_path *p, const sl_value *v);
 /* Sets the value, creating intermediate maps as needed (arrays are not
  * extended: setting .a[5] on a shorter array fails). Returns 0 or -1 with err. */
 int sl_path_set(const sl_path *p, sl_value *record, sl_arena *a, sl_value v, sl_error *err);

@@ -159,11 +159,28 @@ static const sl_value *step_get(const sl_value *v, const sl_path_step *s)
     return v->type == SL_ARRAY ? array_item(v, s->index) : NULL;
 }
 
+static const sl_value *get_from(const sl_path *p, uint32_t from, const sl_value *v)
+{
+    for (uint32_t i = from; i < p->n_steps && v; i++) v = step_get(v, &p->steps[i]);
+    return v;
+}
+
 const sl_value *sl_path_get(const sl_path *p, const sl_value *record)
 {
-    const sl_value *v = record;
-    for (uint32_t i = 0; i < p->n_steps && v; i++) v = step_get(v, &p->steps[i]);
-    return v;
+    return get_from(p, 0, record);
+}
+
+bool sl_path_first_key(const sl_path *p, const char **key, size_t *key_len)
+{
+    if (p->n_steps == 0 || !p->steps[0].key) return false;
+    *key = p->steps[0].key;
+    *key_len = p->steps[0].key_len;
+    return true;
+}
+
+const sl_value *sl_path_get_rest(const sl_path *p, const sl_value *v)
+{
+    return get_from(p, 1, v);
 }
 
 sl_value *sl_path_get_mut(const sl_path *p, sl_value *record)
