@@ -120,6 +120,11 @@ int sl_spec_set_regex(sl_spec *sp, const char *pattern, size_t len, sl_error *er
     sp->regex_jit = pcre2_jit_compile(re, PCRE2_JIT_COMPLETE) == 0;
     sp->regex = re;
     sp->regex_src = sl_contract_strdup(pattern);
+    sl_simple_regex simple;
+    if (sl_simple_regex_compile(pattern, len, &simple)) {
+        sp->simple_regex = sl_contract_calloc(1, sizeof simple);
+        *sp->simple_regex = simple;
+    }
     return 0;
 }
 
@@ -258,6 +263,7 @@ void sl_spec_free(sl_spec *sp) {
     free(sp->max_text);
     pcre2_code_free(sp->regex);
     free(sp->regex_src);
+    free(sp->simple_regex);
     if (sp->items) {
         sl_spec_free(sp->items);
         free(sp->items);
@@ -483,10 +489,14 @@ static size_t utf8_length(const char *s, size_t len) {
     return n;
 }
 
-/* pcre2_jit_match skips pcre2_match's argument checks and dispatch (a
- * third of a short match's cost); with PCRE2_MATCH_INVALID_UTF the compiled
- * code itself copes with invalid UTF-8, so the result is the same. */
+/* A pattern of simple_regex.h's subset is matched there, without PCRE2.
+ * Otherwise pcre2_jit_match skips pcre2_match's argument checks and
+ * dispatch (a third of a short match's cost); with PCRE2_MATCH_INVALID_UTF
+ * the compiled code itself copes with invalid UTF-8, so the result is the
+ * same. */
 static bool regex_matches(const sl_spec *sp, sl_contract_scratch *s, const sl_value *v) {
+    int simple = sp->simple_regex ? sl_simple_regex_match(sp->simple_regex, v->as.s, v->len) : -1;
+    if (simple >= 0) return simple;
     int rc = sp->regex_jit ? pcre2_jit_match(sp->regex, (PCRE2_SPTR)v->as.s, v->len, 0, 0, s->match, NULL)
                            : pcre2_match(sp->regex, (PCRE2_SPTR)v->as.s, v->len, 0, 0, s->match, NULL);
     return rc >= 0;

@@ -17,6 +17,7 @@
 #include "../expr/expr.h"
 #include "contract.h"
 #include "formats.h"
+#include "simple_regex.h"
 #include "../sketch/seen_set.h"
 
 /* Type bits of a spec's `types` (0 = any type). */
@@ -49,6 +50,7 @@ struct sl_spec {
     int64_t min_len, max_len;    /* -1 = unset */
     void *regex;             /* pcre2_code */
     bool regex_jit;          /* compiled by the JIT: matched with pcre2_jit_match */
+    sl_simple_regex *simple_regex;   /* the pattern is in simple_regex.h's subset, else NULL */
     char *regex_src;
     int format;              /* sl_strfmt, or -1 */
     int unique_bit;          /* bit in the per-record dup mask, or -1 */

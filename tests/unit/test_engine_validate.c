@@ -14,10 +14,14 @@
  * Pipelines run in-process with the `lines` source and `capture` sink of
  * transform_harness.h.
  */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
 #include "check.h"
 #include "contract/contract.h"
 #include "contract/formats.h"
 #include "contract/jsonschema.h"
+#include "contract/simple_regex.h"
 #include "sketch/seen_set.h"
 #include "transform_harness.h"
 
@@ -694,6 +698,61 @@ static void test_field_lookup(void) {
     reset();
 }
 
+/* The regex fast path (simple_regex.h) must agree with PCRE2, compiled as
+ * contracts compile it, on every subject: fixed and random ones, with
+ * newlines, carriage returns and invalid UTF-8 among them. The patterns
+ * outside the subset must be refused (they go to PCRE2). */
+static void test_simple_regex(void) {
+    static const struct {
+        const char *pattern;
+        bool simple;
+    } patterns[] = {
+        {"^node-[0-9]+$", true}, {"^[0-9a-f]{16}$", true}, {"^a*bc{2,3}d{1,}$", true}, {"^a*b?c$", false},
+        {"^[a-z-]+@[a-z]{2,}$", true}, {"^$", true}, {"^x{0}[A-Z_]*$", true},
+        {"^a*a$", false}, {"^a*b?$", false}, {"^a?a$", false}, {"^[0-9]+1$", false},
+        {"node-[0-9]+$", false}, {"^node.[0-9]$", false}, {"^[^a]$", false}, {"^a+?$", false},
+        {"^a{2$", false}, {"^[a\\d]$", false}, {"^(ab)+$", false}, {"^a|b$", false}, {"^[-a]$", false},
+    };
+    static const char *const fixed[] = {
+        "node-1", "node-", "node-12x", "node-1\n", "node-1\r", "node-1\n\n", "", "\n", "xnode-1", "node-\xff",
+        "0123456789abcdef", "0123456789abcdeF", "0123456789abcde", "0123456789abcdef0", "bcc", "abccd", "abcccd",
+        "acccdd", "a-b@io", "-@ab", "a@b", "x_Y", "aab", "ab", "b", "a", "aaa", "11", "1", "\xc3\xa9",
+    };
+    const char alphabet[] = "ab01f-@_xnode\n\r\xff\xc3\xa9Z";
+    uint64_t seed = 0x9e3779b97f4a7c15ULL;
+    for (size_t p = 0; p < sizeof patterns / sizeof patterns[0]; p++) {
+        const char *pat = patterns[p].pattern;
+        sl_simple_regex re;
+        bool simple = sl_simple_regex_compile(pat, strlen(pat), &re);
+        if (simple != patterns[p].simple) fprintf(stderr, "  pattern %s\n", pat);
+        CHECK(simple == patterns[p].simple);
+        if (!simple) continue;
+        int code;
+        PCRE2_SIZE off;
+        pcre2_code *pc = pcre2_compile((PCRE2_SPTR)pat, strlen(pat), PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &code,
+                                       &off, NULL);
+        pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+        for (int k = 0; pc && k < 3000; k++) {
+            char subject[24];
+            size_t len;
+            if (k < (int)(sizeof fixed / sizeof fixed[0])) {
+                len = strlen(fixed[k]);
+                memcpy(subject, fixed[k], len);
+            } else {
+                seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+                len = seed % 20;
+                for (size_t i = 0; i < len; i++) subject[i] = alphabet[(seed >> (i * 3 % 60)) % (sizeof alphabet - 1)];
+            }
+            int want = pcre2_match(pc, (PCRE2_SPTR)subject, len, 0, 0, md, NULL) >= 0;
+            int got = sl_simple_regex_match(&re, subject, len);
+            if (got >= 0 && got != want) fprintf(stderr, "  %s on '%.*s'\n", pat, (int)len, subject);
+            CHECK(got < 0 || got == want);
+        }
+        pcre2_match_data_free(md);
+        pcre2_code_free(pc);
+    }
+}
+
 static void test_formats(void) {
     static const struct {
         const char *format, *text;
@@ -735,6 +794,7 @@ int main(void) {
     RUN(test_option_errors);
     RUN(test_formats);
     RUN(test_field_lookup);
+    RUN(test_simple_regex);
     reset();
     return check_report();
 }
