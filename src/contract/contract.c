@@ -217,6 +217,7 @@ static uint32_t key_hash(const char *key, size_t len) {
 static void index_first_keys(sl_contract *c) {
     c->keys = sl_contract_calloc(c->n_fields, sizeof *c->keys);
     c->field_key = sl_contract_calloc(c->n_fields, sizeof *c->field_key);
+    c->field_nested = sl_contract_calloc(c->n_fields, sizeof *c->field_nested);
     uint32_t size = 16;
     while (size < 4 * c->n_fields) size *= 2;
     c->key_table = sl_contract_calloc(size, sizeof *c->key_table);
@@ -225,7 +226,8 @@ static void index_first_keys(sl_contract *c) {
         const char *key;
         size_t len;
         c->field_key[i] = -1;
-        if (!c->fields[i].path || !sl_path_first_key(c->fields[i].path, &key, &len)) continue;
+        if (!c->fields[i].path || !sl_path_first_key(c->fields[i].path, &key, &len, &c->field_nested[i]))
+            continue;
         uint32_t h = key_hash(key, len) & c->key_mask;
         for (; c->key_table[h]; h = (h + 1) & c->key_mask) {
             size_t k = c->key_table[h] - 1u;
@@ -285,6 +287,7 @@ void sl_contract_free(sl_contract *c) {
     free(c->keys);
     free(c->key_table);
     free(c->field_key);
+    free(c->field_nested);
     for (size_t i = 0; i < c->n_unique; i++) sl_seen_set_free(&c->windows[i]);
     pthread_mutex_destroy(&c->unique_lock);
     free(c);
@@ -594,8 +597,10 @@ size_t sl_contract_check(const sl_contract *c, sl_contract_scratch *s, sl_value 
     for (size_t i = 0; i < c->n_fields; i++) {
         const sl_spec *sp = &c->fields[i];
         int k = c->field_key[i];
-        check_found(c, s, sp, k >= 0 ? sl_path_get_rest(sp->path, s->found[k]) : sl_path_get(sp->path, record),
-                    a, dup);
+        const sl_value *v = k < 0                ? sl_path_get(sp->path, record)
+                            : c->field_nested[i] ? sl_path_get_rest(sp->path, s->found[k])
+                                                 : s->found[k];
+        check_found(c, s, sp, v, a, dup);
     }
     for (size_t i = 0; i < c->n_customs; i++) {
         sl_error err;

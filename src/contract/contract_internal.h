@@ -77,12 +77,14 @@ struct sl_contract {
     /* The distinct first keys of the top-level fields' paths, found in one
      * pass over the record instead of one scan of it per field: key_table
      * is an open-addressed hash of them (entry = key number + 1, 0 = empty)
-     * and field_key[i] is field i's key number (-1: found by sl_path_get). */
+     * and field_key[i] is field i's key number (-1: found by sl_path_get);
+     * field_nested[i]: its path has more steps (sl_path_get_rest). */
     struct { const char *key; size_t len; } *keys;
     size_t n_keys;
     uint16_t *key_table;
     uint32_t key_mask;
     int *field_key;
+    bool *field_nested;
     sl_rule *rules;          /* numbered by sl_contract_finish */
     bool finished;           /* field rules numbered */
     size_t n_rules, cap_rules;

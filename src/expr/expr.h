@@ -70,10 +70,11 @@ const char *sl_path_source(const sl_path *p);
 const sl_value *sl_path_get(const sl_path *p, const sl_value *record);
 /* The same, for changing the value in place. */
 sl_value *sl_path_get_mut(const sl_path *p, sl_value *record);
-/* The path's first step when it is a key (false for "." or an index): a
- * caller that finds many paths' first keys in one pass over the record
- * goes on with sl_path_get_rest from the value found. */
-bool sl_path_first_key(const sl_path *p, const char **key, size_t *key_len);
+/* The path's first step when it is a key (false for "." or an index), and
+ * whether more steps follow: a caller that finds many paths' first keys in
+ * one pass over the record goes on with sl_path_get_rest from the value
+ * found when there are. */
+bool sl_path_first_key(const sl_path *p, const char **key, size_t *key_len, bool *more);
 /* Follows the steps after the first from v (the first step's value). */
 const sl_value *sl_path_get_rest(const sl_path *p, const sl_value *v);
 /* Sets the value, creating intermediate maps as needed (arrays are not

@@ -170,11 +170,12 @@ const sl_value *sl_path_get(const sl_path *p, const sl_value *record)
     return get_from(p, 0, record);
 }
 
-bool sl_path_first_key(const sl_path *p, const char **key, size_t *key_len)
+bool sl_path_first_key(const sl_path *p, const char **key, size_t *key_len, bool *more)
 {
     if (p->n_steps == 0 || !p->steps[0].key) return false;
     *key = p->steps[0].key;
     *key_len = p->steps[0].key_len;
+    *more = p->n_steps > 1;
     return true;
 }
 

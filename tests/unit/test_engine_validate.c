@@ -16,6 +16,7 @@
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <ctype.h>
 
 #include "check.h"
 #include "contract/contract.h"
@@ -769,6 +770,17 @@ static void test_formats(void) {
         {"ipv4", "1.2.3", false}, {"ipv4", "1.2.3.4.5", false}, {"ipv6", "1.2.3.4", false},
         {"ipv6", "2001:db8:85a3::8a2e:370:7334", true},
     };
+    /* every byte in an email's local part and domain, against the rule as
+     * docs/contracts.md states it */
+    for (int c = 1; c < 256; c++) {
+        char text[16];
+        bool alnum = isalnum(c) != 0, high = c >= 0x80;
+        snprintf(text, sizeof text, "a%cb@x.io", c);
+        CHECK(sl_strfmt_check(SL_STRFMT_EMAIL, text, strlen(text)) ==
+              (alnum || high || strchr("!#$%&'*+/=?^_`{|}~.-", c)));
+        snprintf(text, sizeof text, "x@a%cb.io", c);
+        CHECK(sl_strfmt_check(SL_STRFMT_EMAIL, text, strlen(text)) == (alnum || high || c == '-' || c == '.'));
+    }
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         sl_strfmt f;
         CHECK(sl_strfmt_parse(rows[i].format, &f));
