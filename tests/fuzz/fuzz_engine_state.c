@@ -61,23 +61,32 @@ static void positions(const char *json, size_t len)
     sl_file_positions_free(&again);
 }
 
-static void seen_set(const sl_value *state)
+/* A state kept as a JSON value (the dedup indexes, the manifest): how to
+ * make one, load it, save it and free it. */
+typedef struct value_state {
+    void *(*make)(void);
+    int (*load)(void *state, const sl_value *v, sl_error *err);
+    void (*save)(void *state, sl_buf *out);
+    void (*destroy)(void *state);
+} value_state;
+
+/* Loads v as kind k: refused with a reason, or accepted and saved to a text
+ * that loads and saves back to the same text. */
+static void round_trip(const value_state *k, const sl_value *v)
 {
-    sl_seen_set s, again;
-    sl_seen_set_init(&s, MAX_ENTRIES);
-    sl_seen_set_init(&again, MAX_ENTRIES);
+    void *x = k->make(), *again = k->make();
     sl_error err = {0};
-    if (sl_seen_set_restore(&s, state, &err) == 0) {
+    if (k->load(x, v, &err) == 0) {
         sl_buf a, b;
         sl_buf_init(&a);
         sl_buf_init(&b);
         sl_arena arena;
         sl_arena_init(&arena, 4096);
-        sl_seen_set_save(&s, true, &a);
+        k->save(x, &a);
         sl_value saved = reparse(&arena, &a);
-        if (sl_seen_set_restore(&again, &saved, &err) < 0)
+        if (k->load(again, &saved, &err) < 0)
             abort();
-        sl_seen_set_save(&again, true, &b);
+        k->save(again, &b);
         same(&a, &b);
         sl_arena_free(&arena);
         sl_buf_free(&a);
@@ -85,65 +94,51 @@ static void seen_set(const sl_value *state)
     } else if (!err.msg[0]) {
         abort();
     }
-    sl_seen_set_free(&s);
-    sl_seen_set_free(&again);
+    k->destroy(x);
+    k->destroy(again);
 }
 
-static void lsh_index(const sl_value *state)
+static void *alloc(size_t n)
 {
-    sl_lsh_index x, again;   /* the dedup defaults: 256 values in 12 bands of 4 */
-    if (sl_lsh_index_init(&x, 12, 4, 256, MAX_ENTRIES) < 0 || sl_lsh_index_init(&again, 12, 4, 256, MAX_ENTRIES) < 0)
-        abort();
-    sl_error err = {0};
-    if (sl_lsh_index_restore(&x, state, &err) == 0) {
-        sl_buf a, b;
-        sl_buf_init(&a);
-        sl_buf_init(&b);
-        sl_arena arena;
-        sl_arena_init(&arena, 4096);
-        sl_lsh_index_save(&x, &a);
-        sl_value saved = reparse(&arena, &a);
-        if (sl_lsh_index_restore(&again, &saved, &err) < 0)
-            abort();
-        sl_lsh_index_save(&again, &b);
-        same(&a, &b);
-        sl_arena_free(&arena);
-        sl_buf_free(&a);
-        sl_buf_free(&b);
-    } else if (!err.msg[0]) {
-        abort();
-    }
-    sl_lsh_index_free(&x);
-    sl_lsh_index_free(&again);
+    void *p = calloc(1, n);
+    if (!p) abort();
+    return p;
 }
 
-static void manifest(const sl_value *state)
+static void *seen_make(void)
 {
-    sl_manifest m, again;
-    sl_manifest_init(&m);
-    sl_manifest_init(&again);
-    sl_error err = {0};
-    if (sl_manifest_load(&m, state, &err) == 0) {
-        sl_buf a, b;
-        sl_buf_init(&a);
-        sl_buf_init(&b);
-        sl_arena arena;
-        sl_arena_init(&arena, 4096);
-        sl_manifest_save(&m, &a);
-        sl_value saved = reparse(&arena, &a);
-        if (sl_manifest_load(&again, &saved, &err) < 0)
-            abort();
-        sl_manifest_save(&again, &b);
-        same(&a, &b);
-        sl_arena_free(&arena);
-        sl_buf_free(&a);
-        sl_buf_free(&b);
-    } else if (!err.msg[0]) {
-        abort();
-    }
-    sl_manifest_free(&m);
-    sl_manifest_free(&again);
+    sl_seen_set *s = alloc(sizeof *s);
+    sl_seen_set_init(s, MAX_ENTRIES);
+    return s;
 }
+static int seen_load(void *s, const sl_value *v, sl_error *err) { return sl_seen_set_restore(s, v, err); }
+static void seen_save(void *s, sl_buf *out) { sl_seen_set_save(s, true, out); }
+static void seen_destroy(void *s) { sl_seen_set_free(s); free(s); }
+
+static void *lsh_make(void)   /* the dedup defaults: 256 values in 12 bands of 4 */
+{
+    sl_lsh_index *x = alloc(sizeof *x);
+    if (sl_lsh_index_init(x, 12, 4, 256, MAX_ENTRIES) < 0)
+        abort();
+    return x;
+}
+static int lsh_load(void *x, const sl_value *v, sl_error *err) { return sl_lsh_index_restore(x, v, err); }
+static void lsh_save(void *x, sl_buf *out) { sl_lsh_index_save(x, out); }
+static void lsh_destroy(void *x) { sl_lsh_index_free(x); free(x); }
+
+static void *manifest_make(void)
+{
+    sl_manifest *m = alloc(sizeof *m);
+    sl_manifest_init(m);
+    return m;
+}
+static int manifest_load(void *m, const sl_value *v, sl_error *err) { return sl_manifest_load(m, v, err); }
+static void manifest_save(void *m, sl_buf *out) { sl_manifest_save(m, out); }
+static void manifest_destroy(void *m) { sl_manifest_free(m); free(m); }
+
+static const value_state SEEN_SET = {seen_make, seen_load, seen_save, seen_destroy};
+static const value_state LSH_INDEX = {lsh_make, lsh_load, lsh_save, lsh_destroy};
+static const value_state MANIFEST = {manifest_make, manifest_load, manifest_save, manifest_destroy};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -157,9 +152,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sl_error err;
     if (sl_state_parse(&a, json.data, json.len, "fuzz", &v, &err) == 0) {
         const sl_value *index = sl_state_get(&v, "index"), *inner = sl_state_get(&v, "manifest");
-        seen_set(index ? index : &v);
-        lsh_index(index ? index : &v);
-        manifest(inner ? inner : &v);
+        round_trip(&SEEN_SET, index ? index : &v);
+        round_trip(&LSH_INDEX, index ? index : &v);
+        round_trip(&MANIFEST, inner ? inner : &v);
     }
     sl_arena_free(&a);
     sl_buf_free(&json);
