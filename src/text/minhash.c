@@ -4,15 +4,21 @@
  * feeding four minima), so the inner loop (over the shingles, one
  * permutation at a time) is kept branch-light: the modulus is the Mersenne
  * prime 2^61 - 1, whose reduction is two shifts and adds on a 128-bit
- * product, and an order costs one XOR and one compare. Words are
- * hashed once each and a shingle's hash is the XXH3 of its words' hashes, so
- * no shingle text is ever built.
+ * product, and an order costs one XOR and one compare. On a CPU with
+ * AVX-512 the same values are computed for eight shingles at a time (four
+ * 32-bit products per lane, see mins_avx512), about twice as fast again.
+ * Words are hashed once each and a shingle's hash is the XXH3 of its words'
+ * hashes, so no shingle text is ever built; a word of ASCII is hashed where
+ * it lies in the text (or from a lowercased copy when it has capitals).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include <utf8proc.h>
 #include <xxhash.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include "minhash.h"
 #include "text_chars.h"
@@ -51,6 +57,9 @@ int sl_minhash_init(sl_minhash *m, int num_hashes, int shingle_words)
      * top two bits are k, in an order of their other bits. */
     for (int k = 0; k < SL_MINHASH_ORDERS; k++)
         m->flip[k] = (uint64_t)k << 59 | (splitmix64(&state) & ((1ULL << 59) - 1));
+    m->kernel = SL_MINHASH_KERNEL_SCALAR;
+    for (int k = SL_MINHASH_KERNEL_SCALAR; k < SL_MINHASH_N_KERNELS; k++)
+        if (sl_minhash_kernel_supported((sl_minhash_kernel)k)) m->kernel = (sl_minhash_kernel)k;
     return 0;
 }
 
@@ -118,17 +127,160 @@ static inline uint64_t permute(uint64_t a, uint64_t x, uint64_t b)
     return r >= MERSENNE_61 ? r - MERSENNE_61 : r;
 }
 
+/* Folds shingle hashes xs[from..n) into the four minima of permutation
+ * (a, b), one shingle at a time. */
+static inline void mins_scalar(const uint64_t *xs, size_t from, size_t n, uint64_t a, uint64_t b,
+                               const uint64_t flip[SL_MINHASH_ORDERS], uint64_t mins[SL_MINHASH_ORDERS])
+{
+    uint64_t m0 = mins[0], m1 = mins[1], m2 = mins[2], m3 = mins[3];
+    for (size_t s = from; s < n; s++) {
+        uint64_t h = permute(a, xs[s], b);
+        uint64_t h0 = h ^ flip[0], h1 = h ^ flip[1], h2 = h ^ flip[2], h3 = h ^ flip[3];
+        m0 = h0 < m0 ? h0 : m0;
+        m1 = h1 < m1 ? h1 : m1;
+        m2 = h2 < m2 ? h2 : m2;
+        m3 = h3 < m3 ? h3 : m3;
+    }
+    mins[0] = m0;
+    mins[1] = m1;
+    mins[2] = m2;
+    mins[3] = m3;
+}
+
+#if defined(__x86_64__)
+/* Eight shingles at a time, in AVX-512 lanes, which have no 128-bit
+ * product: with a = ah 2^32 + al and x = xh 2^32 + xl (ah, xh < 2^29),
+ *   a x = ah xh 2^64 + (ah xl + al xh) 2^32 + al xl,
+ * four 32 x 32-bit products, and modulo p = 2^61 - 1, 2^61 = 1, so
+ * 2^64 = 8 and a number q 2^61 + r is q + r. Each of the six terms summed
+ * below is under 2^61, the sum under 2^64, and two folds and a subtraction
+ * give the complete reduction, the value permute() gives. */
+__attribute__((target("avx512f"))) static void mins_avx512(const uint64_t *xs, size_t n, uint64_t a, uint64_t b,
+                                                           const uint64_t flip[SL_MINHASH_ORDERS],
+                                                           uint64_t mins[SL_MINHASH_ORDERS])
+{
+    _Static_assert(SL_MINHASH_ORDERS == 4, "the loop below keeps four minima");
+    const __m512i p = _mm512_set1_epi64((long long)MERSENNE_61), low29 = _mm512_set1_epi64((1LL << 29) - 1);
+    const __m512i al = _mm512_set1_epi64((long long)(a & 0xFFFFFFFFULL)), ah = _mm512_set1_epi64((long long)(a >> 32));
+    const __m512i vb = _mm512_set1_epi64((long long)b);
+    const __m512i f0 = _mm512_set1_epi64((long long)flip[0]), f1 = _mm512_set1_epi64((long long)flip[1]);
+    const __m512i f2 = _mm512_set1_epi64((long long)flip[2]), f3 = _mm512_set1_epi64((long long)flip[3]);
+    __m512i m0 = _mm512_set1_epi64(-1), m1 = m0, m2 = m0, m3 = m0;
+    size_t s = 0;
+    for (; s + 8 <= n; s += 8) {
+        __m512i x = _mm512_loadu_si512(xs + s), xh = _mm512_srli_epi64(x, 32);
+        __m512i lo = _mm512_mul_epu32(x, al);   /* the low 32 bits of each lane */
+        __m512i mid = _mm512_add_epi64(_mm512_mul_epu32(x, ah), _mm512_mul_epu32(xh, al));
+        __m512i hi = _mm512_mul_epu32(xh, ah);
+        __m512i sum = _mm512_add_epi64(_mm512_slli_epi64(hi, 3), _mm512_srli_epi64(mid, 29));
+        sum = _mm512_add_epi64(sum, _mm512_slli_epi64(_mm512_and_si512(mid, low29), 32));
+        sum = _mm512_add_epi64(sum, _mm512_and_si512(lo, p));
+        sum = _mm512_add_epi64(sum, _mm512_add_epi64(_mm512_srli_epi64(lo, 61), vb));
+        __m512i h = _mm512_add_epi64(_mm512_and_si512(sum, p), _mm512_srli_epi64(sum, 61));
+        h = _mm512_mask_sub_epi64(h, _mm512_cmpge_epu64_mask(h, p), h, p);
+        m0 = _mm512_min_epu64(m0, _mm512_xor_si512(h, f0));
+        m1 = _mm512_min_epu64(m1, _mm512_xor_si512(h, f1));
+        m2 = _mm512_min_epu64(m2, _mm512_xor_si512(h, f2));
+        m3 = _mm512_min_epu64(m3, _mm512_xor_si512(h, f3));
+    }
+    uint64_t lane[SL_MINHASH_ORDERS][8];
+    _mm512_storeu_si512(lane[0], m0);
+    _mm512_storeu_si512(lane[1], m1);
+    _mm512_storeu_si512(lane[2], m2);
+    _mm512_storeu_si512(lane[3], m3);
+    for (int k = 0; k < SL_MINHASH_ORDERS; k++)
+        for (int i = 0; i < 8; i++)
+            if (lane[k][i] < mins[k]) mins[k] = lane[k][i];
+    mins_scalar(xs, s, n, a, b, flip, mins);
+}
+#endif
+
+static void mins_one_by_one(const uint64_t *xs, size_t n, uint64_t a, uint64_t b,
+                            const uint64_t flip[SL_MINHASH_ORDERS], uint64_t mins[SL_MINHASH_ORDERS])
+{
+    mins_scalar(xs, 0, n, a, b, flip, mins);
+}
+
+typedef void (*mins_fn)(const uint64_t *, size_t, uint64_t, uint64_t, const uint64_t *, uint64_t *);
+
+static const struct {
+    const char *name;
+    mins_fn fn;
+} kernels[SL_MINHASH_N_KERNELS] = {
+    [SL_MINHASH_KERNEL_SCALAR] = {"scalar", mins_one_by_one},
+#if defined(__x86_64__)
+    [SL_MINHASH_KERNEL_AVX512] = {"avx512", mins_avx512},
+#else
+    [SL_MINHASH_KERNEL_AVX512] = {"avx512", NULL},
+#endif
+};
+
+bool sl_minhash_kernel_supported(sl_minhash_kernel k)
+{
+    if (k == SL_MINHASH_KERNEL_SCALAR) return true;
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    if (k == SL_MINHASH_KERNEL_AVX512) return __builtin_cpu_supports("avx512f");
+#endif
+    return false;
+}
+
+const char *sl_minhash_kernel_name(sl_minhash_kernel k)
+{
+    return kernels[k].name;
+}
+
+/* The word at text[*pos] (after any whitespace), hashed as
+ * sl_text_next_word would spell it; false at the end of the text. A word of
+ * ASCII is hashed in place, or from a lowercased copy when it has capitals;
+ * any other word goes through sl_text_next_word. */
+static bool next_word_hash(const char *text, size_t len, size_t *pos, sl_buf *word, uint64_t *hash)
+{
+    size_t i = *pos;
+    while (i < len && (unsigned char)text[i] < 0x80 && sl_text_is_space((unsigned char)text[i])) i++;
+    size_t start = i;
+    bool upper = false;
+    for (; i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c >= 0x80) {   /* a non-ASCII letter, or a Unicode space */
+            *pos = start;
+            if (!sl_text_next_word(text, len, pos, word)) return false;
+            *hash = XXH3_64bits(word->data, word->len);
+            return true;
+        }
+        if (sl_text_is_space(c)) break;
+        upper |= c >= 'A' && c <= 'Z';
+    }
+    *pos = i;
+    if (i == start) return false;   /* only at the end: whitespace was skipped */
+    if (!upper) {
+        *hash = XXH3_64bits(text + start, i - start);
+        return true;
+    }
+    word->len = 0;
+    sl_buf_reserve(word, i - start);
+    for (size_t k = start; k < i; k++) {
+        char c = text[k];
+        word->data[k - start] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    }
+    word->len = i - start;
+    word->data[word->len] = '\0';
+    *hash = XXH3_64bits(word->data, word->len);
+    return true;
+}
+
 size_t sl_minhash_signature(const sl_minhash *m, sl_minhash_scratch *scratch, const char *text,
                             size_t len, uint16_t *sig)
 {
     size_t n_words = 0, pos = 0;
-    while (sl_text_next_word(text, len, &pos, &scratch->word)) {
+    uint64_t h;
+    while (next_word_hash(text, len, &pos, &scratch->word, &h)) {
         if (n_words == scratch->cap) {
             scratch->cap = scratch->cap ? scratch->cap * 2 : 1024;
             scratch->words = realloc(scratch->words, scratch->cap * sizeof *scratch->words);
             if (!scratch->words) abort();
         }
-        scratch->words[n_words++] = XXH3_64bits(scratch->word.data, scratch->word.len);
+        scratch->words[n_words++] = h;
     }
 
     size_t k = (size_t)m->shingle_words;
@@ -143,23 +295,13 @@ size_t sl_minhash_signature(const sl_minhash *m, sl_minhash_scratch *scratch, co
         size_t width = n_words < k ? n_words : k;
         xs[s] = XXH3_64bits(xs + s, width * sizeof(uint64_t)) % MERSENNE_61;
     }
-    /* One permutation at a time over all shingles, so its four minima stay
-     * in registers; each keeps its low 16 bits (which its order compared
-     * last, so they are uniform). */
-    _Static_assert(SL_MINHASH_ORDERS == 4, "the loop below keeps four minima");
-    const uint64_t f0 = m->flip[0], f1 = m->flip[1], f2 = m->flip[2], f3 = m->flip[3];
+    /* One permutation at a time over all shingles; each of its four minima
+     * keeps its low 16 bits (which its order compared last, so they are
+     * uniform). */
+    mins_fn fn = kernels[m->kernel].fn;
     for (int i = 0; SL_MINHASH_ORDERS * i < m->num_hashes; i++) {
-        uint64_t a = m->a[i], b = m->b[i];
-        uint64_t m0 = UINT64_MAX, m1 = UINT64_MAX, m2 = UINT64_MAX, m3 = UINT64_MAX;
-        for (size_t s = 0; s < n_shingles; s++) {
-            uint64_t h = permute(a, xs[s], b);
-            uint64_t h0 = h ^ f0, h1 = h ^ f1, h2 = h ^ f2, h3 = h ^ f3;
-            m0 = h0 < m0 ? h0 : m0;
-            m1 = h1 < m1 ? h1 : m1;
-            m2 = h2 < m2 ? h2 : m2;
-            m3 = h3 < m3 ? h3 : m3;
-        }
-        uint64_t mins[SL_MINHASH_ORDERS] = {m0, m1, m2, m3};
+        uint64_t mins[SL_MINHASH_ORDERS] = {UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX};
+        fn(xs, n_shingles, m->a[i], m->b[i], m->flip, mins);
         for (int k = 0; k < SL_MINHASH_ORDERS && SL_MINHASH_ORDERS * i + k < m->num_hashes; k++)
             sig[SL_MINHASH_ORDERS * i + k] = (uint16_t)mins[k];
     }

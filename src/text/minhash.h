@@ -40,12 +40,25 @@
 #define SL_MINHASH_MAX_HASHES 1024
 #define SL_MINHASH_ORDERS 4      /* signature values per permutation */
 
+/* How the permutations are computed: the same values either way, one
+ * shingle at a time (scalar) or eight (AVX-512, chosen at init when the CPU
+ * has it). */
+typedef enum {
+    SL_MINHASH_KERNEL_SCALAR,
+    SL_MINHASH_KERNEL_AVX512,
+    SL_MINHASH_N_KERNELS
+} sl_minhash_kernel;
+
+bool sl_minhash_kernel_supported(sl_minhash_kernel k);
+const char *sl_minhash_kernel_name(sl_minhash_kernel k);
+
 typedef struct sl_minhash {
     int num_hashes;
     int shingle_words;
     bool short_texts;    /* a text of fewer words than shingle_words is one shingle */
     uint64_t *a, *b;     /* the permutations, num_hashes / SL_MINHASH_ORDERS (rounded up) each */
     uint64_t flip[SL_MINHASH_ORDERS];   /* per order: what h is XORed with */
+    sl_minhash_kernel kernel;           /* the best supported; tests may pick another */
 } sl_minhash;
 
 /* num_hashes in 1..SL_MINHASH_MAX_HASHES, shingle_words >= 1; short_texts

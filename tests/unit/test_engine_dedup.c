@@ -133,6 +133,65 @@ static void test_signature(void) {
     sl_minhash_free(&m);
 }
 
+/* FNV-1a over a signature, to compare it with a value recorded before. */
+static uint64_t sig_digest(const uint16_t *sig, int n) {
+    uint64_t h = 1469598103934665603ULL;
+    for (int i = 0; i < n; i++) {
+        h ^= sig[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+/* Signatures are the ones computed before the word hashing fast path and
+ * the AVX-512 kernel (digests recorded with the scalar code of commit
+ * 326958c), with every kernel this CPU has; and the kernels agree on every
+ * number of shingles (the vector loop takes eight at a time, the scalar
+ * one the rest). */
+static void test_signature_kernels(void) {
+    static const struct {
+        const char *text;
+        size_t shingles;
+        uint64_t digest;
+    } golden[] = {
+        {"The Quick brown fox JUMPS over the lazy dog; the quick brown fox jumps again and again, "
+         "\xC3\x89T\xC3\x89 \xE2\x80\x94 caf\xC3\xA9\xC2\xA0ol\xC3\xA9 STRA\xC3\x9F"
+         "E\tna\xC3\xAFve \xFF\xFE"
+         "broken words\n\nand MORE words after a blank line x y z",
+         31, 0xe7d7b800bc1b1094ULL},
+        {"one two three four", 1, 0x0090aa6ae0374713ULL},
+        {"a", 1, 0x91e4057c0b74c72bULL},
+    };
+    sl_minhash m;
+    CHECK_INT(sl_minhash_init(&m, 256, 5), 0);
+    sl_minhash_scratch s = {0};
+    uint16_t sig[256], ref[256];
+    for (int k = 0; k < SL_MINHASH_N_KERNELS; k++) {
+        if (!sl_minhash_kernel_supported((sl_minhash_kernel)k)) continue;
+        m.kernel = (sl_minhash_kernel)k;
+        for (size_t i = 0; i < sizeof golden / sizeof *golden; i++) {
+            CHECK_INT(sl_minhash_signature(&m, &s, golden[i].text, strlen(golden[i].text), sig), golden[i].shingles);
+            CHECK(sig_digest(sig, 256) == golden[i].digest);
+        }
+    }
+    sl_buf text;
+    sl_buf_init(&text);
+    for (int words = 1; words <= 60; words++) {
+        sl_buf_printf(&text, "w%d ", words * 7919 % 1000);
+        m.kernel = SL_MINHASH_KERNEL_SCALAR;
+        sl_minhash_signature(&m, &s, text.data, text.len, ref);
+        for (int k = 1; k < SL_MINHASH_N_KERNELS; k++) {
+            if (!sl_minhash_kernel_supported((sl_minhash_kernel)k)) continue;
+            m.kernel = (sl_minhash_kernel)k;
+            sl_minhash_signature(&m, &s, text.data, text.len, sig);
+            CHECK(memcmp(sig, ref, sizeof sig) == 0);
+        }
+    }
+    sl_buf_free(&text);
+    sl_minhash_scratch_free(&s);
+    sl_minhash_free(&m);
+}
+
 /* datatrove's simplify_text, the expected strings computed by it (Python):
  * lowercase, numbers to 0, punctuation to spaces, whitespace collapsed,
  * accents stripped after NFD (a lone mark between spaces leaves two). */
@@ -581,6 +640,7 @@ int main(void) {
     add_test_type(&corpus_type);
     RUN(test_words);
     RUN(test_signature);
+    RUN(test_signature_kernels);
     RUN(test_simplify);
     RUN(test_slot_table);
     RUN(test_near_precision_recall);
