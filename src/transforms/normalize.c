@@ -11,9 +11,11 @@
  *     lowercases (`case: lower`) and trims, writing into a per-worker scratch
  *     buffer.
  * Only a result that differs from the input is copied into the batch arena.
- * Most text in a corpus is plain ASCII that needs nothing: a byte scan
- * recognises it and the value is left untouched, without running utf8proc or
- * copying anything.
+ * Most text in a corpus needs nothing: one scan recognises it (ASCII byte by
+ * byte, other code points by a table of those the normalization form leaves
+ * alone wherever they stand, text/norm_inert.h) and the value is left
+ * untouched, without running utf8proc or copying anything. Text that needs
+ * cleaning but holds only such code points skips step 1.
  *
  * Invalid UTF-8 (possible in strings from CSV, plain text, Lua, and in `bytes`
  * values) is either repaired (each invalid sequence becomes U+FFFD) or sends
@@ -39,6 +41,7 @@
 #include "../core/util.h"
 #include "../expr/expr.h"
 #include "../runtime/component.h"
+#include "../text/norm_inert.h"
 #include "text_field.h"
 
 typedef enum { FORM_NONE, FORM_NFC, FORM_NFKC, FORM_NFD, FORM_NFKD } norm_form;
@@ -58,6 +61,7 @@ typedef struct normalize_state {
     bool invalid_to_dlq;
     bool non_string_to_dlq;
     utf8proc_option_t map_options;   /* 0 = utf8proc_map is not needed */
+    sl_norm_inert *inert;            /* code points map_options leaves alone (NULL when 0) */
     _Atomic uint64_t invalid_utf8;   /* values that held invalid UTF-8 */
 } normalize_state;
 
@@ -113,6 +117,7 @@ static void normalize_destroy(sl_component *c) {
     if (!s) return;
     for (size_t i = 0; i < s->n_fields; i++) sl_path_free(s->fields[i].path);
     free(s->fields);
+    free(s->inert);
     free(s);
     c->impl = NULL;
 }
@@ -161,6 +166,11 @@ static int normalize_create(sl_component *c, const sl_opts *opts, sl_diag *diag)
     }
     if (s->letter_case == CASE_FOLD) o |= UTF8PROC_CASEFOLD;
     s->map_options = o ? (utf8proc_option_t)(o | UTF8PROC_STABLE) : 0;
+    if (s->map_options && !(s->inert = sl_norm_inert_build(s->map_options))) {
+        sl_diag_error(diag, c->pos, "out of memory");
+        normalize_destroy(c);
+        return -1;
+    }
     return 0;
 }
 
@@ -207,13 +217,32 @@ static bool is_control(int32_t cp) {
     return (cp < 0x20 && cp != '\n' && cp != '\t') || (cp >= 0x7F && cp <= 0x9F);
 }
 
-/* True when s is pure ASCII and cleaning would not change it. */
-static bool ascii_unchanged(const normalize_state *s, const unsigned char *p, size_t len) {
+/* Is code point cp (of valid UTF-8, at p[i..i+n) of len bytes) one that
+ * cleaning leaves as it is and the normalization form too? */
+static bool code_point_unchanged(const normalize_state *s, int32_t cp, size_t i, size_t n, size_t len) {
+    if (s->inert && !sl_norm_inert_has(s->inert, cp)) return false;
+    if (s->strip_control && is_control(cp)) return false;
+    if (is_space(cp) && (s->collapse_whitespace || (s->trim && (i == 0 || i + n == len)))) return false;
+    return s->letter_case != CASE_LOWER || utf8proc_tolower(cp) == cp;
+}
+
+/* True when s is valid UTF-8 and cleaning and normalizing would not change
+ * it: ASCII is judged byte by byte, any other code point by the table of
+ * those the normalization form leaves alone. */
+static bool unchanged(const normalize_state *s, const unsigned char *p, size_t len) {
     if (s->trim && len > 0 && (is_ascii_space(p[0]) || is_ascii_space(p[len - 1]))) return false;
+    bool valid = false;   /* the rest of the text is known to be valid UTF-8 */
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = p[i];
-        if (ch >= 0x7F) return false;
-        if (ch >= 'A' && ch <= 'Z') {
+        if (ch >= 0x80) {
+            if (!valid && !(valid = sl_utf8_valid((const char *)p + i, len - i))) return false;
+            utf8proc_int32_t cp;
+            utf8proc_ssize_t n = utf8proc_iterate(p + i, (utf8proc_ssize_t)(len - i), &cp);
+            if (n <= 0 || !code_point_unchanged(s, cp, i, (size_t)n, len)) return false;
+            i += (size_t)n - 1;
+        } else if (ch == 0x7F) {
+            if (s->strip_control) return false;
+        } else if (ch >= 'A' && ch <= 'Z') {
             if (s->letter_case != CASE_NONE) return false;
         } else if (ch < 0x20 || ch == ' ') {
             if (s->collapse_whitespace) {
@@ -238,6 +267,23 @@ static bool ascii_unchanged(const normalize_state *s, const unsigned char *p, si
     return true;
 }
 
+/* Does valid UTF-8 text hold a code point the normalization form changes
+ * (or might change next to its neighbours)? */
+static bool needs_map(const normalize_state *s, const char *text, size_t len) {
+    for (size_t i = 0; i < len;) {
+        if ((unsigned char)text[i] < 0x80) {   /* only case folding changes ASCII */
+            if (!sl_norm_inert_has(s->inert, (unsigned char)text[i])) return true;
+            i++;
+            continue;
+        }
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)text + i, (utf8proc_ssize_t)(len - i), &cp);
+        if (n <= 0 || !sl_norm_inert_has(s->inert, cp)) return true;
+        i += (size_t)n;
+    }
+    return false;
+}
+
 /* Copies in to out replacing each invalid UTF-8 sequence with U+FFFD. */
 static void repair_utf8(const char *in, size_t len, sl_buf *out) {
     out->len = 0;
@@ -255,8 +301,17 @@ static void repair_utf8(const char *in, size_t len, sl_buf *out) {
     }
 }
 
+/* Appends one byte; the room was reserved by clean_pass (the NUL after the
+ * contents is written at its end). */
+static inline void put_byte(sl_buf *out, char c) {
+    if (out->len < out->cap)
+        out->data[out->len++] = c;
+    else
+        sl_buf_putc(out, c);
+}
+
 /* The code point pass: controls, whitespace, lowercase, trim. `in` is valid
- * UTF-8. */
+ * UTF-8. ASCII is read and written a byte at a time, without decoding. */
 static void clean_pass(const normalize_state *s, const char *in, size_t len, sl_buf *out) {
     out->len = 0;
     sl_buf_reserve(out, len + 8);
@@ -266,11 +321,14 @@ static void clean_pass(const normalize_state *s, const char *in, size_t len, sl_
     bool started = false;         /* something other than whitespace was written */
     size_t end_of_text = 0;       /* out->len after the last non-whitespace */
     while (i < len) {
-        utf8proc_int32_t cp;
-        utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)in + i, (utf8proc_ssize_t)(len - i), &cp);
-        if (n <= 0) {   /* cannot happen on valid input; keep the byte rather than loop */
-            n = 1;
-            cp = 0xFFFD;
+        utf8proc_int32_t cp = (unsigned char)in[i];
+        utf8proc_ssize_t n = 1;
+        if (cp >= 0x80) {
+            n = utf8proc_iterate((const utf8proc_uint8_t *)in + i, (utf8proc_ssize_t)(len - i), &cp);
+            if (n <= 0) {   /* cannot happen on valid input; keep the byte rather than loop */
+                n = 1;
+                cp = 0xFFFD;
+            }
         }
         i += (size_t)n;
         if (is_space(cp)) {
@@ -282,8 +340,12 @@ static void clean_pass(const normalize_state *s, const char *in, size_t len, sl_
             }
             if (s->strip_control && is_control(cp)) continue;
             if (s->trim && !started) continue;
-            uint8_t enc[4];
-            sl_buf_append(out, enc, (size_t)utf8proc_encode_char(cp, enc));
+            if (cp < 0x80) {
+                put_byte(out, (char)cp);
+            } else {
+                uint8_t enc[4];
+                sl_buf_append(out, enc, (size_t)utf8proc_encode_char(cp, enc));
+            }
             continue;
         }
         if (s->strip_control && is_control(cp)) continue;
@@ -292,14 +354,18 @@ static void clean_pass(const normalize_state *s, const char *in, size_t len, sl_
                 if (s->keep_newlines && run_breaks > 0)
                     sl_buf_append(out, "\n\n", run_breaks > 1 ? 2 : 1);
                 else
-                    sl_buf_putc(out, ' ');
+                    put_byte(out, ' ');
             }
             in_run = false;
             run_breaks = 0;
         }
-        if (s->letter_case == CASE_LOWER) cp = utf8proc_tolower(cp);
-        uint8_t enc[4];
-        sl_buf_append(out, enc, (size_t)utf8proc_encode_char(cp, enc));
+        if (cp < 0x80) {
+            put_byte(out, (char)(s->letter_case == CASE_LOWER && cp >= 'A' && cp <= 'Z' ? cp + 32 : cp));
+        } else {
+            if (s->letter_case == CASE_LOWER) cp = utf8proc_tolower(cp);
+            uint8_t enc[4];
+            sl_buf_append(out, enc, (size_t)utf8proc_encode_char(cp, enc));
+        }
         started = true;
         end_of_text = out->len;
     }
@@ -307,9 +373,10 @@ static void clean_pass(const normalize_state *s, const char *in, size_t len, sl_
         if (s->keep_newlines && run_breaks > 0)
             sl_buf_append(out, "\n\n", run_breaks > 1 ? 2 : 1);
         else
-            sl_buf_putc(out, ' ');
+            put_byte(out, ' ');
     }
     if (s->trim) out->len = end_of_text;
+    out->data[out->len] = '\0';
 }
 
 /* Cleans one value, replacing *v when cleaning changed it. Returns
@@ -319,7 +386,7 @@ static value_result normalize_value(normalize_state *s, normalize_worker *w, sl_
                                     uint64_t *invalid) {
     const char *text = v->as.s;
     size_t len = v->len;
-    if (v->type == SL_STRING && ascii_unchanged(s, (const unsigned char *)text, len)) return VALUE_SAME;
+    if (v->type == SL_STRING && unchanged(s, (const unsigned char *)text, len)) return VALUE_SAME;
 
     if (!sl_utf8_valid(text, len)) {
         (*invalid)++;
@@ -330,7 +397,7 @@ static value_result normalize_value(normalize_state *s, normalize_worker *w, sl_
     }
 
     utf8proc_uint8_t *mapped = NULL;
-    if (s->map_options) {
+    if (s->map_options && needs_map(s, text, len)) {
         utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)text, (utf8proc_ssize_t)len, &mapped,
                                           s->map_options);
         if (n == UTF8PROC_ERROR_NOMEM) {
