@@ -23,6 +23,11 @@
 
 #define TS_SEED 0x74657874737461ULL   /* "textsta" */
 
+/* The groups that need the tokens, and every group. */
+#define SL_TS_SKIP_TOKENS \
+    (SL_TS_SKIP_WORDS | SL_TS_SKIP_SYMBOLS | SL_TS_SKIP_TOP_NGRAMS | SL_TS_SKIP_DUP_NGRAMS | SL_TS_SKIP_FINEWEB)
+#define SL_TS_SKIP_ALL (SL_TS_SKIP_TOKENS | SL_TS_SKIP_GOPHER_LINES | SL_TS_SKIP_REPETITION | SL_TS_SKIP_C4)
+
 typedef struct sl_ts_token {
     uint32_t off, len;     /* bytes */
     uint32_t chars;        /* code points */
@@ -42,6 +47,8 @@ void sl_textstats_scratch_free(sl_textstats_scratch *s) {
     sl_wordtok_free(&s->wordtok);
     sl_buf_free(&s->words);
     free(s->tokens);
+    free(s->gram_slot);
+    free(s->gram_repeated);
     free(s->table);
     sl_buf_free(&s->lower);
     sl_buf_free(&s->cite);
@@ -282,7 +289,9 @@ static size_t tokenize(const char *text, size_t len, const sl_textstats_params *
         if (n == s->tokens_cap) {
             s->tokens_cap = s->tokens_cap ? s->tokens_cap * 2 : 256;
             s->tokens = realloc(s->tokens, s->tokens_cap * sizeof *s->tokens);
-            if (!s->tokens) abort();
+            s->gram_slot = realloc(s->gram_slot, s->tokens_cap * sizeof *s->gram_slot);
+            s->gram_repeated = realloc(s->gram_repeated, s->tokens_cap * sizeof *s->gram_repeated);
+            if (!s->tokens || !s->gram_slot || !s->gram_repeated) abort();
         }
         uint64_t h = sl_hash64(text + start, i - start, TS_SEED);
         uint64_t before = n ? s->tokens[n - 1].prefix : 0;
@@ -444,34 +453,68 @@ static uint64_t power(uint64_t base, size_t n) {
     return p;
 }
 
-/* Top n-gram (2..4) and duplicated n-gram (5..10) character fractions. */
-static void ngrams(size_t n_tokens, uint64_t chars, sl_textstats_scratch *s, sl_textstats *st) {
+/* Counts the n-grams starting at the tokens marked in gram_repeated (all
+ * tokens when all is true) and marks instead those whose n-gram occurs more
+ * than once. An n-gram that occurs twice has an (n-1)-gram prefix that
+ * occurs twice, so counting the n-grams at the tokens the (n-1)-gram pass
+ * marked counts every repeated n-gram exactly; the others occur once.
+ * Returns the most frequent n-gram (the first one of those), as the count
+ * and the token where it first occurs: one that occurs once, the first of
+ * the text, when none is repeated. */
+static void count_ngrams(sl_textstats_scratch *s, size_t n_tokens, size_t n, bool all, uint32_t *best_count,
+                         uint32_t *best_first) {
     const sl_ts_token *t = s->tokens;
-    for (size_t n = 2; n <= 4; n++) {
-        st->top_ngram[n] = 0;
-        if (n_tokens < n) continue;
-        table_reset(s, n_tokens);
-        uint64_t base_n = power(NGRAM_BASE, n);
-        for (size_t i = 0; i + n <= n_tokens; i++) table_add(s, ngram_key(t, i, n, base_n), (uint32_t)i);
-        const sl_ts_slot *best = NULL;
-        for (size_t k = 0; k < s->table_size; k++) {
-            const sl_ts_slot *slot = &s->table[k];
-            if (!slot->key) continue;
-            if (!best || slot->count > best->count || (slot->count == best->count && slot->first < best->first))
-                best = slot;
+    uint8_t *repeated = s->gram_repeated;
+    uint64_t base_n = power(NGRAM_BASE, n);
+    size_t last = n_tokens - n;   /* the last token an n-gram starts at */
+    size_t marked = 0;
+    for (size_t i = 0; i <= last; i++) marked += all || repeated[i];
+    table_reset(s, marked);
+    *best_count = 1;
+    *best_first = 0;
+    for (size_t i = 0; i <= last; i++) {
+        if (!all && !repeated[i]) continue;
+        sl_ts_slot *slot = table_add(s, ngram_key(t, i, n, base_n), (uint32_t)i);
+        s->gram_slot[i] = (uint32_t)(slot - s->table);
+        if (slot->count > *best_count || (slot->count == *best_count && slot->first < *best_first)) {
+            *best_count = slot->count;
+            *best_first = slot->first;
         }
-        uint64_t gram_chars = n - 1;   /* joined by spaces */
-        for (size_t k = 0; k < n; k++) gram_chars += t[best->first + k].chars;
-        st->top_ngram[n] = ratio((double)(gram_chars * best->count), (double)chars);
     }
-    for (size_t n = 5; n <= 10; n++) {
-        st->dup_ngram[n] = 0;
-        if (n_tokens < n) continue;
+    for (size_t i = 0; i < n_tokens; i++)
+        repeated[i] = i <= last && (all || repeated[i]) && s->table[s->gram_slot[i]].count > 1;
+}
+
+/* Top n-gram (2..4) and duplicated n-gram (5..10) character fractions.
+ * The counts go from n-1 to n over the repeated (n-1)-grams only (see
+ * count_ngrams), and the duplicate scans only look up the n-grams whose
+ * 5-gram prefix is repeated: an n-gram starting elsewhere occurs once, is
+ * no duplicate and cannot be one of a later n-gram. */
+static void ngrams(size_t n_tokens, uint64_t chars, bool top, bool dup, sl_textstats_scratch *s, sl_textstats *st) {
+    const sl_ts_token *t = s->tokens;
+    if (n_tokens < 2 || !(top || dup)) return;
+    uint32_t count, first;
+    size_t counted = 0;   /* gram_repeated marks the repeated n-grams of this n */
+    for (size_t n = 2; n <= 4 && top && n <= n_tokens; n++) {
+        count_ngrams(s, n_tokens, n, n == 2, &count, &first);
+        counted = n;
+        uint64_t gram_chars = n - 1;   /* joined by spaces */
+        for (size_t k = 0; k < n; k++) gram_chars += t[first + k].chars;
+        st->top_ngram[n] = ratio((double)(gram_chars * count), (double)chars);
+    }
+    if (!dup || n_tokens < 5) return;
+    count_ngrams(s, n_tokens, 5, counted != 4, &count, &first);   /* after the 4-grams: their repeated ones */
+    const uint8_t *repeated5 = s->gram_repeated;
+    for (size_t n = 5; n <= 10 && n <= n_tokens; n++) {
         table_reset(s, n_tokens);
         uint64_t base_n = power(NGRAM_BASE, n);
         uint64_t repeated = 0;
         size_t i = 0;
         while (i + n <= n_tokens) {
+            if (!repeated5[i]) {
+                i++;
+                continue;
+            }
             sl_ts_slot *slot = table_add(s, ngram_key(t, i, n, base_n), (uint32_t)i);
             if (slot->count > 1) {   /* seen before: these chars are repeated; jump past them */
                 for (size_t k = 0; k < n; k++) repeated += t[i + k].chars;
@@ -658,14 +701,17 @@ void sl_textstats_compute(const char *text, size_t len, const sl_textstats_param
                           sl_textstats_scratch *scratch, sl_textstats *out, sl_buf *kept) {
     memset(out, 0, sizeof *out);
     if (kept) kept->len = 0;
+    unsigned skip = params->skip;
+    if ((skip & SL_TS_SKIP_ALL) == SL_TS_SKIP_ALL) return;
     out->chars = count_chars(text, len);
     size_t max_lines = 1;   /* lines, paragraphs: at most newlines + 1 */
     for (const char *p = text, *end = text + len; (p = memchr(p, '\n', (size_t)(end - p))); p++) max_lines++;
-    size_t n_tokens = tokenize(text, len, params, scratch, out);
-    symbols(text, len, out);
-    gopher_lines(text, len, out);
-    gopher_repetition_lines(text, len, out->chars, max_lines, scratch, out);
-    ngrams(n_tokens, out->chars, scratch, out);
-    fineweb_lines(text, len, out->chars, max_lines, params->rules, scratch, out);
-    c4_lines(text, len, params, scratch, out, kept);
+    size_t n_tokens = 0;
+    if ((skip & SL_TS_SKIP_TOKENS) != SL_TS_SKIP_TOKENS) n_tokens = tokenize(text, len, params, scratch, out);
+    if (!(skip & SL_TS_SKIP_SYMBOLS)) symbols(text, len, out);
+    if (!(skip & SL_TS_SKIP_GOPHER_LINES)) gopher_lines(text, len, out);
+    if (!(skip & SL_TS_SKIP_REPETITION)) gopher_repetition_lines(text, len, out->chars, max_lines, scratch, out);
+    ngrams(n_tokens, out->chars, !(skip & SL_TS_SKIP_TOP_NGRAMS), !(skip & SL_TS_SKIP_DUP_NGRAMS), scratch, out);
+    if (!(skip & SL_TS_SKIP_FINEWEB)) fineweb_lines(text, len, out->chars, max_lines, params->rules, scratch, out);
+    if (!(skip & SL_TS_SKIP_C4)) c4_lines(text, len, params, scratch, out, kept);
 }

@@ -38,6 +38,8 @@ typedef struct sl_textstats_scratch {
     sl_buf words;          /* datatrove tokens, each followed by a space */
     struct sl_ts_token *tokens;
     size_t tokens_cap;
+    uint32_t *gram_slot;   /* per token: the table slot of the n-gram starting there */
+    uint8_t *gram_repeated;   /* per token: that n-gram occurs more than once */
     struct sl_ts_slot *table;
     size_t table_cap;      /* slots allocated */
     size_t table_size;     /* slots in use for the current measure (a power of 2) */
@@ -78,10 +80,27 @@ typedef enum { SL_TOKENIZER_SLUICE, SL_TOKENIZER_DATATROVE } sl_tokenizer;
  *  - 0.5.0 (unchanged up to 0.10.0): stop words are counted once each. */
 typedef enum { SL_RULES_DATATROVE_0_3, SL_RULES_DATATROVE_0_4, SL_RULES_DATATROVE_0_5 } sl_rules_version;
 
+/* Groups of measures a caller may leave out (params.skip; 0 computes
+ * everything). A measure left out is 0, except the word measures, which
+ * come with the tokens: those are counted unless words, symbols, both
+ * n-gram groups and FineWeb are all left out. The measures computed have
+ * the values they have when everything is. */
+enum {
+    SL_TS_SKIP_WORDS = 1 << 0,          /* words, mean_word_length, alpha_words, stop_words */
+    SL_TS_SKIP_SYMBOLS = 1 << 1,        /* hash_ratio, ellipsis_ratio */
+    SL_TS_SKIP_GOPHER_LINES = 1 << 2,   /* bullet_lines, ellipsis_lines */
+    SL_TS_SKIP_REPETITION = 1 << 3,     /* dup_para_*, dup_line_* */
+    SL_TS_SKIP_TOP_NGRAMS = 1 << 4,     /* top_ngram */
+    SL_TS_SKIP_DUP_NGRAMS = 1 << 5,     /* dup_ngram */
+    SL_TS_SKIP_FINEWEB = 1 << 6,        /* fw_* */
+    SL_TS_SKIP_C4 = 1 << 7,             /* c4_* and the kept lines */
+};
+
 typedef struct sl_textstats_params {
     sl_tokenizer tokenizer;
     sl_rules_version rules;
     sl_c4_params c4;
+    unsigned skip;                  /* SL_TS_SKIP_* */
 } sl_textstats_params;
 
 typedef struct sl_textstats {

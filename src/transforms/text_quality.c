@@ -223,6 +223,32 @@ static void set_rule(text_quality_state *s, const sl_node *key, const sl_node *v
     s->threshold[r] = v;
 }
 
+/* The groups of measures (textstats.h) no enabled rule looks at, so that
+ * they are not computed: with every rule off, nothing is. */
+static unsigned measures_to_skip(const text_quality_state *s) {
+    static const struct {
+        rule_id first, last;
+        unsigned group;
+    } groups[] = {
+        {R_GOPHER_MIN_WORDS, R_GOPHER_MAX_MEAN_WORD_LENGTH, SL_TS_SKIP_WORDS},
+        {R_GOPHER_ALPHA_WORDS, R_GOPHER_STOP_WORDS, SL_TS_SKIP_WORDS},
+        {R_GOPHER_HASH_RATIO, R_GOPHER_ELLIPSIS_RATIO, SL_TS_SKIP_SYMBOLS},
+        {R_GOPHER_BULLET_LINES, R_GOPHER_ELLIPSIS_LINES, SL_TS_SKIP_GOPHER_LINES},
+        {R_GOPHER_DUP_PARA_FRACTION, R_GOPHER_DUP_LINE_CHARS, SL_TS_SKIP_REPETITION},
+        {R_GOPHER_TOP_2GRAM, R_GOPHER_TOP_4GRAM, SL_TS_SKIP_TOP_NGRAMS},
+        {R_GOPHER_DUP_5GRAM, R_GOPHER_DUP_10GRAM, SL_TS_SKIP_DUP_NGRAMS},
+        {R_C4_MAX_WORD_LENGTH, R_C4_MIN_SENTENCES, SL_TS_SKIP_C4},
+        {R_FINEWEB_LINE_PUNCT, R_FINEWEB_LIST_RATIO, SL_TS_SKIP_FINEWEB},
+    };
+    unsigned needed = s->remove_lines ? SL_TS_SKIP_C4 : 0;
+    for (size_t g = 0; g < sizeof groups / sizeof *groups; g++)
+        for (int r = groups[g].first; r <= (int)groups[g].last; r++)
+            if (s->enabled[r]) needed |= groups[g].group;
+    unsigned all = 0;
+    for (size_t g = 0; g < sizeof groups / sizeof *groups; g++) all |= groups[g].group;
+    return all & ~needed;
+}
+
 static int text_quality_create(sl_component *c, const sl_opts *opts, sl_diag *diag) {
     text_quality_state *s = calloc(1, sizeof *s);
     if (!s) {
@@ -277,6 +303,7 @@ static int text_quality_create(sl_component *c, const sl_opts *opts, sl_diag *di
         .lorem_ipsum = s->enabled[R_C4_LOREM_IPSUM],
         .curly_bracket = s->enabled[R_C4_CURLY_BRACKET],
     };
+    s->params.skip = measures_to_skip(s);
     if (s->action == ACTION_ROUTE) {
         s->outputs[0] = "kept";
         s->outputs[1] = "rejected";

@@ -20,7 +20,7 @@ static void check_fraction(double v) {
 
 static void measure(const char *text, size_t len, sl_tokenizer tokenizer, sl_rules_version rules,
                     sl_textstats_scratch *scratch, sl_buf *kept) {
-    sl_textstats_params params = {tokenizer, rules, {1000, true, 3, true, true, true, true}};
+    sl_textstats_params params = {tokenizer, rules, {1000, true, 3, true, true, true, true}, 0};
     sl_textstats st;
     sl_textstats_compute(text, len, &params, scratch, &st, kept);
     check_fraction(st.bullet_lines);

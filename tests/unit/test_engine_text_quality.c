@@ -426,6 +426,69 @@ static void test_annotate_scores(void) {
     sl_buf_free(&input);
 }
 
+/* The value of rule in an annotated line ("<rule>":value), into out. */
+static void score_of(const char *line, const char *rule, char *out, size_t size) {
+    char key[64];
+    snprintf(key, sizeof key, "\"%s\":", rule);
+    const char *p = strstr(line, key);
+    size_t n = 0;
+    if (p)
+        for (p += strlen(key); p[n] && p[n] != ',' && p[n] != '}' && n + 1 < size; n++) out[n] = p[n];
+    out[n] = 0;
+}
+
+/* text_quality computes only the measures of the rules that are on: each
+ * rule alone gives the value it has with every rule on, on documents that
+ * exercise every measure (both tokenizers). Not the C4 rules: which lines
+ * each of them sees depends on which other C4 line rules are on. */
+static void test_rule_alone_same_value(void) {
+    static const char *const docs[] = {
+        "The cat sat on the mat. The cat sat on the mat. The cat sat on the mat.\n\nIt was a good day, and "
+        "the dog came by with a hat... Then it left.\n- one\n- two\n\u2022 three\nA line without end",
+        "aa bb cc dd ee ff gg aa bb cc dd ee ff gg hh ii aa bb cc\n\naa bb cc dd ee ff gg aa bb cc\n\n#tag #tag",
+        "function f() { return 1; }\nlorem ipsum dolor sit amet.\nWe use cookies. See our privacy policy.\n"
+        "Enable javascript to continue.\nCaf\u00e9 na\u00efve \u00e9t\u00e9 [12] Wikipedia text.[edit]\n\n\n",
+        "Mr. Smith went to Washington. He said: \"don't go!\" She cannot; they're gonna wait\u2026 OK?\n"
+        "Short.\nShort.\nShort.\n",
+    };
+    static const char *const tokenizers[] = {"", "    tokenizer: datatrove\n    rules_version: \"0.5.0\"\n"};
+    sl_buf input;
+    sl_buf_init(&input);
+    for (size_t d = 0; d < sizeof docs / sizeof *docs; d++) add_doc(&input, docs[d]);
+    for (size_t t = 0; t < 2; t++) {
+        sl_buf yaml, options;
+        sl_buf_init(&yaml);
+        sl_buf_init(&options);
+        sl_buf_printf(&options, "    action: annotate\n%s", tokenizers[t]);
+        config(&yaml, text_of(&options));
+        sl_buf_puts(&yaml, "sinks:\n  out:\n    type: capture\n    inputs: [q]\n");
+        CHECK_INT(run_with(text_of(&yaml), text_of(&input), 1, 1024), 0);
+        char *all = strdup(output("out"));
+        for (size_t r = 0; r < N_RULES; r++) {
+            if (strncmp(rule_names[r], "c4_", 3) == 0) continue;
+            sl_buf_free(&yaml);
+            config(&yaml, text_of(&options));
+            only_rule(&yaml, rule_names[r], NULL);
+            sl_buf_puts(&yaml, "sinks:\n  out:\n    type: capture\n    inputs: [q]\n");
+            CHECK_INT(run_with(text_of(&yaml), text_of(&input), 1, 1024), 0);
+            const char *alone = output("out"), *every = all;
+            for (size_t d = 0; d < sizeof docs / sizeof *docs; d++) {
+                char want[64], got[64];
+                score_of(every, rule_names[r], want, sizeof want);
+                score_of(alone, rule_names[r], got, sizeof got);
+                CHECK(want[0] != 0);
+                CHECK_STR(got, want);
+                every = strchr(every, '\n') + 1;
+                alone = strchr(alone, '\n') + 1;
+            }
+        }
+        free(all);
+        sl_buf_free(&yaml);
+        sl_buf_free(&options);
+    }
+    sl_buf_free(&input);
+}
+
 /* annotate measures every rule on the whole document: a C4 document rule
  * that fires early (lorem ipsum on the first line) does not hide the
  * curly bracket and the sentences of the lines after it. */
@@ -490,6 +553,7 @@ int main(void) {
     RUN(test_actions);
     RUN(test_annotate_scores);
     RUN(test_annotate_whole_document);
+    RUN(test_rule_alone_same_value);
     RUN(test_option_errors);
     reset();
     return check_report();
