@@ -4,8 +4,10 @@
  * Two sweeps over every code point: the first marks the code points that
  * follow a starter in some canonical decomposition (all but the first of
  * each full decomposition: every second half of a composition is among
- * them); the second keeps those with combining class 0 that decompose to
- * themselves and, when composing, are not marked. utf8proc_decompose_char
+ * them); the second keeps those with combining class 0 that, when
+ * composing, are not marked, and that decompose to themselves or, when
+ * composing, compose back to themselves from a decomposition whose first
+ * code point is an unmarked starter. utf8proc_decompose_char
  * is called only for code points utf8proc lists a decomposition or case
  * fold for, and Hangul syllables (about 20,000): the sweep takes a few
  * milliseconds.
@@ -56,7 +58,15 @@ sl_norm_inert *sl_norm_inert_build(utf8proc_option_t options) {
         if (p->combining_class != 0 || sl_norm_inert_has(follows, c)) continue;
         if (may_decompose(c, p, options)) {
             utf8proc_ssize_t n = decompose(c, options, d, 32);
-            if (n != 1 || d[0] != c) continue;
+            if (n < 1) continue;
+            if (n > 1 || d[0] != c) {
+                /* Composing, a precomposed character (é) is inert when it
+                 * composes back to itself and the first code point of its
+                 * decomposition is a starter that nothing before it joins. */
+                if (!compose || utf8proc_get_property(d[0])->combining_class != 0 || sl_norm_inert_has(follows, d[0]))
+                    continue;
+                if (utf8proc_normalize_utf32(d, n, options) != 1 || d[0] != c) continue;
+            }
         }
         t->bits[c >> 6] |= 1ULL << (c & 63);
     }

@@ -6,7 +6,11 @@
  * point c is inert when:
  *  - it decomposes to itself under O (no canonical or, with
  *    UTF8PROC_COMPAT, compatibility decomposition, no case folding, not a
- *    Hangul syllable);
+ *    Hangul syllable); or, with UTF8PROC_COMPOSE, its decomposition composes
+ *    back to it and starts with a code point of combining class 0 that never
+ *    follows a starter in a decomposition (é = e + U+0301, 가 = L + V): the
+ *    marks it decomposes into then meet no other marks, and its first code
+ *    point joins nothing before it;
  *  - its canonical combining class is 0, so canonical reordering never
  *    moves it or anything next to it;
  *  - with UTF8PROC_COMPOSE: it never follows a starter in a canonical

@@ -177,13 +177,16 @@ static void test_ascii_fast_path_no_copy(void) {
  * of text/norm_inert.h): every pair of these code points, between ASCII
  * letters, must come out as utf8proc_map makes it, in each form and with
  * case folding — composing pairs (e + acute, Hangul L + V and LV + T, the
- * Malayalam and Tamil vowel signs), reordered marks, singletons (Angstrom
- * sign), compatibility characters, and code points that change nothing. */
+ * Malayalam, Tamil, Kannada and Sinhala vowel signs), precomposed letters
+ * next to the marks and vowels they could take, reordered marks, singletons
+ * (Angstrom sign), exclusions (U+0958), compatibility characters, and code
+ * points that change nothing. */
 static void test_unicode_pairs(void) {
     static const int32_t cps[] = {
         'e',    'A',    0xE9,   0x301,  0x323,  0x1100, 0x1161, 0x11A8, 0xAC00, 0xAC01, 0xD46,  0xD3E,
         0xB95,  0xBBE,  0x915,  0x93C,  0x212B, 0xC5,   0x30A,  0xFB01, 0xFF21, 0x2460, 0x3A3,  0xDF,
         0x130,  0x4E2D, 0x1F600, 0x1D400, 0x1E9E, 0x2126, 0x344, 0x0F73, 0x11099, 0x110BA,
+        0xDDA,  0xDD9,  0xDCF,  0xCCB,  0xCC6,  0xCC2,  0x958,  0x1D5,  0x1E0B, 0x0F77, 0xF6, 0x1100,
     };
     static const char *const forms[][2] = {
         {"nfc", ""}, {"nfkc", ""}, {"nfd", ""}, {"nfkd", ""}, {"nfc", "    case: fold\n"}, {"none", "    case: fold\n"},
