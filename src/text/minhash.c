@@ -230,11 +230,8 @@ const char *sl_minhash_kernel_name(sl_minhash_kernel k)
     return kernels[k].name;
 }
 
-/* The word at text[*pos] (after any whitespace), hashed as
- * sl_text_next_word would spell it; false at the end of the text. A word of
- * ASCII is hashed in place, or from a lowercased copy when it has capitals;
- * any other word goes through sl_text_next_word. */
-static bool next_word_hash(const char *text, size_t len, size_t *pos, sl_buf *word, uint64_t *hash)
+bool sl_text_next_word_view(const char *text, size_t len, size_t *pos, sl_buf *word, const char **out,
+                            size_t *out_len)
 {
     size_t i = *pos;
     while (i < len && (unsigned char)text[i] < 0x80 && sl_text_is_space((unsigned char)text[i])) i++;
@@ -245,7 +242,8 @@ static bool next_word_hash(const char *text, size_t len, size_t *pos, sl_buf *wo
         if (c >= 0x80) {   /* a non-ASCII letter, or a Unicode space */
             *pos = start;
             if (!sl_text_next_word(text, len, pos, word)) return false;
-            *hash = XXH3_64bits(word->data, word->len);
+            *out = word->data;
+            *out_len = word->len;
             return true;
         }
         if (sl_text_is_space(c)) break;
@@ -254,7 +252,8 @@ static bool next_word_hash(const char *text, size_t len, size_t *pos, sl_buf *wo
     *pos = i;
     if (i == start) return false;   /* only at the end: whitespace was skipped */
     if (!upper) {
-        *hash = XXH3_64bits(text + start, i - start);
+        *out = text + start;
+        *out_len = i - start;
         return true;
     }
     word->len = 0;
@@ -265,22 +264,23 @@ static bool next_word_hash(const char *text, size_t len, size_t *pos, sl_buf *wo
     }
     word->len = i - start;
     word->data[word->len] = '\0';
-    *hash = XXH3_64bits(word->data, word->len);
+    *out = word->data;
+    *out_len = word->len;
     return true;
 }
 
 size_t sl_minhash_signature(const sl_minhash *m, sl_minhash_scratch *scratch, const char *text,
                             size_t len, uint16_t *sig)
 {
-    size_t n_words = 0, pos = 0;
-    uint64_t h;
-    while (next_word_hash(text, len, &pos, &scratch->word, &h)) {
+    size_t n_words = 0, pos = 0, word_len;
+    const char *word;
+    while (sl_text_next_word_view(text, len, &pos, &scratch->word, &word, &word_len)) {
         if (n_words == scratch->cap) {
             scratch->cap = scratch->cap ? scratch->cap * 2 : 1024;
             scratch->words = realloc(scratch->words, scratch->cap * sizeof *scratch->words);
             if (!scratch->words) abort();
         }
-        scratch->words[n_words++] = h;
+        scratch->words[n_words++] = XXH3_64bits(word, word_len);
     }
 
     size_t k = (size_t)m->shingle_words;

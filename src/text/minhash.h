@@ -80,6 +80,12 @@ void sl_minhash_scratch_free(sl_minhash_scratch *s);
  * the end of the text. Invalid UTF-8 bytes are kept as they are. */
 bool sl_text_next_word(const char *s, size_t len, size_t *pos, sl_buf *word);
 
+/* The same word, as a view: of the text itself when it is ASCII without
+ * capitals, else of word (lowercased there); sl_text_next_word's bytes
+ * either way, without copying most words. */
+bool sl_text_next_word_view(const char *s, size_t len, size_t *pos, sl_buf *word, const char **out,
+                            size_t *out_len);
+
 /* Computes the signature of text into sig[m->num_hashes] and returns the
  * number of shingles (0 for a text without shingles; sig is then all ones). */
 size_t sl_minhash_signature(const sl_minhash *m, sl_minhash_scratch *scratch, const char *text,

@@ -113,6 +113,22 @@ static void test_words(void) {
         CHECK_MEM(w.data, w.len, expect[i]);
     }
     CHECK(!sl_text_next_word(text, strlen(text), &pos, &w));
+    /* the view gives the same words; a lowercase ASCII word is a view of the text */
+    pos = 0;
+    const char *view;
+    size_t len;
+    for (int i = 0; i < 4; i++) {
+        CHECK(sl_text_next_word_view(text, strlen(text), &pos, &w, &view, &len));
+        CHECK_MEM(view, len, expect[i]);
+    }
+    CHECK(!sl_text_next_word_view(text, strlen(text), &pos, &w, &view, &len));
+    const char *ascii = " ab\tCd ";
+    pos = 0;
+    CHECK(sl_text_next_word_view(ascii, strlen(ascii), &pos, &w, &view, &len));
+    CHECK(view == ascii + 1 && len == 2);
+    CHECK(sl_text_next_word_view(ascii, strlen(ascii), &pos, &w, &view, &len));
+    CHECK_MEM(view, len, "cd");
+    CHECK(!sl_text_next_word_view(ascii, strlen(ascii), &pos, &w, &view, &len));
     sl_buf_free(&w);
 }
 
