@@ -1,5 +1,6 @@
 /* norm_inert.c — the table of code points a normalization leaves alone
- * (see norm_inert.h), computed once per `normalize` component.
+ * (see norm_inert.h), computed once per process for each set of options,
+ * when a `normalize` first meets text that is not ASCII.
  *
  * Two sweeps over every code point: the first marks the code points that
  * follow a starter in some canonical decomposition (all but the first of
@@ -14,6 +15,7 @@
  */
 #include "norm_inert.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 
 #define HANGUL_FIRST 0xAC00
@@ -35,7 +37,7 @@ static utf8proc_ssize_t decompose(utf8proc_int32_t c, utf8proc_option_t options,
     return n > cap ? -1 : n;
 }
 
-sl_norm_inert *sl_norm_inert_build(utf8proc_option_t options) {
+static sl_norm_inert *build(utf8proc_option_t options) {
     sl_norm_inert *t = calloc(1, sizeof *t);
     sl_norm_inert *follows = calloc(1, sizeof *follows);   /* bit set: follows a starter somewhere */
     if (!t || !follows) {
@@ -71,5 +73,29 @@ sl_norm_inert *sl_norm_inert_build(utf8proc_option_t options) {
         t->bits[c >> 6] |= 1ULL << (c & 63);
     }
     free(follows);
+    return t;
+}
+
+/* One table per set of options a process uses (a handful at most: the
+ * normalization forms, with or without case folding). */
+#define MAX_TABLES 16
+
+static struct {
+    utf8proc_option_t options;
+    sl_norm_inert *table;
+} tables[MAX_TABLES];
+static size_t n_tables;
+static pthread_mutex_t tables_lock = PTHREAD_MUTEX_INITIALIZER;
+
+const sl_norm_inert *sl_norm_inert_get(utf8proc_option_t options) {
+    pthread_mutex_lock(&tables_lock);
+    sl_norm_inert *t = NULL;
+    for (size_t i = 0; i < n_tables && !t; i++)
+        if (tables[i].options == options) t = tables[i].table;
+    if (!t && n_tables < MAX_TABLES && (t = build(options))) {
+        tables[n_tables].options = options;
+        tables[n_tables++].table = t;
+    }
+    pthread_mutex_unlock(&tables_lock);
     return t;
 }

@@ -35,9 +35,11 @@ typedef struct sl_norm_inert {
     uint64_t bits[SL_NORM_INERT_CODE_POINTS / 64];   /* bit c: c is inert */
 } sl_norm_inert;
 
-/* The table for utf8proc options (as given to utf8proc_map); NULL when out
- * of memory. Free with free(). */
-sl_norm_inert *sl_norm_inert_build(utf8proc_option_t options);
+/* The table for utf8proc options (as given to utf8proc_map), built on the
+ * first call for those options (a few milliseconds) and shared by every
+ * caller for the life of the process; NULL when out of memory.
+ * Thread-safe. */
+const sl_norm_inert *sl_norm_inert_get(utf8proc_option_t options);
 
 static inline bool sl_norm_inert_has(const sl_norm_inert *t, int32_t cp) {
     return cp >= 0 && cp < SL_NORM_INERT_CODE_POINTS && (t->bits[cp >> 6] >> (cp & 63) & 1);

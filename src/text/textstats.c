@@ -133,8 +133,24 @@ static int32_t last_cp(const char *p, size_t len) {
     return cp;
 }
 
-/* Code points, counted as sl_uc_next decodes them (an invalid byte is one). */
-static uint64_t count_chars(const char *p, size_t len) {
+/* Code points of valid UTF-8: the bytes that do not continue a sequence
+ * (10xxxxxx), eight at a time. */
+static uint64_t count_valid_chars(const char *p, size_t len) {
+    uint64_t continuing = 0;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t x;
+        memcpy(&x, p + i, 8);
+        continuing += (uint64_t)__builtin_popcountll(x & ~(x << 1) & 0x8080808080808080ULL);
+    }
+    for (; i < len; i++) continuing += ((unsigned char)p[i] & 0xC0) == 0x80;
+    return len - continuing;
+}
+
+/* Code points, counted as sl_uc_next decodes them (an invalid byte is one);
+ * valid: p is known to be valid UTF-8. */
+static uint64_t count_chars(const char *p, size_t len, bool valid) {
+    if (valid) return count_valid_chars(p, len);
     uint64_t n = 0;
     size_t i = 0;
     while (i < len) {
@@ -340,7 +356,12 @@ static void symbols(const char *text, size_t len, sl_textstats *st) {
  * \r\n, \v, \f, \x1c-\x1e, U+0085, U+2028 or U+2029. Returns the end of
  * the line (the break excluded); *next is where the next line starts. */
 static size_t line_end(const char *text, size_t len, size_t i, size_t *next) {
+    /* the bytes a line break can start with */
+    static const bool may_break[256] = {['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1, [0x1C] = 1,
+                                        [0x1D] = 1, [0x1E] = 1, [0xC2] = 1, [0xE2] = 1};
     for (; i < len; i++) {
+        while (i < len && !may_break[(unsigned char)text[i]]) i++;
+        if (i >= len) break;
         unsigned char c = (unsigned char)text[i];
         size_t brk = 0;
         if (c == '\n' || c == '\v' || c == '\f' || (c >= 0x1C && c <= 0x1E))
@@ -393,7 +414,7 @@ static void count_piece(piece_counter *pc, const char *p, size_t len) {
     sl_ts_slot *slot = table_add(pc->s, sl_hash64(p, len, TS_SEED), (uint32_t)pc->pieces);
     if (slot->count > 1) {
         pc->dups++;
-        pc->dup_chars += count_chars(p, len);
+        pc->dup_chars += count_chars(p, len, pc->s->valid_utf8);
     }
     pc->pieces++;
 }
@@ -505,8 +526,10 @@ static void ngrams(size_t n_tokens, uint64_t chars, bool top, bool dup, sl_texts
     if (!dup || n_tokens < 5) return;
     count_ngrams(s, n_tokens, 5, counted != 4, &count, &first);   /* after the 4-grams: their repeated ones */
     const uint8_t *repeated5 = s->gram_repeated;
+    size_t marked = 0;
+    for (size_t i = 0; i < n_tokens; i++) marked += repeated5[i];
     for (size_t n = 5; n <= 10 && n <= n_tokens; n++) {
-        table_reset(s, n_tokens);
+        table_reset(s, marked);
         uint64_t base_n = power(NGRAM_BASE, n);
         uint64_t repeated = 0;
         size_t i = 0;
@@ -546,7 +569,7 @@ static void fineweb_lines(const char *text, size_t len, uint64_t chars, size_t m
             if (rules == SL_RULES_DATATROVE_0_3 ? n > 0 && one_of(line[n - 1], ".'\"!?")
                                                 : in_table(last_cp(line, n), terminal_punct, TABLE_LEN(terminal_punct)))
                 punct++;
-            if (count_chars(line, n) <= 30) short_lines++;
+            if (count_chars(line, n, s->valid_utf8) <= 30) short_lines++;
         }
         if (!blank) count_piece(&pc, line, n);
         if (!nl) break;
@@ -703,7 +726,8 @@ void sl_textstats_compute(const char *text, size_t len, const sl_textstats_param
     if (kept) kept->len = 0;
     unsigned skip = params->skip;
     if ((skip & SL_TS_SKIP_ALL) == SL_TS_SKIP_ALL) return;
-    out->chars = count_chars(text, len);
+    scratch->valid_utf8 = sl_utf8_valid(text, len);
+    out->chars = count_chars(text, len, scratch->valid_utf8);
     size_t max_lines = 1;   /* lines, paragraphs: at most newlines + 1 */
     for (const char *p = text, *end = text + len; (p = memchr(p, '\n', (size_t)(end - p))); p++) max_lines++;
     size_t n_tokens = 0;

@@ -45,6 +45,7 @@ typedef struct sl_textstats_scratch {
     size_t table_size;     /* slots in use for the current measure (a power of 2) */
     sl_buf lower;          /* a lowercased line (C4) */
     sl_buf cite;           /* a line without its citation markers (C4) */
+    bool valid_utf8;       /* the document is valid UTF-8 (characters are then counted by bytes) */
 } sl_textstats_scratch;
 
 void sl_textstats_scratch_free(sl_textstats_scratch *s);

@@ -61,7 +61,8 @@ typedef struct normalize_state {
     bool invalid_to_dlq;
     bool non_string_to_dlq;
     utf8proc_option_t map_options;   /* 0 = utf8proc_map is not needed */
-    sl_norm_inert *inert;            /* code points map_options leaves alone (NULL when 0) */
+    /* the code points map_options leaves alone: looked up when first needed */
+    _Atomic(const sl_norm_inert *) inert;
     _Atomic uint64_t invalid_utf8;   /* values that held invalid UTF-8 */
 } normalize_state;
 
@@ -117,7 +118,6 @@ static void normalize_destroy(sl_component *c) {
     if (!s) return;
     for (size_t i = 0; i < s->n_fields; i++) sl_path_free(s->fields[i].path);
     free(s->fields);
-    free(s->inert);
     free(s);
     c->impl = NULL;
 }
@@ -166,11 +166,6 @@ static int normalize_create(sl_component *c, const sl_opts *opts, sl_diag *diag)
     }
     if (s->letter_case == CASE_FOLD) o |= UTF8PROC_CASEFOLD;
     s->map_options = o ? (utf8proc_option_t)(o | UTF8PROC_STABLE) : 0;
-    if (s->map_options && !(s->inert = sl_norm_inert_build(s->map_options))) {
-        sl_diag_error(diag, c->pos, "out of memory");
-        normalize_destroy(c);
-        return -1;
-    }
     return 0;
 }
 
@@ -217,10 +212,22 @@ static bool is_control(int32_t cp) {
     return (cp < 0x20 && cp != '\n' && cp != '\t') || (cp >= 0x7F && cp <= 0x9F);
 }
 
+/* Does the normalization form leave cp alone wherever it stands? (Without
+ * the table, out of memory, nothing is assumed to be left alone.) */
+static bool inert(normalize_state *s, int32_t cp) {
+    if (!s->map_options) return true;
+    const sl_norm_inert *t = atomic_load_explicit(&s->inert, memory_order_acquire);
+    if (!t) {
+        t = sl_norm_inert_get(s->map_options);
+        atomic_store_explicit(&s->inert, t, memory_order_release);
+    }
+    return t && sl_norm_inert_has(t, cp);
+}
+
 /* Is code point cp (of valid UTF-8, at p[i..i+n) of len bytes) one that
  * cleaning leaves as it is and the normalization form too? */
-static bool code_point_unchanged(const normalize_state *s, int32_t cp, size_t i, size_t n, size_t len) {
-    if (s->inert && !sl_norm_inert_has(s->inert, cp)) return false;
+static bool code_point_unchanged(normalize_state *s, int32_t cp, size_t i, size_t n, size_t len) {
+    if (!inert(s, cp)) return false;
     if (s->strip_control && is_control(cp)) return false;
     if (is_space(cp) && (s->collapse_whitespace || (s->trim && (i == 0 || i + n == len)))) return false;
     return s->letter_case != CASE_LOWER || utf8proc_tolower(cp) == cp;
@@ -229,7 +236,7 @@ static bool code_point_unchanged(const normalize_state *s, int32_t cp, size_t i,
 /* True when s is valid UTF-8 and cleaning and normalizing would not change
  * it: ASCII is judged byte by byte, any other code point by the table of
  * those the normalization form leaves alone. */
-static bool unchanged(const normalize_state *s, const unsigned char *p, size_t len) {
+static bool unchanged(normalize_state *s, const unsigned char *p, size_t len) {
     if (s->trim && len > 0 && (is_ascii_space(p[0]) || is_ascii_space(p[len - 1]))) return false;
     bool valid = false;   /* the rest of the text is known to be valid UTF-8 */
     for (size_t i = 0; i < len; i++) {
@@ -269,16 +276,16 @@ static bool unchanged(const normalize_state *s, const unsigned char *p, size_t l
 
 /* Does valid UTF-8 text hold a code point the normalization form changes
  * (or might change next to its neighbours)? */
-static bool needs_map(const normalize_state *s, const char *text, size_t len) {
+static bool needs_map(normalize_state *s, const char *text, size_t len) {
     for (size_t i = 0; i < len;) {
         if ((unsigned char)text[i] < 0x80) {   /* only case folding changes ASCII */
-            if (!sl_norm_inert_has(s->inert, (unsigned char)text[i])) return true;
+            if (!inert(s, (unsigned char)text[i])) return true;
             i++;
             continue;
         }
         utf8proc_int32_t cp;
         utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)text + i, (utf8proc_ssize_t)(len - i), &cp);
-        if (n <= 0 || !sl_norm_inert_has(s->inert, cp)) return true;
+        if (n <= 0 || !inert(s, cp)) return true;
         i += (size_t)n;
     }
     return false;
