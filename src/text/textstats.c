@@ -50,6 +50,7 @@ void sl_textstats_scratch_free(sl_textstats_scratch *s) {
     free(s->gram_slot);
     free(s->gram_repeated);
     free(s->table);
+    free(s->used);
     sl_buf_free(&s->lower);
     sl_buf_free(&s->cite);
     memset(s, 0, sizeof *s);
@@ -141,7 +142,8 @@ static uint64_t count_valid_chars(const char *p, size_t len) {
     for (; i + 8 <= len; i += 8) {
         uint64_t x;
         memcpy(&x, p + i, 8);
-        continuing += (uint64_t)__builtin_popcountll(x & ~(x << 1) & 0x8080808080808080ULL);
+        uint64_t tops = (x & ~(x << 1) & 0x8080808080808080ULL) >> 7;   /* 1 in each continuation byte */
+        continuing += tops * 0x0101010101010101ULL >> 56;                /* their sum, in the top byte */
     }
     for (; i < len; i++) continuing += ((unsigned char)p[i] & 0xC0) == 0x80;
     return len - continuing;
@@ -215,19 +217,24 @@ static uint64_t mix(uint64_t h) {
     return h ? h : 1;
 }
 
-/* Prepares an empty table for up to `elements` distinct keys. Only the slots
- * needed are cleared, so one huge document does not slow down the next. */
+/* Prepares an empty table for up to `elements` distinct keys. The table is
+ * kept all zero between measures: only the slots the last measure filled
+ * (listed in used) are cleared, so neither one huge document nor a big table
+ * for a few keys costs a memset of the whole. */
 static void table_reset(sl_textstats_scratch *s, size_t elements) {
+    for (size_t k = 0; k < s->n_used; k++) s->table[s->used[k]] = (sl_ts_slot){0};
+    s->n_used = 0;
     size_t size = 64;
     while (size < elements * 2) size *= 2;
     if (size > s->table_cap) {
         free(s->table);
-        s->table = malloc(size * sizeof *s->table);
-        if (!s->table) abort();   /* out of memory: not recoverable on a worker */
+        free(s->used);
+        s->table = calloc(size, sizeof *s->table);
+        s->used = malloc(size * sizeof *s->used);
+        if (!s->table || !s->used) abort();   /* out of memory: not recoverable on a worker */
         s->table_cap = size;
     }
     s->table_size = size;
-    memset(s->table, 0, size * sizeof *s->table);
 }
 
 /* Counts one occurrence of key (first seen at index); returns its slot. */
@@ -240,6 +247,7 @@ static sl_ts_slot *table_add(sl_textstats_scratch *s, uint64_t key, uint32_t ind
     if (!slot->key) {
         slot->key = key;
         slot->first = index;
+        s->used[s->n_used++] = (uint32_t)i;
     }
     slot->count++;
     return slot;

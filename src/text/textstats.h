@@ -43,6 +43,8 @@ typedef struct sl_textstats_scratch {
     struct sl_ts_slot *table;
     size_t table_cap;      /* slots allocated */
     size_t table_size;     /* slots in use for the current measure (a power of 2) */
+    uint32_t *used;        /* the slots holding a key, n_used of them (cleared by the next measure) */
+    size_t n_used;
     sl_buf lower;          /* a lowercased line (C4) */
     sl_buf cite;           /* a line without its citation markers (C4) */
     bool valid_utf8;       /* the document is valid UTF-8 (characters are then counted by bytes) */
