@@ -233,13 +233,25 @@ static bool code_point_unchanged(normalize_state *s, int32_t cp, size_t i, size_
     return s->letter_case != CASE_LOWER || utf8proc_tolower(cp) == cp;
 }
 
+/* Are all eight bytes of x printable ASCII (' ' to '~')? A byte is under
+ * 0x20 when subtracting 0x20 borrows into its top bit, 0x7F or more when
+ * adding 1 sets it (exact for a word with no byte of 0x80 or more). */
+static inline bool printable8(uint64_t x) {
+    const uint64_t ones = 0x0101010101010101ULL, top = 0x8080808080808080ULL;
+    return !((x | ((x - 0x20 * ones) & ~x) | (x + ones)) & top);
+}
+
 /* True when s is valid UTF-8 and cleaning and normalizing would not change
  * it: ASCII is judged byte by byte, any other code point by the table of
  * those the normalization form leaves alone. */
 static bool unchanged(normalize_state *s, const unsigned char *p, size_t len) {
     if (s->trim && len > 0 && (is_ascii_space(p[0]) || is_ascii_space(p[len - 1]))) return false;
     bool valid = false;   /* the rest of the text is known to be valid UTF-8 */
+    bool plain = !s->collapse_whitespace && s->letter_case == CASE_NONE;   /* ' '..'~' need nothing */
     for (size_t i = 0; i < len; i++) {
+        if (plain)
+            for (uint64_t x; i + 8 <= len && (memcpy(&x, p + i, 8), printable8(x));) i += 8;
+        if (i >= len) break;
         unsigned char ch = p[i];
         if (ch >= 0x80) {
             if (!valid && !(valid = sl_utf8_valid((const char *)p + i, len - i))) return false;
