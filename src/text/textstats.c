@@ -125,6 +125,20 @@ static bool dt_is_punct(int32_t cp, sl_rules_version rules) {
     return rules >= SL_RULES_DATATROVE_0_4 && in_table(cp, terminal_punct, TABLE_LEN(terminal_punct));
 }
 
+/* ASCII's classes, as the functions above and sl_uc_is_space define them,
+ * by table (the tokenizer looks up every character). */
+enum { C_SPACE = 1, C_ALPHA = 2, C_PUNCT = 4, C_DT_PUNCT = 8 };
+static const uint8_t ascii_class[128] = {
+    8, 8, 8, 8, 8, 8, 8, 8, 8, 1, 1, 9, 9, 9, 8, 8,
+    8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 9, 9, 9, 9,
+    1, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 12, 12, 12, 12, 12, 12,
+    12, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 12, 12, 12, 12, 12,
+    12, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 12, 12, 12, 12, 8,
+};
+
 /* The last code point of p[0..len) (len > 0). */
 static int32_t last_cp(const char *p, size_t len) {
     size_t start = len - 1;
@@ -288,13 +302,23 @@ static size_t tokenize(const char *text, size_t len, const sl_textstats_params *
         size_t word_start = 0, word_end = 0, word_chars_here = 0, punct_tail_chars = 0;
         bool any_word = false, alpha = false;
         while (i < len) {
-            k = sl_uc_next(text + i, len - i, &cp);
-            if (sl_uc_is_space(cp)) break;
+            bool punct;
+            if ((unsigned char)text[i] < 0x80) {
+                unsigned c = ascii_class[(unsigned char)text[i]];
+                if (c & C_SPACE) break;
+                k = 1;
+                alpha = alpha || (c & C_ALPHA);
+                punct = c & (datatrove ? C_DT_PUNCT : C_PUNCT);
+            } else {
+                k = sl_uc_next(text + i, len - i, &cp);
+                if (sl_uc_is_space(cp)) break;
+                alpha = alpha || is_alpha(cp);
+                punct = datatrove ? dt_is_punct(cp, p->rules) : is_punct(cp);
+            }
             chars++;
-            alpha = alpha || is_alpha(cp);
             if (datatrove) {
-                any_word = any_word || !dt_is_punct(cp, p->rules);
-            } else if (is_punct(cp)) {
+                any_word = any_word || !punct;
+            } else if (punct) {
                 if (any_word) punct_tail_chars++;
             } else {
                 if (!any_word) word_start = i;
