@@ -125,3 +125,18 @@ void sl_b64_put_u64(sl_b64_writer *w, uint64_t v) {
     uint8_t *p = reserve(w, 8);
     for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
 }
+
+void sl_b64_put_bytes(sl_b64_writer *w, const void *p, size_t n) {
+    const uint8_t *b = p;
+    while (n > 0) {
+        if (w->len == sizeof w->chunk) {   /* full, and a multiple of 3: encodes alone */
+            sl_base64_encode(w->out, w->chunk, w->len);
+            w->len = 0;
+        }
+        size_t take = sizeof w->chunk - w->len < n ? sizeof w->chunk - w->len : n;
+        memcpy(w->chunk + w->len, b, take);
+        w->len += take;
+        b += take;
+        n -= take;
+    }
+}

@@ -40,6 +40,9 @@ void sl_b64_writer_finish(sl_b64_writer *w);
 void sl_b64_put_u16(sl_b64_writer *w, uint16_t v);   /* little-endian */
 void sl_b64_put_u32(sl_b64_writer *w, uint32_t v);   /* little-endian */
 void sl_b64_put_u64(sl_b64_writer *w, uint64_t v);   /* little-endian */
+/* n bytes as they are (a whole array at once, e.g. of 16-bit values on a
+ * little-endian machine). */
+void sl_b64_put_bytes(sl_b64_writer *w, const void *p, size_t n);
 
 static inline uint32_t sl_get_le32(const uint8_t *p)
 {

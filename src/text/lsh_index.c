@@ -138,7 +138,11 @@ void sl_lsh_index_save(const sl_lsh_index *x, sl_buf *out)
     sl_b64_writer_init(&w, out);
     for (uint64_t i = 0; i < n; i++) {
         const uint16_t *sig = slot_sig(x, (x->oldest + i) % x->max_documents);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        sl_b64_put_bytes(&w, sig, (size_t)x->num_hashes * sizeof *sig);   /* the same bytes, at once */
+#else
         for (int k = 0; k < x->num_hashes; k++) sl_b64_put_u16(&w, sig[k]);
+#endif
     }
     sl_b64_writer_finish(&w);
     sl_buf_puts(out, "\",\"clusters\":\"");
