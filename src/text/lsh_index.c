@@ -51,6 +51,34 @@ void sl_lsh_index_free(sl_lsh_index *x)
     memset(x, 0, sizeof *x);
 }
 
+/* Do a and b agree on all n values? (Inline: a band is a few values, and
+ * a popular band value is compared with many candidates.) */
+static bool values_equal(const uint16_t *a, const uint16_t *b, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (a[i] != b[i]) return false;
+    return true;
+}
+
+/* How many of the n values of a and b are equal: four at a time, a 16-bit
+ * lane of a ^ b being zero exactly when its low 15 bits plus 0x7FFF leave
+ * its top bit clear and its own top bit is clear too. */
+static int values_same(const uint16_t *a, const uint16_t *b, int n)
+{
+    const uint64_t low15 = 0x7FFF7FFF7FFF7FFFULL;
+    int same = 0, i = 0;
+    for (; i + 4 <= n; i += 4) {
+        uint64_t x, y;
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        uint64_t d = x ^ y;
+        uint64_t zero = ~(((d & low15) + low15) | d | low15);   /* the top bit of each zero lane */
+        same += (int)((zero >> 15) * 0x0001000100010001ULL >> 48);
+    }
+    for (; i < n; i++) same += a[i] == b[i];
+    return same;
+}
+
 bool sl_lsh_index_query(const sl_lsh_index *x, const uint16_t *sig, double cutoff, sl_lsh_match *match)
 {
     bool found = false;
@@ -61,10 +89,9 @@ bool sl_lsh_index_query(const sl_lsh_index *x, const uint16_t *sig, double cutof
         uint32_t slot;
         while (sl_slot_iter_next(&it, &slot)) {
             const uint16_t *other = slot_sig(x, slot);
-            if (memcmp(other + (size_t)b * x->rows, sig + (size_t)b * x->rows, (size_t)x->rows * sizeof *sig))
+            if (!values_equal(other + (size_t)b * x->rows, sig + (size_t)b * x->rows, x->rows))
                 continue;   /* a 32-bit band hash collision */
-            int same = 0;
-            for (int i = 0; i < x->num_hashes; i++) same += other[i] == sig[i];
+            int same = values_same(other, sig, x->num_hashes);
             double sim = (double)same / x->num_hashes;
             if (sim < cutoff) continue;
             /* age: how many inserts ago this slot was filled (smaller = older
