@@ -365,21 +365,19 @@ static size_t tokenize(const char *text, size_t len, const sl_textstats_params *
     return n;
 }
 
-/* '#' and ellipsis counts (non-overlapping "..." as str.count does). */
+/* Non-overlapping occurrences of needle (as str.count counts them). */
+static uint64_t count_of(const char *text, size_t len, const char *needle, size_t n) {
+    uint64_t count = 0;
+    for (const char *p = text, *end = text + len; (p = memmem(p, (size_t)(end - p), needle, n)); p += n) count++;
+    return count;
+}
+
+/* '#' and ellipsis counts (non-overlapping "..." as str.count does). The
+ * three are counted apart: no occurrence of one overlaps another. */
 static void symbols(const char *text, size_t len, sl_textstats *st) {
-    uint64_t hashes = 0, ellipses = 0;
-    for (size_t i = 0; i < len; i++) {
-        char ch = text[i];
-        if (ch == '#') {
-            hashes++;
-        } else if (ch == '.' && i + 2 < len && text[i + 1] == '.' && text[i + 2] == '.') {
-            ellipses++;
-            i += 2;
-        } else if (ch == '\xE2' && i + 2 < len && text[i + 1] == '\x80' && text[i + 2] == '\xA6') {
-            ellipses++;
-            i += 2;
-        }
-    }
+    uint64_t hashes = 0;
+    for (const char *p = text, *end = text + len; (p = memchr(p, '#', (size_t)(end - p))); p++) hashes++;
+    uint64_t ellipses = count_of(text, len, "...", 3) + count_of(text, len, "\xE2\x80\xA6", 3);
     st->hash_ratio = ratio((double)hashes, (double)st->tokens);
     st->ellipsis_ratio = ratio((double)ellipses, (double)st->tokens);
 }
@@ -699,9 +697,16 @@ static void c4_lines(const char *text, size_t len, const sl_textstats_params *p,
         /* words and the longest one */
         uint64_t words = 0, longest = 0, word = 0;
         for (size_t k = 0; k < n;) {
-            int32_t cp;
-            size_t step = sl_uc_next(line + k, n - k, &cp);
-            if (sl_uc_is_space(cp)) {
+            size_t step = 1;
+            bool space;
+            if ((unsigned char)line[k] < 0x80) {
+                space = ascii_class[(unsigned char)line[k]] & C_SPACE;
+            } else {
+                int32_t cp;
+                step = sl_uc_next(line + k, n - k, &cp);
+                space = sl_uc_is_space(cp);
+            }
+            if (space) {
                 word = 0;
             } else if (word++ == 0) {
                 words++;
