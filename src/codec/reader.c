@@ -4,7 +4,8 @@
  * The compression is told by the first bytes of the input (gzip 1f 8b, zstd
  * 28 b5 2f fd), never by the file name. Those bytes are read into the input
  * buffer and stay there, so pipes and other descriptors that cannot seek work
- * as well as files.
+ * as well as files. A reader over a function (sl_reader_from_fn) takes plain
+ * bytes a thread hands over in memory: no descriptor, no detection.
  *
  * gzip input may hold several members one after another (`cat a.gz b.gz`, and
  * what our own file sink writes on rotation); each member is inflated in turn.
@@ -32,6 +33,8 @@
 struct sl_reader {
     int fd;
     int own_fd;
+    sl_reader_fn fn;           /* instead of fd: plain input (sl_reader_from_fn) */
+    void *fn_arg;
     char *name;
     sl_compression compression;
 
@@ -136,6 +139,19 @@ sl_reader *sl_reader_from_fd(int fd, int own_fd, const char *name, sl_error *err
     return r;
 }
 
+sl_reader *sl_reader_from_fn(sl_reader_fn fn, void *arg, const char *name)
+{
+    sl_reader *r = calloc(1, sizeof *r);
+    if (!r || !(r->name = strdup(name))) {
+        fprintf(stderr, "sluice: out of memory\n");
+        abort();
+    }
+    r->fd = -1;
+    r->fn = fn;
+    r->fn_arg = arg;
+    return r;
+}
+
 sl_reader *sl_reader_open(const char *path, sl_error *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -148,6 +164,18 @@ sl_reader *sl_reader_open(const char *path, sl_error *err)
 
 static ssize_t read_plain(sl_reader *r, void *buf, size_t n, sl_error *err)
 {
+    if (r->fn) {
+        ssize_t k = r->fn(r->fn_arg, buf, n, &r->error);
+        if (k < 0) {
+            r->failed = true;
+            if (err)
+                *err = r->error;
+            return -1;
+        }
+        r->raw_offset += (uint64_t)k;
+        r->done = k == 0;
+        return k;
+    }
     if (r->in_pos < r->in_len) {
         size_t k = r->in_len - r->in_pos < n ? r->in_len - r->in_pos : n;
         memcpy(buf, r->in + r->in_pos, k);

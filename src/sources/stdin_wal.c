@@ -3,9 +3,13 @@
  * Threads:
  *  - the logger reads standard input (decompressing it), gathers complete
  *    frames (lines, CSV rows), appends them to the WAL as one record, then
- *    sends the same bytes to the source's thread over a socket pair;
- *  - the source's thread reads that socket with the shared reading loop
- *    (stream.c), exactly as it would read standard input;
+ *    hands the buffer holding them to the source's thread: a queue of at
+ *    most QUEUE_CHUNKS buffers in memory (the logger waits while it is
+ *    full), with an eventfd that is readable while the queue holds bytes or
+ *    its end, so that the reading loop can poll it like a descriptor;
+ *  - the source's thread reads that queue with the shared reading loop
+ *    (stream.c) through a reader over a function (codec/reader.h), copying
+ *    each byte once, into its batch;
  *  - with `sync: group_commit`, the syncer makes the log durable every
  *    interval.
  * Before it reads standard input, the logger replays the records the
@@ -38,9 +42,9 @@
  *
  * The position (the checkpoint state) is {seq, stream, offset}: every record
  * before `seq` was submitted, and of record `seq` on, the bytes of `stream`
- * before `offset`. The source's thread only knows how far into the socket
+ * before `offset`. The source's thread only knows how far into the feed
  * it has submitted (stream.c keeps it before each submit); `spans` map
- * socket bytes back to records and stream offsets. When a run resumes in
+ * the feed's bytes back to records and stream offsets. When a run resumes in
  * the middle of a CSV stream with a header row, the header (kept in the
  * state) is sent first, so that the reading loop knows the columns.
  *
@@ -65,8 +69,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -83,6 +86,8 @@
 #define READ_CHUNK (128 * 1024)
 #define POLL_MS 200
 #define WAIT_MS 20
+#define QUEUE_CHUNKS 3                 /* buffers handed to the source's thread and not yet read */
+#define SPARE_BUFFERS 4                /* read buffers kept for the logger to reuse */
 #define GENERATION_FILE "generation"
 
 typedef struct position {
@@ -93,22 +98,37 @@ typedef struct position {
 
 /* Bytes of one record sent to the source's thread. */
 typedef struct span {
-    uint64_t at, len;   /* socket bytes */
+    uint64_t at, len;   /* bytes sent into the feed */
     uint64_t seq;       /* the record */
     uint64_t offset;    /* stream offset of the first byte sent */
     bool header;        /* a saved header row sent before resuming: not input */
 } span;
 
+/* A buffer handed to the source's thread: its bytes [at, end) are unread.
+ * `buf` is the logger's read buffer (recycled through the spares), or NULL
+ * when `bytes` was copied (replay, a header row). */
+typedef struct chunk {
+    struct chunk *next;
+    unsigned char *buf;
+    const char *bytes;
+    size_t at, end;
+} chunk;
+
 /* One stream as sent to the source's thread. The logger owns the writing
  * side; fields marked (lock) are shared under the object's lock. */
 typedef struct feed {
     uint64_t stream;
-    int rfd, wfd;                /* socket pair: the source's thread reads rfd */
-    uint64_t sent;               /* bytes sent into wfd (logger) */
+    chunk *head, *tail;          /* (lock) handed over, not yet read */
+    size_t queued;               /* (lock) chunks in the queue */
+    bool write_done;             /* (lock) nothing more is sent: the reader sees the end */
+    bool read_done;              /* (lock) the source's thread reads no more: sending fails */
+    pthread_cond_t change;       /* (lock) the queue or its ends changed */
+    int efd;                     /* eventfd, readable iff the queue holds bytes or write_done */
+    uint64_t sent;               /* bytes sent into the queue (logger) */
     span *spans;                 /* (lock) not yet wholly submitted, in order */
     size_t n_spans, cap_spans;
     position start;              /* (lock) before the first span */
-    uint64_t consumed;           /* socket bytes submitted; kept by stream.c on the source's thread */
+    uint64_t consumed;           /* bytes of the feed submitted; kept by stream.c on the source's thread */
     bool ended;                  /* (lock) the stream's end was logged: nothing follows */
     position after;              /* (lock) then: where the next stream starts */
     char *header;                /* (lock) the stream's header row, when the format has one */
@@ -148,6 +168,9 @@ struct sl_stdin_wal {
     atomic_bool stop;            /* the source's thread is done: the logger stops */
     pthread_t logger, syncer;
     bool syncer_stop;            /* (lock) */
+    size_t buf_cap;              /* the logger's read buffers: RECORD_HEADER + buf_cap bytes */
+    unsigned char *spare[SPARE_BUFFERS];   /* (lock) read buffers to reuse */
+    size_t n_spare;
 
     _Atomic uint64_t logged_records, logged_bytes;   /* appended */
     _Atomic uint64_t acked_records, acked_bytes;     /* of those, durable */
@@ -202,10 +225,44 @@ sl_stdin_wal *sl_stdin_wal_new(const char *name, sl_stream *stream, const sl_wal
     return w;
 }
 
+/* ---- the queue of a feed (the lock held) ---- */
+
+/* Keeps the eventfd readable iff the reader has something to see. */
+static void feed_signal(feed *f)
+{
+    uint64_t v;
+    if (f->head || f->write_done) {
+        v = 1;
+        if (write(f->efd, &v, sizeof v) < 0) { /* the counter is already set: readable */ }
+    } else if (read(f->efd, &v, sizeof v) < 0) { /* EAGAIN: already clear */ }
+    pthread_cond_broadcast(&f->change);
+}
+
+static void recycle(sl_stdin_wal *w, unsigned char *buf)
+{
+    if (!buf) return;
+    if (w->n_spare < SPARE_BUFFERS) w->spare[w->n_spare++] = buf;
+    else free(buf);
+}
+
+static void feed_close_write(sl_stdin_wal *w, feed *f)
+{
+    pthread_mutex_lock(&w->lock);
+    f->write_done = true;
+    feed_signal(f);
+    pthread_mutex_unlock(&w->lock);
+}
+
 static void feed_free(feed *f)
 {
-    close(f->rfd);
-    close(f->wfd);
+    for (chunk *c = f->head, *next; c; c = next) {
+        next = c->next;
+        if (c->buf) free(c->buf);
+        else free((char *)c->bytes);
+        free(c);
+    }
+    close(f->efd);
+    pthread_cond_destroy(&f->change);
     free(f->spans);
     free(f->header);
     free(f->error);
@@ -220,6 +277,7 @@ void sl_stdin_wal_free(sl_stdin_wal *w)
         next = f->next;
         feed_free(f);
     }
+    for (size_t i = 0; i < w->n_spare; i++) free(w->spare[i]);
     sl_error err = {0};
     if (w->wal && sl_wal_close(w->wal, &err) < 0) sl_warn(w->name, "%s", err.msg);
     pthread_mutex_destroy(&w->lock);
@@ -464,16 +522,30 @@ static void logger_fail(logger *lg, const char *fmt, ...)
     }
     pthread_mutex_unlock(&w->lock);
     va_end(ap);
-    if (lg->f) shutdown(lg->f->wfd, SHUT_WR);   /* the source's thread sees the end */
+    if (lg->f) feed_close_write(w, lg->f);   /* the source's thread sees the end */
 }
 
 /* Sends bytes of record seq (stream offset `offset`) to the source's
- * thread. -1 when it no longer reads (the run is ending). */
-static int send_span(logger *lg, const char *data, size_t len, uint64_t seq, uint64_t offset, bool header)
+ * thread: data lies in `owned` (a read buffer the feed takes over, given
+ * back through the spares), or when that is NULL it is copied. Waits while
+ * the queue is full. -1 when the source's thread no longer reads (the run
+ * is ending). */
+static int send_span(logger *lg, const char *data, size_t len, uint64_t seq, uint64_t offset, bool header,
+                     unsigned char *owned)
 {
     sl_stdin_wal *w = lg->w;
     feed *f = lg->f;
+    chunk *c = malloc(sizeof *c);
+    if (!c) abort();
+    *c = (chunk){NULL, owned, owned ? data : xmemdup(data, len), 0, len};
     pthread_mutex_lock(&w->lock);
+    while (f->queued >= QUEUE_CHUNKS && !f->read_done) pthread_cond_wait(&f->change, &w->lock);
+    if (f->read_done) {
+        pthread_mutex_unlock(&w->lock);
+        if (!owned) free((char *)c->bytes);
+        free(c);
+        return -1;
+    }
     if (f->n_spans == f->cap_spans) {
         f->cap_spans = f->cap_spans ? 2 * f->cap_spans : 64;
         f->spans = realloc(f->spans, f->cap_spans * sizeof *f->spans);
@@ -488,14 +560,13 @@ static int send_span(logger *lg, const char *data, size_t len, uint64_t seq, uin
             f->header_len = n;
         }
     }
+    bool was = f->head != NULL;
+    if (f->tail) f->tail->next = c;
+    else f->head = c;
+    f->tail = c;
+    f->queued++;
+    if (!was) feed_signal(f);
     pthread_mutex_unlock(&w->lock);
-    while (len > 0) {
-        ssize_t k = send(f->wfd, data, len, MSG_NOSIGNAL);
-        if (k < 0 && errno == EINTR) continue;
-        if (k < 0) return -1;
-        data += k;
-        len -= (size_t)k;
-    }
     return 0;
 }
 
@@ -504,16 +575,16 @@ static int send_span(logger *lg, const char *data, size_t len, uint64_t seq, uin
 static int new_feed(logger *lg)
 {
     sl_stdin_wal *w = lg->w;
-    int fds[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0) {
-        logger_fail(lg, "cannot create a socket pair: %s", strerror(errno));
+    int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (efd < 0) {
+        logger_fail(lg, "cannot create an eventfd: %s", strerror(errno));
         return -1;
     }
     feed *f = calloc(1, sizeof *f);
     if (!f) abort();
     f->stream = lg->stream;
-    f->rfd = fds[0];
-    f->wfd = fds[1];
+    f->efd = efd;
+    pthread_cond_init(&f->change, NULL);
     f->start = lg->cursor;
     pthread_mutex_lock(&w->lock);
     if (w->last_feed) w->last_feed->next = f;
@@ -531,7 +602,7 @@ static int new_feed(logger *lg)
     f->header = xmemdup(w->header, w->header_len);
     f->header_len = w->header_len;
     pthread_mutex_unlock(&w->lock);
-    return send_span(lg, w->header, w->header_len, lg->cursor.seq, lg->cursor.offset, true);
+    return send_span(lg, w->header, w->header_len, lg->cursor.seq, lg->cursor.offset, true, NULL);
 }
 
 /* The current stream ended: nothing follows in its feed. */
@@ -543,7 +614,7 @@ static void end_feed(logger *lg, position after)
         lg->f->ended = true;
         lg->f->after = after;
         pthread_mutex_unlock(&w->lock);
-        shutdown(lg->f->wfd, SHUT_WR);
+        feed_close_write(w, lg->f);
     }
     lg->f = NULL;
     lg->cursor = after;
@@ -597,7 +668,7 @@ static int replay(logger *lg)
                     lg->at, offset, lg->stream);
         uint64_t skip = lg->at > offset ? lg->at - offset : 0;
         if (!lg->f && new_feed(lg) < 0) break;
-        if (send_span(lg, (const char *)rec + RECORD_HEADER + skip, len - skip, seq, offset + skip, false) < 0)
+        if (send_span(lg, (const char *)rec + RECORD_HEADER + skip, len - skip, seq, offset + skip, false, NULL) < 0)
             break;
         atomic_fetch_add(&w->replayed_bytes, len - skip);
         lg->at = offset + len;
@@ -608,11 +679,25 @@ static int replay(logger *lg)
     return rc < 0 || w->logger_failed || atomic_load(&w->stop) ? -1 : 0;
 }
 
-/* Appends bytes (after the record header room at buf) as one data record,
- * then sends them on. -1 when the log failed. */
-static int log_data(logger *lg, unsigned char *buf, size_t len, uint64_t frames)
+/* A read buffer for the logger: a spare one the source's thread is done
+ * with, else a new one. */
+static unsigned char *take_buffer(sl_stdin_wal *w)
+{
+    pthread_mutex_lock(&w->lock);
+    unsigned char *buf = w->n_spare ? w->spare[--w->n_spare] : NULL;
+    pthread_mutex_unlock(&w->lock);
+    if (!buf && !(buf = malloc(RECORD_HEADER + w->buf_cap))) abort();
+    return buf;
+}
+
+/* Appends the first len of the total bytes held in *bufp (after the record
+ * header room) as one data record, then hands the buffer to the source's
+ * thread; *bufp then holds the total - len bytes after them (moved to the
+ * start), in a buffer of its own. -1 when the log failed. */
+static int log_data(logger *lg, unsigned char **bufp, size_t len, size_t total, uint64_t frames)
 {
     sl_stdin_wal *w = lg->w;
+    unsigned char *buf = *bufp;
     sl_error err = {0};
     uint64_t seq;
     buf[0] = KIND_DATA;
@@ -632,8 +717,16 @@ static int log_data(logger *lg, unsigned char *buf, size_t len, uint64_t frames)
         logger_fail(lg, "%s", err.msg);
         return -1;
     }
+    /* The rest moves first: once sent, the buffer may be read and recycled at once. */
+    char *data = (char *)buf + RECORD_HEADER;
+    *bufp = take_buffer(w);
+    memcpy(*bufp + RECORD_HEADER, data + len, total - len);
     /* At a stop the source's thread reads no more: the record waits for the next run. */
-    if (!atomic_load(&w->stop)) send_span(lg, (const char *)buf + RECORD_HEADER, len, seq, offset, false);
+    if (atomic_load(&w->stop) || send_span(lg, data, len, seq, offset, false, buf) < 0) {
+        pthread_mutex_lock(&w->lock);
+        recycle(w, buf);
+        pthread_mutex_unlock(&w->lock);
+    }
     return 0;
 }
 
@@ -691,12 +784,9 @@ static void read_input(logger *lg)
         return;
     }
     const sl_format *fmt = &w->stream->format;
-    size_t hold = fmt->max_record_bytes + 1 > LOG_CHUNK ? fmt->max_record_bytes + 1 : LOG_CHUNK;
-    size_t cap = hold + READ_CHUNK;
-    if (cap > SL_WAL_MAX_RECORD - RECORD_HEADER) cap = SL_WAL_MAX_RECORD - RECORD_HEADER;
-    unsigned char *buf = malloc(RECORD_HEADER + cap);
-    if (!buf) abort();
-    char *data = (char *)buf + RECORD_HEADER;
+    size_t cap = w->buf_cap;
+    unsigned char *buf = take_buffer(w);
+#define DATA ((char *)buf + RECORD_HEADER)
     size_t len = 0, framed = 0;   /* bytes read; of those, complete frames */
     uint64_t frames = 0;
     for (;;) {
@@ -705,21 +795,20 @@ static void read_input(logger *lg)
              * next run (or the pipeline a reload starts), an incomplete last
              * frame too: the input that follows completes it. So do bytes
              * the reader took from the descriptor and holds. */
-            while (len > 0 && log_data(lg, buf, len, frames + (len > framed)) == 0) {
+            while (len > 0 && log_data(lg, &buf, len, len, frames + (len > framed)) == 0) {
                 len = framed = frames = 0;
                 if (sl_reader_compression(r) != SL_COMPRESSION_NONE || sl_reader_raw_offset(r) == sl_reader_offset(r))
                     break;
-                ssize_t n = sl_reader_read(r, data, cap, &err);   /* from the reader's buffer: never blocks */
+                ssize_t n = sl_reader_read(r, DATA, cap, &err);   /* from the reader's buffer: never blocks */
                 len = n > 0 ? (size_t)n : 0;
-                frame(fmt, data, len, &framed, &frames);
+                frame(fmt, DATA, len, &framed, &frames);
             }
             break;
         }
         /* Log before a read that could block, so that input that pauses is
          * acknowledged and processed at once. */
         if (framed > 0 && (framed >= LOG_CHUNK || cap - len < READ_CHUNK || !sl_stream_readable_now(STDIN_FILENO))) {
-            if (log_data(lg, buf, framed, frames) < 0) break;
-            memmove(data, data + framed, len - framed);
+            if (log_data(lg, &buf, framed, len, frames) < 0) break;
             len -= framed;
             framed = 0;
             frames = 0;
@@ -730,16 +819,17 @@ static void read_input(logger *lg)
             !wait_input(w))
             continue;
         size_t want = cap - len < READ_CHUNK ? cap - len : READ_CHUNK;
-        ssize_t n = sl_reader_read(r, data + len, want, &err);
+        ssize_t n = sl_reader_read(r, DATA + len, want, &err);
         if (n < 0) {
             /* The stream ends here: whole frames are kept, the rest goes to
              * the DLQ with the error (on the source's thread). */
-            if (framed > 0 && log_data(lg, buf, framed, frames) < 0) break;
+            if (framed > 0 && log_data(lg, &buf, framed, len, frames) < 0) break;
+            len -= framed;
             feed *f = lg->f;
-            size_t rest = len - framed < SL_STREAM_DLQ_HEAD ? len - framed : SL_STREAM_DLQ_HEAD;
+            size_t rest = len < SL_STREAM_DLQ_HEAD ? len : SL_STREAM_DLQ_HEAD;
             pthread_mutex_lock(&w->lock);
             f->error = strdup(err.msg);
-            f->rest = xmemdup(data + framed, rest);
+            f->rest = xmemdup(DATA, rest);
             f->rest_len = rest;
             f->rest_offset = lg->at;
             pthread_mutex_unlock(&w->lock);
@@ -749,20 +839,23 @@ static void read_input(logger *lg)
         }
         if (n == 0) {   /* end of file: the last frame may lack its line break */
             if (len > framed) frames++;
-            if (len > 0 && log_data(lg, buf, len, frames) < 0) break;
+            if (len > 0 && log_data(lg, &buf, len, len, frames) < 0) break;
             log_end(lg);
             break;
         }
         len += (size_t)n;
-        frame(fmt, data, len, &framed, &frames);
+        frame(fmt, DATA, len, &framed, &frames);
         if (framed == 0 && len == cap) {
             /* A frame longer than the buffer (so over max_record_bytes): logged
              * in pieces; the reading loop sends it to the DLQ. */
-            if (log_data(lg, buf, len, 0) < 0) break;
+            if (log_data(lg, &buf, len, len, 0) < 0) break;
             len = 0;
         }
     }
-    free(buf);
+#undef DATA
+    pthread_mutex_lock(&w->lock);
+    recycle(w, buf);
+    pthread_mutex_unlock(&w->lock);
     sl_reader_close(r);
 }
 
@@ -776,7 +869,7 @@ static void *logger_main(void *arg)
                 atomic_load(&w->replayed_bytes), lg.stream, lg.at);
         read_input(&lg);
     }
-    if (lg.f) shutdown(lg.f->wfd, SHUT_WR);
+    if (lg.f) feed_close_write(w, lg.f);
     pthread_mutex_lock(&w->lock);
     w->logger_done = true;
     pthread_mutex_unlock(&w->lock);
@@ -862,32 +955,57 @@ static feed *next_feed(sl_stdin_wal *w, sl_source_ctx *ctx, feed *prev)
     }
 }
 
-/* Waits until f holds 4 bytes or all it will hold, so that the reader's
- * check for compressed input does not block; false when the pipeline is
- * stopping. */
-static bool wait_first_bytes(sl_stdin_wal *w, sl_source_ctx *ctx, feed *f)
+/* The reader's function over a feed (codec/reader.h): copies the queued
+ * bytes, waiting while there are none; 0 at the feed's end. A read that
+ * empties the queue returns short, so that the reading loop polls the
+ * eventfd (where a stop is noticed) before it reads again. */
+typedef struct feed_reader {
+    sl_stdin_wal *w;
+    feed *f;
+} feed_reader;
+
+static ssize_t read_queue(void *arg, void *out, size_t n, sl_error *err)
 {
-    for (;;) {
-        if (!sl_stream_wait_readable(ctx, f->rfd)) return false;
-        int avail = 0;
+    (void)err;
+    feed_reader *fr = arg;
+    sl_stdin_wal *w = fr->w;
+    feed *f = fr->f;
+    size_t got = 0;
+    pthread_mutex_lock(&w->lock);
+    while (!f->head && !f->write_done) pthread_cond_wait(&f->change, &w->lock);
+    while (got < n && f->head) {
+        chunk *c = f->head;
+        size_t k = c->end - c->at < n - got ? c->end - c->at : n - got;
+        pthread_mutex_unlock(&w->lock);   /* the logger does not touch a queued chunk */
+        memcpy((char *)out + got, c->bytes + c->at, k);
         pthread_mutex_lock(&w->lock);
-        bool complete = f->ended || w->logger_done;
-        pthread_mutex_unlock(&w->lock);
-        if (complete || ioctl(f->rfd, FIONREAD, &avail) < 0 || avail == 0 || avail >= 4) return true;
-        if (!sl_source_sleep(ctx, WAIT_MS)) return false;
+        c->at += k;
+        got += k;
+        if (c->at < c->end) break;
+        f->head = c->next;
+        if (!f->head) f->tail = NULL;
+        f->queued--;
+        if (c->buf) recycle(w, c->buf);
+        else free((char *)c->bytes);
+        free(c);
+        if (!f->head) feed_signal(f);   /* cleared; and the logger may send again */
+        else pthread_cond_broadcast(&f->change);
     }
+    pthread_mutex_unlock(&w->lock);
+    return (ssize_t)got;
 }
 
 /* Reads one feed. 0 at its end, 1 when the pipeline is stopping, -1 with err. */
 static int read_feed(sl_stdin_wal *w, sl_source_ctx *ctx, feed *f, sl_error *err)
 {
+    (void)err;
     pthread_mutex_lock(&w->lock);
     w->reading = f;
     pthread_mutex_unlock(&w->lock);
-    if (!wait_first_bytes(w, ctx, f)) return 1;
-    sl_reader *r = sl_reader_from_fd(f->rfd, 0, "<stdin>", err);
-    if (!r) return -1;
-    int rc = sl_stream_read(w->stream, ctx, r, "<stdin>", 0, f->rfd, 0, &f->consumed);
+    if (!sl_stream_wait_readable(ctx, f->efd)) return 1;
+    feed_reader fr = {w, f};
+    sl_reader *r = sl_reader_from_fn(read_queue, &fr, "<stdin>");
+    int rc = sl_stream_read(w->stream, ctx, r, "<stdin>", 0, f->efd, 0, &f->consumed);
     sl_reader_close(r);
     return rc;
 }
@@ -919,6 +1037,9 @@ static int consume(sl_stdin_wal *w, sl_source_ctx *ctx, sl_error *err)
 int sl_stdin_wal_run(sl_stdin_wal *w, sl_source_ctx *ctx, sl_error *err)
 {
     if (open_log(w, ctx, err) < 0) return -1;
+    size_t max_record = w->stream->format.max_record_bytes;
+    w->buf_cap = (max_record + 1 > LOG_CHUNK ? max_record + 1 : LOG_CHUNK) + READ_CHUNK;
+    if (w->buf_cap > SL_WAL_MAX_RECORD - RECORD_HEADER) w->buf_cap = SL_WAL_MAX_RECORD - RECORD_HEADER;
     bool syncer = w->policy == SL_WAL_SYNC_GROUP;
     if (syncer && pthread_create(&w->syncer, NULL, syncer_main, w) != 0) abort();
     if (pthread_create(&w->logger, NULL, logger_main, w) != 0) abort();
@@ -926,7 +1047,10 @@ int sl_stdin_wal_run(sl_stdin_wal *w, sl_source_ctx *ctx, sl_error *err)
 
     atomic_store(&w->stop, true);
     pthread_mutex_lock(&w->lock);
-    for (feed *f = w->feeds; f; f = f->next) shutdown(f->rfd, SHUT_RDWR);   /* a blocked send returns */
+    for (feed *f = w->feeds; f; f = f->next) {   /* a waiting send returns */
+        f->read_done = true;
+        pthread_cond_broadcast(&f->change);
+    }
     pthread_mutex_unlock(&w->lock);
     pthread_join(w->logger, NULL);
     if (syncer) {
