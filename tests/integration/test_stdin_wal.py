@@ -13,10 +13,13 @@ run's: every record once, in order, and the DLQ too.
 Also: a restart replays logged records no checkpoint covers, `--from-start`
 discards the log, a graceful stop leaves logged input to the next run, a
 SIGHUP reload continues standard input in the same process, a CSV header
-survives a resume in the middle of the input, and `wal.enabled: false` or
+survives a resume in the middle of the input, compressed input is
+decompressed once (the logged bytes are not taken for compressed data
+again), and `wal.enabled: false` or
 `checkpoint.enabled: false` run without the log.
 """
 import glob
+import gzip
 import json
 import os
 import random
@@ -364,6 +367,18 @@ def test_csv_header_survives_a_resume(work):
     assert dlq(work, "out") == []
 
 
+def test_compressed_input_is_decompressed_once(work):
+    # The log holds standard input decompressed; the source's thread reads
+    # those bytes as they are, even when they begin like gzip (1f 8b).
+    cfg = config(work, "gz")
+    r = run(["run", "--no-progress", cfg], input=gzip.compress(b'\x1f\x8b\x08\n{"n": 1}\n{"n": 2}\n'))
+    assert r.returncode == 0, text(r.stderr)
+    assert "corrupt gzip" not in text(r.stderr), text(r.stderr)
+    got = [json.loads(x) for x in output(work, "gz").splitlines()]
+    assert [g["double"] for g in got] == [2, 4], got
+    assert [e["reason"] for e in dlq(work, "gz")] == ["json_utf8"], dlq(work, "gz")
+
+
 def test_without_the_log(work):
     # Without its log stdin would turn checkpoints off for the whole
     # pipeline: `check` and `run` refuse, naming it, why and the way out...
@@ -404,4 +419,4 @@ def test_without_the_log(work):
 if __name__ == "__main__":
     main([test_kill_loop_stdin_exactly_once, test_restart_replays_what_no_checkpoint_covers,
           test_graceful_stop_leaves_logged_input_to_the_next_run, test_reload_continues_standard_input,
-          test_csv_header_survives_a_resume, test_without_the_log])
+          test_csv_header_survives_a_resume, test_compressed_input_is_decompressed_once, test_without_the_log])
