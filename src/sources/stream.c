@@ -21,7 +21,7 @@
  * 1 MiB reads carry more of the batch that a record limit cuts short into
  * the next one (W1 paired CPU ratio 1.05 against 128 KiB; 512 KiB: 1.02).
  *
- * Polled input (standard input, the socket from stdin's write-ahead log):
+ * Polled input (standard input, the queue from stdin's write-ahead log):
  * a read that took all there was hands on the batch only when nothing more
  * is ready (sl_stream_readable_now), so a writer that keeps up fills whole
  * batches rather than one per read (a 64 KiB pipe gave batches of 64 KiB
