@@ -1,6 +1,7 @@
 /* test_codec_reader.c — the reader (codec/reader.h): plain, gzip (one and two
  * members) and zstd (one and two frames) files read back in small and large
- * chunks, input from a pipe, and truncated or corrupt input as errors.
+ * chunks, input from a pipe, truncated or corrupt input as errors, and a
+ * reader over a function (bytes handed over in memory: no magic detection).
  */
 #include <fcntl.h>
 #include <stdbool.h>
@@ -322,6 +323,68 @@ static void cleanup(void)
     rmdir(dir);
 }
 
+/* A function source: hands out src in pieces of at most `step`, then fails
+ * when fail_at_end, else ends. */
+typedef struct fn_src {
+    const char *p;
+    size_t len, at, step;
+    bool fail_at_end;
+    int calls_after_end;
+} fn_src;
+
+static ssize_t fn_read(void *arg, void *buf, size_t n, sl_error *err)
+{
+    fn_src *s = arg;
+    if (s->at == s->len) {
+        s->calls_after_end++;
+        if (s->fail_at_end) return sl_errorf(err, "the feed broke");
+        return 0;
+    }
+    size_t k = s->len - s->at < n ? s->len - s->at : n;
+    if (k > s->step) k = s->step;
+    memcpy(buf, s->p + s->at, k);
+    s->at += k;
+    return (ssize_t)k;
+}
+
+static void test_function(void)
+{
+    /* gzip bytes handed over in memory are read as they are: the function
+     * gives input already decompressed. */
+    sl_buf gz;
+    sl_buf_init(&gz);
+    gzip_member(&gz, payload.data, payload.len);
+    fn_src src = {gz.data, gz.len, 0, 777, false, 0};
+    sl_reader *r = sl_reader_from_fn(fn_read, &src, "feed");
+    CHECK_INT(sl_reader_compression(r), SL_COMPRESSION_NONE);
+    sl_buf got;
+    sl_buf_init(&got);
+    sl_error err = {0};
+    CHECK_INT(read_all(r, 4096, &got, &err), 0);
+    CHECK(got.len == gz.len && memcmp(got.data, gz.data, gz.len) == 0);
+    CHECK_INT(sl_reader_offset(r), gz.len);
+    CHECK_INT(sl_reader_raw_offset(r), gz.len);
+    CHECK_INT(sl_reader_read(r, got.data, 16, &err), 0);   /* stays at end without asking again */
+    CHECK_INT(src.calls_after_end, 1);
+    sl_reader_close(r);
+
+    /* A failure of the function is the reader's error, and sticky. */
+    fn_src bad = {"abc", 3, 0, 2, true, 0};
+    r = sl_reader_from_fn(fn_read, &bad, "feed");
+    char buf[8];
+    CHECK_INT(sl_reader_read(r, buf, sizeof buf, &err), 2);
+    CHECK_INT(sl_reader_read(r, buf, sizeof buf, &err), 1);
+    CHECK_INT(sl_reader_read(r, buf, sizeof buf, &err), -1);
+    CHECK(strstr(err.msg, "the feed broke") != NULL);
+    sl_error again = {0};
+    CHECK_INT(sl_reader_read(r, buf, sizeof buf, &again), -1);
+    CHECK(strstr(again.msg, "the feed broke") != NULL);
+    CHECK_INT(bad.calls_after_end, 1);
+    sl_reader_close(r);
+    sl_buf_free(&got);
+    sl_buf_free(&gz);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/sl-reader-XXXXXX");
@@ -336,6 +399,7 @@ int main(void)
     RUN(test_small_and_empty);
     RUN(test_pipe);
     RUN(test_truncated_and_corrupt);
+    RUN(test_function);
     cleanup();
     sl_buf_free(&payload);
     return check_report();
