@@ -42,9 +42,19 @@ class Tail:
     def start(self):
         env = dict(os.environ)
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
-        self.proc = subprocess.Popen([SLUICE, "run", "p.yaml"], cwd=self.work.path, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, env=env)
+        self.log_path = self.work("sluice.log")
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen([SLUICE, "run", "p.yaml"], cwd=self.work.path, stdout=log, stderr=log,
+                                         env=env)
         return self
+
+    def log(self):
+        with open(self.log_path, "rb") as f:
+            return text(f.read())
+
+    def wait_log(self, line, timeout=20):
+        """Waits until sluice has logged `line` (it may start slowly under sanitizers)."""
+        wait_for(lambda: line in self.log(), timeout=timeout, what="%r in the log" % line)
 
     def records(self):
         return read_jsonl(self.work("out", "out.jsonl"))
@@ -66,8 +76,8 @@ class Tail:
         self.expect(expected, key, timeout=0.1)
 
     def stop(self):
-        rc, _, err = stop(self.proc)
-        log = text(err)
+        rc, _, _ = stop(self.proc)
+        log = self.log()
         assert rc == 0, "sluice exited %d:\n%s" % (rc, log)
         return log
 
@@ -182,7 +192,7 @@ def test_deletion_and_recreation(work):
 def test_late_files_exclude_and_compressed(work):
     t = Tail(work, 'paths: ["logs/*.log*", "more/*"]\nexclude: ["*.gz", "logs/skip-*"]').start()
     try:
-        time.sleep(0.3)                  # started with nothing to follow
+        t.wait_log("no file matches 'logs/*.log*' yet")   # started with nothing to follow
         os.makedirs(work("logs"))
         os.makedirs(work("more"))
         append(work("logs", "a.log"), '{"f":"a"}\n')
