@@ -22,7 +22,9 @@
  * the checkpoint is durable and syncs them all at once. So a file costs a
  * table entry (MAX_FILES at most; one that leaves the table is simply
  * forgotten) and, per checkpoint, one step in the bundle: no descriptor,
- * no buffer, no fsync of its own.
+ * no buffer, no fsync of its own. A file whose step starts with a large
+ * part (few files) gets a plain bundle of its own instead (own_bundle), so
+ * that it is renamed into place, or copied in one range, at the commit.
  *
  * Path safety: bytes that come from field values cannot add directories:
  * '/' (and control characters) become '_', and a path segment made of field
@@ -52,6 +54,7 @@
 
 #define MAX_FDS 1024                 /* descriptors open at once, at most (max_fds) */
 #define MAX_FILES 4096               /* exactly_once: files in the table */
+#define MAX_OWN 16                   /* exactly_once: files with a plain bundle of their own at once */
 #define WRITEBACK_BYTES (8u << 20)
 #define MISSING "_missing_"
 #define EMPTY "_empty_"
@@ -69,6 +72,8 @@ typedef struct open_file {
     char *path;             /* the file records go to */
     int fd;                 /* at_least_once: that file, or -1 */
     long step;              /* exactly_once: its step in the open bundle, or -1 */
+    int own;                /* exactly_once: which of the sink's own bundles holds the step, or -1
+                               for the shared one */
     char *rotate_to;        /* exactly_once: the next step starts the file anew; the
                                published file moves here first */
     uint64_t size;          /* bytes in the file (exactly_once: once everything is published) */
@@ -101,6 +106,9 @@ typedef struct file_sink {
     size_t n_fds, max_fds;  /* at_least_once: descriptors open, and at most: MAX_FDS or an
                                eighth of RLIMIT_NOFILE */
     sl_bundle bundle;       /* exactly_once: this interval's output */
+    sl_bundle own[MAX_OWN]; /* exactly_once, templated: plain bundles of files that start with a
+                               large part in this interval (renamed into place) */
+    size_t n_own;
     uint64_t held;          /* exactly_once: the bundle's frame (charged to the budget), 0 before
                                the first write */
     sl_component *c;        /* for sl_sink_hold */
@@ -380,6 +388,7 @@ static void file_destroy(sl_component *c) {
     }
     free(fs->files);
     sl_bundle_free(&fs->bundle);
+    for (size_t i = 0; i < fs->n_own; i++) sl_bundle_free(&fs->own[i]);
     free(fs->bundle_name);
     sl_strindex_free(&fs->by_path);
     sl_part_log_free(&fs->parts_log);
@@ -611,15 +620,23 @@ static void close_file(file_sink *fs, size_t i) {
     forget_file(fs, i);
 }
 
+/* The last step of bundle b for path, or NULL. */
+static const sl_part_step *last_step(const sl_bundle *b, const char *path) {
+    for (size_t i = b->n_steps; i-- > 0;)
+        if (strcmp(b->steps[i].file, path) == 0) return &b->steps[i];
+    return NULL;
+}
+
 /* The size the published file has once everything written to it so far
  * is published. */
 static uint64_t published_size(file_sink *fs, const char *path) {
     uint64_t size;
     struct stat st;
-    for (size_t i = fs->bundle.n_steps; i-- > 0;) {
-        const sl_part_step *s = &fs->bundle.steps[i];
-        if (strcmp(s->file, path) == 0) return s->file_size + s->bytes;
-    }
+    /* A file's steps in own bundles come before any of its steps in the
+     * shared one (seal_bundle). */
+    const sl_part_step *s = last_step(&fs->bundle, path);
+    for (size_t b = fs->n_own; !s && b-- > 0;) s = last_step(&fs->own[b], path);
+    if (s) return s->file_size + s->bytes;
     if (fs->exactly_once && sl_part_log_size_after(&fs->parts_log, path, &size)) return size;
     return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
 }
@@ -652,7 +669,7 @@ static open_file *open_path(file_sink *fs, const char *path, sl_error *err) {
             if (fs->files[i].last_use < fs->files[lru].last_use) lru = i;
         close_file(fs, lru);
     }
-    open_file of = {.fd = -1, .step = -1, .opened_ns = sl_monotonic_ns(), .next_rotation = 1};
+    open_file of = {.fd = -1, .step = -1, .own = -1, .opened_ns = sl_monotonic_ns(), .next_rotation = 1};
     if (!fs->exactly_once) {
         of.fd = open_for_write(fs, path, O_APPEND, err);
         if (of.fd < 0) return NULL;
@@ -764,13 +781,12 @@ static bool due_by_age(const file_sink *fs, const open_file *of, int64_t now) {
            now - of->opened_ns >= (int64_t)fs->rotate_ms * 1000000;
 }
 
-/* exactly_once, the pre-commit: seals the bundle (written and fdatasynced)
- * into the part log; the next write starts a new one, with a new step for
- * every file. */
-static int seal_bundle(file_sink *fs, sl_error *err) {
-    if (!sl_bundle_is_open(&fs->bundle)) return 0;
-    if (sl_bundle_flush(&fs->bundle, err) < 0) return -1;
-    if (sl_bundle_seal(&fs->bundle, err) < 0) {
+/* exactly_once: seals bundle b (written and fdatasynced) into the part
+ * log, if it is open. */
+static int seal_one(file_sink *fs, sl_bundle *b, sl_error *err) {
+    if (!sl_bundle_is_open(b)) return 0;
+    if (sl_bundle_flush(b, err) < 0) return -1;
+    if (sl_bundle_seal(b, err) < 0) {
         /* The data may not be on disk, and a second fsync would not say so
          * (the kernel reports a writeback error once): never publish it,
          * and fail from now on, so that a restart writes it again. */
@@ -781,10 +797,52 @@ static int seal_bundle(file_sink *fs, sl_error *err) {
     uint64_t size;
     sl_part_step *steps;
     size_t n;
-    sl_bundle_take(&fs->bundle, &path, &size, &steps, &n);
-    sl_part_log_add(&fs->parts_log, path, size, fs->bundle.plain, steps, n);
+    sl_bundle_take(b, &path, &size, &steps, &n);
+    sl_part_log_add(&fs->parts_log, path, size, b->plain, steps, n);
+    return 0;
+}
+
+/* exactly_once, the pre-commit: seals the files' own bundles, then the
+ * shared one, into the part log, in that order: a file's step in an own
+ * bundle starts the file, so any step of it in the shared bundle came
+ * later (after a rotation, or after the file was closed and came back).
+ * The next write starts new bundles, with a new step for every file. */
+static int seal_bundle(file_sink *fs, sl_error *err) {
+    for (size_t b = 0; b < fs->n_own; b++) {
+        if (seal_one(fs, &fs->own[b], err) < 0) return -1;
+        for (size_t i = 0; i < fs->n_files; i++)   /* a retry after a failure below starts it anew */
+            if (fs->files[i].own == (int)b) fs->files[i].step = -1;
+    }
+    if (seal_one(fs, &fs->bundle, err) < 0) return -1;
+    for (size_t b = 0; b < fs->n_own; b++) sl_bundle_free(&fs->own[b]);
+    fs->n_own = 0;
     for (size_t i = 0; i < fs->n_files; i++) fs->files[i].step = -1;
     return 0;
+}
+
+/* exactly_once, templated: a plain bundle of its own for a file whose
+ * step starts with a part of at least SL_BUNDLE_DIRECT bytes (a template
+ * with few files), so that the commit renames it into place when it starts
+ * the file and copies it in one range otherwise, not one range per part;
+ * at most MAX_OWN at once. Not for a step that rotates the file, nor for a
+ * file with a step in the shared bundle already (its steps must be applied
+ * in order, and own bundles are applied first). Returns its index, -1 for
+ * the shared bundle, or -2 with err. */
+static int own_bundle(file_sink *fs, const open_file *of, size_t n, sl_error *err) {
+    if (!fs->templated || of->rotate_to || n < SL_BUNDLE_DIRECT || fs->n_own == MAX_OWN ||
+        last_step(&fs->bundle, of->path))
+        return -1;
+    sl_bundle *b = &fs->own[fs->n_own];
+    sl_bundle_init(b, 0);
+    b->plain = true;
+    char *path = sl_part_path(fs->bundle_name, ++fs->part_counter);
+    int rc = sl_bundle_open(b, path, fs->mkdir, err);
+    free(path);
+    if (rc < 0) {
+        sl_bundle_free(b);
+        return -2;
+    }
+    return (int)fs->n_own++;
 }
 
 /* exactly_once: the CSV header a new file starts with (compressed), or
@@ -808,27 +866,31 @@ static int take_part(file_sink *fs, open_file *of, const char *p, size_t n, sl_e
     /* A plain bundle holds one step: a rotation seals it (an fdatasync, as
      * rare as rotations) and starts another. */
     if (fs->bundle.plain && of->step < 0 && fs->bundle.n_steps > 0 && seal_bundle(fs, err) < 0) return -1;
-    if (!sl_bundle_is_open(&fs->bundle)) {
-        char *path = sl_part_path(fs->bundle_name, ++fs->part_counter);
-        int rc = sl_bundle_open(&fs->bundle, path, fs->mkdir, err);
-        free(path);
-        if (rc < 0) return -1;
-    }
     if (of->step < 0) {
-        of->step = sl_bundle_step(&fs->bundle, of->path, of->size, of->rotate_to);
+        of->own = own_bundle(fs, of, n, err);
+        if (of->own == -2) return -1;
+        if (of->own < 0 && !sl_bundle_is_open(&fs->bundle)) {
+            char *path = sl_part_path(fs->bundle_name, ++fs->part_counter);
+            int rc = sl_bundle_open(&fs->bundle, path, fs->mkdir, err);
+            free(path);
+            if (rc < 0) return -1;
+        }
+        sl_bundle *b = of->own < 0 ? &fs->bundle : &fs->own[of->own];
+        of->step = sl_bundle_step(b, of->path, of->size, of->rotate_to);
         free(of->rotate_to);
         of->rotate_to = NULL;
     }
+    sl_bundle *b = of->own < 0 ? &fs->bundle : &fs->own[of->own];
     if (of->size == 0) {
         sl_buf h;
         sl_buf_init(&h);
         header_bytes(fs, &h);
-        int rc = sl_bundle_append(&fs->bundle, (uint32_t)of->step, h.data, h.len, err);
+        int rc = sl_bundle_append(b, (uint32_t)of->step, h.data, h.len, err);
         of->size = of->header_bytes = rc == 0 ? h.len : 0;
         sl_buf_free(&h);
         if (rc < 0) return -1;
     }
-    if (sl_bundle_append(&fs->bundle, (uint32_t)of->step, p, n, err) < 0) return -1;
+    if (sl_bundle_append(b, (uint32_t)of->step, p, n, err) < 0) return -1;
     of->size += n;
     return 0;
 }

@@ -14,7 +14,10 @@ checks, without timing anything:
 A second test kills a run over 400 templated files with SIGKILL right after
 checkpoints are written (while their bundles are being published) several
 times, and checks that the output equals an uninterrupted run's, byte for
-byte.
+byte. A third does the same with 4 files, parts of 32 KiB and more (each
+file's step in a plain bundle of its own, renamed into place or appended,
+sealed before the shared bundle) and rotations (a rotated file's next
+step is in the shared bundle).
 """
 import glob
 import json
@@ -119,18 +122,27 @@ checkpoint: {{interval: 50ms}}
 sources:
   in: {{type: file, paths: ["{dir}/in.jsonl"]}}
 sinks:
-  out: {{type: file, inputs: [in], path: "{dir}/{out}/{{{{ .model }}}}/part.jsonl"}}
+  out: {{type: file, inputs: [in], path: "{dir}/{out}/{{{{ .model }}}}/part.jsonl"{extra}}}
 """
 
 
+def rotation_order(name):
+    """part.1.jsonl, part.2.jsonl, ..., then part.jsonl (the current one)."""
+    middle = name.split(".")[1:-1]
+    return (0, int(middle[0])) if middle else (1, 0)
+
+
 def tree(root):
-    """{relative path: bytes} of every file under root."""
+    """{directory: bytes of its files, in rotation order} under root (where
+    a rotation lands depends on batch boundaries, which a restart moves)."""
     out = {}
     for d, _, names in os.walk(root):
-        for n in names:
-            p = os.path.join(d, n)
-            with open(p, "rb") as f:
-                out[os.path.relpath(p, root)] = f.read()
+        data = b""
+        for n in sorted((n for n in names if not n.startswith(".")), key=rotation_order):
+            with open(os.path.join(d, n), "rb") as f:
+                data += f.read()
+        if data:
+            out[os.path.relpath(d, root)] = data
     return out
 
 
@@ -157,18 +169,21 @@ class NewCheckpoints:
         return self.seen >= self.count
 
 
-def test_kill_mid_commit_equals_uninterrupted(work):
+def kill_mid_commit(work, files, pad, extra=""):
+    """Kills runs over `files` templated files mid-commit; checks the
+    output against an uninterrupted run's. Returns how many of the
+    checkpoints seen listed a plain bundle."""
     rng = random.Random(9)
     with open(work("in.jsonl"), "w") as f:
         for i in range(KILL_RECORDS):
-            f.write(json.dumps({"model": "m%03d" % rng.randrange(KILL_FILES), "i": i, "pad": "p" * rng.randrange(200)},
+            f.write(json.dumps({"model": "m%03d" % rng.randrange(files), "i": i, "pad": "p" * rng.randrange(pad)},
                                separators=(",", ":")) + "\n")
-    ref = harness.run(["run", "--no-progress", work.write("ref.yaml", KILL_CONFIG.format(dir=work.path, out="ref"))],
-                      timeout=300)
+    ref = harness.run(["run", "--no-progress",
+                       work.write("ref.yaml", KILL_CONFIG.format(dir=work.path, out="ref", extra=extra))], timeout=300)
     assert ref.returncode == 0, harness.text(ref.stderr)
-    cfg = work.write("p.yaml", KILL_CONFIG.format(dir=work.path, out="out"))
+    cfg = work.write("p.yaml", KILL_CONFIG.format(dir=work.path, out="out", extra=extra))
     checkpoint = work("state-out", "checkpoint")
-    kills = mid_commit = 0
+    kills = mid_commit = plain = 0
     # Kill right after the first checkpoint past the run's starting point
     # appears: its bundle is being copied into the 400 files (and each run
     # gets only a little further, so there are kills to spare however fast
@@ -179,19 +194,31 @@ def test_kill_mid_commit_equals_uninterrupted(work):
                               timeout=120):
             break
         kills += 1
-        listed = {b["path"] for b in checkpoint_bundles(checkpoint)} if os.path.exists(checkpoint) else set()
-        mid_commit += any(os.path.exists(p) for p in listed)
+        bundles = checkpoint_bundles(checkpoint) if os.path.exists(checkpoint) else []
+        mid_commit += any(os.path.exists(b["path"]) for b in bundles)
+        plain += any(b["plain"] for b in bundles)
     final = harness.run(["run", "--no-progress", cfg], timeout=300)
     assert final.returncode == 0, harness.text(final.stderr)
     print("%d kills, %d of them between a checkpoint and the removal of its bundle" % (kills, mid_commit))
     assert kills >= 3, "the run ended before it could be killed three times (%d)" % kills
     want, got = tree(work("ref")), tree(work("out"))
-    assert len(want) == KILL_FILES, len(want)
+    assert len(want) == files, len(want)
     assert sorted(got) == sorted(want), sorted(set(got) ^ set(want))[:5]
     differ = [p for p in want if got[p] != want[p]]
     assert not differ, "%d files differ from the uninterrupted run's, e.g. %s" % (len(differ), differ[:3])
     assert not glob.glob(work("out", ".*.inprogress")), "a bundle was left behind"
+    return plain
+
+
+def test_kill_mid_commit_equals_uninterrupted(work):
+    kill_mid_commit(work, KILL_FILES, 200)
+
+
+def test_kill_few_files_large_parts_and_rotations(work):
+    plain = kill_mid_commit(work, 4, 2000, ", rotate: {max_bytes: 8MiB}")
+    assert plain > 0, "no checkpoint listed a file's own plain bundle"
 
 
 if __name__ == "__main__":
-    harness.main([test_thousand_files_exact_and_bounded, test_kill_mid_commit_equals_uninterrupted])
+    harness.main([test_thousand_files_exact_and_bounded, test_kill_mid_commit_equals_uninterrupted,
+                  test_kill_few_files_large_parts_and_rotations])

@@ -242,15 +242,16 @@ static void test_rotation_and_its_replays(void)
     free(state);
 }
 
-/* A plain bundle (a path without a template): h's bytes as they are. */
-static char *seal_plain(sl_part_log *log, uint64_t file_size, const char *text)
+/* A plain bundle (a path without a template, or a templated file's own):
+ * file's bytes as they are. */
+static char *seal_plain(sl_part_log *log, const char *file, uint64_t file_size, const char *text)
 {
     sl_bundle b;
     sl_bundle_init(&b, 0);
     b.plain = true;
     sl_error err = {0};
     CHECK_INT(sl_bundle_open(&b, path("p.inprogress"), false, &err), 0);
-    append(&b, sl_bundle_step(&b, path("h"), file_size, NULL), text);
+    append(&b, sl_bundle_step(&b, path(file), file_size, NULL), text);
     CHECK_INT(sl_bundle_seal(&b, &err), 0);
     char *bundle;
     uint64_t size;
@@ -271,7 +272,7 @@ static void test_plain_bundle_renamed_or_appended(void)
     unlink(path("h"));
     sl_part_log log;
     sl_part_log_init(&log);
-    char *state = seal_plain(&log, 0, "HH");
+    char *state = seal_plain(&log, "h", 0, "HH");
     sl_error err = {0};
     CHECK_INT(sl_part_log_commit(&log, state, strlen(state), &err), 0);
     CHECK_STR(get("h"), "HH");   /* renamed into place */
@@ -283,7 +284,7 @@ static void test_plain_bundle_renamed_or_appended(void)
 
     /* Appended to h: a crash mid-copy is repaired by the replay. */
     sl_part_log_init(&log);
-    state = seal_plain(&log, 2, "XY");
+    state = seal_plain(&log, "h", 2, "XY");
     sl_part_log_free(&log);
     put("h", "HHX");
     recover(state);
@@ -293,11 +294,48 @@ static void test_plain_bundle_renamed_or_appended(void)
     /* A crash before the rename: the replay renames. */
     unlink(path("h"));
     sl_part_log_init(&log);
-    state = seal_plain(&log, 0, "HH");
+    state = seal_plain(&log, "h", 0, "HH");
     sl_part_log_free(&log);
     recover(state);
     CHECK_STR(get("h"), "HH");
     free(state);
+}
+
+/* A templated file's own plain bundle starts f, and the shared bundle of
+ * the same checkpoint appends to f and rotates it (the order the file sink
+ * seals them in): every crash point replays to the same files. */
+static void test_own_plain_bundle_then_shared_bundle(void)
+{
+    for (int crash = 0; crash < 4; crash++) {
+        unlink(path("f"));
+        unlink(path("g"));
+        unlink(path("f.1"));
+        sl_part_log log;
+        sl_part_log_init(&log);
+        free(seal_plain(&log, "f", 0, "AAAA"));
+        char *state = seal(&log, true, "x");
+        sl_error err = {0};
+        if (crash == 0) {
+            CHECK_INT(sl_part_log_commit(&log, state, strlen(state), &err), 0);
+            CHECK_STR(err.msg, "");
+        }
+        sl_part_log_free(&log);
+        if (crash == 1) {   /* after the rename, mid-append */
+            unlink(path("p.inprogress"));
+            put("f", "AAAAB");
+        }
+        if (crash == 2) {   /* after the rotation, mid-copy of the new f */
+            unlink(path("p.inprogress"));
+            put("f.1", "AAAABBBB");
+            put("f", "D");
+        }
+        if (crash > 0) recover(state);   /* crash 3: before anything was published */
+        CHECK_STR(get("p.inprogress"), "(none)");
+        CHECK_STR(get("f.1"), "AAAABBBB");
+        CHECK_STR(get("f"), "DDD");
+        CHECK_STR(get("g"), "CxCC");
+        free(state);
+    }
 }
 
 static void test_state_of_per_file_parts_is_refused(void)
@@ -323,6 +361,7 @@ int main(void)
     RUN(test_crash_after_copy_before_delete);
     RUN(test_rotation_and_its_replays);
     RUN(test_plain_bundle_renamed_or_appended);
+    RUN(test_own_plain_bundle_then_shared_bundle);
     RUN(test_state_of_per_file_parts_is_refused);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
