@@ -147,16 +147,24 @@ static void recover(const char *state)
     sl_part_log_free(&log);
 }
 
-static void test_crash_after_seal_before_checkpoint(void)
+/* f holds "AAAA", g does not exist, and a bundle for both is sealed by a
+ * run that then crashes: returns the pre-commit's state. */
+static char *sealed_then_crashed(void)
 {
-    /* The bundle is sealed, but no checkpoint lists it: its records are
-     * read again, so it is deleted and the files stay as they were. */
     put("f", "AAAA");
     unlink(path("g"));
     sl_part_log log;
     sl_part_log_init(&log);
-    free(seal(&log, false, "x"));
+    char *state = seal(&log, false, "x");
     sl_part_log_free(&log);
+    return state;
+}
+
+static void test_crash_after_seal_before_checkpoint(void)
+{
+    /* The bundle is sealed, but no checkpoint lists it: its records are
+     * read again, so it is deleted and the files stay as they were. */
+    free(sealed_then_crashed());
     recover(NULL);
     CHECK_STR(get("f"), "AAAA");
     CHECK_STR(get("g"), "(none)");
@@ -166,12 +174,7 @@ static void test_crash_mid_copy(void)
 {
     /* f got part of its bytes, g none: the replay cuts f back and copies
      * both whole. */
-    put("f", "AAAA");
-    unlink(path("g"));
-    sl_part_log log;
-    sl_part_log_init(&log);
-    char *state = seal(&log, false, "x");
-    sl_part_log_free(&log);
+    char *state = sealed_then_crashed();
     put("f", "AAAABB");
     recover(state);
     CHECK_STR(get("f"), "AAAABBBB");
@@ -183,12 +186,7 @@ static void test_crash_after_copy_before_delete(void)
 {
     /* Every byte was copied (and maybe synced), the bundle is still there:
      * the replay copies the same bytes to the same places, nothing twice. */
-    put("f", "AAAA");
-    unlink(path("g"));
-    sl_part_log log;
-    sl_part_log_init(&log);
-    char *state = seal(&log, false, "x");
-    sl_part_log_free(&log);
+    char *state = sealed_then_crashed();
     put("f", "AAAABBBB");
     put("g", "CxCC");
     recover(state);
