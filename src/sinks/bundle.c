@@ -52,7 +52,7 @@ void sl_bundle_init(sl_bundle *b, size_t cap)
     if (b->cap < 65536) b->cap = 65536;
 }
 
-static void free_steps(sl_part_step *steps, size_t n)
+void sl_part_steps_free(sl_part_step *steps, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         free(steps[i].file);
@@ -69,7 +69,7 @@ static void close_bundle(sl_bundle *b)
     b->path = NULL;
     b->size = 0;
     b->len = b->n_entries = 0;
-    free_steps(b->steps, b->n_steps);
+    sl_part_steps_free(b->steps, b->n_steps);
     b->steps = NULL;
     b->n_steps = b->cap_steps = 0;
 }

@@ -52,6 +52,9 @@ typedef struct sl_part_step {
     bool noted;           /* what it creates or rotates is in the owned-files journal */
 } sl_part_step;
 
+/* Frees n steps and what they hold. */
+void sl_part_steps_free(sl_part_step *steps, size_t n);
+
 typedef struct sl_bundle_entry {
     uint32_t step;
     uint32_t len;

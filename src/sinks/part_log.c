@@ -27,19 +27,10 @@ static char *xstrdup(const char *s)
     return d;
 }
 
-static void free_steps(sl_part_step *steps, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        free(steps[i].file);
-        free(steps[i].rotate_to);
-    }
-    free(steps);
-}
-
 static void free_bundle(sl_part_bundle *b)
 {
     free(b->path);
-    free_steps(b->steps, b->n_steps);
+    sl_part_steps_free(b->steps, b->n_steps);
 }
 
 static void free_bundles(sl_part_bundle *b, size_t n)
