@@ -35,6 +35,16 @@ static void write_text(const char *path, const char *text) {
     fclose(f);
 }
 
+/* The first line of data_dir/name into text ("" when there is none). */
+static void first_line(const char *name, char *text, size_t size) {
+    char path[160];
+    snprintf(path, sizeof path, "%s/%s", data_dir, name);
+    text[0] = '\0';
+    FILE *f = fopen(path, "r");
+    CHECK(f && fgets(text, (int)size, f));
+    if (f) fclose(f);
+}
+
 /* Runs `transforms` (a transforms: section, or "") reading INPUT-like
  * `input` into one file sink fed by `from`, with `sink_options`; returns
  * the sink's output (static), or "(failed)". */
@@ -161,16 +171,10 @@ static void test_fan_out(void) {
                   data_dir, in_path, data_dir, data_dir);
     CHECK(run_config(text_of(&yaml)) == 0);
     sl_buf_free(&yaml);
-    char path[160], text[256] = "";
-    snprintf(path, sizeof path, "%s/raw.jsonl", data_dir);
-    FILE *f = fopen(path, "r");
-    CHECK(f && fgets(text, sizeof text, f));
-    if (f) fclose(f);
+    char text[256];
+    first_line("raw.jsonl", text, sizeof text);
     CHECK_STR(text, "{\"a\" : 1}\n");
-    snprintf(path, sizeof path, "%s/changed.jsonl", data_dir);
-    f = fopen(path, "r");
-    CHECK(f && fgets(text, sizeof text, f));
-    if (f) fclose(f);
+    first_line("changed.jsonl", text, sizeof text);
     CHECK_STR(text, "{\"a\":1,\"b\":2}\n");
 }
 
@@ -191,11 +195,8 @@ static void test_other_formats(void) {
                   data_dir, in_path, data_dir);
     CHECK(run_config(text_of(&yaml)) == 0);
     sl_buf_free(&yaml);
-    char path[160], text[256] = "";
-    snprintf(path, sizeof path, "%s/out.jsonl", data_dir);
-    FILE *f = fopen(path, "r");
-    CHECK(f && fgets(text, sizeof text, f));
-    if (f) fclose(f);
+    char text[256];
+    first_line("out.jsonl", text, sizeof text);
     CHECK_STR(text, "{\"a\":\"1\",\"b\":\"x\"}\n");
 }
 
