@@ -7,6 +7,7 @@ process exits non-zero. Tests print "N passed, N failed" at the end.
 import glob
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -15,6 +16,7 @@ import sys
 import tempfile
 import time
 import traceback
+import urllib.request
 
 SLUICE = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else "build/release/sluice"
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -101,6 +103,18 @@ def assert_sequence(seqs, n, seed, log):
     raise AssertionError("output differs from the written lines (seed %d): %d records, %d missing (first %s), "
                          "%d duplicates, first difference at index %s; see %s"
                          % (seed, len(seqs), len(missing), missing[:5], len(seqs) - len(set(seqs)), first, log))
+
+
+def metric(port, name):
+    """The value of the first sample of `name` on the API at port (labels or
+    not), or None when the API is not up or has no such sample."""
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=2) as r:
+            body = r.read().decode()
+    except OSError:
+        return None
+    m = re.search(r"^%s(?:\{[^}]*\})? (\d+)" % re.escape(name), body, re.M)
+    return int(m.group(1)) if m else None
 
 
 def bytes_written(*patterns):

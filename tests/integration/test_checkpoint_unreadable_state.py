@@ -15,11 +15,9 @@ import glob
 import json
 import os
 import random
-import re
 import subprocess
-import urllib.request
 
-from harness import SLUICE, bytes_written, crc32c, free_port, main, run, run_killed, stop, text, wait_for
+from harness import SLUICE, bytes_written, crc32c, free_port, main, metric, run, run_killed, stop, text, wait_for
 
 SEED = 20261208
 RECORDS = 30_000
@@ -169,16 +167,6 @@ sources:
 sinks:
   out: {{type: file, inputs: [gen], path: {dir}/{out}}}
 """
-
-
-def metric(port, name):
-    try:
-        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=2) as r:
-            body = r.read().decode()
-    except OSError:
-        return None
-    m = re.search(r"^%s (\d+)" % re.escape(name), body, re.M)
-    return int(m.group(1)) if m else None
 
 
 def run_until_checkpoints(work, cfg, port, checkpoints):

@@ -11,14 +11,13 @@ SKIP_RETURN_CODE in tests/CMakeLists.txt).
 import json
 import os
 import random
-import re
 import signal
 import subprocess
 import sys
 import tempfile
-import urllib.request
 
 import harness
+from harness import metric
 
 SKIP = 77
 RECORDS = 20000
@@ -96,17 +95,6 @@ def config(work, port, sink_path, delivery="at_least_once", dlq_path=None, input
         "    retry: {initial: 20ms, max: 200ms}\n") % (
             work("data"), port, "dlq: {path: %s}\n" % dlq_path if dlq_path else "",
             work(input_name), sink_path, delivery))
-
-
-def metric(port, name):
-    """The value of the first sample of `name`, or None when the API is not up."""
-    try:
-        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=2) as r:
-            text = r.read().decode()
-    except OSError:
-        return None
-    m = re.search(r"^%s(?:\{[^}]*\})? (\d+)" % re.escape(name), text, re.M)
-    return int(m.group(1)) if m else None
 
 
 def start(work, cfg):

@@ -20,9 +20,8 @@ import os
 import re
 import subprocess
 import time
-import urllib.request
 
-from harness import SLUICE, crc32c, free_port, main, read_jsonl, run, text, wait_for
+from harness import SLUICE, crc32c, free_port, main, metric, read_jsonl, run, text, wait_for
 
 GENERATE = """
 {data_dir}
@@ -139,7 +138,6 @@ def checkpoint_bytes(doc):
     return b"sluice-checkpoint 1 %d %08x\n" % (len(doc), crc32c(doc)) + doc
 
 
-
 def test_damaged_newest_falls_back(work):
     """The newest checkpoint replaced by a directory, then by a document with
     the right checksum that is not a checkpoint: each run falls back to the
@@ -199,16 +197,6 @@ def test_fallback_takes_back_later_output(work):
     assert "no usable checkpoint to resume from: moved the" in text(r.stderr), text(r.stderr)
     aside = glob.glob(work("out", "all.jsonl.aside-*")) + glob.glob(work("out", "*", "part.jsonl.aside-*"))
     assert sum(lines(p) for p in aside) == 2000, aside
-
-
-def metric(port, name):
-    try:
-        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=2) as r:
-            body = r.read().decode()
-    except OSError:
-        return None
-    m = re.search(r"^%s (\d+)" % re.escape(name), body, re.M)
-    return int(m.group(1)) if m else None
 
 
 def test_checkpoint_write_failures_are_counted(work):
