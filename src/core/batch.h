@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "arena.h"
 #include "value.h"
@@ -35,9 +36,9 @@ typedef struct sl_record {
     sl_value value_;     /* SL_MAP once decoded; SL_NULL before. Private: see above */
     const char *raw;     /* the frame's bytes (into batch->data), for the DLQ */
     uint32_t raw_len;
-    bool raw_json;       /* raw is this record's JSON object text, one line, and the
-                            value has not been written since it was decoded from it
-                            (set by the worker's decode, cleared by sl_record_mut) */
+    bool raw_json;       /* raw is the JSON Lines frame this record's value was decoded
+                            from (no key repeated), and the value has not been written
+                            since (set by the worker's decode, cleared by sl_record_mut) */
     sl_position pos;
 } sl_record;
 
@@ -50,19 +51,24 @@ static inline sl_value *sl_record_mut(sl_record *r)
     r->raw_json = false;
     return &r->value_;
 }
+static inline bool sl_json_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
 /* The JSON text to write for r when it is unchanged (raw_json): its frame
- * without surrounding whitespace; NULL when r must be encoded. */
+ * without surrounding whitespace, when that is one object on one line;
+ * NULL when r must be encoded (changed, a multiline event, a line starting
+ * with a byte order mark). Checked here, at the sink, so that records
+ * changed or dropped on the way cost nothing. */
 static inline const char *sl_record_json_text(const sl_record *r, size_t *len)
 {
     if (!r->raw_json || !r->raw)
         return NULL;
-    /* the worker checked: '{' and '}' are the first and last bytes that are
-     * not JSON whitespace */
     const char *p = r->raw, *end = r->raw + r->raw_len;
-    while (*p != '{')
+    while (p < end && sl_json_space(*p))
         p++;
-    while (end[-1] != '}')
+    while (end > p && sl_json_space(end[-1]))
         end--;
+    if (end - p < 2 || *p != '{' || end[-1] != '}' || memchr(p, '\n', (size_t)(end - p)))
+        return NULL;
     *len = (size_t)(end - p);
     return p;
 }

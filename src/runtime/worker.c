@@ -264,26 +264,13 @@ static sl_record **gather_inputs(sl_worker *w, int v, size_t *n)
     return w->gather.items;
 }
 
-static bool is_json_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-/* Whether the frame r was just decoded from can be written for it as it
- * came (sl_record_json_text): a JSON Lines frame holding one object on one
- * line, surrounding whitespace aside (not a multiline event, nor a line
- * starting with a byte order mark), in which no key repeats (decoding
- * merged those, so the text says more than the value). */
+/* Whether r, just decoded, may be written from its frame as it came while
+ * nothing changes it: a JSON Lines frame in which no key repeats (decoding
+ * merged those, so the text says more than the value). Whether the frame
+ * is one object on one line is checked at the sink (sl_record_json_text). */
 static bool frame_is_json_line(const sl_batch *b, const sl_record *r)
 {
-    if (b->format->kind != SL_FORMAT_JSONL || (sl_record_value(r)->flags & SL_VF_DUPLICATE_KEYS))
-        return false;
-    const char *p = r->raw, *end = r->raw + r->raw_len;
-    while (p < end && is_json_space(*p))
-        p++;
-    while (end > p && is_json_space(end[-1]))
-        end--;
-    return end - p >= 2 && *p == '{' && end[-1] == '}' && !memchr(p, '\n', (size_t)(end - p));
+    return b->format->kind == SL_FORMAT_JSONL && !(sl_record_value(r)->flags & SL_VF_DUPLICATE_KEYS);
 }
 
 static void decode(sl_worker *w, sl_batch *b)
