@@ -61,8 +61,10 @@ const char *sl_emit_source_name(const sl_emit *e);
 typedef struct sl_payload_part {
     char *key;           /* partition (e.g. rendered path template), or NULL; in the
                             payload's `keys` arena */
-    sl_buf data;         /* encoded bytes */
+    sl_buf data;         /* encoded bytes; a slice of the payload's block when in_block */
     uint64_t records;
+    bool in_block;       /* data is in `block` (sl_payload_layout): filled with
+                            sl_payload_part_put, never grown or freed by itself */
 } sl_payload_part;
 
 typedef struct sl_payload {
@@ -76,11 +78,20 @@ typedef struct sl_payload {
     sl_arena keys;             /* the parts' keys: one allocation for many (freed on
                                   another thread, a malloc per key cost a tenth of a
                                   thousand-file run) */
+    char *block;               /* the bytes of every part, when laid out in one block */
 } sl_payload;
 
 /* Returns the part for key (NULL = the default part), creating it. */
 sl_payload_part *sl_payload_part_get(sl_payload *p, const char *key, size_t key_len);
 void sl_payload_free(sl_payload *p);   /* frees parts, not p itself */
+/* Gives every part (all still empty) sizes[i] bytes of one block, so that a
+ * payload of a thousand small parts costs one allocation, not a thousand
+ * (and as many frees on the sink thread). */
+void sl_payload_layout(sl_payload *p, const uint64_t *sizes);
+/* Appends n bytes to a laid-out part, within the size it was given. */
+void sl_payload_part_put(sl_payload_part *part, const void *bytes, size_t n);
+/* Frees a part's bytes (not its key, which is in the payload's arena). */
+void sl_payload_part_release(sl_payload_part *part);
 
 /* SINK, on the sink thread: memory the sink keeps after write returned (its
  * write buffers) is charged to the pipeline's memory budget with

@@ -58,12 +58,43 @@ sl_payload_part *sl_payload_part_get(sl_payload *p, const char *key, size_t key_
     }
     sl_buf_init(&part->data);
     part->records = 0;
+    part->in_block = false;
     return part;
+}
+
+void sl_payload_layout(sl_payload *p, const uint64_t *sizes)
+{
+    uint64_t total = 0;
+    for (size_t i = 0; i < p->count; i++) total += sizes[i];
+    free(p->block);
+    p->block = malloc(total ? (size_t)total : 1);
+    if (!p->block) abort();
+    for (size_t i = 0, at = 0; i < p->count; at += sizes[i++]) {
+        sl_buf_free(&p->parts[i].data);
+        p->parts[i].data = (sl_buf){.data = p->block + at, .len = 0, .cap = (size_t)sizes[i]};
+        p->parts[i].in_block = true;
+    }
+}
+
+void sl_payload_part_put(sl_payload_part *part, const void *bytes, size_t n)
+{
+    if (!part->in_block || n > part->data.cap - part->data.len) abort();   /* a caller's bug */
+    memcpy(part->data.data + part->data.len, bytes, n);
+    part->data.len += n;
+}
+
+void sl_payload_part_release(sl_payload_part *part)
+{
+    if (part->in_block) sl_buf_init(&part->data);
+    else sl_buf_free(&part->data);
+    part->in_block = false;
 }
 
 void sl_payload_free(sl_payload *p)
 {
-    for (size_t i = 0; i < p->count; i++) sl_buf_free(&p->parts[i].data);
+    for (size_t i = 0; i < p->count; i++) sl_payload_part_release(&p->parts[i]);
+    free(p->block);
+    p->block = NULL;
     sl_arena_free(&p->keys);
     free(p->parts);
     sl_strindex_free(&p->index);

@@ -389,7 +389,7 @@ static void drop_written_parts(sl_payload *pl, size_t done)
     for (size_t k = 0; k < done; k++) {
         pl->records -= pl->parts[k].records;
         pl->bytes -= pl->parts[k].data.len;
-        sl_buf_free(&pl->parts[k].data);   /* keys stay in the payload's arena */
+        sl_payload_part_release(&pl->parts[k]);
     }
     memmove(pl->parts, pl->parts + done, (pl->count - done) * sizeof *pl->parts);
     pl->count -= done;

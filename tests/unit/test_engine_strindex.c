@@ -57,8 +57,29 @@ static void test_payload_parts(void) {
     sl_payload_free(&p);
 }
 
+/* Parts laid out in one block hold their own bytes side by side; a part
+ * taken out (as a retry does) leaves the others whole. */
+static void test_payload_parts_in_one_block(void) {
+    sl_payload p = {0};
+    sl_payload_part_get(&p, "a", 1);
+    sl_payload_part_get(&p, "b", 1);
+    uint64_t sizes[2] = {4, 3};
+    sl_payload_layout(&p, sizes);
+    sl_payload_part_put(&p.parts[1], "x", 1);
+    sl_payload_part_put(&p.parts[0], "12", 2);
+    sl_payload_part_put(&p.parts[1], "yz", 2);
+    sl_payload_part_put(&p.parts[0], "34", 2);
+    CHECK(p.parts[0].in_block && p.parts[0].data.len == 4 && memcmp(p.parts[0].data.data, "1234", 4) == 0);
+    CHECK(p.parts[1].data.len == 3 && memcmp(p.parts[1].data.data, "xyz", 3) == 0);
+    sl_payload_part_release(&p.parts[0]);
+    CHECK(p.parts[0].data.len == 0 && !p.parts[0].in_block);
+    CHECK(memcmp(p.parts[1].data.data, "xyz", 3) == 0);
+    sl_payload_free(&p);   /* frees the block once (ASan says so) */
+}
+
 int main(void) {
     RUN(test_find_add_clear);
     RUN(test_payload_parts);
+    RUN(test_payload_parts_in_one_block);
     return check_report();
 }
