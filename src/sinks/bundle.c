@@ -5,15 +5,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "../core/util.h"
+#include "frame_writer.h"
 
 #define MAGIC 0x314c4253u   /* "SBL1" */
-#define IOVECS 1024u
 #define WRITEBACK (8u << 20)      /* writeback is started this often */
 #define RESERVE_STEP (8u << 20)   /* disk space is reserved this much at a time (a call costs ~0.5 ms) */
 
@@ -22,6 +23,8 @@ typedef struct frame_header {
     uint32_t entries;
     uint64_t data;
 } frame_header;
+
+enum { UNPLACED, IN_FRAMES, IN_SIDE };   /* where a step's bytes go (sl_bundle.placed) */
 
 typedef struct frame_entry {
     uint32_t step;
@@ -44,12 +47,29 @@ static int sys_error(sl_error *err, const char *what, const char *path)
     return -1;
 }
 
-void sl_bundle_init(sl_bundle *b, size_t cap)
+void sl_bundle_init(sl_bundle *b, size_t memory)
 {
     memset(b, 0, sizeof *b);
     b->fd = -1;
-    b->cap = cap < SL_BUNDLE_FRAME ? cap : SL_BUNDLE_FRAME;
-    if (b->cap < 65536) b->cap = 65536;
+    b->cap = (memory < SL_BUNDLE_FRAME ? memory : SL_BUNDLE_FRAME) / 2;
+    if (b->cap < 32768) b->cap = 32768;
+    sl_frame_writer_init(&b->writer);
+}
+
+/* Drops the frame being written, or whose write failed (a bundle given up
+ * is written again from the checkpoint). */
+static void drop_writes(sl_bundle *b)
+{
+    int rc;
+    sl_error ignored;
+    sl_write_job *job = sl_frame_writer_wait(&b->writer, &rc, &ignored);
+    for (int i = 0; i < 2; i++, job = b->failed) {
+        if (!job) continue;
+        if (b->spare) free(job->buffer);
+        else b->spare = job->buffer;
+        sl_write_job_free(job);
+    }
+    b->failed = NULL;
 }
 
 void sl_part_steps_free(sl_part_step *steps, size_t n)
@@ -57,12 +77,14 @@ void sl_part_steps_free(sl_part_step *steps, size_t n)
     for (size_t i = 0; i < n; i++) {
         free(steps[i].file);
         free(steps[i].rotate_to);
+        free(steps[i].side);
     }
     free(steps);
 }
 
 static void close_bundle(sl_bundle *b)
 {
+    drop_writes(b);
     if (b->fd >= 0) close(b->fd);
     b->fd = -1;
     free(b->path);
@@ -71,13 +93,19 @@ static void close_bundle(sl_bundle *b)
     b->len = b->n_entries = 0;
     sl_part_steps_free(b->steps, b->n_steps);
     b->steps = NULL;
-    b->n_steps = b->cap_steps = 0;
+    free(b->placed);
+    free(b->side_written);
+    b->placed = NULL;
+    b->side_written = NULL;
+    b->n_steps = b->cap_steps = b->n_sides = 0;
 }
 
 void sl_bundle_free(sl_bundle *b)
 {
     close_bundle(b);
+    sl_frame_writer_free(&b->writer);
     free(b->frame);
+    free(b->spare);
     free(b->entries);
     free(b->scratch);
     memset(b, 0, sizeof *b);
@@ -109,10 +137,14 @@ uint32_t sl_bundle_step(sl_bundle *b, const char *file, uint64_t file_size, cons
     if (b->n_steps == b->cap_steps) {
         b->cap_steps = b->cap_steps ? 2 * b->cap_steps : 64;
         b->steps = realloc(b->steps, b->cap_steps * sizeof *b->steps);
-        if (!b->steps) abort();
+        b->placed = realloc(b->placed, b->cap_steps * sizeof *b->placed);
+        b->side_written = realloc(b->side_written, b->cap_steps * sizeof *b->side_written);
+        if (!b->steps || !b->placed || !b->side_written) abort();
     }
     b->steps[b->n_steps] = (sl_part_step){.file = xstrdup(file), .file_size = file_size,
                                           .rotate_to = xstrdup(rotate_to)};
+    b->placed[b->n_steps] = UNPLACED;
+    b->side_written[b->n_steps] = 0;
     return (uint32_t)b->n_steps++;
 }
 
@@ -121,50 +153,131 @@ bool sl_bundle_fits(const sl_bundle *b, size_t n)
     return b->len + n <= b->cap;
 }
 
-/* Writes iov[0..n) at the end of the bundle, IOVECS at a time. On failure
- * the file is cut back to where it ended. */
-static int write_iov(sl_bundle *b, struct iovec *iov, size_t n, sl_error *err)
+/* "out/.x.jsonl.17.inprogress", 42 -> "out/.x.jsonl.17.s42.inprogress":
+ * named like a bundle, so that a start that finds it unlisted removes it. */
+static char *side_path(const sl_bundle *b, uint32_t step)
 {
-    uint64_t start = b->size, at = b->size;
-    for (size_t i = 0; i < n;) {
-        size_t k = n - i < IOVECS ? n - i : IOVECS;
-        ssize_t w = pwritev(b->fd, iov + i, (int)k, (off_t)at);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) {
-            if (w == 0) errno = EIO;
-            sys_error(err, "write", b->path);
-            if (ftruncate(b->fd, (off_t)start) < 0) {}   /* a retry writes over it anyway */
-            return -1;
-        }
-        at += (uint64_t)w;
-        b->unsynced += (uint64_t)w;
-        while (w > 0 && (size_t)w >= iov[i].iov_len) w -= (ssize_t)iov[i++].iov_len;
-        if (w > 0) {
-            iov[i].iov_base = (char *)iov[i].iov_base + w;
-            iov[i].iov_len -= (size_t)w;
-        }
+    static const char suffix[] = ".inprogress";
+    size_t len = strlen(b->path), keep = len;
+    if (len >= sizeof suffix - 1 && strcmp(b->path + len - (sizeof suffix - 1), suffix) == 0)
+        keep = len - (sizeof suffix - 1);
+    size_t cap = len + 16;
+    char *out = malloc(cap);
+    if (!out) abort();
+    snprintf(out, cap, "%.*s.s%u%s", (int)keep, b->path, step, b->path + keep);
+    return out;
+}
+
+/* Decides where step's bytes go, given the bytes it brings to the first
+ * frame it is in (or with its first part written at once): a side file when
+ * it starts its file with enough of them, else the frames. */
+static void place(sl_bundle *b, uint32_t step, uint64_t bytes)
+{
+    if (b->placed[step] != UNPLACED) return;
+    sl_part_step *s = &b->steps[step];
+    if (s->file_size == 0 && !s->rotate_to && bytes >= SL_BUNDLE_SIDE && b->n_sides < SL_BUNDLE_MAX_SIDES) {
+        s->side = side_path(b, step);
+        b->placed[step] = IN_SIDE;
+        b->n_sides++;
+        return;
     }
-    b->size = at;
-    /* Start writing to disk every WRITEBACK bytes, so that the seal's
-     * fdatasync finds little left to do. A hint. */
-    if (b->unsynced >= WRITEBACK) {
-        if (sync_file_range(b->fd, (off_t)(at - b->unsynced), (off_t)b->unsynced, SYNC_FILE_RANGE_WRITE) < 0) {}
-        b->unsynced = 0;
+    b->placed[step] = IN_FRAMES;
+}
+
+/* Gives back disk space reserved for the bundle that side files take
+ * instead (reserve), so that the reservation stays what is still to come. */
+static void release(sl_bundle *b, uint64_t bytes)
+{
+    if (b->reserved == UINT64_MAX || b->reserved <= b->size) return;
+    uint64_t from = b->reserved - bytes > b->size ? b->reserved - bytes : b->size;
+    from = (from + 4095) & ~(uint64_t)4095;
+    if (from >= b->reserved) return;
+    if (fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)from, (off_t)(b->reserved - from)) == 0)
+        b->reserved = from;
+}
+
+/* Started writing to disk every WRITEBACK bytes of the bundle, so that the
+ * seal's fdatasync finds little left to do. A hint; everything up to
+ * b->size must be written. */
+static void start_writeback(sl_bundle *b)
+{
+    if (b->unsynced < WRITEBACK) return;
+    if (sync_file_range(b->fd, (off_t)(b->size - b->unsynced), (off_t)b->unsynced, SYNC_FILE_RANGE_WRITE) < 0) {}
+    b->unsynced = 0;
+}
+
+/* Waits for the frame being written; a failed one is run again here (and
+ * kept, to be run again by the next call, when that fails too). */
+static int settle(sl_bundle *b, sl_error *err)
+{
+    if (!b->failed) {
+        int rc;
+        sl_write_job *job = sl_frame_writer_wait(&b->writer, &rc, err);
+        if (!job) return 0;
+        if (rc == 0) {
+            b->spare = job->buffer;
+            sl_write_job_free(job);
+            return 0;
+        }
+        b->failed = job;
     }
+    if (sl_write_job_run(b->failed, err) < 0) return -1;
+    b->spare = b->failed->buffer;
+    sl_write_job_free(b->failed);
+    b->failed = NULL;
     return 0;
 }
 
-/* Writes the frame, each step's bytes together (a counting sort of the
- * entries by step), and empties it. */
-static int write_frame(sl_bundle *b, sl_error *err)
+/* Writes n bytes at the end of the bundle, or of step's side file, here:
+ * after the frames before them (settle). Nothing is written on failure. */
+static int write_now(sl_bundle *b, uint32_t step, bool side, struct iovec *iov, size_t n_iov, sl_error *err)
 {
-    if (b->len == 0) return 0;
-    if (b->plain) {
-        struct iovec one = {.iov_base = b->frame, .iov_len = b->len};
-        if (write_iov(b, &one, 1, err) < 0) return -1;
-        b->len = b->n_entries = 0;
+    if (settle(b, err) < 0) return -1;
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < n_iov; i++) bytes += iov[i].iov_len;
+    sl_file_write w = {.fd = side ? -1 : b->fd, .path = side ? b->steps[step].side : b->path,
+                       .at = side ? b->side_written[step] : b->size, .n_iov = n_iov};
+    sl_write_job job = {.iov = iov, .n_iov = n_iov, .writes = &w, .n_writes = 1};
+    if (sl_write_job_run(&job, err) < 0) return -1;
+    if (side) {
+        b->side_written[step] += bytes;
         return 0;
     }
+    b->size += bytes;
+    b->unsynced += bytes;
+    start_writeback(b);
+    return 0;
+}
+
+static void add_write(sl_write_job *job, int fd, const char *path, uint64_t at, size_t first_iov, size_t n_iov)
+{
+    if (job->n_writes == job->cap_writes) {
+        job->cap_writes = job->cap_writes ? 2 * job->cap_writes : 16;
+        job->writes = realloc(job->writes, job->cap_writes * sizeof *job->writes);
+        if (!job->writes) abort();
+    }
+    job->writes[job->n_writes++] = (sl_file_write){.fd = fd, .path = path, .at = at, .first_iov = first_iov,
+                                                   .n_iov = n_iov};
+}
+
+/* The job that writes a plain bundle's frame: its bytes as they are. */
+static sl_write_job *plain_job(sl_bundle *b)
+{
+    sl_write_job *job = calloc(1, sizeof *job);
+    if (!job || !(job->iov = malloc(sizeof *job->iov))) abort();
+    job->iov[0] = (struct iovec){.iov_base = b->frame, .iov_len = b->len};
+    job->n_iov = 1;
+    add_write(job, b->fd, b->path, b->size, 0, 1);
+    b->size += b->len;
+    b->unsynced += b->len;
+    return job;
+}
+
+/* The job that writes a frame of many steps: into the bundle, a frame with
+ * each step's bytes together (a counting sort of the entries by step); each
+ * side-file step's bytes, at the end of its side file. */
+static sl_write_job *sorted_job(sl_bundle *b)
+{
     if (b->cap_scratch < b->n_steps + 1) {
         b->cap_scratch = b->n_steps + 1 > 2 * b->cap_scratch ? b->n_steps + 1 : 2 * b->cap_scratch;
         b->scratch = realloc(b->scratch, b->cap_scratch * sizeof *b->scratch);
@@ -181,37 +294,82 @@ static int write_frame(sl_bundle *b, sl_error *err)
         b->scratch[s] = slot;
         slot += c;
     }
+    sl_write_job *job = calloc(1, sizeof *job);
     frame_entry *index = calloc(steps_here ? steps_here : 1, sizeof *index);
+    frame_header *h = malloc(sizeof *h);
     struct iovec *iov = malloc((b->n_entries + 2) * sizeof *iov);
-    size_t *order = malloc(b->n_entries * sizeof *order);   /* entry positions by step */
-    uint64_t *offset = malloc(b->n_entries * sizeof *offset);
-    if (!index || !iov || !order || !offset) abort();
+    struct iovec *side_iov = malloc((b->n_entries ? b->n_entries : 1) * sizeof *side_iov);
+    size_t *order = malloc((b->n_entries ? b->n_entries : 1) * sizeof *order);   /* entry positions by step */
+    uint64_t *offset = malloc((b->n_entries ? b->n_entries : 1) * sizeof *offset);
+    if (!job || !index || !h || !iov || !side_iov || !order || !offset) abort();
     uint64_t at = 0;
     for (size_t i = 0; i < b->n_entries; i++) {
         offset[i] = at;
         at += b->entries[i].len;
         order[b->scratch[b->entries[i].step]++] = i;
     }
-    size_t n_iov = 2, k = (size_t)-1;
-    for (size_t j = 0; j < b->n_entries; j++) {
-        const sl_bundle_entry *e = &b->entries[order[j]];
-        if (k == (size_t)-1 || index[k].step != e->step) index[++k] = (frame_entry){.step = e->step};
-        index[k].len += e->len;
-        char *p = b->frame + offset[order[j]];
-        struct iovec *last = &iov[n_iov - 1];
-        if (n_iov > 2 && (char *)last->iov_base + last->iov_len == p) last->iov_len += e->len;
-        else iov[n_iov++] = (struct iovec){.iov_base = p, .iov_len = e->len};
+    size_t n_iov = 2, n_side_iov = 0, k = 0;
+    uint64_t frame_bytes = 0, side_bytes = 0;
+    for (size_t j = 0; j < b->n_entries;) {
+        uint32_t step = b->entries[order[j]].step;
+        size_t end = j;
+        uint64_t bytes = 0;
+        while (end < b->n_entries && b->entries[order[end]].step == step) bytes += b->entries[order[end++]].len;
+        place(b, step, bytes);
+        bool side = b->placed[step] == IN_SIDE;
+        struct iovec *to = side ? side_iov : iov;
+        size_t *n_to = side ? &n_side_iov : &n_iov, from = *n_to;
+        for (; j < end; j++) {
+            char *p = b->frame + offset[order[j]];
+            uint32_t len = b->entries[order[j]].len;
+            if (*n_to > from && (char *)to[*n_to - 1].iov_base + to[*n_to - 1].iov_len == p) to[*n_to - 1].iov_len += len;
+            else to[(*n_to)++] = (struct iovec){.iov_base = p, .iov_len = len};
+        }
+        if (side) {   /* iovecs numbered from 0 of side_iov for now */
+            add_write(job, -1, b->steps[step].side, b->side_written[step], from, n_side_iov - from);
+            b->side_written[step] += bytes;
+            side_bytes += bytes;
+        } else {
+            index[k++] = (frame_entry){.step = step, .len = bytes};
+            frame_bytes += bytes;
+        }
     }
-    frame_header h = {.magic = MAGIC, .entries = (uint32_t)steps_here, .data = b->len};
-    iov[0] = (struct iovec){.iov_base = &h, .iov_len = sizeof h};
-    iov[1] = (struct iovec){.iov_base = index, .iov_len = steps_here * sizeof *index};
-    int rc = write_iov(b, iov, n_iov, err);
-    free(index);
-    free(iov);
+    /* The bundle's write first, then the side files' iovecs after its own. */
+    memcpy(iov + n_iov, side_iov, n_side_iov * sizeof *iov);
+    for (size_t w = 0; w < job->n_writes; w++) job->writes[w].first_iov += n_iov;
+    if (k) {
+        *h = (frame_header){.magic = MAGIC, .entries = (uint32_t)k, .data = frame_bytes};
+        iov[0] = (struct iovec){.iov_base = h, .iov_len = sizeof *h};
+        iov[1] = (struct iovec){.iov_base = index, .iov_len = k * sizeof *index};
+        add_write(job, b->fd, b->path, b->size, 0, n_iov);
+        b->size += sizeof *h + k * sizeof *index + frame_bytes;
+        b->unsynced += sizeof *h + k * sizeof *index + frame_bytes;
+    }
+    release(b, side_bytes);
+    job->iov = iov;
+    job->n_iov = n_iov + n_side_iov;
+    job->index = index;
+    job->header = (char *)h;
+    free(side_iov);
     free(order);
     free(offset);
-    if (rc == 0) b->len = b->n_entries = 0;
-    return rc;
+    return job;
+}
+
+/* Hands the frame to the writer thread, after the one before it is
+ * written, and empties it: the next one fills the spare buffer. */
+static int write_frame(sl_bundle *b, sl_error *err)
+{
+    if (settle(b, err) < 0) return -1;
+    if (b->len == 0) return 0;
+    start_writeback(b);
+    sl_write_job *job = b->plain ? plain_job(b) : sorted_job(b);
+    job->buffer = b->frame;
+    b->frame = b->spare;
+    b->spare = NULL;
+    b->len = b->n_entries = 0;
+    sl_frame_writer_start(&b->writer, job);
+    return 0;
 }
 
 /* Reserves disk space for the frame with n more bytes (and its index), so
@@ -242,13 +400,18 @@ int sl_bundle_append(sl_bundle *b, uint32_t step, const void *p, size_t n, sl_er
     if (n == 0) return 0;
     if (reserve(b, n, err) < 0) return -1;
     bool direct = n >= SL_BUNDLE_DIRECT || n > b->cap;
+    /* Placed by all its bytes (a CSV header may be in the frame). */
+    if (direct && !b->plain) place(b, step, b->steps[step].bytes + n);
     /* A frame of its own comes after what the frame holds (of its step too). */
     if ((direct || !sl_bundle_fits(b, n)) && write_frame(b, err) < 0) return -1;
     if (direct) {
+        bool side = !b->plain && b->placed[step] == IN_SIDE;
         frame_header h = {.magic = MAGIC, .entries = 1, .data = n};
         frame_entry e = {.step = step, .len = n};
         struct iovec iov[3] = {{&h, sizeof h}, {&e, sizeof e}, {(void *)p, n}};
-        if (b->plain ? write_iov(b, &iov[2], 1, err) < 0 : write_iov(b, iov, 3, err) < 0) return -1;
+        if (side) release(b, n);
+        int rc = side || b->plain ? write_now(b, step, side, &iov[2], 1, err) : write_now(b, step, false, iov, 3, err);
+        if (rc < 0) return -1;
         b->steps[step].bytes += n;
         return 0;
     }
@@ -271,19 +434,22 @@ int sl_bundle_append(sl_bundle *b, uint32_t step, const void *p, size_t n, sl_er
 
 int sl_bundle_flush(sl_bundle *b, sl_error *err)
 {
-    return write_frame(b, err);
+    if (write_frame(b, err) < 0) return -1;
+    return settle(b, err);
 }
 
 int sl_bundle_seal(sl_bundle *b, sl_error *err)
 {
-    if (write_frame(b, err) < 0) return -1;
+    if (sl_bundle_flush(b, err) < 0) return -1;
     /* Space reserved past the end goes back: publishing needs it for the
      * copy into the files. */
     if (b->reserved != UINT64_MAX && b->reserved > b->size &&
         fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)b->size,
                   (off_t)(b->reserved - b->size)) < 0) {}   /* else it goes with the bundle */
     b->reserved = b->size;
-    if (fdatasync(b->fd) < 0) return sys_error(err, "sync", b->path);
+    /* Side files are synced with the bundle by one syncfs (their file
+     * system is the bundle's: they are in its directory). */
+    if ((b->n_sides ? syncfs(b->fd) : fdatasync(b->fd)) < 0) return sys_error(err, "sync", b->path);
     return sl_fsync_parent(b->path, err);
 }
 

@@ -5,11 +5,13 @@
  *   out/.{model}.jsonl.17.inprogress   the bundle: frames of records for many files
  *
  * The sink appends each batch's bytes for an output file to the frame in
- * memory (one buffer, at most SL_BUNDLE_FRAME bytes) as part of a *step*:
- * one output file from a given size on (a rotation starts a new step for the
- * same file). When the frame is full it is written with the bytes of each
- * step made contiguous (sorted by step, in arrival order within a step), so
- * that publishing copies one range per step and frame. A part of at least
+ * memory as part of a *step*: one output file from a given size on (a
+ * rotation starts a new step for the same file). When the frame is full it
+ * is written with the bytes of each step made contiguous (sorted by step, in
+ * arrival order within a step), so that publishing copies one range per step
+ * and frame. It is written on a thread of its own (frame_writer.h) while
+ * the next frame fills the other of two buffers (SL_BUNDLE_FRAME bytes in
+ * all). A part of at least
  * SL_BUNDLE_DIRECT bytes (a path template with few files, or none) is
  * written at once as a frame of its own, without a copy into the buffer:
  *
@@ -20,6 +22,18 @@
  * Disk space for what the frame holds is reserved as it fills (fallocate),
  * so that a full disk is found when a batch is taken (and the sink pauses),
  * not when the frame is written at the pre-commit.
+ *
+ * A step that starts its file (no rotation) and brings at least
+ * SL_BUNDLE_SIDE bytes to the first frame it is in, or a part of at least
+ * SL_BUNDLE_DIRECT bytes as its first, gets a *side file* of its own next to
+ * the bundle (out/.{model}.jsonl.17.s42.inprogress) instead of ranges in
+ * the frames: publishing renames it into place, so a thousand files that
+ * start in an interval are not copied (a path template with many files
+ * writing a fresh directory). It is written when the frame is (opened,
+ * written and closed: no descriptor stays open), and synced with the bundle
+ * by one syncfs, not one fdatasync per file. Side files cost a file created
+ * per file and interval, so a step gets one only with enough bytes to be
+ * worth it; the rest share the bundle.
  *
  * A *plain* bundle (a path without a template) holds one step and no
  * frames: the file's bytes as they are, so that publishing can rename it
@@ -39,9 +53,12 @@
 #include <stdint.h>
 
 #include "../core/error.h"
+#include "frame_writer.h"
 
-#define SL_BUNDLE_FRAME (32u << 20)   /* a frame's data, at most (less with a small memory_limit) */
+#define SL_BUNDLE_FRAME (32u << 20)   /* both frame buffers, at most (less with a small memory_limit) */
 #define SL_BUNDLE_DIRECT (32u << 10)  /* a part this large is a frame of its own, not copied */
+#define SL_BUNDLE_SIDE (8u << 10)     /* a step starting its file with this much in a frame gets a side file */
+#define SL_BUNDLE_MAX_SIDES 65536u     /* side files of one bundle, at most */
 
 /* One output file's bytes in a bundle, from file_size on. */
 typedef struct sl_part_step {
@@ -49,6 +66,7 @@ typedef struct sl_part_step {
     uint64_t file_size;   /* its size before this step */
     uint64_t bytes;       /* bytes of the step in the bundle */
     char *rotate_to;      /* move the output file here first (rotation), or NULL */
+    char *side;           /* the step's bytes are this side file, not ranges of the bundle, or NULL */
     bool noted;           /* what it creates or rotates is in the owned-files journal */
 } sl_part_step;
 
@@ -71,17 +89,23 @@ typedef struct sl_bundle {
                                  the file system cannot */
     char *frame;              /* the frame being filled: data in arrival order */
     size_t len, cap;
+    char *spare;              /* the other frame buffer, when it is not being written */
+    sl_frame_writer writer;   /* writes a full frame while the next one fills */
+    sl_write_job *failed;     /* a frame whose write failed, to be written before anything else */
     sl_bundle_entry *entries; /* the frame's data, by step, in arrival order */
     size_t n_entries, cap_entries;
     sl_part_step *steps;      /* the steps of the open bundle */
+    uint8_t *placed;          /* per step: not yet placed, in the frames, or in a side file */
+    uint64_t *side_written;   /* per step: bytes written to its side file */
     size_t n_steps, cap_steps;
+    size_t n_sides;
     uint32_t *scratch;        /* per step, for sorting a frame */
     size_t cap_scratch;
 } sl_bundle;
 
-/* cap: the frame's capacity (at most SL_BUNDLE_FRAME), allocated at the
- * first append. */
-void sl_bundle_init(sl_bundle *b, size_t cap);
+/* memory: for the two frame buffers (at most SL_BUNDLE_FRAME in all), one
+ * filled while the other is written; allocated as they are first used. */
+void sl_bundle_init(sl_bundle *b, size_t memory);
 /* Closes the open bundle, if any (its file stays: the next start removes
  * it), and frees everything. */
 void sl_bundle_free(sl_bundle *b);
@@ -102,7 +126,8 @@ bool sl_bundle_fits(const sl_bundle *b, size_t n);
 int sl_bundle_append(sl_bundle *b, uint32_t step, const void *p, size_t n, sl_error *err);
 /* Writes the frame (on failure it stays, and the file is cut back). */
 int sl_bundle_flush(sl_bundle *b, sl_error *err);
-/* After sl_bundle_flush: fdatasyncs the bundle and its directory. On
+/* After sl_bundle_flush: fdatasyncs the bundle (syncfs when it has side
+ * files) and its directory. On
  * success the caller takes path and steps (sl_bundle_take). */
 int sl_bundle_seal(sl_bundle *b, sl_error *err);
 /* After sl_bundle_seal: hands over the path and steps (the caller frees

@@ -22,9 +22,9 @@
  * the checkpoint is durable and syncs them all at once. So a file costs a
  * table entry (MAX_FILES at most; one that leaves the table is simply
  * forgotten) and, per checkpoint, one step in the bundle: no descriptor,
- * no buffer, no fsync of its own. A file whose step starts with a large
- * part (few files) gets a plain bundle of its own instead (own_bundle), so
- * that it is renamed into place, or copied in one range, at the commit.
+ * no buffer, no fsync of its own. A file that starts in the interval with
+ * enough bytes gets a side file of the bundle instead of ranges in it, and
+ * the commit renames it into place rather than copying it (bundle.h).
  *
  * Path safety: bytes that come from field values cannot add directories:
  * '/' (and control characters) become '_', and a path segment made of field
@@ -54,7 +54,6 @@
 
 #define MAX_FDS 1024                 /* descriptors open at once, at most (max_fds) */
 #define MAX_FILES 4096               /* exactly_once: files in the table */
-#define MAX_OWN 16                   /* exactly_once: files with a plain bundle of their own at once */
 #define WRITEBACK_BYTES (8u << 20)
 #define MISSING "_missing_"
 #define EMPTY "_empty_"
@@ -72,8 +71,6 @@ typedef struct open_file {
     char *path;             /* the file records go to */
     int fd;                 /* at_least_once: that file, or -1 */
     long step;              /* exactly_once: its step in the open bundle, or -1 */
-    int own;                /* exactly_once: which of the sink's own bundles holds the step, or -1
-                               for the shared one */
     char *rotate_to;        /* exactly_once: the next step starts the file anew; the
                                published file moves here first */
     uint64_t size;          /* bytes in the file (exactly_once: once everything is published) */
@@ -106,10 +103,7 @@ typedef struct file_sink {
     size_t n_fds, max_fds;  /* at_least_once: descriptors open, and at most: MAX_FDS or an
                                eighth of RLIMIT_NOFILE */
     sl_bundle bundle;       /* exactly_once: this interval's output */
-    sl_bundle own[MAX_OWN]; /* exactly_once, templated: plain bundles of files that start with a
-                               large part in this interval (renamed into place) */
-    size_t n_own;
-    uint64_t held;          /* exactly_once: the bundle's frame (charged to the budget), 0 before
+    uint64_t held;          /* exactly_once: the bundle's frames (charged to the budget), 0 before
                                the first write */
     sl_component *c;        /* for sl_sink_hold */
     uint64_t clock;         /* for least-recently-used */
@@ -388,7 +382,6 @@ static void file_destroy(sl_component *c) {
     }
     free(fs->files);
     sl_bundle_free(&fs->bundle);
-    for (size_t i = 0; i < fs->n_own; i++) sl_bundle_free(&fs->own[i]);
     free(fs->bundle_name);
     sl_strindex_free(&fs->by_path);
     sl_part_log_free(&fs->parts_log);
@@ -640,10 +633,7 @@ static const sl_part_step *last_step(const sl_bundle *b, const char *path) {
 static uint64_t published_size(file_sink *fs, const char *path) {
     uint64_t size;
     struct stat st;
-    /* A file's steps in own bundles come before any of its steps in the
-     * shared one (seal_bundle). */
     const sl_part_step *s = last_step(&fs->bundle, path);
-    for (size_t b = fs->n_own; !s && b-- > 0;) s = last_step(&fs->own[b], path);
     if (s) return s->file_size + s->bytes;
     if (fs->exactly_once && sl_part_log_size_after(&fs->parts_log, path, &size)) return size;
     return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
@@ -677,7 +667,7 @@ static open_file *open_path(file_sink *fs, const char *path, sl_error *err) {
             if (fs->files[i].last_use < fs->files[lru].last_use) lru = i;
         close_file(fs, lru);
     }
-    open_file of = {.fd = -1, .step = -1, .own = -1, .opened_ns = sl_monotonic_ns(), .next_rotation = 1};
+    open_file of = {.fd = -1, .step = -1, .opened_ns = sl_monotonic_ns(), .next_rotation = 1};
     if (!fs->exactly_once) {
         of.fd = open_for_write(fs, path, O_APPEND, err);
         if (of.fd < 0) return NULL;
@@ -810,47 +800,12 @@ static int seal_one(file_sink *fs, sl_bundle *b, sl_error *err) {
     return 0;
 }
 
-/* exactly_once, the pre-commit: seals the files' own bundles, then the
- * shared one, into the part log, in that order: a file's step in an own
- * bundle starts the file, so any step of it in the shared bundle came
- * later (after a rotation, or after the file was closed and came back).
- * The next write starts new bundles, with a new step for every file. */
+/* exactly_once, the pre-commit: seals the bundle into the part log. The
+ * next write starts a new bundle, with a new step for every file. */
 static int seal_bundle(file_sink *fs, sl_error *err) {
-    for (size_t b = 0; b < fs->n_own; b++) {
-        if (seal_one(fs, &fs->own[b], err) < 0) return -1;
-        for (size_t i = 0; i < fs->n_files; i++)   /* a retry after a failure below starts it anew */
-            if (fs->files[i].own == (int)b) fs->files[i].step = -1;
-    }
     if (seal_one(fs, &fs->bundle, err) < 0) return -1;
-    for (size_t b = 0; b < fs->n_own; b++) sl_bundle_free(&fs->own[b]);
-    fs->n_own = 0;
     for (size_t i = 0; i < fs->n_files; i++) fs->files[i].step = -1;
     return 0;
-}
-
-/* exactly_once, templated: a plain bundle of its own for a file whose
- * step starts with a part of at least SL_BUNDLE_DIRECT bytes (a template
- * with few files), so that the commit renames it into place when it starts
- * the file and copies it in one range otherwise, not one range per part;
- * at most MAX_OWN at once. Not for a step that rotates the file, nor for a
- * file with a step in the shared bundle already (its steps must be applied
- * in order, and own bundles are applied first). Returns its index, -1 for
- * the shared bundle, or -2 with err. */
-static int own_bundle(file_sink *fs, const open_file *of, size_t n, sl_error *err) {
-    if (!fs->templated || of->rotate_to || n < SL_BUNDLE_DIRECT || fs->n_own == MAX_OWN ||
-        last_step(&fs->bundle, of->path))
-        return -1;
-    sl_bundle *b = &fs->own[fs->n_own];
-    sl_bundle_init(b, 0);
-    b->plain = true;
-    char *path = sl_part_path(fs->bundle_name, ++fs->part_counter);
-    int rc = sl_bundle_open(b, path, fs->mkdir, err);
-    free(path);
-    if (rc < 0) {
-        sl_bundle_free(b);
-        return -2;
-    }
-    return (int)fs->n_own++;
 }
 
 /* exactly_once: the CSV header a new file starts with (compressed), or
@@ -868,27 +823,24 @@ static int take_part(file_sink *fs, open_file *of, const char *p, size_t n, sl_e
         uint64_t share = sl_sink_hold_max(fs->c);
         sl_bundle_init(&fs->bundle, share < SL_BUNDLE_FRAME ? (size_t)share : SL_BUNDLE_FRAME);
         fs->bundle.plain = !fs->templated;   /* renamed into place when it starts the file */
-        fs->held = fs->bundle.cap;
+        fs->held = 2 * fs->bundle.cap;   /* the frame being filled and the one being written */
         sl_sink_hold(fs->c, (int64_t)fs->held);
     }
     /* A plain bundle holds one step: a rotation seals it (an fdatasync, as
      * rare as rotations) and starts another. */
     if (fs->bundle.plain && of->step < 0 && fs->bundle.n_steps > 0 && seal_bundle(fs, err) < 0) return -1;
+    sl_bundle *b = &fs->bundle;
     if (of->step < 0) {
-        of->own = own_bundle(fs, of, n, err);
-        if (of->own == -2) return -1;
-        if (of->own < 0 && !sl_bundle_is_open(&fs->bundle)) {
+        if (!sl_bundle_is_open(b)) {
             char *path = sl_part_path(fs->bundle_name, ++fs->part_counter);
-            int rc = sl_bundle_open(&fs->bundle, path, fs->mkdir, err);
+            int rc = sl_bundle_open(b, path, fs->mkdir, err);
             free(path);
             if (rc < 0) return -1;
         }
-        sl_bundle *b = of->own < 0 ? &fs->bundle : &fs->own[of->own];
         of->step = sl_bundle_step(b, of->path, of->size, of->rotate_to);
         free(of->rotate_to);
         of->rotate_to = NULL;
     }
-    sl_bundle *b = of->own < 0 ? &fs->bundle : &fs->own[of->own];
     if (of->size == 0) {
         sl_buf h;
         sl_buf_init(&h);
@@ -1018,9 +970,9 @@ const sl_component_type sl_sink_file_type = {
         "file go into one hidden bundle per checkpoint interval, through one buffer (at most "
         "32 MiB and an eighth of `memory_limit`, counted in the memory budget); the bundle is "
         "fsynced once at the checkpoint, then copied into the files, which are synced together "
-        "(`syncfs`). A file costs no descriptor, buffer or fsync of its own. A file that gets 32 KiB "
-        "or more of a batch (few files) has a bundle of its own instead (16 files at most), renamed "
-        "into place when it starts the file, so that its records are not copied. Past 4096 files, the "
+        "(`syncfs`). A file costs no descriptor, buffer or fsync of its own. A file that starts in the interval "
+        "with 16 KiB or more in the bundle's buffer gets a side file of the bundle instead, renamed "
+        "into place at the checkpoint, so that its records are not copied. Past 4096 files, the "
         "least recently written one leaves the sink's table (and comes back when written to "
         "again).\n\n"
         "**Compression.** Records are encoded and compressed on the worker threads, each "

@@ -194,6 +194,7 @@ int sl_part_log_save(sl_part_log *log, sl_buf *state, sl_error *err)
                           s->bytes);
             put_field(state, "file", s->file);
             if (s->rotate_to) put_field(state, "rotate_to", s->rotate_to);
+            if (s->side) put_field(state, "side", s->side);
             sl_buf_putc(state, '}');
         }
         sl_buf_puts(state, "]}");
@@ -269,6 +270,7 @@ static int load_bundles(const char *state, size_t len, sl_part_bundle **out, siz
             }
             s->file = xstrdup(file);
             s->rotate_to = xstrdup(sl_state_string(&a, sv, "rotate_to"));
+            s->side = xstrdup(sl_state_string(&a, sv, "side"));
             pb->n_steps++;
         }
         if (rc == 0 && pb->plain && pb->n_steps != 1) rc = sl_errorf(err, "saved bundle %u is malformed", b + 1);
@@ -357,6 +359,20 @@ static int keep_for_sync(synced *sy, int fd, const char *file, sl_error *err)
     return 0;
 }
 
+/* Notes the file system of `file` (just renamed into place) for the final
+ * syncfs, which makes the rename durable with everything else: one sync
+ * for a thousand renames, not one directory fsync each. */
+static int sync_later(synced *sy, const char *file, sl_error *err)
+{
+    struct stat st;
+    if (stat(file, &st) < 0) return sys_error(err, "stat", file);
+    for (size_t i = 0; i < sy->n; i++)
+        if (sy->devs[i] == st.st_dev) return 0;
+    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return sys_error(err, "open", file);
+    return keep_for_sync(sy, fd, file, err);
+}
+
 /* Opens `file` for a step's bytes (creating it, and its directory when that
  * went missing since the sink made it), cut back to file_size. */
 static int open_output(const sl_part_step *s, sl_error *err)
@@ -409,31 +425,42 @@ static bool rotated_away(const sl_part_bundle *bundles, size_t n, size_t at, siz
     return false;
 }
 
-/* A plain bundle's one step: renamed into place when it starts its file
- * (its bytes were fdatasynced at the seal; the directory is synced here),
- * else copied, for sy to sync. Returns as apply_bundle. */
-static int apply_plain(const sl_part_bundle *bundles, size_t n, size_t at, bool rotations, synced *sy, char **buf,
-                       sl_error *err)
+/* Publishes step s, whose bytes are the whole file `from` (a plain
+ * bundle, or a side file): renamed into place when it starts its file (its
+ * bytes were synced at the seal), else copied; for sy to sync. Returns 1, or 0 when `from` is gone (applied
+ * before), or -1 with err. */
+static int apply_whole(const char *from, const sl_part_step *s, synced *sy, char **buf, sl_error *err)
 {
-    const sl_part_bundle *b = &bundles[at];
-    const sl_part_step *s = &b->steps[0];
-    if (!exists(b->path)) return 0;
-    if (rotations && rotated_away(bundles, n, at, 0)) return 1;
     if (s->rotate_to && rotate(s, err) < 0) return -1;
     if (s->file_size == 0) {
-        if (rename(b->path, s->file) < 0 && !(errno == ENOENT && sl_mkdirs_parent(s->file, NULL) == 0 &&
-                                               rename(b->path, s->file) == 0))
-            return sys_error(err, "publish", b->path);
-        return sl_fsync_parent(s->file, err) < 0 ? -1 : 1;
+        int r = rename(from, s->file);
+        if (r < 0 && errno == ENOENT && exists(from) && sl_mkdirs_parent(s->file, NULL) == 0)
+            r = rename(from, s->file);   /* the file's directory went missing */
+        if (r == 0) return sync_later(sy, s->file, err) < 0 ? -1 : 1;
+        int e = errno;
+        if (!exists(from)) return 0;
+        errno = e;
+        if (e != EXDEV) return sys_error(err, "publish", from);   /* EXDEV: copied below */
     }
-    int in = open(b->path, O_RDONLY | O_CLOEXEC);
-    if (in < 0) return sys_error(err, "open", b->path);
+    int in = open(from, O_RDONLY | O_CLOEXEC);
+    if (in < 0 && errno == ENOENT) return 0;
+    if (in < 0) return sys_error(err, "open", from);
     int out = open_output(s, err), rc = out < 0 ? -1 : 0;
     if (rc == 0 && copy_range(in, 0, out, s->file_size, s->bytes, buf) < 0) rc = sys_error(err, "publish into", s->file);
     if (out >= 0 && rc < 0) close(out);
     else if (rc == 0) rc = keep_for_sync(sy, out, s->file, err);
     close(in);
     return rc < 0 ? -1 : 1;
+}
+
+/* A plain bundle's one step. Returns as apply_bundle. */
+static int apply_plain(const sl_part_bundle *bundles, size_t n, size_t at, bool rotations, synced *sy, char **buf,
+                       sl_error *err)
+{
+    const sl_part_bundle *b = &bundles[at];
+    if (!exists(b->path)) return 0;
+    if (rotations && rotated_away(bundles, n, at, 0)) return 1;
+    return apply_whole(b->path, &b->steps[0], sy, buf, err) < 0 ? -1 : 1;
 }
 
 /* Applies the steps of bundles[at] (of n); its files are left for sy to
@@ -461,6 +488,10 @@ static int apply_bundle(const sl_part_bundle *bundles, size_t n, size_t at, bool
         size_t first = k;
         while (k < n_ranges && r[k].step == i) k++;
         if (rotations && rotated_away(bundles, n, at, i)) continue;
+        if (s->side) {   /* gone: renamed into place, or synced and removed, before */
+            if (apply_whole(s->side, s, sy, buf, err) < 0) rc = -1;
+            continue;
+        }
         if (s->rotate_to && rotate(s, err) < 0) {
             rc = -1;
             break;
@@ -506,8 +537,13 @@ static int publish_all(const sl_part_bundle *bundles, size_t n, sl_error *err)
     if (sync_all(&sy, err) < 0) return -1;
     /* Synced: a bundle is needed no more. A crash before its removal
      * applies it again, to the same result. */
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < bundles[i].n_steps; k++) {
+            const char *side = bundles[i].steps[k].side;
+            if (side && unlink(side) < 0 && errno != ENOENT) return sys_error(err, "remove", side);
+        }
         if (unlink(bundles[i].path) < 0 && errno != ENOENT) return sys_error(err, "remove", bundles[i].path);
+    }
     return applied;
 }
 

@@ -12,8 +12,10 @@
  * the bundle are copied (copy_file_range) into its file at the size the file
  * had before it, after rotating the file away when the step says so. Then
  * every file written is made durable at once (syncfs of each file system),
- * and only then is the bundle deleted. A plain bundle (one file's bytes) that
- * starts its file is renamed into place instead, like a part file. Every step is idempotent, because the
+ * and only then is the bundle deleted. A plain bundle (one file's bytes), or
+ * a step's side file (bundle.h), that starts its file is renamed into place
+ * instead, like a part file; the same syncfs makes the rename durable, and
+ * a side file that is gone was renamed before. Every step is idempotent, because the
  * checkpoint records the size each file had before it: after a crash at any
  * point, applying the steps again (restore) cuts each file back to that size
  * and copies the same bytes, and a bundle that is gone was applied and made
@@ -35,7 +37,9 @@
  * State in the checkpoint:
  *   {"bundles":[{"path":"out/.events.jsonl.7.inprogress","bytes":91234,"plain":false,
  *                "steps":[{"file_size":1234,"bytes":5678,"file":"out/events.jsonl",
- *                          "rotate_to":"out/events.1.jsonl"}]}],
+ *                          "rotate_to":"out/events.1.jsonl"},
+ *                         {"file_size":0,"bytes":40960,"file":"out/new.jsonl",
+ *                          "side":"out/.events.jsonl.7.s1.inprogress"}]}],
  *    "sizes":[{"file":"out/events.jsonl","size":6912}],"owned":345}
  */
 #ifndef SL_PART_LOG_H

@@ -172,7 +172,8 @@ class NewCheckpoints:
 def kill_mid_commit(work, files, pad, extra=""):
     """Kills runs over `files` templated files mid-commit; checks the
     output against an uninterrupted run's. Returns how many of the
-    checkpoints seen listed a plain bundle."""
+    checkpoints seen listed a side file (a file started with enough bytes
+    to have a file of its own, renamed into place at the commit)."""
     rng = random.Random(9)
     with open(work("in.jsonl"), "w") as f:
         for i in range(KILL_RECORDS):
@@ -183,7 +184,7 @@ def kill_mid_commit(work, files, pad, extra=""):
     assert ref.returncode == 0, harness.text(ref.stderr)
     cfg = work.write("p.yaml", KILL_CONFIG.format(dir=work.path, out="out", extra=extra))
     checkpoint = work("state-out", "checkpoint")
-    kills = mid_commit = plain = 0
+    kills = mid_commit = sides = 0
     # Kill right after the first checkpoint past the run's starting point
     # appears: its bundle is being copied into the 400 files (and each run
     # gets only a little further, so there are kills to spare however fast
@@ -196,7 +197,7 @@ def kill_mid_commit(work, files, pad, extra=""):
         kills += 1
         bundles = checkpoint_bundles(checkpoint) if os.path.exists(checkpoint) else []
         mid_commit += any(os.path.exists(b["path"]) for b in bundles)
-        plain += any(b["plain"] for b in bundles)
+        sides += any("side" in s for b in bundles for s in b["steps"])
     final = harness.run(["run", "--no-progress", cfg], timeout=300)
     assert final.returncode == 0, harness.text(final.stderr)
     print("%d kills, %d of them between a checkpoint and the removal of its bundle" % (kills, mid_commit))
@@ -207,7 +208,7 @@ def kill_mid_commit(work, files, pad, extra=""):
     differ = [p for p in want if got[p] != want[p]]
     assert not differ, "%d files differ from the uninterrupted run's, e.g. %s" % (len(differ), differ[:3])
     assert not glob.glob(work("out", ".*.inprogress")), "a bundle was left behind"
-    return plain
+    return sides
 
 
 def test_kill_mid_commit_equals_uninterrupted(work):
@@ -215,8 +216,8 @@ def test_kill_mid_commit_equals_uninterrupted(work):
 
 
 def test_kill_few_files_large_parts_and_rotations(work):
-    plain = kill_mid_commit(work, 4, 2000, ", rotate: {max_bytes: 8MiB}")
-    assert plain > 0, "no checkpoint listed a file's own plain bundle"
+    sides = kill_mid_commit(work, 4, 2000, ", rotate: {max_bytes: 8MiB}")
+    assert sides > 0, "no checkpoint listed a side file"
 
 
 if __name__ == "__main__":

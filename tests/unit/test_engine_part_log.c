@@ -5,6 +5,7 @@
  * checkpoint, in the middle of the copy, after the copy before the bundle was
  * deleted, around a rotation) publishes the checkpoint exactly once.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +105,18 @@ static char *g_text(const char *pad)
 
 static char pad[70001];
 
+/* Whether file `name` holds exactly `want`. */
+static bool holds(const char *name, const char *want)
+{
+    static char got[80000];
+    FILE *f = fopen(path(name), "r");
+    size_t n = f ? fread(got, 1, sizeof got - 1, f) : 0;
+    got[n] = '\0';
+    if (f)
+        fclose(f);
+    return f && n == strlen(want) && memcmp(got, want, n) == 0;
+}
+
 static void test_commit_publishes_each_file_in_order(void)
 {
     put("f", "AAAA");
@@ -117,13 +130,7 @@ static void test_commit_publishes_each_file_in_order(void)
     CHECK_STR(err.msg, "");
     char *want_g = g_text(pad);
     CHECK_STR(get("f"), "AAAABBBB");
-    FILE *gf = fopen(path("g"), "r");
-    static char got[80000];
-    size_t n = gf ? fread(got, 1, sizeof got - 1, gf) : 0;
-    got[n] = '\0';
-    if (gf)
-        fclose(gf);
-    CHECK(strcmp(got, want_g) == 0);
+    CHECK(holds("g", want_g));
     CHECK_STR(get("b.inprogress"), "(none)");
     CHECK_INT((int)log.count, 0);
     /* Committing again (a crash after it, before the checkpoint moved on)
@@ -240,8 +247,8 @@ static void test_rotation_and_its_replays(void)
     free(state);
 }
 
-/* A plain bundle (a path without a template, or a templated file's own):
- * file's bytes as they are. */
+/* A plain bundle (a path without a template): the file's bytes as they
+ * are. */
 static char *seal_plain(sl_part_log *log, const char *file, uint64_t file_size, const char *text)
 {
     sl_bundle b;
@@ -299,41 +306,52 @@ static void test_plain_bundle_renamed_or_appended(void)
     free(state);
 }
 
-/* A templated file's own plain bundle starts f, and the shared bundle of
- * the same checkpoint appends to f and rotates it (the order the file sink
- * seals them in): every crash point replays to the same files. */
-static void test_own_plain_bundle_then_shared_bundle(void)
+/* g starts in the checkpoint with more than SL_BUNDLE_SIDE bytes, so its
+ * bytes are a side file of the bundle ("b.s1.inprogress"), renamed into
+ * place at the commit, while f is appended to from the bundle's frames:
+ * every crash point replays to the same files, and leaves no side file. */
+static void test_side_file_and_its_replays(void)
 {
+    char *want_g = g_text(pad);
     for (int crash = 0; crash < 4; crash++) {
-        unlink(path("f"));
+        put("f", "AAAA");
         unlink(path("g"));
-        unlink(path("f.1"));
         sl_part_log log;
         sl_part_log_init(&log);
-        free(seal_plain(&log, "f", 0, "AAAA"));
-        char *state = seal(&log, true, "x");
+        char *state = seal(&log, false, pad);
+        CHECK(strstr(state, "\"side\":") != NULL);
+        CHECK(holds("b.s1.inprogress", want_g));
         sl_error err = {0};
         if (crash == 0) {
             CHECK_INT(sl_part_log_commit(&log, state, strlen(state), &err), 0);
             CHECK_STR(err.msg, "");
         }
         sl_part_log_free(&log);
-        if (crash == 1) {   /* after the rename, mid-append */
-            unlink(path("p.inprogress"));
+        if (crash == 1) {   /* after f's append and g's rename, before the sync */
+            put("f", "AAAABBBB");
+            CHECK_INT(rename(path("b.s1.inprogress"), path("g")), 0);
+        }
+        if (crash == 2)     /* in the middle of f's append, before g's rename */
             put("f", "AAAAB");
-        }
-        if (crash == 2) {   /* after the rotation, mid-copy of the new f */
-            unlink(path("p.inprogress"));
-            put("f.1", "AAAABBBB");
-            put("f", "D");
-        }
         if (crash > 0) recover(state);   /* crash 3: before anything was published */
-        CHECK_STR(get("p.inprogress"), "(none)");
-        CHECK_STR(get("f.1"), "AAAABBBB");
-        CHECK_STR(get("f"), "DDD");
-        CHECK_STR(get("g"), "CxCC");
+        CHECK_STR(get("f"), "AAAABBBB");
+        CHECK(holds("g", want_g));
+        CHECK_STR(get("b.s1.inprogress"), "(none)");
         free(state);
     }
+    free(want_g);
+
+    /* Sealed, but no checkpoint lists it: the side file goes with the bundle. */
+    put("f", "AAAA");
+    unlink(path("g"));
+    sl_part_log log;
+    sl_part_log_init(&log);
+    free(seal(&log, false, pad));
+    sl_part_log_free(&log);
+    recover(NULL);
+    CHECK_STR(get("b.s1.inprogress"), "(none)");
+    CHECK_STR(get("g"), "(none)");
+    CHECK_STR(get("f"), "AAAA");
 }
 
 static void test_state_of_per_file_parts_is_refused(void)
@@ -359,7 +377,7 @@ int main(void)
     RUN(test_crash_after_copy_before_delete);
     RUN(test_rotation_and_its_replays);
     RUN(test_plain_bundle_renamed_or_appended);
-    RUN(test_own_plain_bundle_then_shared_bundle);
+    RUN(test_side_file_and_its_replays);
     RUN(test_state_of_per_file_parts_is_refused);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
