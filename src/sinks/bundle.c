@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -24,7 +25,7 @@ typedef struct frame_header {
     uint64_t data;
 } frame_header;
 
-enum { UNPLACED, IN_FRAMES, IN_SIDE };   /* where a step's bytes go (sl_bundle.placed) */
+enum { UNPLACED, IN_FRAMES, IN_SIDE };   /* where a step's bytes go (sl_step_place) */
 
 typedef struct frame_entry {
     uint32_t step;
@@ -53,6 +54,10 @@ void sl_bundle_init(sl_bundle *b, size_t memory)
     b->fd = -1;
     b->cap = (memory < SL_BUNDLE_FRAME ? memory : SL_BUNDLE_FRAME) / 2;
     if (b->cap < 32768) b->cap = 32768;
+    struct rlimit rl;
+    b->max_fds = SL_BUNDLE_SIDE_FDS;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur / 8 < b->max_fds)
+        b->max_fds = (size_t)(rl.rlim_cur / 8);
     sl_frame_writer_init(&b->writer);
 }
 
@@ -93,11 +98,11 @@ static void close_bundle(sl_bundle *b)
     b->len = b->n_entries = 0;
     sl_part_steps_free(b->steps, b->n_steps);
     b->steps = NULL;
+    for (size_t i = 0; i < b->n_steps; i++)
+        if (b->placed[i].fd >= 0) close(b->placed[i].fd);
     free(b->placed);
-    free(b->side_written);
     b->placed = NULL;
-    b->side_written = NULL;
-    b->n_steps = b->cap_steps = b->n_sides = 0;
+    b->n_steps = b->cap_steps = b->n_sides = b->n_fds = 0;
 }
 
 void sl_bundle_free(sl_bundle *b)
@@ -138,13 +143,11 @@ uint32_t sl_bundle_step(sl_bundle *b, const char *file, uint64_t file_size, cons
         b->cap_steps = b->cap_steps ? 2 * b->cap_steps : 64;
         b->steps = realloc(b->steps, b->cap_steps * sizeof *b->steps);
         b->placed = realloc(b->placed, b->cap_steps * sizeof *b->placed);
-        b->side_written = realloc(b->side_written, b->cap_steps * sizeof *b->side_written);
-        if (!b->steps || !b->placed || !b->side_written) abort();
+        if (!b->steps || !b->placed) abort();
     }
     b->steps[b->n_steps] = (sl_part_step){.file = xstrdup(file), .file_size = file_size,
                                           .rotate_to = xstrdup(rotate_to)};
-    b->placed[b->n_steps] = UNPLACED;
-    b->side_written[b->n_steps] = 0;
+    b->placed[b->n_steps] = (sl_step_place){.where = UNPLACED, .fd = -1};
     return (uint32_t)b->n_steps++;
 }
 
@@ -169,19 +172,33 @@ static char *side_path(const sl_bundle *b, uint32_t step)
 }
 
 /* Decides where step's bytes go, given the bytes it brings to the first
- * frame it is in (or with its first part written at once): a side file when
- * it starts its file with enough of them, else the frames. */
-static void place(sl_bundle *b, uint32_t step, uint64_t bytes)
+ * frame it is in, or its first part when that is written at once (direct):
+ * a side file when it starts its file with enough of them, or when its
+ * parts are large, else the frames. */
+static void place(sl_bundle *b, uint32_t step, uint64_t bytes, bool direct)
 {
-    if (b->placed[step] != UNPLACED) return;
+    if (b->placed[step].where != UNPLACED) return;
     sl_part_step *s = &b->steps[step];
-    if (s->file_size == 0 && !s->rotate_to && bytes >= SL_BUNDLE_SIDE && b->n_sides < SL_BUNDLE_MAX_SIDES) {
+    bool worth = direct || (s->file_size == 0 && bytes >= SL_BUNDLE_SIDE);
+    if (worth && !s->rotate_to && b->n_sides < SL_BUNDLE_MAX_SIDES) {
         s->side = side_path(b, step);
-        b->placed[step] = IN_SIDE;
+        b->placed[step].where = IN_SIDE;
         b->n_sides++;
         return;
     }
-    b->placed[step] = IN_FRAMES;
+    b->placed[step].where = IN_FRAMES;
+}
+
+/* A descriptor of step's side file, opened (and created) on the sink thread
+ * and kept while there are few, or -1: then each write opens it by path. */
+static int side_fd(sl_bundle *b, uint32_t step)
+{
+    sl_step_place *p = &b->placed[step];
+    if (p->fd < 0 && b->n_fds < b->max_fds) {
+        p->fd = open(b->steps[step].side, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        b->n_fds += p->fd >= 0;
+    }
+    return p->fd;
 }
 
 /* Gives back disk space reserved for the bundle that side files take
@@ -235,12 +252,12 @@ static int write_now(sl_bundle *b, uint32_t step, bool side, struct iovec *iov, 
     if (settle(b, err) < 0) return -1;
     uint64_t bytes = 0;
     for (size_t i = 0; i < n_iov; i++) bytes += iov[i].iov_len;
-    sl_file_write w = {.fd = side ? -1 : b->fd, .path = side ? b->steps[step].side : b->path,
-                       .at = side ? b->side_written[step] : b->size, .n_iov = n_iov};
+    sl_file_write w = {.fd = side ? side_fd(b, step) : b->fd, .path = side ? b->steps[step].side : b->path,
+                       .at = side ? b->placed[step].written : b->size, .n_iov = n_iov};
     sl_write_job job = {.iov = iov, .n_iov = n_iov, .writes = &w, .n_writes = 1};
     if (sl_write_job_run(&job, err) < 0) return -1;
     if (side) {
-        b->side_written[step] += bytes;
+        b->placed[step].written += bytes;
         return 0;
     }
     b->size += bytes;
@@ -315,8 +332,8 @@ static sl_write_job *sorted_job(sl_bundle *b)
         size_t end = j;
         uint64_t bytes = 0;
         while (end < b->n_entries && b->entries[order[end]].step == step) bytes += b->entries[order[end++]].len;
-        place(b, step, bytes);
-        bool side = b->placed[step] == IN_SIDE;
+        place(b, step, bytes, false);
+        bool side = b->placed[step].where == IN_SIDE;
         struct iovec *to = side ? side_iov : iov;
         size_t *n_to = side ? &n_side_iov : &n_iov, from = *n_to;
         for (; j < end; j++) {
@@ -326,8 +343,8 @@ static sl_write_job *sorted_job(sl_bundle *b)
             else to[(*n_to)++] = (struct iovec){.iov_base = p, .iov_len = len};
         }
         if (side) {   /* iovecs numbered from 0 of side_iov for now */
-            add_write(job, -1, b->steps[step].side, b->side_written[step], from, n_side_iov - from);
-            b->side_written[step] += bytes;
+            add_write(job, side_fd(b, step), b->steps[step].side, b->placed[step].written, from, n_side_iov - from);
+            b->placed[step].written += bytes;
             side_bytes += bytes;
         } else {
             index[k++] = (frame_entry){.step = step, .len = bytes};
@@ -398,18 +415,19 @@ static int reserve(sl_bundle *b, size_t n, sl_error *err)
 int sl_bundle_append(sl_bundle *b, uint32_t step, const void *p, size_t n, sl_error *err)
 {
     if (n == 0) return 0;
-    if (reserve(b, n, err) < 0) return -1;
     bool direct = n >= SL_BUNDLE_DIRECT || n > b->cap;
+    /* Disk space for what waits in the frame: a part written at once finds
+     * a full disk itself. */
+    if (!direct && reserve(b, n, err) < 0) return -1;
     /* Placed by all its bytes (a CSV header may be in the frame). */
-    if (direct && !b->plain) place(b, step, b->steps[step].bytes + n);
+    if (direct && !b->plain) place(b, step, b->steps[step].bytes + n, true);
     /* A frame of its own comes after what the frame holds (of its step too). */
     if ((direct || !sl_bundle_fits(b, n)) && write_frame(b, err) < 0) return -1;
     if (direct) {
-        bool side = !b->plain && b->placed[step] == IN_SIDE;
+        bool side = !b->plain && b->placed[step].where == IN_SIDE;
         frame_header h = {.magic = MAGIC, .entries = 1, .data = n};
         frame_entry e = {.step = step, .len = n};
         struct iovec iov[3] = {{&h, sizeof h}, {&e, sizeof e}, {(void *)p, n}};
-        if (side) release(b, n);
         int rc = side || b->plain ? write_now(b, step, side, &iov[2], 1, err) : write_now(b, step, false, iov, 3, err);
         if (rc < 0) return -1;
         b->steps[step].bytes += n;

@@ -24,13 +24,14 @@
  * not when the frame is written at the pre-commit.
  *
  * A step that starts its file (no rotation) and brings at least
- * SL_BUNDLE_SIDE bytes to the first frame it is in, or a part of at least
- * SL_BUNDLE_DIRECT bytes as its first, gets a *side file* of its own next to
+ * SL_BUNDLE_SIDE bytes to the first frame it is in, or any step (no
+ * rotation) whose first bytes are a part of at least SL_BUNDLE_DIRECT bytes
+ * (few files: copied in one range, not one per part), gets a *side file* of its own next to
  * the bundle (out/.{model}.jsonl.17.s42.inprogress) instead of ranges in
  * the frames: publishing renames it into place, so a thousand files that
  * start in an interval are not copied (a path template with many files
- * writing a fresh directory). It is written when the frame is (opened,
- * written and closed: no descriptor stays open), and synced with the bundle
+ * writing a fresh directory). It is written when the frame is (kept open
+ * up to SL_BUNDLE_SIDE_FDS of them, else opened and closed each time), and synced with the bundle
  * by one syncfs, not one fdatasync per file. Side files cost a file created
  * per file and interval, so a step gets one only with enough bytes to be
  * worth it; the rest share the bundle.
@@ -58,6 +59,7 @@
 #define SL_BUNDLE_FRAME (32u << 20)   /* both frame buffers, at most (less with a small memory_limit) */
 #define SL_BUNDLE_DIRECT (32u << 10)  /* a part this large is a frame of its own, not copied */
 #define SL_BUNDLE_SIDE (8u << 10)     /* a step starting its file with this much in a frame gets a side file */
+#define SL_BUNDLE_SIDE_FDS 1024u       /* side files kept open, at most (or an eighth of RLIMIT_NOFILE) */
 #define SL_BUNDLE_MAX_SIDES 65536u     /* side files of one bundle, at most */
 
 /* One output file's bytes in a bundle, from file_size on. */
@@ -72,6 +74,13 @@ typedef struct sl_part_step {
 
 /* Frees n steps and what they hold. */
 void sl_part_steps_free(sl_part_step *steps, size_t n);
+
+/* Where a step's bytes go, on the sink thread. */
+typedef struct sl_step_place {
+    uint8_t where;        /* not yet placed, the frames, or a side file (bundle.c) */
+    int fd;               /* its side file, kept open (at most max_fds of them), or -1 */
+    uint64_t written;     /* bytes of it handed to its side file */
+} sl_step_place;
 
 typedef struct sl_bundle_entry {
     uint32_t step;
@@ -95,10 +104,9 @@ typedef struct sl_bundle {
     sl_bundle_entry *entries; /* the frame's data, by step, in arrival order */
     size_t n_entries, cap_entries;
     sl_part_step *steps;      /* the steps of the open bundle */
-    uint8_t *placed;          /* per step: not yet placed, in the frames, or in a side file */
-    uint64_t *side_written;   /* per step: bytes written to its side file */
+    sl_step_place *placed;    /* per step */
     size_t n_steps, cap_steps;
-    size_t n_sides;
+    size_t n_sides, n_fds, max_fds;
     uint32_t *scratch;        /* per step, for sorting a frame */
     size_t cap_scratch;
 } sl_bundle;
