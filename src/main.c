@@ -4,6 +4,7 @@
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <malloc.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -24,6 +25,14 @@ static const struct {
 };
 
 int main(int argc, char **argv) {
+    /* Fixed allocator thresholds. glibc's adapt to the last freed chunk, and
+     * the buffers of a batch or payload (a few hundred KiB) are freed on
+     * another thread than the one that allocated them: the arena was trimmed
+     * and its pages faulted in again, one fault per 4 KiB of data (W1: 40,000
+     * faults and 9 % of the CPU; 4,500 with these). An arena keeps up to
+     * 8 MiB it no longer uses; W1's peak RSS is unchanged (27 MiB). */
+    mallopt(M_TRIM_THRESHOLD, 8 << 20);
+    mallopt(M_MMAP_THRESHOLD, 4 << 20);
     /* Not thread-safe: before any thread starts (lineage POSTs with libcurl). */
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         fprintf(stderr, "sluice: cannot initialise libcurl\n");
