@@ -73,6 +73,8 @@ struct sl_source_ctx {
     uint64_t next_release;
     bool releasing;
     sl_batch_result *pending;
+    size_t n_pending;
+    pthread_cond_t drained;  /* a pending result was released */
 };
 
 typedef struct sl_checkpointer sl_checkpointer;

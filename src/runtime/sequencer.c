@@ -8,12 +8,21 @@
  * one slow batch does not idle the pool. Pushing to a full sink queue blocks
  * the releaser: that is the backpressure from a slow sink.
  *
- * Waiting results are few (bounded by the batches in flight), so they sit
- * in an unsorted list searched linearly.
+ * Waiting results are few, so they sit in an unsorted list searched
+ * linearly. They are bounded: a worker whose batch is not the next to
+ * release waits while PENDING_MAX results wait already. Without that, a sink
+ * slower than the workers let them fill the whole memory budget with
+ * finished batches that could only wait (the releaser blocked on the sink's
+ * queue), and the process's memory grow past memory_limit with what the
+ * allocator kept of them (a thousand-file exactly-once sink under load:
+ * 280-390 MB resident with a 256 MiB limit). The next batch never waits, so
+ * a releaser always comes.
  */
 #include <stdlib.h>
 
 #include "pipeline_internal.h"
+
+#define PENDING_MAX 4
 
 void sl_sequencer_init(sl_source_ctx *src)
 {
@@ -21,11 +30,14 @@ void sl_sequencer_init(sl_source_ctx *src)
     src->next_release = 0;
     src->releasing = false;
     src->pending = NULL;
+    src->n_pending = 0;
+    pthread_cond_init(&src->drained, NULL);
 }
 
 void sl_sequencer_destroy(sl_source_ctx *src)
 {
     pthread_mutex_destroy(&src->seq_lock);
+    pthread_cond_destroy(&src->drained);
 }
 
 static sl_batch_result *take(sl_source_ctx *src, uint64_t seq)
@@ -53,8 +65,11 @@ static void release(sl_pipeline *p, sl_batch_result *r)
 void sl_sequencer_deliver(sl_pipeline *p, sl_source_ctx *src, sl_batch_result *r)
 {
     pthread_mutex_lock(&src->seq_lock);
+    while (r->seq != src->next_release && src->n_pending >= PENDING_MAX)
+        pthread_cond_wait(&src->drained, &src->seq_lock);
     r->next = src->pending;
     src->pending = r;
+    src->n_pending++;
     if (src->releasing) {          /* the current releaser will pick it up */
         pthread_mutex_unlock(&src->seq_lock);
         return;
@@ -63,6 +78,8 @@ void sl_sequencer_deliver(sl_pipeline *p, sl_source_ctx *src, sl_batch_result *r
     sl_batch_result *ready;
     while ((ready = take(src, src->next_release)) != NULL) {
         src->next_release++;
+        src->n_pending--;
+        pthread_cond_broadcast(&src->drained);
         pthread_mutex_unlock(&src->seq_lock);
         release(p, ready);
         pthread_mutex_lock(&src->seq_lock);
