@@ -10,7 +10,7 @@
  *
  * Waiting results are few, so they sit in an unsorted list searched
  * linearly. They are bounded: a worker whose batch is not the next to
- * release waits while PENDING_MAX results wait already. Without that, a sink
+ * release waits while two per worker (at least four) wait already. Without that, a sink
  * slower than the workers let them fill the whole memory budget with
  * finished batches that could only wait (the releaser blocked on the sink's
  * queue), and the process's memory grow past memory_limit with what the
@@ -22,7 +22,7 @@
 
 #include "pipeline_internal.h"
 
-#define PENDING_MAX 4
+#define PENDING_PER_WORKER 2   /* results that may wait, per worker (at least 4) */
 
 void sl_sequencer_init(sl_source_ctx *src)
 {
@@ -65,7 +65,8 @@ static void release(sl_pipeline *p, sl_batch_result *r)
 void sl_sequencer_deliver(sl_pipeline *p, sl_source_ctx *src, sl_batch_result *r)
 {
     pthread_mutex_lock(&src->seq_lock);
-    while (r->seq != src->next_release && src->n_pending >= PENDING_MAX)
+    size_t most = p->workers > 2 ? (size_t)p->workers * PENDING_PER_WORKER : 4;
+    while (r->seq != src->next_release && src->n_pending >= most)
         pthread_cond_wait(&src->drained, &src->seq_lock);
     r->next = src->pending;
     src->pending = r;

@@ -1,8 +1,8 @@
 /* test_engine_sequencer.c — finished batches wait for their turn in the
  * sequencer (runtime/sequencer.c), and only a few of them: a worker whose
- * batch is not the next one waits while PENDING_MAX results wait already,
- * so a slow sink cannot make finished batches fill the memory budget. The
- * next batch never waits.
+ * batch is not the next one waits while two per worker (at least four)
+ * wait already, so a slow sink cannot make finished batches fill the
+ * memory budget. The next batch never waits.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -12,7 +12,7 @@
 #include "check.h"
 #include "runtime/pipeline_internal.h"
 
-static sl_pipeline pipeline;   /* no sinks: a released result is just freed */
+static sl_pipeline pipeline = {.workers = 2};   /* no sinks: a released result is just freed */
 static sl_source_ctx src;
 static atomic_int delivered;
 
