@@ -314,7 +314,7 @@ static sl_write_job *sorted_job(sl_bundle *b)
     sl_write_job *job = calloc(1, sizeof *job);
     frame_entry *index = calloc(steps_here ? steps_here : 1, sizeof *index);
     frame_header *h = malloc(sizeof *h);
-    struct iovec *iov = malloc((b->n_entries + 2) * sizeof *iov);
+    struct iovec *iov = calloc(b->n_entries + 2, sizeof *iov);
     struct iovec *side_iov = malloc((b->n_entries ? b->n_entries : 1) * sizeof *side_iov);
     size_t *order = malloc((b->n_entries ? b->n_entries : 1) * sizeof *order);   /* entry positions by step */
     uint64_t *offset = malloc((b->n_entries ? b->n_entries : 1) * sizeof *offset);
@@ -351,7 +351,8 @@ static sl_write_job *sorted_job(sl_bundle *b)
             frame_bytes += bytes;
         }
     }
-    /* The bundle's write first, then the side files' iovecs after its own. */
+    /* One array: the bundle's iovecs (its header and index, unused when
+     * every step of the frame is in a side file), then the side files'. */
     memcpy(iov + n_iov, side_iov, n_side_iov * sizeof *iov);
     for (size_t w = 0; w < job->n_writes; w++) job->writes[w].first_iov += n_iov;
     if (k) {
