@@ -277,24 +277,37 @@ static void end_segment(render *r) {
         r->error = "a field value makes a file name longer than NAME_MAX (255 bytes)";
 }
 
+/* Appends template text (its '/' end path segments) or a field value's text
+ * (whose '/' and control characters become '_'), a run at a time: it runs
+ * once per record. */
 static void put_text(render *r, const char *p, size_t n, bool value) {
     if (r->len + n >= PATH_MAX) {
         r->error = "the rendered path is longer than PATH_MAX";
         return;
     }
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if (value) {
-            if (c == '/' || c < 0x20 || c == 0x7f) c = '_';
-            r->seg_has_value = true;
-        } else if (c == '/') {
-            end_segment(r);
-            r->out[r->len++] = '/';
-            r->seg_start = r->len;
-            r->seg_has_value = false;
-            continue;
+    char *out = r->out + r->len;
+    if (value) {
+        memcpy(out, p, n);
+        for (size_t i = 0; i < n; i++) {
+            unsigned char c = (unsigned char)out[i];
+            if (c == '/' || c < 0x20 || c == 0x7f) out[i] = '_';
         }
-        r->out[r->len++] = (char)c;
+        r->len += n;
+        r->seg_has_value |= n > 0;
+        return;
+    }
+    while (n > 0) {
+        const char *slash = memchr(p, '/', n);
+        size_t run = slash ? (size_t)(slash - p) : n;
+        memcpy(r->out + r->len, p, run);
+        r->len += run;
+        if (!slash) return;
+        end_segment(r);
+        r->out[r->len++] = '/';
+        r->seg_start = r->len;
+        r->seg_has_value = false;
+        p += run + 1;
+        n -= run + 1;
     }
 }
 
