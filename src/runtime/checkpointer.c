@@ -143,7 +143,7 @@ static bool save_sink(sl_pipeline *p, sl_sink_rt *s)
         sl_pipeline_fail(p, "sink '%s': %s", c->name, err.msg);
         return false;
     }
-    if (c->type->save && c->type->save(c, state, &err) < 0) {
+    if (c->type->save && sl_sink_save(s, state, &err) < 0) {
         sl_pipeline_fail(p, "sink '%s': cannot pre-commit for a checkpoint: %s", c->name, err.msg);
         return false;
     }

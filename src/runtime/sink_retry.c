@@ -434,9 +434,9 @@ static void end_disk_full(sl_sink_rt *s)
 }
 
 /* A write found the disk full: waits before the next attempt (the first
- * time, starts the pause and says so). Returns false when the pipeline is
- * stopping. */
-static bool pause_for_space(sl_sink_rt *s, const sl_payload *pl, const sl_error *err, uint32_t waits)
+ * time, starts the pause and says so: `waiting` is what waits for the
+ * space). Returns false when the pipeline is stopping. */
+static bool pause_for_space(sl_sink_rt *s, const char *waiting, const sl_error *err, uint32_t waits)
 {
     sl_sink_guard *g = &s->guard;
     sl_pipeline *p = s->p;
@@ -445,11 +445,25 @@ static bool pause_for_space(sl_sink_rt *s, const sl_payload *pl, const sl_error 
         atomic_fetch_add(&g->disk_full_pauses, 1);
         g->disk_full_since_ns = sl_monotonic_ns();
         sl_metrics_error(s->c->metrics, "disk_full", 1);
-        sl_warn(s->c->name, "disk full (%s); pausing until space is freed: %llu records wait and the inputs "
-                "are held back, nothing is dropped", err->msg, (unsigned long long)pl->records);
+        sl_warn(s->c->name, "disk full (%s); pausing until space is freed: %s and the inputs are held back, "
+                "nothing is dropped", err->msg, waiting);
     }
     int64_t deadline = sl_monotonic_ns() + (int64_t)disk_full_wait_ms(g, waits) * 1000000;
     return !atomic_load(&p->stopping) && wait_until(p, deadline);
+}
+
+int sl_sink_save(sl_sink_rt *s, sl_buf *state, sl_error *err)
+{
+    for (uint32_t waits = 0;; waits++) {
+        size_t start = state->len;
+        memset(err, 0, sizeof *err);
+        if (s->c->type->save(s->c, state, err) == 0) {
+            end_disk_full(s);
+            return 0;
+        }
+        state->len = start;
+        if (!sl_error_disk_full(err) || !pause_for_space(s, "the checkpoint waits", err, waits)) return -1;
+    }
 }
 
 bool sl_sink_deliver(sl_sink_rt *s, sl_sink_item *item)
@@ -476,7 +490,9 @@ bool sl_sink_deliver(sl_sink_rt *s, sl_sink_item *item)
         sl_error err = {0};
         int rc = write_parts(s, &item->payload, &done, &err);
         if (rc < 0 && sl_error_disk_full(&err)) {
-            if (!pause_for_space(s, &item->payload, &err, disk_full_waits++)) {
+            char waiting[64];
+            snprintf(waiting, sizeof waiting, "%llu records wait", (unsigned long long)item->payload.records);
+            if (!pause_for_space(s, waiting, &err, disk_full_waits++)) {
                 /* Not to the DLQ (the records are fine, and the DLQ is
                  * usually on the same disk), and not forgotten as if written:
                  * the run fails, so no checkpoint will cover these records. */

@@ -38,7 +38,8 @@
  *    with a backoff from retry.initial doubling up to min(retry.max, 1 s),
  *    for as long as it takes; its queue fills and the sources wait
  *    (backpressure). The pause is logged when it starts and when it ends,
- *    and shown by sluice_sink_disk_full. A stop request during the pause
+ *    and shown by sluice_sink_disk_full. A pre-commit that finds the disk
+ *    full pauses the same way (sl_sink_save). A stop request during the pause
  *    fails the run: the payload and the ones queued behind it are not
  *    written, and since no checkpoint covers them the next run reads them
  *    again.
@@ -103,6 +104,11 @@ void sl_sink_retry_init(struct sl_pipeline *p);
  * described above. Returns false when the run must fail (on_failure: fail,
  * or the DLQ could not be written); the failure is recorded already. */
 bool sl_sink_deliver(struct sl_sink_rt *s, struct sl_sink_item *item);
+/* The sink's pre-commit (its type's save into state), paused like a write
+ * while it finds the disk full (a frame of an exactly-once file sink is
+ * written then). Returns 0, or -1 with err: another error, or a stop
+ * during the pause. */
+int sl_sink_save(struct sl_sink_rt *s, sl_buf *state, sl_error *err);
 
 /* End of the run: closes the sink queues and joins the sink threads, each
  * sink only after every sink falling back to it has finished. */

@@ -201,11 +201,13 @@ static int side_fd(sl_bundle *b, uint32_t step)
     return p->fd;
 }
 
-/* Gives back disk space reserved for the bundle that side files take
- * instead (reserve), so that the reservation stays what is still to come. */
+/* Gives back disk space reserved for the bundle (reserve) that side files
+ * take instead, so that the reservation stays what is still to come
+ * (UINT64_MAX: all of it). */
 static void release(sl_bundle *b, uint64_t bytes)
 {
     if (b->reserved == UINT64_MAX || b->reserved <= b->size) return;
+    if (bytes > b->reserved - b->size) bytes = b->reserved - b->size;
     uint64_t from = b->reserved - bytes > b->size ? b->reserved - bytes : b->size;
     from = (from + 4095) & ~(uint64_t)4095;
     if (from >= b->reserved) return;
@@ -238,6 +240,9 @@ static int settle(sl_bundle *b, sl_error *err)
         }
         b->failed = job;
     }
+    /* Side files may need the space the bundle holds (on a full disk): it
+     * reserves again for what comes next. */
+    release(b, UINT64_MAX);
     if (sl_write_job_run(b->failed, err) < 0) return -1;
     b->spare = b->failed->buffer;
     sl_write_job_free(b->failed);
@@ -325,7 +330,7 @@ static sl_write_job *sorted_job(sl_bundle *b)
         at += b->entries[i].len;
         order[b->scratch[b->entries[i].step]++] = i;
     }
-    size_t n_iov = 2, n_side_iov = 0, k = 0;
+    size_t n_iov = 2, n_side_iov = 0, k = 0, n_side_runs = 0;
     uint64_t frame_bytes = 0, side_bytes = 0;
     for (size_t j = 0; j < b->n_entries;) {
         uint32_t step = b->entries[order[j]].step;
@@ -346,6 +351,7 @@ static sl_write_job *sorted_job(sl_bundle *b)
             add_write(job, side_fd(b, step), b->steps[step].side, b->placed[step].written, from, n_side_iov - from);
             b->placed[step].written += bytes;
             side_bytes += bytes;
+            n_side_runs++;
         } else {
             index[k++] = (frame_entry){.step = step, .len = bytes};
             frame_bytes += bytes;
@@ -363,7 +369,7 @@ static sl_write_job *sorted_job(sl_bundle *b)
         b->size += sizeof *h + k * sizeof *index + frame_bytes;
         b->unsynced += sizeof *h + k * sizeof *index + frame_bytes;
     }
-    release(b, side_bytes);
+    release(b, side_bytes + n_side_runs * 4096);   /* and a block each for rounding */
     job->iov = iov;
     job->n_iov = n_iov + n_side_iov;
     job->index = index;

@@ -156,6 +156,36 @@ def test_sink_pauses_and_resumes_exactly_once(work):
     check_sink_pauses_and_resumes(work, "exactly_once")
 
 
+def test_templated_exactly_once_pauses_and_resumes(work):
+    """Forty files through one bundle and its side files: the full disk
+    pauses the sink, and once space returns every file holds exactly its
+    records, in order."""
+    pad = "x" * 180
+    lines = ['{"g":%d,"n":%d,"pad":"%s"}\n' % (i % 40, i, pad) for i in range(RECORDS)]
+    work.write("in.jsonl", "".join(lines))
+    port = harness.free_port()
+    with SmallDisk(work) as disk:
+        disk.fill(leave=1 << 20)
+        out = os.path.join(disk.path, "out-{{ .g }}.jsonl")
+        proc = start(work, config(work, port, out, "exactly_once"))
+        try:
+            wait_for_pause(work, proc, port, 'sluice_sink_disk_full{component="out"}')
+            disk.free()
+            proc.wait(timeout=20)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        text = log(work)
+        assert proc.returncode == 0, text
+        for g in range(40):
+            want = "".join(line for line in lines if line.startswith('{"g":%d,' % g)).encode()
+            got = read(os.path.join(disk.path, "out-%d.jsonl" % g))
+            assert got == want, "out-%d.jsonl: %d bytes, want %d" % (g, len(got), len(want))
+        assert not [f for f in os.listdir(disk.path) if f.endswith(".inprogress")], os.listdir(disk.path)
+        assert "disk space is available again" in text, text
+
+
 def test_stop_while_paused_then_run_again(work):
     """SIGTERM during the pause exits non-zero without writing the payload
     anywhere; the next run, with space, delivers every record exactly once."""
@@ -273,5 +303,6 @@ if __name__ == "__main__":
         print("skipped: %s (a full disk is simulated with a small tmpfs, which needs root)" % why)
         sys.exit(SKIP)
     harness.main([test_sink_pauses_and_resumes_at_least_once, test_sink_pauses_and_resumes_exactly_once,
+                  test_templated_exactly_once_pauses_and_resumes,
                   test_stop_while_paused_then_run_again, test_dlq_keeps_entries_until_space_returns,
                   test_dataset_full_disk_stops_then_resumes])
