@@ -4,7 +4,9 @@
  * jsonl and text frames end at '\n' and are found with memchr; csv framing is
  * quote-aware (csv.c). A frame is decoded without its line break ("\n" or
  * "\r\n"). Blank jsonl lines and blank csv rows are skipped (decode returns
- * 1); a blank text line is a record with an empty message.
+ * 1); a blank text line is a record with an empty message. A jsonl frame
+ * nothing will read can be checked instead, with the same result, and
+ * decoded later (sl_format_check).
  *
  * The per-stream context is the CSV column set (from the header row, or from
  * the configured columns); formats without one, and CSV without any column
@@ -129,4 +131,18 @@ int sl_format_decode(const sl_format *f, const void *stream, sl_arena *a,
     *out = sl_map_new(a, 1);
     sl_map_append(a, out, "message", 7, sl_string(p, len));
     return 0;
+}
+
+bool sl_format_checks(const sl_format *f)
+{
+    return f->kind == SL_FORMAT_JSONL;
+}
+
+int sl_format_check(const sl_format *f, const char *p, size_t len, uint8_t *flags,
+                    sl_decode_error *err)
+{
+    len = line_length(p, len);
+    if (all_whitespace(p, len))
+        return 1;
+    return sl_json_check(p, len, f->max_depth, true, flags, err);
 }

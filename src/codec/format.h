@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "csv.h"
 #include "decode_error.h"
@@ -51,5 +52,14 @@ void sl_format_stream_free(const sl_format *f, void *stream);
  * skipped, 0 on success, -1 on error. */
 int sl_format_decode(const sl_format *f, const void *stream, sl_arena *a,
                      const char *p, size_t len, sl_value *out, sl_decode_error *err);
+/* Whether frames of this format can be checked without decoding them
+ * (sl_format_check): jsonl only. */
+bool sl_format_checks(const sl_format *f);
+/* For a frame nothing will read: the same result and errors as
+ * sl_format_decode, but no value is built (sl_json_check); *flags gets the
+ * flags the value would have (SL_VF_DUPLICATE_KEYS). Only where
+ * sl_format_checks; sl_format_decode of the frame afterwards cannot fail. */
+int sl_format_check(const sl_format *f, const char *p, size_t len, uint8_t *flags,
+                    sl_decode_error *err);
 
 #endif

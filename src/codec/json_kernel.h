@@ -17,7 +17,8 @@ extern "C" {
 
 #include "json.h"
 
-/* The per-kernel builds of sl_json_decode, same contract. */
+/* The per-kernel builds of sl_json_decode, same contract; a null arena
+ * checks only (sl_json_check): out gets the root's type and flags. */
 int sl_json_decode_generic(sl_arena *a, const char *p, size_t len, unsigned max_depth,
                            bool require_object, sl_value *out, sl_decode_error *err);
 int sl_json_decode_haswell(sl_arena *a, const char *p, size_t len, unsigned max_depth,

@@ -31,6 +31,10 @@
  *    64-bit mask of key classes skips the scan for keys surely new); objects
  *    above SMALL_OBJECT fields get a sort-based pass at the end. A document
  *    where any key was merged gets SL_VF_DUPLICATE_KEYS on its root.
+ *  - Check only (a null arena, sl_json_check): the same walk with the same
+ *    checks and errors, but nothing is stored: no strings copied, no
+ *    containers built, only the keys of the objects being walked are kept on
+ *    the scratch stack to find duplicates, so the root's flags are exact.
  *  - Errors: our own checks (depth, number range, trailing content, object
  *    required) produce their message directly. When simdjson reports a syntax
  *    problem, the (cold) diagnose_syntax() re-scans the input to name exactly
@@ -91,7 +95,7 @@ static thread_local od::parser tl_parser;
 static thread_local scratch tl_scratch;
 
 struct decoder {
-    sl_arena *arena;
+    sl_arena *arena;      /* null: check only, build nothing */
     const char *input;
     size_t len;
     unsigned max_depth;
@@ -466,6 +470,8 @@ static int decode_number(decoder &d, V &v, sl_value *out)
     }
     if (e)
         return diagnose_syntax(d, e);
+    if (!d.arena)
+        return 0;
     switch (num.get_number_type()) {
     case od::number_type::signed_integer:
         out->type = SL_INT;
@@ -511,6 +517,8 @@ static int decode_string(decoder &d, V &v, sl_value *out)
     std::string_view u;
     if (error_code e = v.get_string().get(u))
         return diagnose_syntax(d, e);
+    if (!d.arena)
+        return 0;
     out->as.s = arena_copy(d, u);
     out->len = (uint32_t)u.size();
     return 0;
@@ -607,11 +615,12 @@ static size_t dedupe_large(decoder &d, sl_field *fields, size_t n)
     return w;
 }
 
-/* Copies the top `n` scratch entries of a container into the arena. */
+/* Copies the top `n` scratch entries of a container into the arena
+ * (nothing when checking only). */
 template <typename T>
 static T *arena_take(decoder &d, const T *from, size_t n)
 {
-    if (n == 0)
+    if (n == 0 || !d.arena)
         return nullptr;
     T *to = (T *)sl_arena_alloc(d.arena, n * sizeof(T));
     memcpy((void *)to, from, n * sizeof(T));
@@ -640,7 +649,9 @@ static int decode_object(decoder &d, od::object obj, unsigned depth, sl_value *o
             std::string_view u;
             if (error_code e = field.unescaped_key().get(u))
                 return st.nfields = base, diagnose_syntax(d, e);
-            key = arena_copy(d, u);
+            /* checking only: the unescaped key stays valid in the parser
+             * for the whole document */
+            key = d.arena ? arena_copy(d, u) : u.data();
             key_len = u.size();
             key_flags = 0;
         }
@@ -694,6 +705,8 @@ static int decode_array(decoder &d, od::array arr, unsigned depth, sl_value *out
         sl_value v = {};
         if (decode_value(d, item, depth, &v) < 0)
             return st.nitems = base, -1;
+        if (!d.arena)
+            continue;
         if (st.nitems == st.cap_items)
             st.items = (sl_value *)grow(st.items, &st.cap_items, sizeof *st.items);
         st.items[st.nitems++] = v;
