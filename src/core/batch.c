@@ -4,6 +4,8 @@
  * data_cap for simdjson. Frames point into it through record->raw. Before
  * decoding nothing else points into data, so when sl_batch_add_bytes has to
  * grow it, re-pointing each record's raw at the new buffer is all it takes.
+ * A record left unbuilt points at its batch, whose hook builds its value
+ * the first time it is read (sl_record_build).
  */
 #include "batch.h"
 
@@ -101,4 +103,10 @@ sl_record *sl_batch_add_record(sl_batch *b, sl_value v, sl_position pos) {
     r->value_ = v;
     r->pos = pos;
     return r;
+}
+
+void sl_record_build(sl_record *r) {
+    sl_batch *b = r->unbuilt_;
+    r->unbuilt_ = NULL;
+    b->build(b, r);
 }

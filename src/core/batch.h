@@ -26,12 +26,19 @@ typedef struct sl_position {
     uint64_t offset;     /* byte offset of the frame, or sequence number */
 } sl_position;
 
+struct sl_batch;
+
 /* A record's value is reached only through sl_record_value (read) and
  * sl_record_mut (write): the field has a private name so that no code can
  * change a record without saying so. sl_record_mut clears raw_json, which is
  * what lets sinks write an untouched record's frame instead of encoding it
  * (docs/architecture.md, "Records nothing changed are written as they
- * came"). Never write through a pointer got from sl_record_value. */
+ * came"). Never write through a pointer got from sl_record_value.
+ *
+ * The value may also not be built yet (unbuilt_ set): when nothing in the
+ * pipeline reads fields, the worker only checks each frame and leaves the
+ * value to whoever reads it first (docs/performance.md, "Records nothing
+ * reads"); both accessors build it then, with the batch's build hook. */
 typedef struct sl_record {
     sl_value value_;     /* SL_MAP once decoded; SL_NULL before. Private: see above */
     const char *raw;     /* the frame's bytes (into batch->data), for the DLQ */
@@ -40,14 +47,27 @@ typedef struct sl_record {
                             from (no key repeated), and the value has not been written
                             since (set by the worker's decode, cleared by sl_record_mut) */
     sl_position pos;
+    struct sl_batch *unbuilt_;   /* not NULL: the value is not built yet; this batch's
+                                    build hook builds it from raw. Private: see above */
 } sl_record;
 
-/* The record's value, to read. */
-static inline const sl_value *sl_record_value(const sl_record *r) { return &r->value_; }
+/* Builds the value of a record whose value is not built yet (batch.c). */
+void sl_record_build(sl_record *r);
+
+/* The record's value, to read (built first if it was not: the record
+ * itself is not const then, only logically unchanged). */
+static inline const sl_value *sl_record_value(const sl_record *r)
+{
+    if (r->unbuilt_)
+        sl_record_build((sl_record *)r);
+    return &r->value_;
+}
 /* The record's value, to change (in place, or by assigning a new value):
  * from now on sinks encode the record instead of writing its frame. */
 static inline sl_value *sl_record_mut(sl_record *r)
 {
+    if (r->unbuilt_)
+        sl_record_build(r);
     r->raw_json = false;
     return &r->value_;
 }
@@ -106,6 +126,9 @@ typedef struct sl_batch {
     uint32_t count, cap;
     size_t input_bytes;      /* bytes of input this batch represents */
     size_t accounted;        /* bytes charged to the memory budget */
+    /* Builds r->value_ (in the arena) from r's frame, for records left
+     * unbuilt (sl_record_leave_unbuilt); set by whoever leaves them so. */
+    void (*build)(struct sl_batch *b, sl_record *r);
     sl_arena arena;
 } sl_batch;
 
@@ -116,6 +139,8 @@ void sl_batch_free(sl_batch *b);
 sl_record *sl_batch_add_frame(sl_batch *b, size_t off, size_t len, sl_position pos);
 /* Copies bytes into b->data (growing it) and appends them as a frame. */
 sl_record *sl_batch_add_bytes(sl_batch *b, const char *p, size_t len, sl_position pos);
+/* Leaves r's value to be built on first read, by b->build. */
+static inline void sl_record_leave_unbuilt(sl_batch *b, sl_record *r) { r->unbuilt_ = b; }
 /* Appends an already-built record value (no frame). */
 sl_record *sl_batch_add_record(sl_batch *b, sl_value v, sl_position pos);
 

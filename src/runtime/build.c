@@ -141,17 +141,14 @@ static int resolve_graph(sl_pipeline *p, const sl_config *cfg, sl_diag *diag)
     return rc;
 }
 
-/* Counts the sinks reachable from vertex `from` (each once). */
-static int count_sinks_reached(const sl_pipeline *p, int from)
+void sl_pipeline_reached(const sl_pipeline *p, int from, bool *seen)
 {
-    bool *seen = xcalloc(p->n_comps, sizeof *seen);
     int *stack = xcalloc(p->n_comps, sizeof *stack);
-    int top = 0, sinks = 0;
+    int top = 0;
     stack[top++] = from;
     seen[from] = true;
     while (top > 0) {
         int v = stack[--top];
-        if (p->comps[v].kind == SL_SINK) sinks++;
         for (size_t e = 0; e < p->graph.n_edges; e++) {
             int to = p->graph.edges[e].to;
             if (p->graph.edges[e].from == v && !seen[to]) {
@@ -160,8 +157,18 @@ static int count_sinks_reached(const sl_pipeline *p, int from)
             }
         }
     }
-    free(seen);
     free(stack);
+}
+
+/* Counts the sinks reachable from vertex `from` (each once). */
+static int count_sinks_reached(const sl_pipeline *p, int from)
+{
+    bool *seen = xcalloc(p->n_comps, sizeof *seen);
+    sl_pipeline_reached(p, from, seen);
+    int sinks = 0;
+    for (int v = 0; v < p->n_comps; v++)
+        sinks += seen[v] && p->comps[v].kind == SL_SINK;
+    free(seen);
     return sinks;
 }
 
@@ -219,6 +226,7 @@ static void make_plan(sl_pipeline *p)
             s->p = p;
             s->c = &p->comps[v];
             s->sinks_reached = count_sinks_reached(p, v);
+            p->vplan[v].check_only = sl_records_unread(p, v);
             sl_sequencer_init(s);
         }
         if (p->vplan[v].sink >= 0) {

@@ -238,6 +238,11 @@ struct sl_component {
                                         checkpoint as configured, although its type has save,
                                         and how to fix it (stdin with `wal.enabled: false`);
                                         NULL: it can */
+    bool reads_no_fields;            /* set by create (sinks, transforms): this instance
+                                        neither reads nor changes any field of the records
+                                        it gets (a sink writing JSON lines as they came), so
+                                        their values need not be decoded (lazy_decode.h);
+                                        false, the default, is always safe */
     sl_delivery delivery;            /* set by create (sinks): the guarantee across crashes
                                         when checkpoints are durable */
     bool durable;                    /* set by the runtime before restore: the pipeline takes

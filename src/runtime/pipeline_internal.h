@@ -23,6 +23,7 @@
 
 #include "../config/graph.h"
 #include "budget.h"
+#include "lazy_decode.h"
 #include "dlq.h"
 #include "pipeline.h"
 #include "queue.h"
@@ -36,6 +37,8 @@ typedef struct sl_vertex_plan {
     int n_in_edges;
     bool separate;      /* several outputs, one feeding a transform: a record
                            emitted to two outputs must become two records */
+    bool check_only;    /* a source whose records nothing reads: its frames are
+                           checked, their values built on first read (lazy_decode.h) */
     int source;         /* source number, or -1 */
     int sink;           /* sink number, or -1 */
 } sl_vertex_plan;
@@ -127,6 +130,10 @@ struct sl_pipeline {
     char fatal[SL_ERROR_MAX];
     int64_t wall_ns;         /* duration of the run */
 };
+
+/* Marks in seen[] (n_comps entries, false on entry) vertex `from` and every
+ * vertex reachable from it (build.c). */
+void sl_pipeline_reached(const sl_pipeline *p, int from, bool *seen);
 
 /* Records the first fatal error and stops the pipeline. */
 void sl_pipeline_fail(sl_pipeline *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -3,7 +3,8 @@
  *
  * For each batch a worker
  *   1. decodes every frame into a record in the batch's arena (decode errors
- *      go to the DLQ attributed to the source; blank frames are skipped),
+ *      go to the DLQ attributed to the source; blank frames are skipped), or
+ *      only checks it when nothing downstream reads fields (lazy_decode.h),
  *   2. runs the vertices in topological order: a vertex's input is the
  *      concatenation of what its inputs emitted for this batch, and vertices
  *      that received nothing are skipped,
@@ -186,8 +187,9 @@ const char *sl_emit_source_name(const sl_emit *e)
 static sl_record *clone_record(sl_batch *b, const sl_record *r)
 {
     sl_record *copy = sl_arena_alloc(&b->arena, sizeof *copy);
+    const sl_value *v = sl_record_value(r);   /* built first, so the copy is too */
     *copy = *r;   /* an unchanged record's copy is unchanged too: raw_json stays */
-    copy->value_ = sl_value_clone(&b->arena, sl_record_value(r));
+    copy->value_ = sl_value_clone(&b->arena, v);
     return copy;
 }
 
@@ -264,26 +266,40 @@ static sl_record **gather_inputs(sl_worker *w, int v, size_t *n)
     return w->gather.items;
 }
 
-/* Whether r, just decoded, may be written from its frame as it came while
- * nothing changes it: a JSON Lines frame in which no key repeats (decoding
- * merged those, so the text says more than the value). Whether the frame
- * is one object on one line is checked at the sink (sl_record_json_text). */
-static bool frame_is_json_line(const sl_batch *b, const sl_record *r)
+/* Whether a record just decoded, its value with these flags, may be
+ * written from its frame as it came while nothing changes it: a JSON Lines
+ * frame in which no key repeats (decoding merged those, so the text says
+ * more than the value). Whether the frame is one object on one line is
+ * checked at the sink (sl_record_json_text). */
+static bool frame_is_json_line(const sl_batch *b, uint8_t flags)
 {
-    return b->format->kind == SL_FORMAT_JSONL && !(sl_record_value(r)->flags & SL_VF_DUPLICATE_KEYS);
+    return b->format->kind == SL_FORMAT_JSONL && !(flags & SL_VF_DUPLICATE_KEYS);
+}
+
+/* Decodes r's frame, or only checks it when nothing will read the record
+ * (lazy_decode.h); sl_format_decode's results. */
+static int decode_frame(bool check_only, sl_batch *b, sl_record *r, uint8_t *flags, sl_decode_error *err)
+{
+    if (check_only)
+        return sl_lazy_decode(b, r, flags, err);
+    int rc = sl_format_decode(b->format, b->stream, &b->arena, r->raw, r->raw_len, &r->value_, err);
+    *flags = r->value_.flags;
+    return rc;
 }
 
 static void decode(sl_worker *w, sl_batch *b)
 {
     sl_component *c = &w->p->comps[b->source];
     rec_list *out = &w->slots[w->p->vplan[b->source].slot];
+    bool check_only = w->p->vplan[b->source].check_only;
     int64_t t0 = sl_monotonic_ns();
     uint32_t blank = 0;
     for (uint32_t i = 0; i < b->count; i++) {
         sl_record *r = &b->records[i];
         if (b->format && r->raw) {
             sl_decode_error derr = {0};
-            int rc = sl_format_decode(b->format, b->stream, &b->arena, r->raw, r->raw_len, &r->value_, &derr);
+            uint8_t flags = 0;
+            int rc = decode_frame(check_only, b, r, &flags, &derr);
             if (rc == 1) {
                 blank++;
                 continue;
@@ -292,7 +308,7 @@ static void decode(sl_worker *w, sl_batch *b)
                 send_to_dlq(w, b, c, r, derr.reason ? derr.reason : "decode", derr.msg);
                 continue;
             }
-            r->raw_json = frame_is_json_line(b, r);
+            r->raw_json = frame_is_json_line(b, flags);
         }
         list_push(out, r);
     }

@@ -11,6 +11,7 @@ static const sl_option blackhole_options[] = {
 };
 
 static int blackhole_create(sl_component *c, const sl_opts *opts, sl_diag *diag) {
+    c->reads_no_fields = true;
     return 0;
 }
 

@@ -440,6 +440,7 @@ static int file_create(sl_component *c, const sl_opts *opts, sl_diag *diag) {
     struct rlimit nofile;
     fs->max_fds = getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur / 8 < MAX_FDS ? nofile.rlim_cur / 8 : MAX_FDS;
     if (fs->max_fds < 16) fs->max_fds = 16;
+    c->reads_no_fields = !fs->templated && !fs->enc.csv;   /* sl_json_encode_record_line only */
     c->publishes = fs->exactly_once;
     c->delivery = fs->exactly_once ? SL_DELIVERY_EXACTLY_ONCE : SL_DELIVERY_AT_LEAST_ONCE;
     c->impl = fs;

@@ -39,6 +39,7 @@ static int stdout_create(sl_component *c, const sl_opts *opts, sl_diag *diag) {
         stdout_destroy(c);
         return -1;
     }
+    c->reads_no_fields = !s->enc.csv;   /* sl_json_encode_record_line only */
     return 0;
 }
 
