@@ -42,9 +42,9 @@
 int sl_json_decode(sl_arena *a, const char *p, size_t len, unsigned max_depth,
                    bool require_object, sl_value *out, sl_decode_error *err);
 
-/* Checks one JSON text exactly as sl_json_decode would decode it (the same
- * walk: same errors, reasons, messages and offsets) without building the
- * value: nothing is allocated. Returns 0 with *flags = SL_VF_DUPLICATE_KEYS
+/* Checks one JSON text exactly as sl_json_decode would decode it (same
+ * verdict; same errors, reasons, messages and offsets) without building the
+ * value: nothing is allocated in an arena (json_check.cpp). Returns 0 with *flags = SL_VF_DUPLICATE_KEYS
  * when the decoded root would have it (else 0), or -1 with err filled.
  * What decodes records nothing reads (docs/performance.md, "Records nothing
  * reads"); sl_json_decode on the same text afterwards cannot fail. */

@@ -6,7 +6,8 @@
  * for that kernel, so the On-Demand walk runs with the same instruction set.
  * The walker is chosen on the first call and again whenever the kernel is
  * changed through sl_json_use_kernel; a call costs one relaxed atomic load
- * and an indirect call. sl_json_check is the same call with no arena.
+ * and an indirect call. sl_json_check (json_check.cpp) calls it with no
+ * arena.
  */
 #include <atomic>
 #include <cstring>
@@ -63,15 +64,6 @@ extern "C" int sl_json_decode(sl_arena *a, const char *p, size_t len, unsigned m
 {
     decode_fn fn = g_decode.load(std::memory_order_relaxed);
     return (fn ? fn : decode_first)(a, p, len, max_depth, require_object, out, err);
-}
-
-extern "C" int sl_json_check(const char *p, size_t len, unsigned max_depth, bool require_object,
-                             uint8_t *flags, sl_decode_error *err)
-{
-    sl_value root;
-    int rc = sl_json_decode(nullptr, p, len, max_depth, require_object, &root, err);
-    *flags = root.flags & SL_VF_DUPLICATE_KEYS;
-    return rc;
 }
 
 extern "C" const char *sl_json_kernel(void)
