@@ -11,9 +11,9 @@
  * and escapes while it writes its tape, at the best kernel for the CPU)
  * 0.19–0.20 s, plus a scan of the tape for repeated keys. So:
  *
- *  - the DOM parse runs first, with a depth limit one above the decoder's
- *    (DOM counts the root scope), so it accepts at most what the decoder
- *    accepts: whatever it rejects, and any object of more than SMALL_OBJECT
+ *  - the DOM parse runs first, with the decoder's depth limit, so it accepts
+ *    at most what the decoder accepts (DOM allows one level less, or as
+ *    many when the innermost container is empty): whatever it rejects, and any object of more than SMALL_OBJECT
  *    fields (its keys are left to the walker's sort-based pass), goes to the
  *    walker's check, which gives the decoder's exact verdict, reason, message
  *    and offset (and accepts the few texts DOM is stricter about, if any);
@@ -136,8 +136,8 @@ int dom_check(const char *p, size_t len, unsigned max_depth, bool require_object
         c.parser = dom::parser();
         c.kernel = kernel;
     }
-    if (c.parser.max_depth() != max_depth + 1 &&
-        c.parser.allocate(len > 4096 ? len : 4096, max_depth + 1) != simdjson::SUCCESS)
+    if (c.parser.max_depth() != max_depth &&
+        c.parser.allocate(len > 4096 ? len : 4096, max_depth) != simdjson::SUCCESS)
         return -1;
     dom::element root;
     if (c.parser.parse(p, len, false).get(root) != simdjson::SUCCESS)

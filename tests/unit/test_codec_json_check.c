@@ -5,7 +5,7 @@
  * offset — because a malformed line must reach the DLQ exactly as before.
  * Compared on the fuzz corpus (tests/fuzz/corpus/json), line by line and
  * whole, and on JSONTestSuite-style malformed and edge inputs, each with and
- * without an object required and at two depth limits, on every kernel. */
+ * without an object required and at three depth limits, on every kernel. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,8 +48,8 @@ static void same_verdict(const char *s, size_t len, unsigned depth, bool obj)
 
 static void all_ways(const char *s, size_t len)
 {
-    static const unsigned depths[] = {2, 64};
-    for (int d = 0; d < 2; d++)
+    static const unsigned depths[] = {1, 2, 64};
+    for (int d = 0; d < 3; d++)
         for (int obj = 0; obj < 2; obj++)
             same_verdict(s, len, depths[d], obj);
 }
@@ -107,6 +107,7 @@ static const char *const CASES[] = {
     "\"k\":11,\"l\":12,\"m\":13,\"n\":14,\"o\":15,\"p\":16,\"q\":17,\"r\":18,\"s\":19,\"t\":20,"
     "\"u\":21,\"v\":22,\"w\":23,\"x\":24,\"y\":25,\"z\":26,\"A\":27,\"B\":28,\"C\":29,\"D\":30,"
     "\"E\":31,\"F\":32,\"G\":33,\"a\":34}",
+    "null ", "true\t", "false\n", "1 ", "-0", "1E5", "\"a\" ", " [1] ", "\"\\/\"", "[1]\r\n",
     "{\"n\":1e3, \"z\" : -0.0,\"s\":\"caf\\u00e9\",\"t\":true,\"f\":false,\"u\":null}",
 };
 
@@ -115,6 +116,18 @@ static void test_cases(void)
     for (size_t i = 0; i < sizeof CASES / sizeof *CASES; i++)
         all_ways(CASES[i], strlen(CASES[i]));
     same_verdict("{\"a\":1}\x00", 8, 64, true);   /* a NUL byte inside the text */
+    /* nesting around the default limit (max_depth 0) and above it; not
+     * beyond 1023 levels: simdjson's On-Demand iterator, under the walker,
+     * asserts on deeper input in builds with its development checks */
+    static char deep[2 * 1100];
+    static const struct { size_t levels; unsigned max_depth; } nests[] = {
+        {64, 0}, {65, 0}, {1000, 5000}, {1000, 999}, {1100, 1000}};
+    for (size_t i = 0; i < sizeof nests / sizeof *nests; i++) {
+        size_t n = nests[i].levels;
+        memset(deep, '[', n);
+        memset(deep + n, ']', n);
+        same_verdict(deep, 2 * n, nests[i].max_depth, false);
+    }
 }
 
 /* The format layer: sl_format_check agrees with sl_format_decode on frames
