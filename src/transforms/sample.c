@@ -53,6 +53,7 @@ static int sample_create(sl_component *c, const sl_opts *opts, sl_diag *diag) {
     }
     s->rate = (uint64_t)rate;
     c->impl = s;
+    c->reads_no_fields = !sl_opts_has(opts, "key_field");   /* by source position */
     if (sl_opts_has(opts, "key_field")) {
         s->key = sl_path_parse(sl_opts_string(opts, "key_field"), sl_opts_pos(opts, "key_field"), diag);
         if (!s->key) {

@@ -40,6 +40,11 @@ static void test_which_pipelines(void) {
     CHECK_INT(checks_only("sinks:\n  out: {type: file, inputs: [in], path: o.jsonl}\n"), 1);
     CHECK_INT(checks_only("sinks:\n  out: {type: stdout, inputs: [in]}\n"
                           "  void: {type: blackhole, inputs: [in]}\n"), 1);
+    /* a transform that reads nothing: sample by source position */
+    CHECK_INT(checks_only("transforms:\n  t: {type: sample, inputs: [in], rate: 2}\n"
+                          "sinks:\n  out: {type: file, inputs: [t], path: o.jsonl}\n"), 1);
+    CHECK_INT(checks_only("transforms:\n  t: {type: sample, inputs: [in], rate: 2, key_field: a}\n"
+                          "sinks:\n  out: {type: file, inputs: [t], path: o.jsonl}\n"), 0);
     /* a transform, a CSV sink, a path template, a sink that declares nothing */
     CHECK_INT(checks_only("transforms:\n  t: {type: filter, inputs: [in], condition: 'true'}\n"
                           "sinks:\n  out: {type: file, inputs: [t], path: o.jsonl}\n"), 0);
