@@ -23,8 +23,8 @@ bool sl_records_unread(const sl_pipeline *p, int source)
     return unread;
 }
 
-/* b->build for checked frames. The check was the decoder's own walk, so
- * decoding cannot fail; were it to, the record reads as an empty object
+/* b->build for checked frames. The check accepts only what the decoder
+ * accepts, so decoding cannot fail; were it to, the record reads as an empty object
  * (its frame, already checked, is still what a JSON Lines sink writes). */
 static void build_value(sl_batch *b, sl_record *r)
 {
@@ -36,9 +36,9 @@ static void build_value(sl_batch *b, sl_record *r)
     r->value_ = sl_map_new(&b->arena, 0);
 }
 
-int sl_lazy_decode(sl_batch *b, sl_record *r, uint8_t *flags, sl_decode_error *err)
+int sl_lazy_decode(sl_batch *b, sl_record *r, bool check_only, uint8_t *flags, sl_decode_error *err)
 {
-    if (!sl_format_checks(b->format)) {
+    if (!check_only || !sl_format_checks(b->format)) {
         int rc = sl_format_decode(b->format, b->stream, &b->arena, r->raw, r->raw_len, &r->value_, err);
         *flags = r->value_.flags;
         return rc;

@@ -23,8 +23,8 @@
 
 #include "../config/graph.h"
 #include "budget.h"
-#include "lazy_decode.h"
 #include "dlq.h"
+#include "lazy_decode.h"
 #include "pipeline.h"
 #include "queue.h"
 #include "sink_retry.h"

@@ -276,17 +276,6 @@ static bool frame_is_json_line(const sl_batch *b, uint8_t flags)
     return b->format->kind == SL_FORMAT_JSONL && !(flags & SL_VF_DUPLICATE_KEYS);
 }
 
-/* Decodes r's frame, or only checks it when nothing will read the record
- * (lazy_decode.h); sl_format_decode's results. */
-static int decode_frame(bool check_only, sl_batch *b, sl_record *r, uint8_t *flags, sl_decode_error *err)
-{
-    if (check_only)
-        return sl_lazy_decode(b, r, flags, err);
-    int rc = sl_format_decode(b->format, b->stream, &b->arena, r->raw, r->raw_len, &r->value_, err);
-    *flags = r->value_.flags;
-    return rc;
-}
-
 static void decode(sl_worker *w, sl_batch *b)
 {
     sl_component *c = &w->p->comps[b->source];
@@ -299,7 +288,7 @@ static void decode(sl_worker *w, sl_batch *b)
         if (b->format && r->raw) {
             sl_decode_error derr = {0};
             uint8_t flags = 0;
-            int rc = decode_frame(check_only, b, r, &flags, &derr);
+            int rc = sl_lazy_decode(b, r, check_only, &flags, &derr);
             if (rc == 1) {
                 blank++;
                 continue;

@@ -72,7 +72,7 @@ static void test_built_on_first_read(void) {
     uint8_t flags = 0xff;
     sl_decode_error err = {0};
     size_t arena_before = b->arena.used_total;
-    CHECK_INT(sl_lazy_decode(b, r, &flags, &err), 0);
+    CHECK_INT(sl_lazy_decode(b, r, true, &flags, &err), 0);
     CHECK_INT(flags, 0);
     CHECK(r->unbuilt_ == b);                  /* not built */
     CHECK_INT(b->arena.used_total, arena_before);   /* nothing allocated */
@@ -97,7 +97,7 @@ static void test_built_on_first_read(void) {
     /* sl_record_mut builds it too, and the record is no longer raw */
     b = one_frame(&f, "{\"a\":1}\n");
     r = &b->records[0];
-    CHECK_INT(sl_lazy_decode(b, r, &flags, &err), 0);
+    CHECK_INT(sl_lazy_decode(b, r, true, &flags, &err), 0);
     r->raw_json = true;
     sl_map_set(&b->arena, sl_record_mut(r), "b", 1, sl_int(2));
     CHECK(r->unbuilt_ == NULL && !r->raw_json);
@@ -106,11 +106,11 @@ static void test_built_on_first_read(void) {
 
     /* a line whose keys repeat says so, unbuilt; a bad one is not left */
     b = one_frame(&f, "{\"k\":1,\"x\":{\"k\":1,\"k\":2}}\n");
-    CHECK_INT(sl_lazy_decode(b, &b->records[0], &flags, &err), 0);
+    CHECK_INT(sl_lazy_decode(b, &b->records[0], true, &flags, &err), 0);
     CHECK(flags & SL_VF_DUPLICATE_KEYS);
     sl_batch_free(b);
     b = one_frame(&f, "{\"a\" 1}\n");
-    CHECK_INT(sl_lazy_decode(b, &b->records[0], &flags, &err), -1);
+    CHECK_INT(sl_lazy_decode(b, &b->records[0], true, &flags, &err), -1);
     CHECK(b->records[0].unbuilt_ == NULL);
     CHECK_STR(err.reason, "json_syntax");
     sl_batch_free(b);
