@@ -3,7 +3,10 @@
  * record's value is not built until something reads it (and is then the
  * value a decode gives), and that malformed lines reach the DLQ with the
  * same reasons and messages, and good lines the sink, as when the records
- * are decoded (the same pipeline with a read-only filter in it). */
+ * are decoded (the same pipeline with a read-only filter in it), on chosen
+ * lines and on every line of the JSON fuzz corpus. */
+#include <dirent.h>
+
 #include "check.h"
 #include "transform_harness.h"
 #include "runtime/lazy_decode.h"
@@ -119,7 +122,7 @@ static void test_built_on_first_read(void) {
 /* Runs file -> [transforms] -> file on `input`; returns the output (static
  * copy) and leaves the DLQ in dlq(). */
 static const char *run_file(const char *input, const char *transforms, const char *from) {
-    static char out[4096];
+    static char out[1 << 18];
     new_data_dir();
     snprintf(in_path, sizeof in_path, "%s/in.jsonl", data_dir);
     FILE *f = fopen(in_path, "w");
@@ -178,6 +181,39 @@ static void test_dlq_as_when_decoded(void) {
     CHECK_INT(entries, 10);
 }
 
+/* The same on every line of the JSON fuzz corpus (JSONTestSuite-style
+ * inputs, malformed ones among them), as one JSON Lines file. */
+static void test_corpus_dlq_as_when_decoded(void) {
+    static char input[1 << 18];
+    size_t len = 0;
+    DIR *dir = opendir("tests/fuzz/corpus/json");
+    CHECK(dir != NULL);
+    if (!dir) return;
+    struct dirent *e;
+    while ((e = readdir(dir)) != NULL) {
+        char path[512];
+        snprintf(path, sizeof path, "tests/fuzz/corpus/json/%s", e->d_name);
+        FILE *f = e->d_name[0] != '.' ? fopen(path, "rb") : NULL;
+        if (!f) continue;
+        len += fread(input + len, 1, sizeof input - len - 2, f);
+        fclose(f);
+        if (len && input[len - 1] != '\n') input[len++] = '\n';
+    }
+    closedir(dir);
+    input[len] = '\0';
+    CHECK(strlen(input) == len);   /* no NUL byte: the file source would keep it, fputs not */
+    static char checked_out[1 << 18], checked_dlq[1 << 16];
+    snprintf(checked_out, sizeof checked_out, "%s", run_file(input, "", "in"));
+    snprintf(checked_dlq, sizeof checked_dlq, "%s", dlq());
+    const char *decoded_out = run_file(input, "transforms:\n  t: {type: filter, inputs: [in], condition: 'true'}\n", "t");
+    CHECK_STR(checked_out, decoded_out);
+    CHECK_STR(checked_dlq, dlq());
+    int entries = 0;
+    for (const char *p = checked_dlq; (p = strchr(p, '\n')); p++) entries++;
+    CHECK(entries >= 5);
+    CHECK(checked_out[0] != '\0');
+}
+
 int main(void) {
     add_test_type(&sl_source_file_type);
     add_test_type(&sl_sink_file_type);
@@ -186,6 +222,7 @@ int main(void) {
     RUN(test_which_pipelines);
     RUN(test_built_on_first_read);
     RUN(test_dlq_as_when_decoded);
+    RUN(test_corpus_dlq_as_when_decoded);
     reset();
     return check_report();
 }
