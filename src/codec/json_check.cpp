@@ -46,8 +46,8 @@ const unsigned MAX_DEPTH_LIMIT = 1024;
 struct checker {
     const simdjson::implementation *kernel = nullptr;   /* the parser's */
     dom::parser parser;
-    /* the keys of the objects being compared: SMALL_OBJECT per level */
-    std::vector<std::string_view> keys;
+    /* the keys (tape words) of the objects being compared: SMALL_OBJECT per level */
+    std::vector<uint64_t> keys;
 };
 
 thread_local checker tl_checker;
@@ -55,7 +55,7 @@ thread_local checker tl_checker;
 struct tape_scan {
     const uint64_t *tape;
     const uint8_t *strings;
-    std::string_view *keys;
+    uint64_t *keys;     /* SMALL_OBJECT per level */
 };
 
 /* The string a tape word points to (length, then the unescaped bytes). */
@@ -67,61 +67,54 @@ std::string_view tape_string(const tape_scan &t, uint64_t word)
     return std::string_view((const char *)s + sizeof len, len);
 }
 
-/* The tape index after the value at i (inlined: it runs per field). */
-inline __attribute__((always_inline)) size_t after(const tape_scan &t, size_t i)
-{
-    uint64_t word = t.tape[i];
-    switch ((char)(word >> 56)) {
-    case '{':
-    case '[':
-        return (uint32_t)word;   /* the matching brace's index + 1 */
-    case 'l':
-    case 'u':
-    case 'd':
-        return i + 2;
-    default:
-        return i + 1;
-    }
-}
-
 int repeated_keys(const tape_scan &t, size_t i, unsigned level);
 
-/* Whether the value at i, if a container, repeats a key (1), does not (0),
- * or has an object too large to compare here (-1). */
-int value_repeats(const tape_scan &t, size_t i, unsigned level)
+/* Steps over the value at i: returns the index after it, or -1 (as size_t)
+ * when a container in it repeats a key or is too large to compare here
+ * (*r says which). Inlined: it runs per value. */
+inline __attribute__((always_inline)) size_t step(const tape_scan &t, size_t i, unsigned level, int *r)
 {
-    char type = (char)(t.tape[i] >> 56);
-    return type == '{' || type == '[' ? repeated_keys(t, i, level) : 0;
+    uint64_t word = t.tape[i];
+    char type = (char)(word >> 56);
+    if (type == '{' || type == '[') {
+        if ((*r = repeated_keys(t, i, level)) != 0)
+            return (size_t)-1;
+        return (uint32_t)word;   /* the matching brace's index + 1 */
+    }
+    return i + 1 + (type == 'l' || type == 'u' || type == 'd');   /* numbers take two words */
 }
 
-/* The same for the container at i, nested `level` deep: an object's keys
- * are compared as the walker does (a bit per key class, then a scan). */
+/* Whether the container at i, nested `level` deep, repeats a key in any
+ * object (1), does not (0), or has an object too large to compare here
+ * (-1). An object's keys are compared as the walker does: a bit per key
+ * class, then a scan of the keys seen (kept as their tape words). */
 int repeated_keys(const tape_scan &t, size_t i, unsigned level)
 {
     uint64_t word = t.tape[i];
     size_t end = (uint32_t)word - 1;   /* the closing brace */
+    int r = 0;
     if ((char)(word >> 56) == '[') {
-        for (size_t j = i + 1; j < end; j = after(t, j))
-            if (int r = value_repeats(t, j, level + 1))
+        for (size_t j = i + 1; j < end;)
+            if ((j = step(t, j, level + 1, &r)) == (size_t)-1)
                 return r;
         return 0;
     }
     if (((word >> 32) & simdjson::internal::JSON_COUNT_MASK) > SMALL_OBJECT)
         return -1;
-    std::string_view *keys = t.keys + (size_t)level * SMALL_OBJECT;
+    uint64_t *keys = t.keys + (size_t)level * SMALL_OBJECT;
     size_t n = 0;
     uint64_t seen = 0;
-    for (size_t j = i + 1; j < end; j = after(t, j + 1)) {
+    for (size_t j = i + 1; j < end;) {
         std::string_view key = tape_string(t, t.tape[j]);
         uint64_t bit = key.size() ? 1ULL << ((key.size() * 31 + (unsigned char)key[0] +
                                              7u * (unsigned char)key[key.size() - 1]) & 63) : 1;
         if (seen & bit)
             for (size_t k = 0; k < n; k++)
-                if (keys[k] == key)
+                if (tape_string(t, keys[k]) == key)
                     return 1;
         seen |= bit;
-        keys[n++] = key;
-        if (int r = value_repeats(t, j + 1, level + 1))
+        keys[n++] = t.tape[j];
+        if ((j = step(t, j + 1, level + 1, &r)) == (size_t)-1)
             return r;
     }
     return 0;
@@ -148,7 +141,8 @@ int dom_check(const char *p, size_t len, unsigned max_depth, bool require_object
     if (c.keys.size() < levels * SMALL_OBJECT)
         c.keys.resize(levels * SMALL_OBJECT);
     tape_scan t = { c.parser.doc.tape.get(), c.parser.doc.string_buf.get(), c.keys.data() };
-    int repeated = value_repeats(t, 1, 0);   /* tape[0] is the root word */
+    int repeated = 0;   /* tape[0] is the root word, tape[1] the document */
+    step(t, 1, 0, &repeated);
     if (repeated < 0)
         return -1;
     *flags = repeated ? SL_VF_DUPLICATE_KEYS : 0;
