@@ -91,6 +91,13 @@ void sl_record_encoder_put(sl_record_encoder *e, sl_buf *out, const sl_record *r
     sl_csv_encode_row(&e->dialect, out, record, (const char *const *)e->columns, e->n_columns);
 }
 
+void sl_record_encoder_put_all(sl_record_encoder *e, sl_buf *out, sl_record **recs, size_t n) {
+    size_t bytes = 0;
+    for (size_t i = 0; i < n; i++) bytes += recs[i]->raw_len + 1;
+    sl_buf_reserve(out, bytes);
+    for (size_t i = 0; i < n; i++) sl_record_encoder_put(e, out, recs[i]);
+}
+
 bool sl_record_encoder_header(sl_record_encoder *e, sl_buf *out) {
     if (!e->csv || !atomic_load_explicit(&e->columns_ready, memory_order_acquire)) return false;
     sl_csv_encode_header(&e->dialect, out, (const char *const *)e->columns, e->n_columns);

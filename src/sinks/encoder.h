@@ -57,6 +57,11 @@ void sl_record_encoder_free(sl_record_encoder *e);
 /* Appends one record: a JSON line (the record's own line when nothing
  * changed it, see sl_json_encode_record_line), or a CSV row. */
 void sl_record_encoder_put(sl_record_encoder *e, sl_buf *out, const sl_record *r);
+/* Appends n records, in one buffer reservation of their frames' total size
+ * (exactly what records written as they came take; growing the buffer by
+ * doubling cost about 4 % of W1's instructions once nothing else was left
+ * to do per record). */
+void sl_record_encoder_put_all(sl_record_encoder *e, sl_buf *out, sl_record **recs, size_t n);
 /* Appends the CSV header row; false (nothing appended) for JSON lines. */
 bool sl_record_encoder_header(sl_record_encoder *e, sl_buf *out);
 

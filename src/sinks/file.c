@@ -528,7 +528,7 @@ static void file_encode(sl_component *c, void *wstate, sl_batch *b, sl_record **
         encode_by_path(fs, w, recs, n, out, dlq);
     } else {
         sl_payload_part *part = sl_payload_part_get(out, NULL, 0);
-        for (size_t i = 0; i < n; i++) sl_record_encoder_put(&fs->enc, &part->data, recs[i]);
+        sl_record_encoder_put_all(&fs->enc, &part->data, recs, n);
         part->records += n;
     }
     for (size_t i = 0; i < out->count; i++)

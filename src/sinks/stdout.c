@@ -47,7 +47,7 @@ static void stdout_encode(sl_component *c, void *wstate, sl_batch *b, sl_record 
                           sl_payload *out, sl_emit *dlq) {
     stdout_sink *s = c->impl;
     sl_payload_part *part = sl_payload_part_get(out, NULL, 0);
-    for (size_t i = 0; i < n; i++) sl_record_encoder_put(&s->enc, &part->data, recs[i]);
+    sl_record_encoder_put_all(&s->enc, &part->data, recs, n);
     part->records += n;
 }
 
