@@ -53,7 +53,9 @@ run executes both binaries one after the other, alternating which goes first,
 and a second table shows each binary's median wall and CPU seconds and the
 paired ratio (the median over runs of current / baseline, for wall time and
 for CPU seconds; below 1.00 the current build is faster). The baseline's
-output is checked too.
+output is checked too. W5 and W5n run both binaries the same way; their
+table gives the documents per CPU-second of each and the paired ratio of
+those (current / baseline: above 1.00 the current build is faster).
 """
 import argparse
 import decimal
@@ -266,11 +268,12 @@ def main():
     os.makedirs(args.workdir, exist_ok=True)
     work = os.path.abspath(args.workdir)
     input_path = os.path.join(work, "events-%d.jsonl" % args.events)
-    if not os.path.exists(input_path):
+    event_workloads = set(args.workloads.split(",")) - {"W5", "NEAR", "WAL"}
+    if event_workloads and not os.path.exists(input_path):
         print("generating %d events -> %s" % (args.events, input_path), flush=True)
         events.write_events(input_path + ".tmp", args.events)
         os.rename(input_path + ".tmp", input_path)
-    input_mb = os.path.getsize(input_path) / 1e6
+    input_mb = os.path.getsize(input_path) / 1e6 if event_workloads else 0
     sluice = os.path.abspath(args.sluice)
     tools = args.tools.split(",")
 
@@ -331,10 +334,12 @@ def main():
         if args.baseline:
             paired.append((workload, samples["sluice"], samples["baseline"]))
 
-    print()
-    print("input: %d events, %.1f MB; median of %d runs on %d CPUs" % (args.events, input_mb, args.runs, os.cpu_count()))
-    print("| workload | tool | wall s | MB/s | CPU s | CPU s/GB | peak RSS MiB | vs jq | vs W1 | output |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    if rows:
+        print()
+        print("input: %d events, %.1f MB; median of %d runs on %d CPUs" % (args.events, input_mb, args.runs,
+                                                                         os.cpu_count()))
+        print("| workload | tool | wall s | MB/s | CPU s | CPU s/GB | peak RSS MiB | vs jq | vs W1 | output |")
+        print("|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
     jq_rate = {r[0]: r[3] for r in rows if r[1] == "jq"}
     w1_rate = {r[1]: r[3] for r in rows if r[0] == "W1"}
     failed = False
@@ -349,8 +354,10 @@ def main():
     if paired:
         print_paired(paired, input_mb, args.baseline)
     if "W5" in workloads:
-        corpus_rows, corpus_mb = run_corpus(sluice, work, args.corpus_docs, args.runs)
+        corpus_rows, corpus_mb, corpus_paired = run_corpus(binaries, work, args.corpus_docs, args.runs)
         print_corpus(corpus_rows, args.corpus_docs, corpus_mb)
+        if corpus_paired:
+            print_corpus_paired(corpus_paired, args.corpus_docs, args.baseline)
     if "DRIFT" in workloads:
         failed |= not run_drift(sluice, work, input_path)
     if "NEAR" in workloads:
@@ -454,8 +461,11 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def run_corpus(sluice, work, docs, runs):
-    """W5 and W5n on a generated corpus; returns table rows."""
+def run_corpus(binaries, work, docs, runs):
+    """W5 and W5n on a generated corpus, with each binary of binaries
+    ({"sluice": path} and maybe "baseline"), runs alternating which goes
+    first; returns table rows and (workload, current samples, baseline
+    samples) for each workload when there is a baseline."""
     import json as _json
     import threading
     import urllib.request
@@ -466,11 +476,12 @@ def run_corpus(sluice, work, docs, runs):
                         corpus + ".tmp", "--docs", str(docs)], check=True)
         os.rename(corpus + ".tmp", corpus)
     size_mb = os.path.getsize(corpus) / 1e6
-    rows = []
+    rows, paired = [], []
     for name, template in (("W5", SLUICE_W5), ("W5n", SLUICE_W5N)):
-        samples, index_bytes = [], [0]
+        samples, index_bytes = {tool: [] for tool in binaries}, [0]
         state = os.path.join(work, "state-" + name)   # a data_dir per pipeline
-        for _ in range(runs):
+        order = list(binaries)
+        for run, tool in [(r, t) for r in range(runs) for t in (order if r % 2 == 0 else order[::-1])]:
             shutil.rmtree(state, ignore_errors=True)     # no resuming: every run does the whole work
             port = free_port()
             cfg = os.path.join(work, "%s.yaml" % name)
@@ -490,14 +501,18 @@ def run_corpus(sluice, work, docs, runs):
                         pass
             t = threading.Thread(target=poll)
             t.start()
-            samples.append(measure([sluice, "run", "--no-progress", cfg], os.devnull, os.devnull))
+            samples[tool].append(measure([binaries[tool], "run", "--no-progress", cfg], os.devnull, os.devnull))
             done.set()
             t.join()
-            print("  %s sluice %.2fs" % (name, samples[-1][0]), flush=True)
-        wall = statistics.median(x[0] for x in samples)
-        cpu = statistics.median(x[1] for x in samples)
-        rows.append((name, "sluice", wall, docs / wall, size_mb / wall, cpu, max(x[2] for x in samples) / 2**20,
-                     index_bytes[0] / 2**20))
+            print("  %s %-8s %.2fs %.2f CPU-s" % (name, tool, samples[tool][-1][0], samples[tool][-1][1]),
+                  flush=True)
+        for tool in order:
+            wall = statistics.median(x[0] for x in samples[tool])
+            cpu = statistics.median(x[1] for x in samples[tool])
+            rows.append((name, tool, wall, docs / wall, size_mb / wall, cpu,
+                         max(x[2] for x in samples[tool]) / 2**20, index_bytes[0] / 2**20 if tool == "sluice" else 0))
+        if "baseline" in samples:
+            paired.append((name, samples["sluice"], samples["baseline"]))
     # The Python reference is ~100x slower: time it on a prefix and scale.
     limit = min(docs, 3000)
     out = subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "minhash_ref.py"), corpus,
@@ -506,7 +521,7 @@ def run_corpus(sluice, work, docs, runs):
     rate = ref["docs_per_s"]
     rows.append(("W5n", "python minhash (%d docs)" % limit, docs / rate, rate, rate * size_mb / docs,
                  None, None, None))
-    return rows, size_mb
+    return rows, size_mb, paired
 
 
 def print_corpus(rows, docs, size_mb):
@@ -524,6 +539,23 @@ def print_corpus(rows, docs, size_mb):
     mine = [r for r in rows if r[0] == "W5n" and r[1] == "sluice"]
     if ref and mine:
         print("near dedup, sluice vs Python reference: %.0fx the documents/s" % (mine[0][3] / ref[0][3]))
+
+
+def print_corpus_paired(paired, docs, baseline):
+    """W5 and W5n against --baseline: medians, and the median over runs of
+    the paired ratio of documents per CPU-second (current / baseline; above
+    1.00 the current build does more with each CPU-second)."""
+    med = statistics.median
+    print()
+    print("corpus, current build against the baseline %s (runs paired, alternating which goes first)" % baseline)
+    print("| workload | CPU s base | CPU s now | docs per CPU-s base | docs per CPU-s now | paired ratio "
+          "| wall s base | wall s now |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for workload, now, base in paired:
+        cpu_now, cpu_base = med(n[1] for n in now), med(b[1] for b in base)
+        print("| %s | %.2f | %.2f | %.0f | %.0f | %.2fx | %.2f | %.2f |" % (
+            workload, cpu_base, cpu_now, docs / cpu_base, docs / cpu_now, med(b[1] / n[1] for n, b in zip(now, base)),
+            med(b[0] for b in base), med(n[0] for n in now)))
 
 
 # WF: the exactly-once sink (W1x) with a path template, 10 files against
