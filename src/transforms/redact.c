@@ -10,6 +10,10 @@
  * the replacement string is written straight into the batch arena; strings
  * without hits are not touched or copied.
  *
+ * A record is first scanned without writing (sl_record_value): one with
+ * nothing to redact stays unchanged, so sinks write it as it came. Only a
+ * record with a hit is taken for writing and redacted in place.
+ *
  * Once redact changed a record, the record's raw input frame is forgotten
  * (r->raw = NULL), so a DLQ entry written later — by this transform
  * (`pii_limit`) or any downstream one — shows the redacted record as JSON,
@@ -389,15 +393,9 @@ static size_t write_hash(const redact_state *s, const redact_detector *d, redact
     return n;
 }
 
-/* Redacts one string. Returns the number of hits; sets *drop when the field
- * is to be removed (a hit whose action is drop_field), otherwise replaces *v
- * with the redacted text when there were hits. When a custom pattern fails,
- * records the error in x and replaces *v by [REDACT_ERROR]. */
-static size_t redact_string(redact_ctx *x, sl_value *v, bool *drop) {
-    redact_state *s = x->s;
-    redact_worker *w = x->w;
-    const char *text = v->as.s;
-    size_t len = v->len;
+/* Runs every detector on text into w->spans (unresolved). Returns 0, or the
+ * PCRE2 error of a custom pattern that failed, whose index goes to *failed. */
+static int scan_string(const redact_state *s, redact_worker *w, const char *text, size_t len, size_t *failed) {
     w->spans.count = 0;
     unsigned possible = s->builtin_mask ? sl_pii_candidates(text, len) & s->builtin_mask : 0;
     for (size_t i = 0; i < s->n_dets; i++) {
@@ -408,14 +406,60 @@ static size_t redact_string(redact_ctx *x, sl_value *v, bool *drop) {
         } else {
             int rc = scan_custom(s, d, (int)i, text, len, w);
             if (rc < 0) {
-                if (!x->match_error) {
-                    x->match_error = rc;
-                    x->error_detector = i;
-                }
-                *v = sl_string(ERROR_TOKEN, sizeof ERROR_TOKEN - 1);
-                return 0;
+                *failed = i;
+                return rc;
             }
         }
+    }
+    return 0;
+}
+
+/* Whether redact_value would change v: a string with a hit or one a custom
+ * pattern fails on, or a map or array holding one. It only reads, so that
+ * a record with nothing to redact is not taken for writing and is written
+ * as it came (docs/architecture.md); one with a hit is scanned again by
+ * the writing walk, which is cheaper than copying every record first. */
+static bool needs_redacting(const redact_state *s, redact_worker *w, const sl_value *v) {
+    size_t failed;
+    if (v->type == SL_STRING) return scan_string(s, w, v->as.s, v->len, &failed) != 0 || w->spans.count > 0;
+    if (v->type == SL_MAP) {
+        for (uint32_t i = 0; i < v->len; i++)
+            if (needs_redacting(s, w, &v->as.fields[i].value)) return true;
+    } else if (v->type == SL_ARRAY) {
+        for (uint32_t i = 0; i < v->len; i++)
+            if (needs_redacting(s, w, &v->as.items[i])) return true;
+    }
+    return false;
+}
+
+static bool record_needs_redacting(const redact_state *s, redact_worker *w, const sl_record *r) {
+    const sl_value *record = sl_record_value(r);
+    if (s->n_fields == 0) return needs_redacting(s, w, record);
+    for (size_t f = 0; f < s->n_fields; f++) {
+        const sl_value *v = sl_path_get(s->fields[f], record);
+        if (v && needs_redacting(s, w, v)) return true;
+    }
+    return false;
+}
+
+/* Redacts one string. Returns the number of hits; sets *drop when the field
+ * is to be removed (a hit whose action is drop_field), otherwise replaces *v
+ * with the redacted text when there were hits. When a custom pattern fails,
+ * records the error in x and replaces *v by [REDACT_ERROR]. */
+static size_t redact_string(redact_ctx *x, sl_value *v, bool *drop) {
+    redact_state *s = x->s;
+    redact_worker *w = x->w;
+    const char *text = v->as.s;
+    size_t len = v->len;
+    size_t failed;
+    int rc = scan_string(s, w, text, len, &failed);
+    if (rc < 0) {
+        if (!x->match_error) {
+            x->match_error = rc;
+            x->error_detector = failed;
+        }
+        *v = sl_string(ERROR_TOKEN, sizeof ERROR_TOKEN - 1);
+        return 0;
     }
     if (w->spans.count == 0) return 0;
     sl_pii_resolve(&w->spans);
@@ -511,9 +555,11 @@ static void redact_process(sl_component *c, void *wstate, sl_batch *b, sl_record
         sl_record *r = recs[i];
         x.record_hits = 0;
         x.match_error = 0;
-        /* redacting writes in place: the record counts as changed even
-         * when nothing matched */
-        sl_value *record = sl_record_mut(r);
+        if (!record_needs_redacting(s, x.w, r)) {   /* unchanged: written as it came */
+            sl_emit_record(out, 0, r);
+            continue;
+        }
+        sl_value *record = sl_record_mut(r);   /* redacting writes in place */
         if (s->n_fields == 0) {
             if (record->type == SL_MAP) redact_tree(&x, record);
         } else {
@@ -533,11 +579,7 @@ static void redact_process(sl_component *c, void *wstate, sl_batch *b, sl_record
                         s->dets[x.error_detector].name, (const char *)msg);
             continue;
         }
-        if (x.record_hits == 0) {
-            sl_emit_record(out, 0, r);
-            continue;
-        }
-        with_pii++;
+        with_pii++;   /* the walk found what the read-only scan did */
         r->raw = NULL;   /* from now on the DLQ shows the redacted record */
         r->raw_len = 0;
         if (s->limit && x.record_hits > s->limit_hits) {

@@ -1,7 +1,8 @@
 """Records nothing changed are written as they came, with the real binary:
 JSON lines through stdin and stdout, gzip input into zstd output, a DLQ
-replay, and a pipeline where one sink gets the records a remap changed and
-another the same records untouched. Untouched lines come out byte for byte
+replay, a pipeline where one sink gets the records a remap changed and
+another the same records untouched, and `redact`, which writes only the
+records it found personal data in. Untouched lines come out byte for byte
 (the blanks around a line and its "\\r" aside); changed ones are encoded.
 """
 import gzip
@@ -94,6 +95,23 @@ def test_dlq_replay_writes_the_original_lines(work):
         assert f.read() == lines[0] + b"\n" + lines[2] + b"\n"
 
 
+def test_redact_keeps_records_without_personal_data(work):
+    # redact looks at every record; one it found nothing in is written as it
+    # came (fields named, and every string of the record), one with a hit
+    # is encoded, redacted
+    pii = b'{"id": 4, "text" : "mail bob@example.com now", "n":1.50}'
+    path = work.write("in.jsonl", b"\n".join(ODD + [pii]) + b"\n")
+    for name, fields in (("named", ", fields: [text, s]"), ("every", "")):
+        out = work(name + ".jsonl")
+        body = "transforms:\n  scrub: {type: redact, inputs: [in]%s}\n" \
+               "sinks:\n  out: {type: file, inputs: [scrub], path: %s, delivery: at_least_once}\n" % (fields, out)
+        run_ok(["run", "--no-progress", pipeline(work, name + ".yaml", "{type: file, paths: [%s]}" % path, body)])
+        with open(out, "rb") as f:
+            got = f.read()
+        assert got == b"\n".join(ODD) + b'\n{"id":4,"text":"mail [EMAIL] now","n":1.50}\n', (name, got)
+
+
 if __name__ == "__main__":
     harness.main([test_stdin_to_stdout_byte_for_byte, test_gzip_in_zstd_out,
-                  test_changed_and_untouched_side_by_side, test_dlq_replay_writes_the_original_lines])
+                  test_changed_and_untouched_side_by_side, test_dlq_replay_writes_the_original_lines,
+                  test_redact_keeps_records_without_personal_data])

@@ -125,13 +125,15 @@ static void test_writes_reencode(void) {
               "{\"s\":\"a/b\\n\",\"lvl\":\"info\",\"f\":1.50,\"id\":2}\n"
               "{\"lvl\":\"warn\",\"key\":[1,2,{}],\"id\":3}\n"
               "{\"id\":5,\"lvl\":\"warn\"}\n");
-    /* redact (nothing to redact here: it writes in place, so it counts) */
-    CHECK_STR(run_lines(INPUT, "transforms:\n  t:\n    type: redact\n    inputs: [in]\n"
-                               "    fields: [s]\n", "t", ""),
-              "{\"n\":1e3,\"z\":-0.0,\"s\":\"caf\xc3\xa9\",\"level\":\"warn\",\"id\":1}\n"
-              "{\"s\":\"a/b\\n\",\"level\":\"info\",\"f\":1.50,\"id\":2}\n"
-              "{\"level\":\"warn\",\"key\":[1,2,{}],\"id\":3}\n"
-              "{\"id\":5,\"level\":\"warn\"}\n");
+    /* redact: only a record it found personal data in, named fields or
+     * every string */
+    CHECK_STR(run_lines("{\"s\" : \"to bob@example.com\"}\n{\"s\" : \"a\\u0041\"}\n",
+                        "transforms:\n  t:\n    type: redact\n    inputs: [in]\n"
+                        "    fields: [s]\n", "t", ""),
+              "{\"s\":\"to [EMAIL]\"}\n{\"s\" : \"a\\u0041\"}\n");
+    CHECK_STR(run_lines("{\"a\" : [{\"s\" : \"10.0.0.1\"}]}\n{\"a\" : [{\"s\" : \"x\"}]}\n",
+                        "transforms:\n  t:\n    type: redact\n    inputs: [in]\n", "t", ""),
+              "{\"a\":[{\"s\":\"[IP]\"}]}\n{\"a\" : [{\"s\" : \"x\"}]}\n");
     /* validate with coerce; validate annotating only the record that fails */
     CHECK_STR(run_lines("{\"id\" : \"7\"}\n{\"id\" : 8}\n",
                         "transforms:\n  t:\n    type: validate\n    inputs: [in]\n"
