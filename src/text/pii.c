@@ -30,6 +30,23 @@ static bool is_alpha(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <
 static bool is_alnum(unsigned char c) { return is_digit(c) || is_alpha(c); }
 static bool is_hex(unsigned char c) { return is_digit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f'); }
 
+/* The index of the first ASCII digit in s[i, len), or len. Every detector
+ * but email starts at a digit, and most text has few: eight bytes are
+ * tested at once. Of each byte's low 7 bits, adding 0x50 sets the top bit
+ * when they are '0' or more, adding 0x46 when above '9' (no carry into the
+ * next byte); a byte with its own top bit set is not ASCII. */
+static size_t next_digit(const char *s, size_t len, size_t i) {
+    const uint64_t ones = 0x0101010101010101ULL, top = 0x8080808080808080ULL;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t x;
+        memcpy(&x, s + i, 8);
+        uint64_t low = x & ~top;
+        if ((low + 0x50 * ones) & ~(low + 0x46 * ones) & ~x & top) break;
+    }
+    while (i < len && !is_digit((unsigned char)s[i])) i++;
+    return i;
+}
+
 /* A code point that belongs to a word: ASCII letters, digits and '_', and
  * any non-ASCII letter, mark or number (Unicode L*, M*, N*). Non-ASCII
  * spaces (no-break, thin, ideographic), quotes and brackets (" <) are
@@ -406,6 +423,10 @@ static bool phone_validate(const char *s, size_t len) {
 
 static void phone_scan(const char *s, size_t len, int detector, sl_pii_spans *out) {
     for (size_t i = 0; i < len; i++) {
+        /* the first place a number may start: a digit, or '+' or '(' before one */
+        size_t d = next_digit(s, len, i);
+        if (d == len) break;
+        i = d > i && (s[d - 1] == '+' || s[d - 1] == '(') ? d - 1 : d;
         unsigned char c = (unsigned char)s[i];
         if (!(is_digit(c) || ((c == '+' || c == '(') && is_digit(byte_at(s, len, i + 1)))) ||
             !number_starts_at(s, i))
@@ -512,7 +533,12 @@ static void ip_scan(const char *s, size_t len, int detector, sl_pii_spans *out) 
             i = out->items[next6++].end - 1;
             continue;
         }
-        if (!is_digit((unsigned char)s[i])) continue;
+        if (!is_digit((unsigned char)s[i])) {   /* on to the next digit, not past an IPv6 hit */
+            size_t d = next_digit(s, len, i);
+            if (next6 < v6_end && d > out->items[next6].start) d = out->items[next6].start;
+            i = d - 1;
+            continue;
+        }
         /* IPv4 may follow ':', '@', '=' ("ip:10.0.0.1") or a URL's "//", not
          * a word, a dot, a dash or a single slash ("libfoo-2.6.32.1",
          * "curl/8.8.8.8" are versions) */
@@ -637,7 +663,8 @@ static bool card_layout_ok(const size_t *g, int k) {
 
 static void card_scan(const char *s, size_t len, int detector, sl_pii_spans *out) {
     for (size_t i = 0; i < len; i++) {
-        if (!is_digit((unsigned char)s[i]) || !number_starts_at(s, i)) continue;
+        if ((i = next_digit(s, len, i)) == len) break;
+        if (!number_starts_at(s, i)) continue;
         size_t g[5], ends[5], digits = 0, p = i;
         char sep = 0;
         int k = 0;
@@ -728,6 +755,8 @@ static bool iban_validate(const char *s, size_t len) {
 
 static void iban_scan(const char *s, size_t len, int detector, sl_pii_spans *out) {
     for (size_t i = 0; i + 4 <= len; i++) {
+        i = next_digit(s, len, i + 2) - 2;   /* the check digits come third */
+        if (i + 4 > len) break;
         if (!is_upper((unsigned char)s[i]) || !is_upper((unsigned char)s[i + 1]) ||
             !is_digit((unsigned char)s[i + 2]) || !is_digit((unsigned char)s[i + 3]) ||
             word_before(s, i))
@@ -780,7 +809,8 @@ static bool ssn_validate(const char *s, size_t len) {
 
 static void ssn_scan(const char *s, size_t len, int detector, sl_pii_spans *out) {
     for (size_t i = 0; i + 11 <= len; i++) {
-        if (!is_digit((unsigned char)s[i]) || s[i + 3] != '-' || !number_starts_at(s, i)) continue;
+        if ((i = next_digit(s, len, i)) + 11 > len) break;
+        if (s[i + 3] != '-' || !number_starts_at(s, i)) continue;
         if (number_ends_at(s, len, i + 11) && ssn_validate(s + i, 11)) {
             sl_pii_spans_push(out, i, i + 11, detector);
             i += 10;

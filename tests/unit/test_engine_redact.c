@@ -288,6 +288,39 @@ static void test_detector_table(void) {
     sl_pii_spans_free(&spans);
 }
 
+/* The table again with each text moved 0 to 17 bytes to the right, by
+ * spaces and by "\xc3\xa9 " (not ASCII): the scanners skip to the next
+ * digit eight bytes at a time, so a hit must be found at any alignment,
+ * and after bytes of 0x80 or more, with the same span. */
+static void test_detector_table_shifted(void) {
+    sl_pii_spans spans = {0};
+    sl_buf text = {0};
+    int failed = 0;
+    for (size_t i = 0; i < sizeof examples / sizeof examples[0]; i++) {
+        const example *e = &examples[i];
+        for (int shift = 0; shift < 18; shift++)
+            for (int accent = 0; accent < 2; accent++) {
+                text.len = 0;
+                for (int k = 0; k < shift; k++)
+                    sl_buf_puts(&text, accent && k % 3 == 0 && k + 2 < shift ? "\xc3\xa9" : " ");
+                size_t at = text.len;
+                sl_buf_puts(&text, e->text);
+                spans.count = 0;
+                sl_pii_detectors[e->detector].scan(text.data, text.len, 0, &spans);
+                const char *hit = e->hit ? strstr(e->text, e->hit) : NULL;
+                bool ok = hit ? spans.count == 1 && spans.items[0].start == at + (size_t)(hit - e->text) &&
+                                    spans.items[0].end == spans.items[0].start + strlen(e->hit)
+                              : spans.count == 0;
+                if (!ok && failed++ < 5)
+                    fprintf(stderr, "  %s on \"%s\" after %d bytes: %zu hit(s)\n",
+                            sl_pii_detectors[e->detector].name, e->text, shift, spans.count);
+            }
+    }
+    CHECK_INT(failed, 0);
+    sl_buf_free(&text);
+    sl_pii_spans_free(&spans);
+}
+
 /* Two hits in one text, and overlap resolution across detectors. */
 static void test_scan_several(void) {
     sl_pii_spans spans = {0};
@@ -519,6 +552,7 @@ static void test_custom_pattern_match_limit(void) {
 
 int main(void) {
     RUN(test_detector_table);
+    RUN(test_detector_table_shifted);
     RUN(test_scan_several);
     RUN(test_mask_default_all_strings);
     RUN(test_partial);
