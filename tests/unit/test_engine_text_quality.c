@@ -10,6 +10,7 @@
  * option errors with "did you mean".
  */
 #include "check.h"
+#include "text/textstats.h"
 #include "transform_harness.h"
 
 static const char *const rule_names[] = {
@@ -259,6 +260,43 @@ static void test_c4_line_rules(void) {
                    "sluice_text_quality_lines_removed_total{component=\"q\",rule=\"c4_terminal_punct\"} 2\n");
     sl_buf_free(&yaml);
     sl_buf_free(&input);
+}
+
+/* Every line break C4 knows, after a first line of 0 to 40 bytes: the
+ * breaks are found sixteen bytes at a time and words are counted without
+ * branches, so each alignment must give the same lines and the same
+ * verdicts (a word longer than 5 letters, fewer than 3 words). */
+static void test_c4_breaks_at_every_alignment(void) {
+    static const char *const breaks[] = {"\n", "\r\n", "\r", "\v", "\f", "\x1c", "\x1d", "\x1e",
+                                         "\xc2\x85", "\xe2\x80\xa8", "\xe2\x80\xa9"};
+    sl_textstats_params params = {.tokenizer = SL_TOKENIZER_SLUICE, .rules = SL_RULES_DATATROVE_0_5,
+                                  .c4 = {5, true, 3, true, true, true, true},
+                                  .skip = SL_TS_SKIP_WORDS | SL_TS_SKIP_SYMBOLS | SL_TS_SKIP_GOPHER_LINES |
+                                          SL_TS_SKIP_REPETITION | SL_TS_SKIP_TOP_NGRAMS | SL_TS_SKIP_DUP_NGRAMS |
+                                          SL_TS_SKIP_FINEWEB};
+    sl_textstats_scratch scratch = {0};
+    sl_textstats st;
+    sl_buf text = {0}, kept = {0};
+    int failed = 0;
+    for (size_t b = 0; b < sizeof breaks / sizeof *breaks; b++)
+        for (int k = 0; k <= 40; k++) {
+            text.len = 0;
+            for (int i = 0; i < k; i++) sl_buf_putc(&text, 'x');
+            sl_buf_printf(&text, "%sTwo  more\twords here.%sOnly two.", breaks[b], breaks[b]);
+            sl_textstats_compute(text.data, text.len, &params, &scratch, &st, &kept);
+            bool ok = st.c4_lines == 3 && st.c4_lines_removed == 2 &&
+                      st.c4_removed_by[SL_C4_LONG_WORD] == (k > 5) &&
+                      st.c4_removed_by[SL_C4_NO_TERMINAL_PUNCT] == (k <= 5) &&
+                      st.c4_removed_by[SL_C4_FEW_WORDS] == 1 && kept.len == 21 &&
+                      memcmp(kept.data, "Two  more\twords here.", 21) == 0;
+            if (!ok && failed++ < 5)
+                fprintf(stderr, "  break %zu after %d bytes: %llu lines, %llu removed\n", b, k,
+                        (unsigned long long)st.c4_lines, (unsigned long long)st.c4_lines_removed);
+        }
+    CHECK_INT(failed, 0);
+    sl_buf_free(&text);
+    sl_buf_free(&kept);
+    sl_textstats_scratch_free(&scratch);
 }
 
 /* ---- FineWeb ---- */
@@ -537,6 +575,7 @@ static void test_option_errors(void) {
 
 int main(void) {
     RUN(test_gopher_word_counts);
+    RUN(test_c4_breaks_at_every_alignment);
     RUN(test_gopher_mean_word_length);
     RUN(test_gopher_symbols);
     RUN(test_gopher_lines);
