@@ -290,7 +290,7 @@ static void test_detector_table(void) {
 
 /* The table again with each text moved 0 to 17 bytes to the right, by
  * spaces and by "\xc3\xa9 " (not ASCII): the scanners skip to the next
- * digit eight bytes at a time, so a hit must be found at any alignment,
+ * digit sixteen bytes at a time, so a hit must be found at any alignment,
  * and after bytes of 0x80 or more, with the same span. */
 static void test_detector_table_shifted(void) {
     sl_pii_spans spans = {0};
