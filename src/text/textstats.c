@@ -368,10 +368,21 @@ static size_t tokenize(const char *text, size_t len, const sl_textstats_params *
     return n;
 }
 
-/* Non-overlapping occurrences of needle (as str.count counts them). */
+/* Non-overlapping occurrences of needle (as str.count counts them), n >= 1:
+ * each found from its first byte (memchr), which is much cheaper than
+ * memmem's setup for the few-byte needles counted here. */
 static uint64_t count_of(const char *text, size_t len, const char *needle, size_t n) {
     uint64_t count = 0;
-    for (const char *p = text, *end = text + len; (p = memmem(p, (size_t)(end - p), needle, n)); p += n) count++;
+    const char *p = text, *end = text + len;
+    while ((p = memchr(p, needle[0], (size_t)(end - p)))) {
+        if ((size_t)(end - p) < n) break;
+        if (memcmp(p + 1, needle + 1, n - 1) == 0) {
+            count++;
+            p += n;
+        } else {
+            p++;
+        }
+    }
     return count;
 }
 
@@ -385,9 +396,6 @@ static void symbols(const char *text, size_t len, sl_textstats *st) {
     st->ellipsis_ratio = ratio((double)ellipses, (double)st->tokens);
 }
 
-/* Python's str.splitlines(): the line starting at i ends at \n, \r or
- * \r\n, \v, \f, \x1c-\x1e, U+0085, U+2028 or U+2029. Returns the end of
- * the line (the break excluded); *next is where the next line starts. */
 /* The index of the first byte in text[i, len) a line break can start with
  * (\n \v \f \r, 0x1C-0x1E; 0xC2 and 0xE2 lead U+0085, U+2028 and U+2029),
  * or len; sixteen bytes at a time where SSE2 is there. */
@@ -410,6 +418,9 @@ static size_t next_break_byte(const char *text, size_t len, size_t i) {
     return i;
 }
 
+/* Python's str.splitlines(): the line starting at i ends at \n, \r or
+ * \r\n, \v, \f, \x1c-\x1e, U+0085, U+2028 or U+2029. Returns the end of
+ * the line (the break excluded); *next is where the next line starts. */
 static size_t line_end(const char *text, size_t len, size_t i, size_t *next) {
     for (; i < len; i++) {
         i = next_break_byte(text, len, i);

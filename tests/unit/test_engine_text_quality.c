@@ -299,6 +299,21 @@ static void test_c4_breaks_at_every_alignment(void) {
     sl_textstats_scratch_free(&scratch);
 }
 
+/* Ellipses are counted as str.count counts them: without overlap, from
+ * the left, up to the text's last byte. */
+static void test_ellipsis_count(void) {
+    sl_textstats_params params = {.tokenizer = SL_TOKENIZER_SLUICE, .rules = SL_RULES_DATATROVE_0_5};
+    sl_textstats_scratch scratch = {0};
+    sl_textstats st;
+    const char *text = "a.... b...... c.. d\xe2\x80\xa6\xe2\x80\xa6 e\xe2\x80 f...";
+    sl_textstats_compute(text, strlen(text), &params, &scratch, &st, NULL);
+    CHECK_INT(st.tokens, 6);
+    CHECK(st.ellipsis_ratio == 6.0 / 6);
+    sl_textstats_compute(text, strlen(text) - 1, &params, &scratch, &st, NULL);   /* "f.." at the end */
+    CHECK(st.ellipsis_ratio == 5.0 / 6);
+    sl_textstats_scratch_free(&scratch);
+}
+
 /* ---- FineWeb ---- */
 
 static void test_fineweb(void) {
@@ -576,6 +591,7 @@ static void test_option_errors(void) {
 int main(void) {
     RUN(test_gopher_word_counts);
     RUN(test_c4_breaks_at_every_alignment);
+    RUN(test_ellipsis_count);
     RUN(test_gopher_mean_word_length);
     RUN(test_gopher_symbols);
     RUN(test_gopher_lines);
