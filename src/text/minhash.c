@@ -291,6 +291,56 @@ bool sl_text_next_word_view(const char *text, size_t len, size_t *pos, sl_buf *w
     return true;
 }
 
+void sl_text_join_words(const char *text, size_t len, sl_buf *word, sl_buf *out)
+{
+    size_t i = 0, first = out->len;
+    for (;;) {
+        while (i < len && (unsigned char)text[i] < 0x80 && sl_text_is_space((unsigned char)text[i])) i++;
+        if (i >= len) break;
+        /* room for a space and the rest of the text: a word of ASCII is as
+         * long lowercased */
+        if (out->cap - out->len < len - i + 1) sl_buf_reserve(out, len - i + 1);
+        size_t at = out->len, start = i;
+        char *o = out->data + at;
+        if (at > first) *o++ = ' ';
+        while (i < len) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            /* eight bytes lowercased at once, as in sl_text_next_word_view,
+             * up to the first that may end the word (at most ' ', or not
+             * ASCII); the bytes written past it are overwritten or beyond
+             * out->len. There is room: eight bytes of text are left. */
+            if (i + 8 <= len) {
+                const uint64_t top = 0x8080808080808080ULL, ones = 0x0101010101010101ULL;
+                uint64_t x;
+                memcpy(&x, text + i, 8);
+                uint64_t stop = (x | ~(x + 0x5F * ones)) & top;
+                uint64_t lower = x | ((x + 0x3F * ones) & ~(x + 0x25 * ones) & top) >> 2;
+                memcpy(o, &lower, 8);
+                size_t k = stop ? (size_t)__builtin_ctzll(stop) / 8 : 8;
+                i += k;
+                o += k;
+                if (!stop) continue;
+            }
+#endif
+            unsigned char c = (unsigned char)text[i];
+            if (c >= 0x80 || sl_text_is_space(c)) break;
+            *o++ = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+            i++;
+        }
+        if (i < len && (unsigned char)text[i] >= 0x80) {   /* not ASCII (or a Unicode space): the slow way */
+            const char *w;
+            size_t n;
+            i = start;
+            if (!sl_text_next_word_view(text, len, &i, word, &w, &n)) break;
+            if (at > first) sl_buf_putc(out, ' ');
+            sl_buf_append(out, w, n);
+            continue;
+        }
+        out->len = (size_t)(o - out->data);
+    }
+    if (out->data) out->data[out->len] = '\0';
+}
+
 size_t sl_minhash_signature(const sl_minhash *m, sl_minhash_scratch *scratch, const char *text,
                             size_t len, uint16_t *sig)
 {

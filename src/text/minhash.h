@@ -86,6 +86,12 @@ bool sl_text_next_word(const char *s, size_t len, size_t *pos, sl_buf *word);
 bool sl_text_next_word_view(const char *s, size_t len, size_t *pos, sl_buf *word, const char **out,
                             size_t *out_len);
 
+/* Appends to out the words of s[0..len) as sl_text_next_word gives them,
+ * joined by single spaces (the text exact dedup's `normalize` keys on).
+ * One pass, lowercasing as it copies, for words of ASCII; a word with a
+ * byte of 0x80 or more is read by sl_text_next_word_view into word. */
+void sl_text_join_words(const char *s, size_t len, sl_buf *word, sl_buf *out);
+
 /* Computes the signature of text into sig[m->num_hashes] and returns the
  * number of shingles (0 for a text without shingles; sig is then all ones). */
 size_t sl_minhash_signature(const sl_minhash *m, sl_minhash_scratch *scratch, const char *text,

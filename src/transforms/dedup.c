@@ -387,12 +387,7 @@ static void encode_value(dedup_worker *w, const sl_value *v, bool normalize)
     }
     if (v->type == SL_STRING) {
         w->norm.len = 0;
-        size_t pos = 0, len;
-        const char *word;
-        while (sl_text_next_word_view(v->as.s, v->len, &pos, &w->scratch.word, &word, &len)) {
-            if (w->norm.len) sl_buf_putc(&w->norm, ' ');
-            sl_buf_append(&w->norm, word, len);
-        }
+        sl_text_join_words(v->as.s, v->len, &w->scratch.word, &w->norm);
         sl_json_encode_string(&w->enc, w->norm.data, w->norm.len);
     } else if (v->type == SL_ARRAY) {
         sl_buf_putc(&w->enc, '[');

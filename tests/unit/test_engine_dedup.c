@@ -132,6 +132,47 @@ static void test_words(void) {
     sl_buf_free(&w);
 }
 
+/* sl_text_join_words gives the words sl_text_next_word gives, joined by
+ * one space: on texts of pieces that end words in every way (ASCII and
+ * Unicode spaces right after a word, non-ASCII letters at the start, the
+ * middle and the end of one, invalid bytes, capitals of both), joined
+ * at random. */
+static void test_join_words(void) {
+    static const char *const pieces[] = {"Ab", "cD", " ", "  ", "\t", "\n", "\x1c", "\xc2\xa0", "\xe2\x80\x83",
+                                         "\xc3\x89", "\xc3\xa9", "\xc8\xba", "\xff", "x", "\"q\"", "\xc2\x85"};
+    sl_buf text, word, joined, want;
+    sl_buf_init(&text);
+    sl_buf_init(&word);
+    sl_buf_init(&joined);
+    sl_buf_init(&want);
+    unsigned seed = 14;
+    int failed = 0;
+    for (int t = 0; t < 3000; t++) {
+        text.len = 0;
+        for (int k = 0, n = (int)(seed % 40); k < n; k++) {
+            seed = seed * 1103515245u + 12345u;
+            sl_buf_puts(&text, pieces[(seed >> 16) % (sizeof pieces / sizeof *pieces)]);
+        }
+        seed = seed * 1103515245u + 12345u;
+        want.len = 0;
+        size_t pos = 0;
+        while (sl_text_next_word(text.data ? text.data : "", text.len, &pos, &word)) {
+            if (want.len) sl_buf_putc(&want, ' ');
+            sl_buf_append(&want, word.data, word.len);
+        }
+        joined.len = 0;
+        sl_text_join_words(text.data ? text.data : "", text.len, &word, &joined);
+        if ((joined.len != want.len || (want.len && memcmp(joined.data, want.data, want.len) != 0)) && failed++ < 3)
+            fprintf(stderr, "  \"%.*s\": \"%.*s\", expected \"%.*s\"\n", (int)text.len, text.data,
+                    (int)joined.len, joined.data, (int)want.len, want.data);
+    }
+    CHECK_INT(failed, 0);
+    sl_buf_free(&text);
+    sl_buf_free(&word);
+    sl_buf_free(&joined);
+    sl_buf_free(&want);
+}
+
 static void test_signature(void) {
     sl_minhash m;
     CHECK_INT(sl_minhash_init(&m, 16, 2), 0);
@@ -655,6 +696,7 @@ static void test_option_errors(void) {
 int main(void) {
     add_test_type(&corpus_type);
     RUN(test_words);
+    RUN(test_join_words);
     RUN(test_signature);
     RUN(test_signature_kernels);
     RUN(test_simplify);
