@@ -279,9 +279,15 @@ static sl_ts_slot *table_add(sl_textstats_scratch *s, uint64_t key, uint32_t ind
  * or once each from datatrove 0.5.0. */
 static size_t tokenize(const char *text, size_t len, const sl_textstats_params *p, sl_textstats_scratch *s,
                        sl_textstats *st) {
-    static const struct { const char *word; size_t len; } stop_words[] = {
-        {"the", 3}, {"be", 2}, {"to", 2}, {"of", 2}, {"and", 3}, {"that", 4}, {"have", 4}, {"with", 4},
+    /* each word's bytes packed into a number, the first lowest (as
+     * a word of the text is packed below), so that a word is compared with
+     * one comparison instead of a memcmp call */
+#define STOP(a, b, c, d, n) {(uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24, n}
+    static const struct { uint32_t key; size_t len; } stop_words[] = {
+        STOP('t', 'h', 'e', 0, 3), STOP('b', 'e', 0, 0, 2), STOP('t', 'o', 0, 0, 2), STOP('o', 'f', 0, 0, 2),
+        STOP('a', 'n', 'd', 0, 3), STOP('t', 'h', 'a', 't', 4), STOP('h', 'a', 'v', 'e', 4), STOP('w', 'i', 't', 'h', 4),
     };
+#undef STOP
     bool datatrove = p->tokenizer == SL_TOKENIZER_DATATROVE;
     if (datatrove) {
         s->words.len = 0;
@@ -354,12 +360,16 @@ static size_t tokenize(const char *text, size_t len, const sl_textstats_params *
             st->words++;
             word_chars += word_chars_here;
             size_t wl = word_end - word_start;
-            if (wl >= 2 && wl <= 4)
+            if (wl >= 2 && wl <= 4) {
+                const unsigned char *wp = (const unsigned char *)text + word_start;
+                uint32_t key = (uint32_t)wp[0] | (uint32_t)wp[1] << 8 | (wl > 2 ? (uint32_t)wp[2] << 16 : 0) |
+                               (wl > 3 ? (uint32_t)wp[3] << 24 : 0);
                 for (size_t w = 0; w < sizeof stop_words / sizeof *stop_words; w++)
-                    if (stop_words[w].len == wl && memcmp(stop_words[w].word, text + word_start, wl) == 0) {
+                    if (stop_words[w].len == wl && stop_words[w].key == key) {
                         if (p->rules < SL_RULES_DATATROVE_0_5 || !(stop_seen & (1u << w))) st->stop_words++;
                         stop_seen |= 1u << w;
                     }
+            }
         }
     }
     st->tokens = n;

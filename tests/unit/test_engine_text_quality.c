@@ -300,7 +300,7 @@ static void test_c4_breaks_at_every_alignment(void) {
 }
 
 /* Ellipses are counted as str.count counts them: without overlap, from
- * the left, up to the text's last byte. */
+ * the left, up to the text's last byte; stop words are compared whole. */
 static void test_ellipsis_count(void) {
     sl_textstats_params params = {.tokenizer = SL_TOKENIZER_SLUICE, .rules = SL_RULES_DATATROVE_0_5};
     sl_textstats_scratch scratch = {0};
@@ -311,6 +311,14 @@ static void test_ellipsis_count(void) {
     CHECK(st.ellipsis_ratio == 6.0 / 6);
     sl_textstats_compute(text, strlen(text) - 1, &params, &scratch, &st, NULL);   /* "f.." at the end */
     CHECK(st.ellipsis_ratio == 5.0 / 6);
+    /* stop words: lowercase, punctuation around them removed, of 2 to 4
+     * letters; every occurrence in 0.4, each once from 0.5 */
+    const char *stop = "the the. (And) that've with Be be, tHe xthe of to\xc3\xa9 \"have\"";
+    sl_textstats_compute(stop, strlen(stop), &params, &scratch, &st, NULL);
+    CHECK_INT(st.stop_words, 5);
+    params.rules = SL_RULES_DATATROVE_0_4;
+    sl_textstats_compute(stop, strlen(stop), &params, &scratch, &st, NULL);
+    CHECK_INT(st.stop_words, 6);
     sl_textstats_scratch_free(&scratch);
 }
 
