@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <utf8proc.h>
+#define XXH_INLINE_ALL   /* a word's and a shingle's hash without a library call (same values) */
 #include <xxhash.h>
 #if defined(__x86_64__)
 #include <immintrin.h>
