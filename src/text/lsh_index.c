@@ -79,34 +79,88 @@ static int values_same(const uint16_t *a, const uint16_t *b, int n)
     return same;
 }
 
+/* Does a candidate agree with sig on a band before `band`? It was then
+ * found and compared in that band already (its band values give the same
+ * band hash), with the same result. */
+static bool shares_earlier_band(const sl_lsh_index *x, const uint16_t *other, const uint16_t *sig, int band)
+{
+    for (int e = 0; e < band; e++)
+        if (values_equal(other + (size_t)e * x->rows, sig + (size_t)e * x->rows, x->rows)) return true;
+    return false;
+}
+
+/* A candidate: a slot whose band `band` has sig's band hash. */
+typedef struct candidate {
+    uint32_t slot;
+    int band;
+} candidate;
+
+/* Candidates gathered before any is compared: their signatures are
+ * prefetched as they are found, so that the cache misses (each is a random
+ * slot, and a popular band value has many) overlap instead of coming one
+ * after another. */
+#define GATHERED 32
+
+typedef struct best {
+    bool found;
+    uint64_t age;
+    sl_lsh_match *match;
+} best;
+
+static void compare(const sl_lsh_index *x, const uint16_t *sig, double cutoff, const candidate *c, size_t n,
+                    best *best)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t slot = c[i].slot;
+        int b = c[i].band;
+        const uint16_t *other = slot_sig(x, slot);
+        if (!values_equal(other + (size_t)b * x->rows, sig + (size_t)b * x->rows, x->rows))
+            continue;   /* a 32-bit band hash collision */
+        if (shares_earlier_band(x, other, sig, b)) continue;
+        int same = values_same(other, sig, x->num_hashes);
+        double sim = (double)same / x->num_hashes;
+        if (sim < cutoff) continue;
+        /* age: how many inserts ago this slot was filled (smaller = older
+         * means larger age); ties go to the oldest document. */
+        uint64_t newest_slot = (x->inserted - 1) % x->max_documents;
+        uint64_t age = (newest_slot + x->max_documents - slot) % x->max_documents;
+        if (!best->found || sim > best->match->similarity || (sim == best->match->similarity && age > best->age)) {
+            best->found = true;
+            best->age = age;
+            best->match->similarity = sim;
+            best->match->cluster = x->clusters[slot];
+        }
+    }
+}
+
+/* The best match does not depend on the order candidates are compared in
+ * (the most similar, then the oldest: one slot each), so candidates are
+ * gathered and compared in groups, and a candidate that shares several
+ * bands with sig (a near duplicate shares most) is compared once, from the
+ * first of them. */
 bool sl_lsh_index_query(const sl_lsh_index *x, const uint16_t *sig, double cutoff, sl_lsh_match *match)
 {
-    bool found = false;
-    uint64_t best_age = 0;
+    best best = {false, 0, match};
+    candidate c[GATHERED];
+    size_t n = 0;
+    size_t sig_bytes = (size_t)x->num_hashes * sizeof *sig;
     for (int b = 0; b < x->bands; b++) {
         sl_slot_iter it;
         sl_slot_iter_init(&it, &x->tables[b], band_hash(x, sig, b));
         uint32_t slot;
         while (sl_slot_iter_next(&it, &slot)) {
-            const uint16_t *other = slot_sig(x, slot);
-            if (!values_equal(other + (size_t)b * x->rows, sig + (size_t)b * x->rows, x->rows))
-                continue;   /* a 32-bit band hash collision */
-            int same = values_same(other, sig, x->num_hashes);
-            double sim = (double)same / x->num_hashes;
-            if (sim < cutoff) continue;
-            /* age: how many inserts ago this slot was filled (smaller = older
-             * means larger age); ties go to the oldest document. */
-            uint64_t newest_slot = (x->inserted - 1) % x->max_documents;
-            uint64_t age = (newest_slot + x->max_documents - slot) % x->max_documents;
-            if (!found || sim > match->similarity || (sim == match->similarity && age > best_age)) {
-                found = true;
-                best_age = age;
-                match->similarity = sim;
-                match->cluster = x->clusters[slot];
+            const char *other = (const char *)slot_sig(x, slot);
+            for (size_t off = 0; off < sig_bytes; off += 64) __builtin_prefetch(other + off);
+            __builtin_prefetch(other + sig_bytes - 1);
+            c[n++] = (candidate){slot, b};
+            if (n == GATHERED) {
+                compare(x, sig, cutoff, c, n, &best);
+                n = 0;
             }
         }
     }
-    return found;
+    compare(x, sig, cutoff, c, n, &best);
+    return best.found;
 }
 
 static void evict_oldest(sl_lsh_index *x)

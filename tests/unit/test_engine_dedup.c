@@ -23,6 +23,7 @@
 
 #include "check.h"
 #include "core/util.h"
+#include "text/lsh_index.h"
 #include "text/minhash.h"
 #include "text/simplify.h"
 #include "sketch/slot_table.h"
@@ -171,6 +172,52 @@ static void test_join_words(void) {
     sl_buf_free(&word);
     sl_buf_free(&joined);
     sl_buf_free(&want);
+}
+
+/* The index's best match is the brute-force one: of the documents held
+ * that share a band with the query, the most similar (at least the
+ * cutoff), then the oldest. Families of signatures, each member a copy of
+ * its family's with some values changed, so that candidates share many
+ * bands and are found from several; a small ring evicts too. */
+static void test_lsh_query_is_brute_force(void) {
+    enum { DOCS = 600, HASHES = 64, BANDS = 12, ROWS = 4, HELD = 250, FAMILIES = 15 };
+    static uint16_t sigs[DOCS][HASHES], family[FAMILIES][HASHES];
+    unsigned seed = 7;
+#define NEXT() (seed = seed * 1103515245u + 12345u, (seed >> 16) & 0x7FFF)
+    for (int f = 0; f < FAMILIES; f++)
+        for (int h = 0; h < HASHES; h++) family[f][h] = (uint16_t)NEXT();
+    sl_lsh_index x;
+    CHECK_INT(sl_lsh_index_init(&x, BANDS, ROWS, HASHES, HELD), 0);
+    int wrong = 0, matched = 0;
+    for (int d = 0; d < DOCS; d++) {
+        int f = (int)(NEXT() % FAMILIES), changed = (int)(NEXT() % 40);
+        memcpy(sigs[d], family[f], sizeof sigs[d]);
+        for (int k = 0; k < changed; k++) {
+            unsigned at = NEXT() % HASHES;
+            sigs[d][at] = (uint16_t)NEXT();
+        }
+        int best = -1;
+        double best_sim = 0;
+        for (int o = d > HELD ? d - HELD : 0; o < d; o++) {   /* oldest first: a tie keeps the older */
+            bool shares = false;
+            for (int b = 0; b < BANDS && !shares; b++)
+                shares = memcmp(sigs[o] + b * ROWS, sigs[d] + b * ROWS, ROWS * sizeof(uint16_t)) == 0;
+            double sim = sl_minhash_similarity(sigs[o], sigs[d], HASHES);
+            if (shares && sim >= 0.5 && sim > best_sim) {
+                best = o;
+                best_sim = sim;
+            }
+        }
+        sl_lsh_match m;
+        bool found = sl_lsh_index_query(&x, sigs[d], 0.5, &m);
+        wrong += found != (best >= 0) || (found && (m.cluster != (uint64_t)best || m.similarity != best_sim));
+        matched += found;
+        sl_lsh_index_insert(&x, sigs[d], (uint64_t)d);
+    }
+#undef NEXT
+    CHECK_INT(wrong, 0);
+    CHECK(matched > DOCS / 2);
+    sl_lsh_index_free(&x);
 }
 
 static void test_signature(void) {
@@ -697,6 +744,7 @@ int main(void) {
     add_test_type(&corpus_type);
     RUN(test_words);
     RUN(test_join_words);
+    RUN(test_lsh_query_is_brute_force);
     RUN(test_signature);
     RUN(test_signature_kernels);
     RUN(test_simplify);
