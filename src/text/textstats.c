@@ -311,6 +311,36 @@ static size_t tokenize(const char *text, size_t len, const sl_textstats_params *
         size_t word_start = 0, word_end = 0, word_chars_here = 0, punct_tail_chars = 0;
         bool any_word = false, alpha = false;
         while (i < len) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            /* A run of ASCII letters and digits (neither space nor
+             * punctuation) at once, from up to eight bytes: what the byte
+             * loop below does for each, done for the run. Of each byte's
+             * low 7 bits (no carry into the next byte), with 0x20 set for
+             * the letters: adding 0x1F sets the top bit from 'a', 0x05 above
+             * 'z'; 0x50 from '0', 0x46 above '9'. */
+            if (!datatrove && i + 8 <= len) {
+                const uint64_t ones = 0x0101010101010101ULL, top = 0x8080808080808080ULL;
+                uint64_t x;
+                memcpy(&x, text + i, 8);
+                uint64_t low = x & ~top, folded = low | 0x20 * ones;
+                uint64_t letters = (folded + 0x1F * ones) & ~(folded + 0x05 * ones) & ~x & top;
+                uint64_t digits = (low + 0x50 * ones) & ~(low + 0x46 * ones) & ~x & top;
+                uint64_t other = ~(letters | digits) & top;
+                size_t run = other ? (size_t)__builtin_ctzll(other) / 8 : 8;
+                if (run) {
+                    uint64_t in_run = run == 8 ? ~0ULL : (1ULL << (8 * run)) - 1;
+                    alpha = alpha || (letters & in_run);
+                    chars += run;
+                    if (!any_word) word_start = i;
+                    any_word = true;
+                    word_end = i + run;
+                    word_chars_here += punct_tail_chars + run;
+                    punct_tail_chars = 0;
+                    i += run;
+                    continue;
+                }
+            }
+#endif
             bool punct;
             if ((unsigned char)text[i] < 0x80) {
                 unsigned c = ascii_class[(unsigned char)text[i]];

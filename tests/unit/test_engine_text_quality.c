@@ -322,6 +322,49 @@ static void test_ellipsis_count(void) {
     sl_textstats_scratch_free(&scratch);
 }
 
+/* The word measures do not depend on where tokens lie: runs of ASCII
+ * letters and digits are taken up to eight bytes at once, so the same
+ * random texts (letters, digits, punctuation, accents, spaces) moved by 1
+ * to 9 spaces, or followed by them, must give the same values. */
+static void test_word_measures_at_every_alignment(void) {
+    static const char *const pieces[] = {"The", "of", "AND", "x", "Hello", "wörld", "42", "3.14", "(a)", "--",
+                                         "don't", "...", "é", "Zz9", "ab_cd", "[1]", "with", "\"q\"", "!", "#"};
+    sl_textstats_params params = {.tokenizer = SL_TOKENIZER_SLUICE, .rules = SL_RULES_DATATROVE_0_4,
+                                  .skip = SL_TS_SKIP_GOPHER_LINES | SL_TS_SKIP_REPETITION | SL_TS_SKIP_FINEWEB |
+                                          SL_TS_SKIP_C4};
+    sl_textstats_scratch scratch = {0};
+    sl_textstats want, got;
+    sl_buf text = {0}, moved = {0};
+    unsigned seed = 3;
+    int failed = 0;
+    for (int t = 0; t < 300; t++) {
+        text.len = 0;
+        for (int k = 0; k < 30; k++) {
+            seed = seed * 1103515245u + 12345u;
+            sl_buf_puts(&text, pieces[(seed >> 16) % (sizeof pieces / sizeof *pieces)]);
+            if ((seed >> 8) % 3) sl_buf_putc(&text, ' ');
+        }
+        sl_textstats_compute(text.data, text.len, &params, &scratch, &want, NULL);
+        for (int shift = 1; shift <= 18; shift++) {
+            moved.len = 0;
+            for (int k = 0; k < shift % 10; k++) sl_buf_putc(&moved, ' ');
+            sl_buf_append(&moved, text.data, text.len);
+            for (int k = 0; k < shift / 10 * (shift % 10); k++) sl_buf_putc(&moved, ' ');
+            sl_textstats_compute(moved.data, moved.len, &params, &scratch, &got, NULL);
+            if ((got.tokens != want.tokens || got.words != want.words || got.stop_words != want.stop_words ||
+                 got.mean_word_length != want.mean_word_length || got.alpha_words != want.alpha_words) &&
+                failed++ < 3)
+                fprintf(stderr, "  \"%s\" moved by %d: %llu words (%llu)\n", text.data, shift,
+                        (unsigned long long)got.words, (unsigned long long)want.words);
+        }
+    }
+    CHECK_INT(failed, 0);
+    CHECK(want.words > 10 && want.stop_words > 0);
+    sl_buf_free(&text);
+    sl_buf_free(&moved);
+    sl_textstats_scratch_free(&scratch);
+}
+
 /* ---- FineWeb ---- */
 
 static void test_fineweb(void) {
@@ -600,6 +643,7 @@ int main(void) {
     RUN(test_gopher_word_counts);
     RUN(test_c4_breaks_at_every_alignment);
     RUN(test_ellipsis_count);
+    RUN(test_word_measures_at_every_alignment);
     RUN(test_gopher_mean_word_length);
     RUN(test_gopher_symbols);
     RUN(test_gopher_lines);
