@@ -233,12 +233,15 @@ static bool code_point_unchanged(normalize_state *s, int32_t cp, size_t i, size_
     return s->letter_case != CASE_LOWER || utf8proc_tolower(cp) == cp;
 }
 
-/* Are all eight bytes of x printable ASCII (' ' to '~')? A byte is under
- * 0x20 when subtracting 0x20 borrows into its top bit, 0x7F or more when
- * adding 1 sets it (exact for a word with no byte of 0x80 or more). */
-static inline bool printable8(uint64_t x) {
+/* The bytes of x that are not printable ASCII (' ' to '~'), as their top
+ * bits; 0 when all eight are. A byte is under 0x20 when subtracting 0x20
+ * borrows into its top bit, 0x7F or more when adding 1 sets it. Borrows
+ * and carries only go up, from a byte that is flagged itself, so the lowest
+ * flag is exact: it marks the first byte (in memory order on a
+ * little-endian machine) that is not printable. */
+static inline uint64_t unprintable8(uint64_t x) {
     const uint64_t ones = 0x0101010101010101ULL, top = 0x8080808080808080ULL;
-    return !((x | ((x - 0x20 * ones) & ~x) | (x + ones)) & top);
+    return (x | ((x - 0x20 * ones) & ~x) | (x + ones)) & top;
 }
 
 /* True when s is valid UTF-8 and cleaning and normalizing would not change
@@ -249,8 +252,16 @@ static bool unchanged(normalize_state *s, const unsigned char *p, size_t len) {
     bool valid = false;   /* the rest of the text is known to be valid UTF-8 */
     bool plain = !s->collapse_whitespace && s->letter_case == CASE_NONE;   /* ' '..'~' need nothing */
     for (size_t i = 0; i < len; i++) {
-        if (plain)
-            for (uint64_t x; i + 8 <= len && (memcpy(&x, p + i, 8), printable8(x));) i += 8;
+        for (uint64_t x; plain && i + 8 <= len; i += 8) {   /* printable bytes need nothing */
+            memcpy(&x, p + i, 8);
+            uint64_t flags = unprintable8(x);
+            if (flags) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                i += (size_t)__builtin_ctzll(flags) / 8;   /* on to the first that is not */
+#endif
+                break;
+            }
+        }
         if (i >= len) break;
         unsigned char ch = p[i];
         if (ch >= 0x80) {

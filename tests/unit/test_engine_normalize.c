@@ -173,6 +173,27 @@ static void test_ascii_fast_path_no_copy(void) {
               "{\"text\":\"caf\xc3\xa9 is already NFC\",\"in_input\":true}\n");
 }
 
+/* The default settings skip printable ASCII eight bytes at a time, on to
+ * the first byte that is not: what follows it must be found at every
+ * offset (a decomposed e, a control character, a tab, a newline). */
+static void test_first_unprintable_at_every_offset(void) {
+    static const char *const odd[][2] = {
+        {"e\\u0301", "\xc3\xa9"}, {"\\u0007", ""}, {"\\t", "\\t"}, {"\\n", "\\n"}, {"\\u007f", ""}};
+    sl_buf input, want;
+    sl_buf_init(&input);
+    sl_buf_init(&want);
+    for (size_t o = 0; o < sizeof odd / sizeof *odd; o++)
+        for (int k = 0; k <= 20; k++) {
+            const char *head = "abcdefghij klmnopqrs";
+            sl_buf_printf(&input, "{\"text\":\"%.*s%sxyz0123456789\"}\n", k, head, odd[o][0]);
+            sl_buf_printf(&want, "{\"text\":\"%.*s%sxyz0123456789\"}\n", k, head, odd[o][1]);
+        }
+    CHECK_INT(run(NORMALIZE("    fields: [text]\n"), input.data), 0);
+    CHECK_STR(output("out"), want.data);
+    sl_buf_free(&input);
+    sl_buf_free(&want);
+}
+
 /* Text whose code points the form leaves alone skips utf8proc (the table
  * of text/norm_inert.h): every pair of these code points, between ASCII
  * letters, must come out as utf8proc_map makes it, in each form and with
@@ -264,6 +285,7 @@ int main(void) {
     RUN(test_invalid_utf8);
     RUN(test_option_errors);
     RUN(test_ascii_fast_path_no_copy);
+    RUN(test_first_unprintable_at_every_offset);
     RUN(test_unicode_pairs);
     RUN(test_map_error_to_dlq);
     reset();
