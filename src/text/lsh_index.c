@@ -64,19 +64,26 @@ static bool values_equal(const uint16_t *a, const uint16_t *b, int n)
 }
 
 /* How many of the n values of a and b are equal: eight at a time with
- * SSE2 (each equal lane sets two bits of the byte mask), else four at a
- * time, a 16-bit lane of a ^ b being zero exactly when its low 15 bits plus
- * 0x7FFF leave its top bit clear and its own top bit is clear too. */
+ * SSE2 (an equal lane compares as -1 and is subtracted from a per-lane
+ * count, summed at the end; n is at most SL_MINHASH_MAX_HASHES, 1024, so a
+ * lane counts at most 128), else four at a time, a 16-bit lane of a ^ b being zero
+ * exactly when its low 15 bits plus 0x7FFF leave its top bit clear and its
+ * own top bit is clear too. */
 static int values_same(const uint16_t *a, const uint16_t *b, int n)
 {
     const uint64_t low15 = 0x7FFF7FFF7FFF7FFFULL;
     int same = 0, i = 0;
 #if defined(__SSE2__)
+    __m128i counts = _mm_setzero_si128();
     for (; i + 8 <= n; i += 8) {
         __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(a + i));
         __m128i y = _mm_loadu_si128((const __m128i *)(const void *)(b + i));
-        same += __builtin_popcount((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi16(x, y))) / 2;
+        counts = _mm_sub_epi16(counts, _mm_cmpeq_epi16(x, y));
     }
+    __m128i sum = _mm_madd_epi16(counts, _mm_set1_epi16(1));   /* four 32-bit sums of lane pairs */
+    sum = _mm_add_epi32(sum, _mm_shuffle_epi32(sum, _MM_SHUFFLE(1, 0, 3, 2)));
+    sum = _mm_add_epi32(sum, _mm_shuffle_epi32(sum, _MM_SHUFFLE(2, 3, 0, 1)));
+    same = _mm_cvtsi128_si32(sum);
 #endif
     for (; i + 4 <= n; i += 4) {
         uint64_t x, y;
