@@ -8,7 +8,8 @@ checks that they agree exactly.
 Two pipelines, each run by both binaries:
   W5        the benchmark's pipeline (normalize + redact + exact dedup + near
             dedup + text_quality -> dataset shards): the decompressed shards
-            must be byte-identical (same documents kept, same text, same split),
+            of each split, joined, must be byte-identical (same documents
+            kept, same text, same split, same order),
             but for records the new build writes as they came (the input's
             line) where the old one encoded them: those must hold the same
             JSON value;
@@ -102,11 +103,14 @@ def run(binary, template, work, name, corpus, output):
 
 
 def shards(path):
-    """The decompressed shards of a dataset, by split and file name."""
+    """The decompressed shards of a dataset, by split, each split's shards
+    joined in order (a shard is cut at a size in bytes, so where a split's
+    records fall into shards depends on how long their lines are)."""
     out = {}
     for f in sorted(glob.glob(os.path.join(path, "*", "*.zst"))):
-        out[os.path.relpath(f, path)] = subprocess.run(["zstd", "-dc", f], check=True,
-                                                       capture_output=True).stdout
+        split = os.path.basename(os.path.dirname(f))
+        out[split] = out.get(split, b"") + subprocess.run(["zstd", "-dc", f], check=True,
+                                                          capture_output=True).stdout
     return out
 
 
@@ -163,13 +167,13 @@ def main():
             else "it is written by one build only"
         if problem:
             ok = False
-            print("W5: shard %s differs: %s" % (n, problem))
+            print("W5: split %s differs: %s" % (n, problem))
             break
     if old[1] != new[1]:
         ok = False
         print("annotate: output differs at %s" % first_difference(old[1], new[1]))
     docs = sum(s.count(b"\n") for s in new[0].values())
-    print("W5: %d documents kept in %d shards (%d written as they came where the old build encoded them); "
+    print("W5: %d documents kept in %d splits (%d written as they came where the old build encoded them); "
           "annotate: %d records, %d bytes: %s" % (docs, len(new[0]), first_difference.as_came, new[1].count(b"\n"),
                                                   len(new[1]), "identical" if ok else "DIFFERENT"))
     sys.exit(0 if ok else 1)
