@@ -201,6 +201,19 @@ static int side_fd(sl_bundle *b, uint32_t step)
     return p->fd;
 }
 
+/* Where a write of bytes to step's side file (at its end) starts its
+ * writeback from, every SL_BUNDLE_SIDE_WRITEBACK bytes: like the bundle's
+ * (start_writeback), so that the seal does not find every side file's bytes
+ * still to write. UINT64_MAX: not this time. */
+static uint64_t side_writeback(sl_bundle *b, uint32_t step, int fd, uint64_t bytes)
+{
+    sl_step_place *p = &b->placed[step];
+    if (fd < 0 || p->written + bytes - p->synced_from < SL_BUNDLE_SIDE_WRITEBACK) return UINT64_MAX;
+    uint64_t from = p->synced_from;
+    p->synced_from = p->written + bytes;
+    return from;
+}
+
 /* Gives back disk space reserved for the bundle (reserve) that side files
  * take instead, so that the reservation stays what is still to come
  * (UINT64_MAX: all of it). */
@@ -257,8 +270,10 @@ static int write_now(sl_bundle *b, uint32_t step, bool side, struct iovec *iov, 
     if (settle(b, err) < 0) return -1;
     uint64_t bytes = 0;
     for (size_t i = 0; i < n_iov; i++) bytes += iov[i].iov_len;
-    sl_file_write w = {.fd = side ? side_fd(b, step) : b->fd, .path = side ? b->steps[step].side : b->path,
-                       .at = side ? b->placed[step].written : b->size, .n_iov = n_iov};
+    int fd = side ? side_fd(b, step) : b->fd;
+    sl_file_write w = {.fd = fd, .path = side ? b->steps[step].side : b->path,
+                       .at = side ? b->placed[step].written : b->size, .n_iov = n_iov,
+                       .writeback_from = side ? side_writeback(b, step, fd, bytes) : UINT64_MAX};
     sl_write_job job = {.iov = iov, .n_iov = n_iov, .writes = &w, .n_writes = 1};
     if (sl_write_job_run(&job, err) < 0) return -1;
     if (side) {
@@ -271,7 +286,8 @@ static int write_now(sl_bundle *b, uint32_t step, bool side, struct iovec *iov, 
     return 0;
 }
 
-static void add_write(sl_write_job *job, int fd, const char *path, uint64_t at, size_t first_iov, size_t n_iov)
+static void add_write(sl_write_job *job, int fd, const char *path, uint64_t at, size_t first_iov, size_t n_iov,
+                      uint64_t writeback_from)
 {
     if (job->n_writes == job->cap_writes) {
         job->cap_writes = job->cap_writes ? 2 * job->cap_writes : 16;
@@ -279,7 +295,7 @@ static void add_write(sl_write_job *job, int fd, const char *path, uint64_t at, 
         if (!job->writes) abort();
     }
     job->writes[job->n_writes++] = (sl_file_write){.fd = fd, .path = path, .at = at, .first_iov = first_iov,
-                                                   .n_iov = n_iov};
+                                                   .n_iov = n_iov, .writeback_from = writeback_from};
 }
 
 /* The job that writes a plain bundle's frame: its bytes as they are. */
@@ -289,7 +305,7 @@ static sl_write_job *plain_job(sl_bundle *b)
     if (!job || !(job->iov = malloc(sizeof *job->iov))) abort();
     job->iov[0] = (struct iovec){.iov_base = b->frame, .iov_len = b->len};
     job->n_iov = 1;
-    add_write(job, b->fd, b->path, b->size, 0, 1);
+    add_write(job, b->fd, b->path, b->size, 0, 1, UINT64_MAX);
     b->size += b->len;
     b->unsynced += b->len;
     return job;
@@ -348,7 +364,9 @@ static sl_write_job *sorted_job(sl_bundle *b)
             else to[(*n_to)++] = (struct iovec){.iov_base = p, .iov_len = len};
         }
         if (side) {   /* iovecs numbered from 0 of side_iov for now */
-            add_write(job, side_fd(b, step), b->steps[step].side, b->placed[step].written, from, n_side_iov - from);
+            int fd = side_fd(b, step);
+            add_write(job, fd, b->steps[step].side, b->placed[step].written, from, n_side_iov - from,
+                      side_writeback(b, step, fd, bytes));
             b->placed[step].written += bytes;
             side_bytes += bytes;
             n_side_runs++;
@@ -365,7 +383,7 @@ static sl_write_job *sorted_job(sl_bundle *b)
         *h = (frame_header){.magic = MAGIC, .entries = (uint32_t)k, .data = frame_bytes};
         iov[0] = (struct iovec){.iov_base = h, .iov_len = sizeof *h};
         iov[1] = (struct iovec){.iov_base = index, .iov_len = k * sizeof *index};
-        add_write(job, b->fd, b->path, b->size, 0, n_iov);
+        add_write(job, b->fd, b->path, b->size, 0, n_iov, UINT64_MAX);
         b->size += sizeof *h + k * sizeof *index + frame_bytes;
         b->unsynced += sizeof *h + k * sizeof *index + frame_bytes;
     }

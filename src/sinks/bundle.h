@@ -60,6 +60,7 @@
 #define SL_BUNDLE_DIRECT (32u << 10)  /* a part this large is a frame of its own, not copied */
 #define SL_BUNDLE_SIDE (8u << 10)     /* a step starting its file with this much in a frame gets a side file */
 #define SL_BUNDLE_SIDE_FDS 1024u       /* side files kept open, at most (or an eighth of RLIMIT_NOFILE) */
+#define SL_BUNDLE_SIDE_WRITEBACK (256u << 10)   /* a side file's writeback is started this often */
 #define SL_BUNDLE_MAX_SIDES 65536u     /* side files of one bundle, at most */
 
 /* One output file's bytes in a bundle, from file_size on. */
@@ -80,6 +81,7 @@ typedef struct sl_step_place {
     uint8_t where;        /* not yet placed, the frames, or a side file (bundle.c) */
     int fd;               /* its side file, kept open (at most max_fds of them), or -1 */
     uint64_t written;     /* bytes of it handed to its side file */
+    uint64_t synced_from; /* its bytes from here on are not yet being written to disk */
 } sl_step_place;
 
 typedef struct sl_bundle_entry {

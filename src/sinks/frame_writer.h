@@ -27,6 +27,8 @@ typedef struct sl_file_write {
     const char *path;   /* for opening it and for errors; must outlive the job */
     uint64_t at;
     size_t first_iov, n_iov;
+    uint64_t writeback_from;   /* once written, start writing the file to disk from here
+                                  (sync_file_range), or UINT64_MAX: not yet */
 } sl_file_write;
 
 typedef struct sl_write_job {

@@ -50,8 +50,10 @@ static sl_write_job *job_of(int fd, const char *side_path, char *side_name_copy)
     job->iov[2] = (struct iovec){.iov_base = "side", .iov_len = 4};
     job->n_iov = 3;
     strcpy(side_name_copy, side_path);
-    job->writes[0] = (sl_file_write){.fd = fd, .path = "the bundle", .at = 2, .first_iov = 0, .n_iov = 2};
-    job->writes[1] = (sl_file_write){.fd = -1, .path = side_name_copy, .at = 0, .first_iov = 2, .n_iov = 1};
+    job->writes[0] = (sl_file_write){.fd = fd, .path = "the bundle", .at = 2, .first_iov = 0, .n_iov = 2,
+                                      .writeback_from = UINT64_MAX};
+    job->writes[1] = (sl_file_write){.fd = -1, .path = side_name_copy, .at = 0, .first_iov = 2, .n_iov = 1,
+                                      .writeback_from = 0};   /* and its writeback started */
     job->n_writes = job->cap_writes = 2;
     return job;
 }
