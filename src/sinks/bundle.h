@@ -32,7 +32,9 @@
  * start in an interval are not copied (a path template with many files
  * writing a fresh directory). It is written when the frame is (kept open
  * up to SL_BUNDLE_SIDE_FDS of them, else opened and closed each time), and synced with the bundle
- * by one syncfs, not one fdatasync per file. Side files cost a file created
+ * by one syncfs, not one fdatasync per file (their writeback is started
+ * every SL_BUNDLE_SIDE_WRITEBACK bytes, as the bundle's is every 8 MiB, so
+ * that the seal finds little left to write). Side files cost a file created
  * per file and interval, so a step gets one only with enough bytes to be
  * worth it; the rest share the bundle.
  *
