@@ -121,25 +121,40 @@ def wait_for_pause(work, proc, port, name):
     harness.wait_for(paused, timeout=20, what="%s to be 1" % name)
 
 
+SINK_PAUSE = ('sluice_sink_disk_full{component="out"}', 'sluice_sink_disk_full_pauses_total{component="out"}')
+DLQ_PAUSE = ("sluice_dlq_disk_full", "sluice_dlq_disk_full_pauses_total")
+
+
+def run_through_a_pause(work, disk, cfg, port, metrics=SINK_PAUSE):
+    """Runs sluice until the sink (or the DLQ: DLQ_PAUSE) pauses on the
+    full disk, frees the disk and waits for the run to end, which must
+    succeed. Returns its log and how many pauses the metric counted before
+    the disk was freed."""
+    paused, pauses_total = metrics
+    proc = start(work, cfg)
+    try:
+        wait_for_pause(work, proc, port, paused)
+        pauses = metric(port, pauses_total)
+        assert proc.poll() is None
+        disk.free()
+        proc.wait(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    text = log(work)
+    assert proc.returncode == 0, text
+    return text, pauses
+
+
 def check_sink_pauses_and_resumes(work, delivery):
     path = write_input(work)
     port = harness.free_port()
     with SmallDisk(work) as disk:
         disk.fill(leave=1 << 20)          # room for about a quarter of the output
         out = os.path.join(disk.path, "out.jsonl")
-        proc = start(work, config(work, port, out, delivery))
-        try:
-            wait_for_pause(work, proc, port, 'sluice_sink_disk_full{component="out"}')
-            assert metric(port, 'sluice_sink_disk_full_pauses_total{component="out"}') == 1
-            assert proc.poll() is None
-            disk.free()
-            proc.wait(timeout=20)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        text = log(work)
-        assert proc.returncode == 0, text
+        text, pauses = run_through_a_pause(work, disk, config(work, port, out, delivery), port)
+        assert pauses == 1
         assert read(out) == read(path), "output differs from the input (%d vs %d bytes)" % (
             len(read(out)), len(read(path)))
         assert "disk full (cannot " in text and "pausing until space is freed" in text, text
@@ -167,17 +182,7 @@ def test_templated_exactly_once_pauses_and_resumes(work):
     with SmallDisk(work) as disk:
         disk.fill(leave=1 << 20)
         out = os.path.join(disk.path, "out-{{ .g }}.jsonl")
-        proc = start(work, config(work, port, out, "exactly_once"))
-        try:
-            wait_for_pause(work, proc, port, 'sluice_sink_disk_full{component="out"}')
-            disk.free()
-            proc.wait(timeout=20)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        text = log(work)
-        assert proc.returncode == 0, text
+        text, _ = run_through_a_pause(work, disk, config(work, port, out, "exactly_once"), port)
         for g in range(40):
             want = "".join(line for line in lines if line.startswith('{"g":%d,' % g)).encode()
             got = read(os.path.join(disk.path, "out-%d.jsonl" % g))
@@ -224,19 +229,9 @@ def test_dlq_keeps_entries_until_space_returns(work):
     with SmallDisk(work) as disk:
         disk.fill()
         dlq_dir = os.path.join(disk.path, "dlq")
-        proc = start(work, config(work, port, work("out.jsonl"), dlq_path=dlq_dir, input_name="mixed.jsonl"))
-        try:
-            wait_for_pause(work, proc, port, "sluice_dlq_disk_full")
-            assert metric(port, "sluice_dlq_disk_full_pauses_total") == 1
-            assert proc.poll() is None
-            disk.free()
-            proc.wait(timeout=20)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        text = log(work)
-        assert proc.returncode == 0, text
+        cfg = config(work, port, work("out.jsonl"), dlq_path=dlq_dir, input_name="mixed.jsonl")
+        text, pauses = run_through_a_pause(work, disk, cfg, port, DLQ_PAUSE)
+        assert pauses == 1
         assert "keeping DLQ entries in memory until space is freed" in text, text
         assert "disk space is available again" in text, text
         entries = harness.read_jsonl(os.path.join(dlq_dir, "dlq.jsonl"))

@@ -11,32 +11,8 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "temp_files.h"
 #include "sinks/frame_writer.h"
-
-static char dir[64];
-
-static const char *path(const char *name)
-{
-    static char p[4][128];
-    static int i;
-    i = (i + 1) % 4;
-    snprintf(p[i], sizeof p[i], "%s/%s", dir, name);
-    return p[i];
-}
-
-static const char *get(const char *name)
-{
-    static char got[4][64];
-    static int i;
-    i = (i + 1) % 4;
-    FILE *f = fopen(path(name), "r");
-    if (!f)
-        return "(none)";
-    size_t n = fread(got[i], 1, sizeof got[i] - 1, f);
-    got[i][n] = '\0';
-    fclose(f);
-    return got[i];
-}
 
 /* A job writing "HEAD" + "body" at byte 2 of the file open as fd, then
  * "side" at byte 0 of the file at side_path. */
@@ -113,12 +89,9 @@ static void test_failed_job_is_cut_back_then_run_again(void)
 
 int main(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/sl-frame-writer-XXXXXX");
-    CHECK(mkdtemp(dir) != NULL);
+    CHECK_INT(temp_dir_make("sl-frame-writer"), 0);
     RUN(test_job_written_on_the_thread);
     RUN(test_failed_job_is_cut_back_then_run_again);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    CHECK_INT(system(cmd), 0);
+    CHECK_INT(temp_dir_remove(), 0);
     return check_report();
 }

@@ -13,44 +13,10 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "temp_files.h"
 #include "core/buf.h"
 #include "sinks/bundle.h"
 #include "sinks/part_log.h"
-
-static char dir[64];
-
-static const char *path(const char *name)
-{
-    static char p[8][128];
-    static int i;
-    i = (i + 1) % 8;
-    snprintf(p[i], sizeof p[i], "%s/%s", dir, name);
-    return p[i];
-}
-
-static void put(const char *name, const char *text)
-{
-    FILE *f = fopen(path(name), "w");
-    CHECK(f != NULL);
-    if (f) {
-        fputs(text, f);
-        fclose(f);
-    }
-}
-
-static const char *get(const char *name)
-{
-    static char got[8][128];
-    static int i;
-    i = (i + 1) % 8;
-    FILE *f = fopen(path(name), "r");
-    if (!f)
-        return "(none)";
-    size_t n = fread(got[i], 1, sizeof got[i] - 1, f);
-    got[i][n] = '\0';
-    fclose(f);
-    return got[i];
-}
 
 static void append(sl_bundle *b, uint32_t step, const char *text)
 {
@@ -369,8 +335,7 @@ static void test_state_of_per_file_parts_is_refused(void)
 int main(void)
 {
     memset(pad, 'x', sizeof pad - 1);
-    snprintf(dir, sizeof dir, "/tmp/sl-part-log-XXXXXX");
-    CHECK(mkdtemp(dir) != NULL);
+    CHECK_INT(temp_dir_make("sl-part-log"), 0);
     RUN(test_commit_publishes_each_file_in_order);
     RUN(test_crash_after_seal_before_checkpoint);
     RUN(test_crash_mid_copy);
@@ -379,8 +344,6 @@ int main(void)
     RUN(test_plain_bundle_renamed_or_appended);
     RUN(test_side_file_and_its_replays);
     RUN(test_state_of_per_file_parts_is_refused);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    CHECK_INT(system(cmd), 0);
+    CHECK_INT(temp_dir_remove(), 0);
     return check_report();
 }
