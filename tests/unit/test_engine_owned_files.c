@@ -12,45 +12,16 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "temp_files.h"
 #include "sinks/owned_files.h"
-
-static char dir[64];
-
-static void put(const char *name, const char *text)
-{
-    char path[128];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    CHECK(f != NULL);
-    if (f) {
-        fputs(text, f);
-        fclose(f);
-    }
-}
-
-static char got[64];
-
-static const char *get(const char *name)
-{
-    char path[128];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    got[0] = '\0';
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return "(none)";
-    size_t n = fread(got, 1, sizeof got - 1, f);
-    got[n] = '\0';
-    fclose(f);
-    return got;
-}
 
 static void test_undo_and_set_aside(void)
 {
     char journal[128], a[128], a1[128], b[128];
-    snprintf(journal, sizeof journal, "%s/.journal", dir);
-    snprintf(a, sizeof a, "%s/a", dir);
-    snprintf(a1, sizeof a1, "%s/a.1", dir);
-    snprintf(b, sizeof b, "%s/b", dir);
+    snprintf(journal, sizeof journal, "%s", path(".journal"));
+    snprintf(a, sizeof a, "%s", path("a"));
+    snprintf(a1, sizeof a1, "%s", path("a.1"));
+    snprintf(b, sizeof b, "%s", path("b"));
     sl_error err = {0};
     sl_owned_files o;
     sl_owned_init(&o);
@@ -92,7 +63,7 @@ static void test_undo_and_set_aside(void)
     CHECK(sl_owned_reconcile(&o, SL_OWNED_SET_ASIDE, 0, "test", &err) == 0);
     CHECK_STR(get("a"), "(none)");
     char pattern[160];
-    snprintf(pattern, sizeof pattern, "%s/a.aside-*", dir);
+    snprintf(pattern, sizeof pattern, "%s", path("a.aside-*"));
     glob_t g;
     CHECK(glob(pattern, 0, NULL, &g) == 0 && g.gl_pathc == 1);
     if (g.gl_pathc == 1) {
@@ -110,13 +81,10 @@ static void test_undo_and_set_aside(void)
 
 int main(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/sluice-owned-XXXXXX");
-    if (!mkdtemp(dir))
+    if (temp_dir_make("sluice-owned") < 0)
         return 1;
     RUN(test_undo_and_set_aside);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0)
+    if (temp_dir_remove() != 0)
         return 1;
     return check_report();
 }
