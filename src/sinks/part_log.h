@@ -11,7 +11,8 @@
  * state; once the checkpoint is durable each step is applied: its ranges of
  * the bundle are copied (copy_file_range) into its file at the size the file
  * had before it, after rotating the file away when the step says so. Then
- * every file written is made durable at once (syncfs of each file system),
+ * every file written is made durable at once (syncfs of each file system;
+ * each file's writeback was started as soon as it was copied),
  * and only then is the bundle deleted. A plain bundle (one file's bytes), or
  * a step's side file (bundle.h), that starts its file is renamed into place
  * instead, like a part file; the same syncfs makes the rename durable, and
