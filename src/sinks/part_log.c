@@ -19,6 +19,7 @@
 
 #define COPY_BUFFER (1u << 20)   /* a copy between file systems goes through this */
 #define MAX_DEVICES 16           /* file systems synced at once */
+#define PARALLEL_STEPS 256       /* a bundle with this many steps is applied by two threads */
 
 static char *xstrdup(const char *s)
 {
@@ -472,8 +473,61 @@ static int apply_plain(const sl_part_bundle *bundles, size_t n, size_t at, bool 
     return apply_whole(b->path, &b->steps[0], sy, buf, err) < 0 ? -1 : 1;
 }
 
+/* Some of the steps of one bundle, applied by one thread: those of the files
+ * that fall in its lane (a file's steps stay in one lane, in their order;
+ * steps of different files are independent). */
+typedef struct lane {
+    const sl_part_bundle *bundles;
+    size_t n, at;
+    bool rotations;
+    int in;                        /* the bundle */
+    const sl_bundle_range *r;      /* its ranges, by step: step i's are r[first[i] .. first[i + 1]) */
+    const size_t *first;
+    unsigned index, count;         /* this lane, of count */
+    synced sy;                     /* what it wrote, for the caller to sync */
+    char *buf;
+    int rc;
+    sl_error err;
+} lane;
+
+static void *apply_lane(void *arg)
+{
+    lane *l = arg;
+    const sl_part_bundle *b = &l->bundles[l->at];
+    for (size_t i = 0; i < b->n_steps && l->rc == 0; i++) {
+        const sl_part_step *s = &b->steps[i];
+        if (l->count > 1 && sl_hash64(s->file, strlen(s->file), 0) % l->count != l->index) continue;
+        if (l->rotations && rotated_away(l->bundles, l->n, l->at, i)) continue;
+        if (s->side) {   /* gone: renamed into place, or synced and removed, before */
+            if (apply_whole(s->side, s, &l->sy, &l->buf, &l->err) < 0) l->rc = -1;
+            continue;
+        }
+        if (s->rotate_to && rotate(s, &l->err) < 0) {
+            l->rc = -1;
+            break;
+        }
+        int out = open_output(s, &l->err);
+        if (out < 0) {
+            l->rc = -1;
+            break;
+        }
+        uint64_t at = s->file_size;
+        for (size_t j = l->first[i]; j < l->first[i + 1] && l->rc == 0; j++) {
+            if (copy_range(l->in, l->r[j].offset, out, at, l->r[j].len, &l->buf) < 0)
+                l->rc = sys_error(&l->err, "publish into", s->file);
+            at += l->r[j].len;
+        }
+        start_writeback(out, s->file_size, at);
+        if (l->rc < 0) close(out);
+        else l->rc = keep_for_sync(&l->sy, out, s->file, &l->err);
+    }
+    return NULL;
+}
+
 /* Applies the steps of bundles[at] (of n); its files are left for sy to
- * sync. `rotations`: some step rotates a file. Returns
+ * sync. `rotations`: some step rotates a file. A bundle of many steps is
+ * applied by two threads (the end of a run waits for its last commit, and
+ * the copies are the kernel's work, which a second core shares). Returns
  * 1 when it applied them, 0 when the bundle is gone (applied and synced
  * before), -1 with err. */
 static int apply_bundle(const sl_part_bundle *bundles, size_t n, size_t at, bool rotations, synced *sy, char **buf,
@@ -490,35 +544,36 @@ static int apply_bundle(const sl_part_bundle *bundles, size_t n, size_t at, bool
         close(in);
         return -1;
     }
-    int rc = 0;
-    size_t k = 0;
-    for (size_t i = 0; i < b->n_steps && rc == 0; i++) {
-        const sl_part_step *s = &b->steps[i];
-        size_t first = k;
-        while (k < n_ranges && r[k].step == i) k++;
-        if (rotations && rotated_away(bundles, n, at, i)) continue;
-        if (s->side) {   /* gone: renamed into place, or synced and removed, before */
-            if (apply_whole(s->side, s, sy, buf, err) < 0) rc = -1;
-            continue;
-        }
-        if (s->rotate_to && rotate(s, err) < 0) {
-            rc = -1;
-            break;
-        }
-        int out = open_output(s, err);
-        if (out < 0) {
-            rc = -1;
-            break;
-        }
-        uint64_t at = s->file_size;
-        for (size_t j = first; j < k && rc == 0; j++) {
-            if (copy_range(in, r[j].offset, out, at, r[j].len, buf) < 0) rc = sys_error(err, "publish into", s->file);
-            at += r[j].len;
-        }
-        start_writeback(out, s->file_size, at);
-        if (rc < 0) close(out);
-        else rc = keep_for_sync(sy, out, s->file, err);
+    size_t *first = malloc((b->n_steps + 1) * sizeof *first);
+    if (!first) abort();
+    for (size_t i = 0, k = 0; i <= b->n_steps; i++) {
+        first[i] = k;
+        while (i < b->n_steps && k < n_ranges && r[k].step == i) k++;
     }
+    unsigned count = b->n_steps >= PARALLEL_STEPS ? 2 : 1;
+    lane lanes[2];
+    for (unsigned i = 0; i < count; i++)
+        lanes[i] = (lane){.bundles = bundles, .n = n, .at = at, .rotations = rotations, .in = in, .r = r,
+                          .first = first, .index = i, .count = count};
+    pthread_t second;
+    bool started = count > 1 && pthread_create(&second, NULL, apply_lane, &lanes[1]) == 0;
+    if (count > 1 && !started) apply_lane(&lanes[1]);   /* no thread: one after the other */
+    apply_lane(&lanes[0]);
+    if (started) pthread_join(second, NULL);
+    int rc = 0;
+    for (unsigned i = 0; i < count; i++) {
+        if (rc == 0 && lanes[i].rc < 0) {
+            *err = lanes[i].err;
+            rc = -1;
+        }
+        for (size_t k = 0; k < lanes[i].sy.n; k++) {   /* the caller syncs what was written */
+            if (rc == 0) rc = keep_for_sync(sy, lanes[i].sy.fds[k], b->path, err);
+            else close(lanes[i].sy.fds[k]);
+        }
+        free(lanes[i].buf);
+    }
+    (void)buf;
+    free(first);
     free(r);
     close(in);
     return rc < 0 ? -1 : 1;

@@ -16,7 +16,8 @@
  * and only then is the bundle deleted. A plain bundle (one file's bytes), or
  * a step's side file (bundle.h), that starts its file is renamed into place
  * instead, like a part file; the same syncfs makes the rename durable, and
- * a side file that is gone was renamed before. Every step is idempotent, because the
+ * a side file that is gone was renamed before. A bundle of many steps is
+ * applied by two threads, each file's steps by one of them, in order. Every step is idempotent, because the
  * checkpoint records the size each file had before it: after a crash at any
  * point, applying the steps again (restore) cuts each file back to that size
  * and copies the same bytes, and a bundle that is gone was applied and made
