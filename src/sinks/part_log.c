@@ -572,7 +572,6 @@ static int apply_bundle(const sl_part_bundle *bundles, size_t n, size_t at, bool
         }
         free(lanes[i].buf);
     }
-    (void)buf;
     free(first);
     free(r);
     close(in);
