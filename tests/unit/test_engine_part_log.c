@@ -120,15 +120,17 @@ static void recover(const char *state)
     sl_part_log_free(&log);
 }
 
-/* f holds "AAAA", g does not exist, and a bundle for both is sealed by a
- * run that then crashes: returns the pre-commit's state. */
-static char *sealed_then_crashed(void)
+/* f holds "AAAA", g and f.1 do not exist, and a bundle for both (with
+ * `rotate`, f rotating to f.1) is sealed by a run that then crashes:
+ * returns the pre-commit's state. */
+static char *sealed_then_crashed(bool rotate)
 {
     put("f", "AAAA");
     unlink(path("g"));
+    unlink(path("f.1"));
     sl_part_log log;
     sl_part_log_init(&log);
-    char *state = seal(&log, false, "x");
+    char *state = seal(&log, rotate, "x");
     sl_part_log_free(&log);
     return state;
 }
@@ -137,7 +139,7 @@ static void test_crash_after_seal_before_checkpoint(void)
 {
     /* The bundle is sealed, but no checkpoint lists it: its records are
      * read again, so it is deleted and the files stay as they were. */
-    free(sealed_then_crashed());
+    free(sealed_then_crashed(false));
     recover(NULL);
     CHECK_STR(get("f"), "AAAA");
     CHECK_STR(get("g"), "(none)");
@@ -147,7 +149,7 @@ static void test_crash_mid_copy(void)
 {
     /* f got part of its bytes, g none: the replay cuts f back and copies
      * both whole. */
-    char *state = sealed_then_crashed();
+    char *state = sealed_then_crashed(false);
     put("f", "AAAABB");
     recover(state);
     CHECK_STR(get("f"), "AAAABBBB");
@@ -159,7 +161,7 @@ static void test_crash_after_copy_before_delete(void)
 {
     /* Every byte was copied (and maybe synced), the bundle is still there:
      * the replay copies the same bytes to the same places, nothing twice. */
-    char *state = sealed_then_crashed();
+    char *state = sealed_then_crashed(false);
     put("f", "AAAABBBB");
     put("g", "CxCC");
     recover(state);
@@ -187,11 +189,7 @@ static void test_rotation_and_its_replays(void)
     /* A crash after the rotation, in the middle of the new f: the step
      * before the rotation is not applied again (f.1 exists: it was synced
      * before it moved), the new f is cut back and copied whole. */
-    put("f", "AAAA");
-    unlink(path("f.1"));
-    sl_part_log_init(&log);
-    state = seal(&log, true, "x");
-    sl_part_log_free(&log);
+    state = sealed_then_crashed(true);
     put("f.1", "AAAABBBB");
     put("f", "D");
     recover(state);
@@ -200,11 +198,7 @@ static void test_rotation_and_its_replays(void)
     free(state);
 
     /* A crash before the rotation, in the middle of the append to f. */
-    put("f", "AAAA");
-    unlink(path("f.1"));
-    sl_part_log_init(&log);
-    state = seal(&log, true, "x");
-    sl_part_log_free(&log);
+    state = sealed_then_crashed(true);
     put("f", "AAAAB");
     recover(state);
     CHECK_STR(get("f.1"), "AAAABBBB");
