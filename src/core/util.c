@@ -501,6 +501,10 @@ int sl_move_aside(const char *path, char *aside, size_t cap, sl_error *err) {
     return sl_fsync_parent(path, err);
 }
 
+void sl_start_writeback(int fd, uint64_t from, uint64_t to) {
+    if (to > from && sync_file_range(fd, (off_t)from, (off_t)(to - from), SYNC_FILE_RANGE_WRITE) < 0) {}
+}
+
 int sl_fsync_parent(const char *path, sl_error *err) {
     const char *slash = strrchr(path, '/');
     char dir[4200];

@@ -82,6 +82,10 @@ int sl_fsync_dir(const char *dir, sl_error *err);
  * device with a queue works on them together instead of one file after the
  * other; errs[i] is 0 or the errno of fds[i]'s fdatasync. */
 void sl_fdatasync_many(const int *fds, size_t n, int *errs);
+/* Starts writing bytes [from, to) of fd to disk without waiting
+ * (sync_file_range), so that a later fsync or syncfs finds little left to
+ * write. A hint: errors are ignored. */
+void sl_start_writeback(int fd, uint64_t from, uint64_t to);
 /* sl_fsync_dir of the directory holding the file path ("." when none). */
 int sl_fsync_parent(const char *path, sl_error *err);
 /* Replaces the file path with data, atomically and durably: writes a

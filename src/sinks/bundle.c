@@ -234,7 +234,7 @@ static void release(sl_bundle *b, uint64_t bytes)
 static void start_writeback(sl_bundle *b)
 {
     if (b->unsynced < WRITEBACK) return;
-    if (sync_file_range(b->fd, (off_t)(b->size - b->unsynced), (off_t)b->unsynced, SYNC_FILE_RANGE_WRITE) < 0) {}
+    sl_start_writeback(b->fd, b->size - b->unsynced, b->size);
     b->unsynced = 0;
 }
 

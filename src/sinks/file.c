@@ -590,7 +590,7 @@ static void start_writeback(open_file *of, uint64_t end, uint64_t written) {
     of->unsynced += written;
     if (of->unsynced < WRITEBACK_BYTES) return;
     uint64_t from = end > of->unsynced ? end - of->unsynced : 0;
-    if (sync_file_range(of->fd, (off_t)from, (off_t)(end - from), SYNC_FILE_RANGE_WRITE) < 0) {}   /* a hint */
+    sl_start_writeback(of->fd, from, end);
     of->unsynced = 0;
 }
 

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../core/util.h"
+
 #define IOVECS 1024u
 
 /* Writes iov[0..n) to fd at `at`, IOVECS at a time (iov is consumed).
@@ -54,8 +56,7 @@ int sl_write_job_run(sl_write_job *job, sl_error *err)
         if (rc == 0 && w->writeback_from != UINT64_MAX) {   /* a hint, so that the seal's sync finds little to do */
             uint64_t end = w->at;
             for (size_t k = 0; k < w->n_iov; k++) end += job->iov[w->first_iov + k].iov_len;
-            if (sync_file_range(fd, (off_t)w->writeback_from, (off_t)(end - w->writeback_from),
-                                SYNC_FILE_RANGE_WRITE) < 0) {}
+            sl_start_writeback(fd, w->writeback_from, end);
         }
         if (fd >= 0 && w->fd < 0) close(fd);
         if (rc < 0) {

@@ -360,14 +360,6 @@ static int keep_for_sync(synced *sy, int fd, const char *file, sl_error *err)
     return 0;
 }
 
-/* Starts writing bytes [from, to) of a published file to disk, so that the
- * final syncfs, which the commit (and a run's end) waits for, finds little
- * left to write while the next files are copied. A hint. */
-static void start_writeback(int fd, uint64_t from, uint64_t to)
-{
-    if (to > from && sync_file_range(fd, (off_t)from, (off_t)(to - from), SYNC_FILE_RANGE_WRITE) < 0) {}
-}
-
 /* Notes the file system of `file` (just renamed into place) for the final
  * syncfs, which makes the rename durable with everything else: one sync
  * for a thousand renames, not one directory fsync each. */
@@ -456,7 +448,7 @@ static int apply_whole(const char *from, const sl_part_step *s, synced *sy, char
     if (in < 0) return sys_error(err, "open", from);
     int out = open_output(s, err), rc = out < 0 ? -1 : 0;
     if (rc == 0 && copy_range(in, 0, out, s->file_size, s->bytes, buf) < 0) rc = sys_error(err, "publish into", s->file);
-    if (rc == 0) start_writeback(out, s->file_size, s->file_size + s->bytes);
+    if (rc == 0) sl_start_writeback(out, s->file_size, s->file_size + s->bytes);
     if (out >= 0 && rc < 0) close(out);
     else if (rc == 0) rc = keep_for_sync(sy, out, s->file, err);
     close(in);
@@ -517,7 +509,7 @@ static void *apply_lane(void *arg)
                 l->rc = sys_error(&l->err, "publish into", s->file);
             at += l->r[j].len;
         }
-        start_writeback(out, s->file_size, at);
+        sl_start_writeback(out, s->file_size, at);   /* the final syncfs then finds little left */
         if (l->rc < 0) close(out);
         else l->rc = keep_for_sync(&l->sy, out, s->file, &l->err);
     }
