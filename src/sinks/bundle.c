@@ -48,17 +48,23 @@ static int sys_error(sl_error *err, const char *what, const char *path)
     return -1;
 }
 
+void sl_bundle_set_memory(sl_bundle *b, size_t memory)
+{
+    b->cap = (memory < SL_BUNDLE_FRAME ? memory : SL_BUNDLE_FRAME) / 2;
+    if (b->cap < 32768) b->cap = 32768;
+}
+
 void sl_bundle_init(sl_bundle *b, size_t memory)
 {
     memset(b, 0, sizeof *b);
     b->fd = -1;
-    b->cap = (memory < SL_BUNDLE_FRAME ? memory : SL_BUNDLE_FRAME) / 2;
-    if (b->cap < 32768) b->cap = 32768;
+    sl_bundle_set_memory(b, memory);
     struct rlimit rl;
     b->max_fds = SL_BUNDLE_SIDE_FDS;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur / 8 < b->max_fds)
         b->max_fds = (size_t)(rl.rlim_cur / 8);
     sl_frame_writer_init(&b->writer);
+    sl_writeback_init(&b->writeback);
 }
 
 /* Drops the frame being written, or whose write failed (a bundle given up
@@ -90,6 +96,7 @@ void sl_part_steps_free(sl_part_step *steps, size_t n)
 static void close_bundle(sl_bundle *b)
 {
     drop_writes(b);
+    sl_writeback_drain(&b->writeback);   /* before the descriptors it may name are closed */
     if (b->fd >= 0) close(b->fd);
     b->fd = -1;
     free(b->path);
@@ -109,6 +116,7 @@ void sl_bundle_free(sl_bundle *b)
 {
     close_bundle(b);
     sl_frame_writer_free(&b->writer);
+    sl_writeback_free(&b->writeback);
     free(b->frame);
     free(b->spare);
     free(b->entries);
@@ -234,7 +242,7 @@ static void release(sl_bundle *b, uint64_t bytes)
 static void start_writeback(sl_bundle *b)
 {
     if (b->unsynced < WRITEBACK) return;
-    sl_start_writeback(b->fd, b->size - b->unsynced, b->size);
+    sl_writeback_hint_add(&b->writeback, b->fd, b->size - b->unsynced, b->size);
     b->unsynced = 0;
 }
 
@@ -274,7 +282,7 @@ static int write_now(sl_bundle *b, uint32_t step, bool side, struct iovec *iov, 
     sl_file_write w = {.fd = fd, .path = side ? b->steps[step].side : b->path,
                        .at = side ? b->placed[step].written : b->size, .n_iov = n_iov,
                        .writeback_from = side ? side_writeback(b, step, fd, bytes) : UINT64_MAX};
-    sl_write_job job = {.iov = iov, .n_iov = n_iov, .writes = &w, .n_writes = 1};
+    sl_write_job job = {.iov = iov, .n_iov = n_iov, .writes = &w, .n_writes = 1, .writeback = &b->writeback};
     if (sl_write_job_run(&job, err) < 0) return -1;
     if (side) {
         b->placed[step].written += bytes;
@@ -303,6 +311,7 @@ static sl_write_job *plain_job(sl_bundle *b)
 {
     sl_write_job *job = calloc(1, sizeof *job);
     if (!job || !(job->iov = malloc(sizeof *job->iov))) abort();
+    job->writeback = &b->writeback;
     job->iov[0] = (struct iovec){.iov_base = b->frame, .iov_len = b->len};
     job->n_iov = 1;
     add_write(job, b->fd, b->path, b->size, 0, 1, UINT64_MAX);
@@ -340,6 +349,7 @@ static sl_write_job *sorted_job(sl_bundle *b)
     size_t *order = malloc((b->n_entries ? b->n_entries : 1) * sizeof *order);   /* entry positions by step */
     uint64_t *offset = malloc((b->n_entries ? b->n_entries : 1) * sizeof *offset);
     if (!job || !index || !h || !iov || !side_iov || !order || !offset) abort();
+    job->writeback = &b->writeback;
     uint64_t at = 0;
     for (size_t i = 0; i < b->n_entries; i++) {
         offset[i] = at;

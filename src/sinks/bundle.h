@@ -33,8 +33,9 @@
  * writing a fresh directory). It is written when the frame is (kept open
  * up to SL_BUNDLE_SIDE_FDS of them, else opened and closed each time), and synced with the bundle
  * by one syncfs, not one fdatasync per file (their writeback is started
- * every SL_BUNDLE_SIDE_WRITEBACK bytes, as the bundle's is every 8 MiB, so
- * that the seal finds little left to write). Side files cost a file created
+ * every SL_BUNDLE_SIDE_WRITEBACK bytes, as the bundle's is every 8 MiB, by
+ * a thread of its own (writeback.h), so that the seal finds little left to
+ * write). Side files cost a file created
  * per file and interval, so a step gets one only with enough bytes to be
  * worth it; the rest share the bundle.
  *
@@ -57,6 +58,7 @@
 
 #include "../core/error.h"
 #include "frame_writer.h"
+#include "writeback.h"
 
 #define SL_BUNDLE_FRAME (32u << 20)   /* both frame buffers, at most (less with a small memory_limit) */
 #define SL_BUNDLE_DIRECT (32u << 10)  /* a part this large is a frame of its own, not copied */
@@ -104,6 +106,7 @@ typedef struct sl_bundle {
     size_t len, cap;
     char *spare;              /* the other frame buffer, when it is not being written */
     sl_frame_writer writer;   /* writes a full frame while the next one fills */
+    sl_writeback writeback;   /* starts the writeback of the bundle and its side files */
     sl_write_job *failed;     /* a frame whose write failed, to be written before anything else */
     sl_bundle_entry *entries; /* the frame's data, by step, in arrival order */
     size_t n_entries, cap_entries;
@@ -118,6 +121,8 @@ typedef struct sl_bundle {
 /* memory: for the two frame buffers (at most SL_BUNDLE_FRAME in all), one
  * filled while the other is written; allocated as they are first used. */
 void sl_bundle_init(sl_bundle *b, size_t memory);
+/* Sets the memory for the frame buffers again, before the first append. */
+void sl_bundle_set_memory(sl_bundle *b, size_t memory);
 /* Closes the open bundle, if any (its file stays: the next start removes
  * it), and frees everything. */
 void sl_bundle_free(sl_bundle *b);

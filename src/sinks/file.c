@@ -835,7 +835,7 @@ static void header_bytes(file_sink *fs, sl_buf *h) {
 static int take_part(file_sink *fs, open_file *of, const char *p, size_t n, sl_error *err) {
     if (!fs->held) {
         uint64_t share = sl_sink_hold_max(fs->c);
-        sl_bundle_init(&fs->bundle, share < SL_BUNDLE_FRAME ? (size_t)share : SL_BUNDLE_FRAME);
+        sl_bundle_set_memory(&fs->bundle, share < SL_BUNDLE_FRAME ? (size_t)share : SL_BUNDLE_FRAME);
         fs->bundle.plain = !fs->templated;   /* renamed into place when it starts the file */
         fs->held = 2 * fs->bundle.cap;   /* the frame being filled and the one being written */
         sl_sink_hold(fs->c, (int64_t)fs->held);

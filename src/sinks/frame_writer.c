@@ -56,7 +56,8 @@ int sl_write_job_run(sl_write_job *job, sl_error *err)
         if (rc == 0 && w->writeback_from != UINT64_MAX) {   /* a hint, so that the seal's sync finds little to do */
             uint64_t end = w->at;
             for (size_t k = 0; k < w->n_iov; k++) end += job->iov[w->first_iov + k].iov_len;
-            sl_start_writeback(fd, w->writeback_from, end);
+            if (job->writeback && w->fd >= 0) sl_writeback_hint_add(job->writeback, fd, w->writeback_from, end);
+            else sl_start_writeback(fd, w->writeback_from, end);
         }
         if (fd >= 0 && w->fd < 0) close(fd);
         if (rc < 0) {

@@ -20,6 +20,7 @@
 #include <sys/uio.h>
 
 #include "../core/error.h"
+#include "writeback.h"
 
 /* One write of a job: iov[first_iov, first_iov + n_iov) at `at` of a file. */
 typedef struct sl_file_write {
@@ -39,6 +40,7 @@ typedef struct sl_write_job {
     char *buffer;           /* what the iovecs point into (a frame): the owner's again once done */
     void *index;            /* freed with the job */
     char *header;           /* freed with the job */
+    sl_writeback *writeback;   /* where writeback of its writes to open descriptors is started, or NULL: inline */
 } sl_write_job;
 
 /* Runs the job here; on failure cuts every file back and returns -1 with err. */
