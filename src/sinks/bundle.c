@@ -50,7 +50,7 @@ static int sys_error(sl_error *err, const char *what, const char *path)
 
 void sl_bundle_set_memory(sl_bundle *b, size_t memory)
 {
-    b->cap = (memory < SL_BUNDLE_FRAME ? memory : SL_BUNDLE_FRAME) / 2;
+    b->cap = (memory < SL_BUNDLE_FRAME ? memory : SL_BUNDLE_FRAME) / 2 / SL_BUNDLE_CHUNK * SL_BUNDLE_CHUNK;
     if (b->cap < 32768) b->cap = 32768;
 }
 
@@ -102,7 +102,8 @@ static void close_bundle(sl_bundle *b)
     free(b->path);
     b->path = NULL;
     b->size = 0;
-    b->len = b->n_entries = 0;
+    b->len = b->used = b->n_entries = 0;
+    b->frames++;
     sl_part_steps_free(b->steps, b->n_steps);
     b->steps = NULL;
     for (size_t i = 0; i < b->n_steps; i++)
@@ -155,13 +156,18 @@ uint32_t sl_bundle_step(sl_bundle *b, const char *file, uint64_t file_size, cons
     }
     b->steps[b->n_steps] = (sl_part_step){.file = xstrdup(file), .file_size = file_size,
                                           .rotate_to = xstrdup(rotate_to)};
-    b->placed[b->n_steps] = (sl_step_place){.where = UNPLACED, .fd = -1};
+    b->placed[b->n_steps] = (sl_step_place){.where = UNPLACED, .fd = -1, .frame = UINT32_MAX};
     return (uint32_t)b->n_steps++;
 }
 
-bool sl_bundle_fits(const sl_bundle *b, size_t n)
+/* Whether n more bytes of step fit in the frame without writing it first:
+ * in the rest of its chunk, and in free chunks. */
+static bool fits(const sl_bundle *b, uint32_t step, size_t n)
 {
-    return b->len + n <= b->cap;
+    const sl_step_place *p = &b->placed[step];
+    size_t room = p->frame == b->frames ? p->chunk_end - p->chunk_at : 0;
+    size_t chunks = n > room ? (n - room + SL_BUNDLE_CHUNK - 1) / SL_BUNDLE_CHUNK : 0;
+    return b->used + chunks * SL_BUNDLE_CHUNK <= b->cap;
 }
 
 /* "out/.x.jsonl.17.inprogress", 42 -> "out/.x.jsonl.17.s42.inprogress":
@@ -347,15 +353,9 @@ static sl_write_job *sorted_job(sl_bundle *b)
     struct iovec *iov = calloc(b->n_entries + 2, sizeof *iov);
     struct iovec *side_iov = malloc((b->n_entries ? b->n_entries : 1) * sizeof *side_iov);
     size_t *order = malloc((b->n_entries ? b->n_entries : 1) * sizeof *order);   /* entry positions by step */
-    uint64_t *offset = malloc((b->n_entries ? b->n_entries : 1) * sizeof *offset);
-    if (!job || !index || !h || !iov || !side_iov || !order || !offset) abort();
+    if (!job || !index || !h || !iov || !side_iov || !order) abort();
     job->writeback = &b->writeback;
-    uint64_t at = 0;
-    for (size_t i = 0; i < b->n_entries; i++) {
-        offset[i] = at;
-        at += b->entries[i].len;
-        order[b->scratch[b->entries[i].step]++] = i;
-    }
+    for (size_t i = 0; i < b->n_entries; i++) order[b->scratch[b->entries[i].step]++] = i;
     size_t n_iov = 2, n_side_iov = 0, k = 0, n_side_runs = 0;
     uint64_t frame_bytes = 0, side_bytes = 0;
     for (size_t j = 0; j < b->n_entries;) {
@@ -368,7 +368,7 @@ static sl_write_job *sorted_job(sl_bundle *b)
         struct iovec *to = side ? side_iov : iov;
         size_t *n_to = side ? &n_side_iov : &n_iov, from = *n_to;
         for (; j < end; j++) {
-            char *p = b->frame + offset[order[j]];
+            char *p = b->frame + b->entries[order[j]].at;
             uint32_t len = b->entries[order[j]].len;
             if (*n_to > from && (char *)to[*n_to - 1].iov_base + to[*n_to - 1].iov_len == p) to[*n_to - 1].iov_len += len;
             else to[(*n_to)++] = (struct iovec){.iov_base = p, .iov_len = len};
@@ -404,7 +404,6 @@ static sl_write_job *sorted_job(sl_bundle *b)
     job->header = (char *)h;
     free(side_iov);
     free(order);
-    free(offset);
     return job;
 }
 
@@ -419,7 +418,8 @@ static int write_frame(sl_bundle *b, sl_error *err)
     job->buffer = b->frame;
     b->frame = b->spare;
     b->spare = NULL;
-    b->len = b->n_entries = 0;
+    b->len = b->used = b->n_entries = 0;
+    b->frames++;
     sl_frame_writer_start(&b->writer, job);
     return 0;
 }
@@ -447,6 +447,28 @@ static int reserve(sl_bundle *b, size_t n, sl_error *err)
     return sys_error(err, "write", b->path);
 }
 
+/* Notes len bytes of step at `at` of the frame: in its last entry when
+ * they follow it (the rest of a chunk, or the next chunk when it is
+ * adjacent), else in a new one. */
+static void add_entry(sl_bundle *b, uint32_t step, uint32_t at, uint32_t len)
+{
+    sl_step_place *pl = &b->placed[step];
+    if (pl->last_entry != UINT32_MAX) {
+        sl_bundle_entry *e = &b->entries[pl->last_entry];
+        if (e->at + e->len == at) {
+            e->len += len;
+            return;
+        }
+    }
+    if (b->n_entries == b->cap_entries) {
+        b->cap_entries = b->cap_entries ? 2 * b->cap_entries : 1024;
+        b->entries = realloc(b->entries, b->cap_entries * sizeof *b->entries);
+        if (!b->entries) abort();
+    }
+    pl->last_entry = (uint32_t)b->n_entries;
+    b->entries[b->n_entries++] = (sl_bundle_entry){.step = step, .at = at, .len = len};
+}
+
 int sl_bundle_append(sl_bundle *b, uint32_t step, const void *p, size_t n, sl_error *err)
 {
     if (n == 0) return 0;
@@ -457,7 +479,7 @@ int sl_bundle_append(sl_bundle *b, uint32_t step, const void *p, size_t n, sl_er
     /* Placed by all its bytes (a CSV header may be in the frame). */
     if (direct && !b->plain) place(b, step, b->steps[step].bytes + n, true);
     /* A frame of its own comes after what the frame holds (of its step too). */
-    if ((direct || !sl_bundle_fits(b, n)) && write_frame(b, err) < 0) return -1;
+    if ((direct || !fits(b, step, n)) && write_frame(b, err) < 0) return -1;
     if (direct) {
         bool side = !b->plain && b->placed[step].where == IN_SIDE;
         frame_header h = {.magic = MAGIC, .entries = 1, .data = n};
@@ -469,19 +491,23 @@ int sl_bundle_append(sl_bundle *b, uint32_t step, const void *p, size_t n, sl_er
         return 0;
     }
     if (!b->frame && !(b->frame = malloc(b->cap))) abort();
-    memcpy(b->frame + b->len, p, n);
     b->len += n;
     b->steps[step].bytes += n;
-    if (b->n_entries && b->entries[b->n_entries - 1].step == step) {
-        b->entries[b->n_entries - 1].len += (uint32_t)n;
-        return 0;
+    while (n > 0) {
+        sl_step_place *pl = &b->placed[step];
+        if (pl->frame != b->frames || pl->chunk_at == pl->chunk_end) {
+            if (pl->frame != b->frames) pl->last_entry = UINT32_MAX;
+            pl->frame = b->frames;
+            pl->chunk_at = (uint32_t)b->used;
+            pl->chunk_end = (uint32_t)(b->used += SL_BUNDLE_CHUNK);
+        }
+        size_t k = n < pl->chunk_end - pl->chunk_at ? n : pl->chunk_end - pl->chunk_at;
+        memcpy(b->frame + pl->chunk_at, p, k);
+        add_entry(b, step, pl->chunk_at, (uint32_t)k);
+        pl->chunk_at += (uint32_t)k;
+        p = (const char *)p + k;
+        n -= k;
     }
-    if (b->n_entries == b->cap_entries) {
-        b->cap_entries = b->cap_entries ? 2 * b->cap_entries : 1024;
-        b->entries = realloc(b->entries, b->cap_entries * sizeof *b->entries);
-        if (!b->entries) abort();
-    }
-    b->entries[b->n_entries++] = (sl_bundle_entry){.step = step, .len = (uint32_t)n};
     return 0;
 }
 

@@ -6,10 +6,14 @@
  *
  * The sink appends each batch's bytes for an output file to the frame in
  * memory as part of a *step*: one output file from a given size on (a
- * rotation starts a new step for the same file). When the frame is full it
- * is written with the bytes of each step made contiguous (sorted by step, in
- * arrival order within a step), so that publishing copies one range per step
- * and frame. It is written on a thread of its own (frame_writer.h) while
+ * rotation starts a new step for the same file). In the frame each step
+ * fills chunks of its own (SL_BUNDLE_CHUNK bytes), so that its bytes are
+ * together in memory a chunk at a time: with a thousand files a batch
+ * brings each about one record, and writing them from one place each costs
+ * the kernel half of gathering them from all over the frame. When the frame
+ * is full it is written with the bytes of each step made contiguous (sorted
+ * by step, in arrival order within a step), so that publishing copies one
+ * range per step and frame. It is written on a thread of its own (frame_writer.h) while
  * the next frame fills the other of two buffers (SL_BUNDLE_FRAME bytes in
  * all). A part of at least
  * SL_BUNDLE_DIRECT bytes (a path template with few files, or none) is
@@ -66,6 +70,7 @@
 #define SL_BUNDLE_SIDE_FDS 1024u       /* side files kept open, at most (or an eighth of RLIMIT_NOFILE) */
 #define SL_BUNDLE_SIDE_WRITEBACK (256u << 10)   /* a side file's writeback is started this often */
 #define SL_BUNDLE_MAX_SIDES 65536u     /* side files of one bundle, at most */
+#define SL_BUNDLE_CHUNK 4096u          /* a step's bytes are together in a frame this many at a time */
 
 /* One output file's bytes in a bundle, from file_size on. */
 typedef struct sl_part_step {
@@ -86,10 +91,15 @@ typedef struct sl_step_place {
     int fd;               /* its side file, kept open (at most max_fds of them), or -1 */
     uint64_t written;     /* bytes of it handed to its side file */
     uint64_t synced_from; /* its bytes from here on are not yet being written to disk */
+    uint32_t frame;       /* the frame (sl_bundle.frames) its chunk and last entry are in */
+    uint32_t chunk_at, chunk_end;   /* the free rest of its chunk of that frame */
+    uint32_t last_entry;  /* its last entry in that frame */
 } sl_step_place;
 
+/* Bytes of one step at `at` of the frame. */
 typedef struct sl_bundle_entry {
     uint32_t step;
+    uint32_t at;
     uint32_t len;
 } sl_bundle_entry;
 
@@ -102,8 +112,10 @@ typedef struct sl_bundle {
     uint64_t unsynced;        /* bytes written since writeback was last started */
     uint64_t reserved;        /* bytes of disk reserved for it (fallocate), or UINT64_MAX when
                                  the file system cannot */
-    char *frame;              /* the frame being filled: data in arrival order */
-    size_t len, cap;
+    char *frame;              /* the frame being filled: chunks of SL_BUNDLE_CHUNK bytes, each of one step */
+    size_t len, cap;          /* bytes of data in it; its size */
+    size_t used;              /* bytes of it taken by chunks */
+    uint32_t frames;          /* frames filled so far (the current one's number) */
     char *spare;              /* the other frame buffer, when it is not being written */
     sl_frame_writer writer;   /* writes a full frame while the next one fills */
     sl_writeback writeback;   /* starts the writeback of the bundle and its side files */
@@ -133,8 +145,6 @@ bool sl_bundle_is_open(const sl_bundle *b);
 /* Starts a step: `file` from file_size on (after moving it to rotate_to
  * when that is not NULL). Returns its number. A plain bundle takes one. */
 uint32_t sl_bundle_step(sl_bundle *b, const char *file, uint64_t file_size, const char *rotate_to);
-/* Whether n more bytes fit in the frame without writing it first. */
-bool sl_bundle_fits(const sl_bundle *b, size_t n);
 /* Appends n bytes to step `step`: into the frame, which is written first
  * when they do not fit (a part larger than the frame is written as a frame
  * of its own), after reserving disk space for them. On failure (a full disk
