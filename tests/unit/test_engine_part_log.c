@@ -1,6 +1,7 @@
 /* test_engine_part_log.c — publishing a checkpoint's bundle (sinks/bundle.h,
  * sinks/part_log.h): the bytes of many files, interleaved and spread over
- * several frames, land in each file in order; and a replay of what a crash
+ * several frames, land in each file in order (small parts of many files
+ * too, across the frame's chunks); and a replay of what a crash
  * left at each point of a commit (after the bundle was sealed but before the
  * checkpoint, in the middle of the copy, after the copy before the bundle was
  * deleted, around a rotation) publishes the checkpoint exactly once.
@@ -105,6 +106,64 @@ static void test_commit_publishes_each_file_in_order(void)
     CHECK_STR(get("f"), "AAAABBBB");
     free(want_g);
     free(state);
+    sl_part_log_free(&log);
+}
+
+/* Many files, each given small parts of varying sizes in turn (as a batch
+ * spread over a thousand files gives them): parts cross chunk and frame
+ * boundaries, and a step's chunks are not next to each other in a frame.
+ * Each file holds its first byte and then exactly its parts, in order. */
+static void test_small_parts_of_many_files_land_in_order(void)
+{
+    enum { FILES = 40, PARTS = 6000 };
+    static char want[FILES][64 * 1024];
+    size_t len[FILES];
+    char names[FILES][16];
+    sl_bundle b;
+    sl_bundle_init(&b, 0);   /* frames of 32 KiB: eight chunks */
+    sl_error err = {0};
+    CHECK_INT(sl_bundle_open(&b, path("b.inprogress"), false, &err), 0);
+    uint32_t step[FILES];
+    for (int f = 0; f < FILES; f++) {
+        snprintf(names[f], sizeof names[f], "m%02d", f);
+        put(names[f], "<");   /* files that exist: their bytes go into the frames, not side files */
+        want[f][0] = '<';
+        len[f] = 1;
+        step[f] = sl_bundle_step(&b, path(names[f]), 1, NULL);
+    }
+    uint32_t seed = 7;
+    char part[3000];
+    for (int i = 0; i < PARTS; i++) {
+        seed = seed * 1103515245u + 12345u;
+        int f = (int)(seed >> 8) % FILES;
+        size_t n = 1 + (seed >> 16) % (f % 4 == 0 ? sizeof part : 300);
+        if (len[f] + n >= sizeof want[f]) continue;
+        for (size_t k = 0; k < n; k++) part[k] = (char)('a' + (i + k) % 26);
+        memcpy(want[f] + len[f], part, n);
+        len[f] += n;
+        CHECK_INT(sl_bundle_append(&b, step[f], part, n, &err), 0);
+    }
+    CHECK_INT(sl_bundle_seal(&b, &err), 0);
+    char *bundle;
+    uint64_t size;
+    sl_part_step *steps;
+    size_t n_steps;
+    sl_bundle_take(&b, &bundle, &size, &steps, &n_steps);
+    sl_bundle_free(&b);
+    sl_part_log log;
+    sl_part_log_init(&log);
+    sl_part_log_add(&log, bundle, size, false, steps, n_steps);
+    sl_buf state;
+    sl_buf_init(&state);
+    CHECK_INT(sl_part_log_save(&log, &state, &err), 0);
+    char *text = sl_buf_steal(&state, NULL);
+    CHECK_INT(sl_part_log_commit(&log, text, strlen(text), &err), 0);
+    CHECK_STR(err.msg, "");
+    for (int f = 0; f < FILES; f++) {
+        want[f][len[f]] = '\0';
+        CHECK(holds(names[f], want[f]));
+    }
+    free(text);
     sl_part_log_free(&log);
 }
 
@@ -331,6 +390,7 @@ int main(void)
     memset(pad, 'x', sizeof pad - 1);
     CHECK_INT(temp_dir_make("sl-part-log"), 0);
     RUN(test_commit_publishes_each_file_in_order);
+    RUN(test_small_parts_of_many_files_land_in_order);
     RUN(test_crash_after_seal_before_checkpoint);
     RUN(test_crash_mid_copy);
     RUN(test_crash_after_copy_before_delete);
