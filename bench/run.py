@@ -59,12 +59,14 @@ those (current / baseline: above 1.00 the current build is faster).
 """
 import argparse
 import decimal
+import functools
 import json
 import os
 import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -194,24 +196,38 @@ PASSTHROUGH = {"W1", "W1s", "W1c", "W1sw", "W1x", "W3", "W4"}
 BYTE_EXACT = {"sluice", "baseline", "cat"}   # their passthrough output must be the input, byte for byte
 
 
+@functools.lru_cache(maxsize=None)
+def rusage_tool():
+    """bench/rusage.c, compiled once per benchmark run."""
+    out = os.path.join(tempfile.mkdtemp(prefix="sluice-bench-"), "rusage")
+    subprocess.run(["gcc", "-O2", "-o", out, os.path.join(os.path.dirname(os.path.abspath(__file__)), "rusage.c")],
+                   check=True)
+    return out
+
+
 def measure(argv, stdin_path, stdout_path, pipe_from_cat=False):
-    """Runs argv with wait4 to get its own rusage. With pipe_from_cat its
-    standard input is a pipe that `cat stdin_path` writes."""
+    """Runs argv and returns its wall seconds, CPU seconds and peak RSS
+    bytes, its own (bench/rusage.c says why not os.wait4). With
+    pipe_from_cat its standard input is a pipe that `cat stdin_path` writes."""
+    report = os.path.join(os.path.dirname(rusage_tool()), "report")
     with open(stdin_path, "rb") as fin, open(stdout_path, "wb") as fout:
         start = time.monotonic()
         feeder = subprocess.Popen(["cat"], stdin=fin, stdout=subprocess.PIPE) if pipe_from_cat else None
-        proc = subprocess.Popen(argv, stdin=feeder.stdout if feeder else fin, stdout=fout,
+        proc = subprocess.Popen([rusage_tool(), report] + argv, stdin=feeder.stdout if feeder else fin, stdout=fout,
                                 stderr=subprocess.DEVNULL)
         if feeder:
             feeder.stdout.close()   # sluice holds the only reading end
-        _, status, usage = os.wait4(proc.pid, 0)
+        proc.wait()
         wall = time.monotonic() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
         if feeder and feeder.wait() != 0:
             sys.exit("cat failed to feed: " + " ".join(argv))
     if proc.returncode != 0:
-        sys.exit("benchmark command failed (exit %d): %s" % (proc.returncode, " ".join(argv)))
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024
+        sys.exit("benchmark command could not be measured (rusage exit %d): %s" % (proc.returncode, " ".join(argv)))
+    with open(report) as f:
+        utime, stime, maxrss_kib, status = f.read().split()
+    if int(status) != 0:
+        sys.exit("benchmark command failed (exit %s): %s" % (status, " ".join(argv)))
+    return wall, float(utime) + float(stime), int(maxrss_kib) * 1024
 
 
 def exact(line):
