@@ -156,16 +156,26 @@ uint32_t sl_bundle_step(sl_bundle *b, const char *file, uint64_t file_size, cons
     }
     b->steps[b->n_steps] = (sl_part_step){.file = xstrdup(file), .file_size = file_size,
                                           .rotate_to = xstrdup(rotate_to)};
-    b->placed[b->n_steps] = (sl_step_place){.where = UNPLACED, .fd = -1, .frame = UINT32_MAX};
+    b->placed[b->n_steps] = (sl_step_place){.where = UNPLACED, .fd = -1, .chunk.frame = UINT32_MAX,
+                                            .entry_frame = UINT32_MAX};
     return (uint32_t)b->n_steps++;
+}
+
+/* The chunk step's bytes go to: its own when it starts its file (it may
+ * get a side file, written from the frame), else the one the steps copied
+ * at the commit share. */
+static sl_bundle_chunk *chunk_of(sl_bundle *b, uint32_t step)
+{
+    const sl_part_step *s = &b->steps[step];
+    return s->file_size == 0 && !s->rotate_to ? &b->placed[step].chunk : &b->shared;
 }
 
 /* Whether n more bytes of step fit in the frame without writing it first:
  * in the rest of its chunk, and in free chunks. */
-static bool fits(const sl_bundle *b, uint32_t step, size_t n)
+static bool fits(sl_bundle *b, uint32_t step, size_t n)
 {
-    const sl_step_place *p = &b->placed[step];
-    size_t room = p->frame == b->frames ? p->chunk_end - p->chunk_at : 0;
+    const sl_bundle_chunk *c = chunk_of(b, step);
+    size_t room = c->frame == b->frames ? c->end - c->at : 0;
     size_t chunks = n > room ? (n - room + SL_BUNDLE_CHUNK - 1) / SL_BUNDLE_CHUNK : 0;
     return b->used + chunks * SL_BUNDLE_CHUNK <= b->cap;
 }
@@ -453,7 +463,7 @@ static int reserve(sl_bundle *b, size_t n, sl_error *err)
 static void add_entry(sl_bundle *b, uint32_t step, uint32_t at, uint32_t len)
 {
     sl_step_place *pl = &b->placed[step];
-    if (pl->last_entry != UINT32_MAX) {
+    if (pl->entry_frame == b->frames) {
         sl_bundle_entry *e = &b->entries[pl->last_entry];
         if (e->at + e->len == at) {
             e->len += len;
@@ -465,6 +475,7 @@ static void add_entry(sl_bundle *b, uint32_t step, uint32_t at, uint32_t len)
         b->entries = realloc(b->entries, b->cap_entries * sizeof *b->entries);
         if (!b->entries) abort();
     }
+    pl->entry_frame = b->frames;
     pl->last_entry = (uint32_t)b->n_entries;
     b->entries[b->n_entries++] = (sl_bundle_entry){.step = step, .at = at, .len = len};
 }
@@ -493,18 +504,17 @@ int sl_bundle_append(sl_bundle *b, uint32_t step, const void *p, size_t n, sl_er
     if (!b->frame && !(b->frame = malloc(b->cap))) abort();
     b->len += n;
     b->steps[step].bytes += n;
+    sl_bundle_chunk *c = chunk_of(b, step);
     while (n > 0) {
-        sl_step_place *pl = &b->placed[step];
-        if (pl->frame != b->frames || pl->chunk_at == pl->chunk_end) {
-            if (pl->frame != b->frames) pl->last_entry = UINT32_MAX;
-            pl->frame = b->frames;
-            pl->chunk_at = (uint32_t)b->used;
-            pl->chunk_end = (uint32_t)(b->used += SL_BUNDLE_CHUNK);
+        if (c->frame != b->frames || c->at == c->end) {
+            c->frame = b->frames;
+            c->at = (uint32_t)b->used;
+            c->end = (uint32_t)(b->used += SL_BUNDLE_CHUNK);
         }
-        size_t k = n < pl->chunk_end - pl->chunk_at ? n : pl->chunk_end - pl->chunk_at;
-        memcpy(b->frame + pl->chunk_at, p, k);
-        add_entry(b, step, pl->chunk_at, (uint32_t)k);
-        pl->chunk_at += (uint32_t)k;
+        size_t k = n < c->end - c->at ? n : c->end - c->at;
+        memcpy(b->frame + c->at, p, k);
+        add_entry(b, step, c->at, (uint32_t)k);
+        c->at += (uint32_t)k;
         p = (const char *)p + k;
         n -= k;
     }

@@ -6,11 +6,14 @@
  *
  * The sink appends each batch's bytes for an output file to the frame in
  * memory as part of a *step*: one output file from a given size on (a
- * rotation starts a new step for the same file). In the frame each step
- * fills chunks of its own (SL_BUNDLE_CHUNK bytes), so that its bytes are
- * together in memory a chunk at a time: with a thousand files a batch
- * brings each about one record, and writing them from one place each costs
- * the kernel half of gathering them from all over the frame. When the frame
+ * rotation starts a new step for the same file). In the frame a step that
+ * starts its file (which may get a side file, below) fills chunks of its
+ * own (SL_BUNDLE_CHUNK bytes), so that its bytes are together in memory a
+ * chunk at a time: with a thousand files a batch brings each about one
+ * record, and writing them from one place each costs the kernel half of
+ * gathering them from all over the frame. The other steps, whose bytes are
+ * copied from the bundle at the commit, share chunks in arrival order (their
+ * own chunks would leave more of each frame unused). When the frame
  * is full it is written with the bytes of each step made contiguous (sorted
  * by step, in arrival order within a step), so that publishing copies one
  * range per step and frame. It is written on a thread of its own (frame_writer.h) while
@@ -85,14 +88,20 @@ typedef struct sl_part_step {
 /* Frees n steps and what they hold. */
 void sl_part_steps_free(sl_part_step *steps, size_t n);
 
+/* The free rest [at, end) of a chunk of frame number `frame`. */
+typedef struct sl_bundle_chunk {
+    uint32_t frame;
+    uint32_t at, end;
+} sl_bundle_chunk;
+
 /* Where a step's bytes go, on the sink thread. */
 typedef struct sl_step_place {
     uint8_t where;        /* not yet placed, the frames, or a side file (bundle.c) */
     int fd;               /* its side file, kept open (at most max_fds of them), or -1 */
     uint64_t written;     /* bytes of it handed to its side file */
     uint64_t synced_from; /* its bytes from here on are not yet being written to disk */
-    uint32_t frame;       /* the frame (sl_bundle.frames) its chunk and last entry are in */
-    uint32_t chunk_at, chunk_end;   /* the free rest of its chunk of that frame */
+    sl_bundle_chunk chunk;   /* its own chunk, when it starts its file (bundle.c) */
+    uint32_t entry_frame; /* the frame its last entry is in */
     uint32_t last_entry;  /* its last entry in that frame */
 } sl_step_place;
 
@@ -116,6 +125,7 @@ typedef struct sl_bundle {
     size_t len, cap;          /* bytes of data in it; its size */
     size_t used;              /* bytes of it taken by chunks */
     uint32_t frames;          /* frames filled so far (the current one's number) */
+    sl_bundle_chunk shared;   /* the chunk of the steps that share chunks, in arrival order */
     char *spare;              /* the other frame buffer, when it is not being written */
     sl_frame_writer writer;   /* writes a full frame while the next one fills */
     sl_writeback writeback;   /* starts the writeback of the bundle and its side files */
