@@ -7,7 +7,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <math.h>
@@ -15,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -501,25 +499,6 @@ int sl_move_aside(const char *path, char *aside, size_t cap, sl_error *err) {
     for (int k = 2; lstat(aside, &st) == 0; k++) snprintf(aside, cap, "%s.aside-%s-%d", path, stamp, k);
     if (rename(path, aside) < 0) return sl_errorf(err, "cannot move %s aside: %s", path, strerror(errno));
     return sl_fsync_parent(path, err);
-}
-
-int sl_pwritev_all(int fd, struct iovec *iov, size_t n, uint64_t at) {
-    for (size_t i = 0; i < n;) {
-        size_t k = n - i < IOV_MAX ? n - i : IOV_MAX;
-        ssize_t w = pwritev(fd, iov + i, (int)k, (off_t)at);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) {
-            if (w == 0) errno = EIO;
-            return -1;
-        }
-        at += (uint64_t)w;
-        while (i < n && (size_t)w >= iov[i].iov_len) w -= (ssize_t)iov[i++].iov_len;
-        if (w > 0) {
-            iov[i].iov_base = (char *)iov[i].iov_base + w;
-            iov[i].iov_len -= (size_t)w;
-        }
-    }
-    return 0;
 }
 
 void sl_start_writeback(int fd, uint64_t from, uint64_t to) {

@@ -86,10 +86,6 @@ void sl_fdatasync_many(const int *fds, size_t n, int *errs);
  * (sync_file_range), so that a later fsync or syncfs finds little left to
  * write. A hint: errors are ignored. */
 void sl_start_writeback(int fd, uint64_t from, uint64_t to);
-struct iovec;
-/* Writes iov[0..n) to fd at `at` whole (pwritev, IOV_MAX at a time; iov
- * is consumed). Returns 0, or -1 with errno (EIO for a write of nothing). */
-int sl_pwritev_all(int fd, struct iovec *iov, size_t n, uint64_t at);
 /* sl_fsync_dir of the directory holding the file path ("." when none). */
 int sl_fsync_parent(const char *path, sl_error *err);
 /* Replaces the file path with data, atomically and durably: writes a

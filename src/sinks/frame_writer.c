@@ -10,6 +10,30 @@
 
 #include "../core/util.h"
 
+#define IOVECS 1024u
+
+/* Writes iov[0..n) to fd at `at`, IOVECS at a time (iov is consumed).
+ * Returns 0, or -1 with errno. */
+static int pwrite_all(int fd, struct iovec *iov, size_t n, uint64_t at)
+{
+    for (size_t i = 0; i < n;) {
+        size_t k = n - i < IOVECS ? n - i : IOVECS;
+        ssize_t w = pwritev(fd, iov + i, (int)k, (off_t)at);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            if (w == 0) errno = EIO;
+            return -1;
+        }
+        at += (uint64_t)w;
+        while (w > 0 && (size_t)w >= iov[i].iov_len) w -= (ssize_t)iov[i++].iov_len;
+        if (w > 0) {
+            iov[i].iov_base = (char *)iov[i].iov_base + w;
+            iov[i].iov_len -= (size_t)w;
+        }
+    }
+    return 0;
+}
+
 static void cut_back(const sl_file_write *w)
 {
     if (w->fd >= 0) {
@@ -27,7 +51,7 @@ int sl_write_job_run(sl_write_job *job, sl_error *err)
     for (; i < job->n_writes; i++) {
         const sl_file_write *w = &job->writes[i];
         int fd = w->fd >= 0 ? w->fd : open(w->path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-        int rc = fd < 0 ? -1 : sl_pwritev_all(fd, iov + w->first_iov, w->n_iov, w->at);
+        int rc = fd < 0 ? -1 : pwrite_all(fd, iov + w->first_iov, w->n_iov, w->at);
         int e = errno;
         if (rc == 0 && w->writeback_from != UINT64_MAX) {   /* a hint, so that the seal's sync finds little to do */
             uint64_t end = w->at;

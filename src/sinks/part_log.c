@@ -8,9 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "../codec/json.h"
@@ -319,20 +317,6 @@ static int copy_range(int in, uint64_t from, int out, uint64_t to, uint64_t len,
     return 0;
 }
 
-/* Writes a step's ranges of the bundle, mapped at `map`, to `out` from
- * `to` on: one pwritev for all of them (up to IOV_MAX ranges a call),
- * where copying each range (one per frame) cost a copy_file_range call
- * each: a thousand files make that a thousand calls per frame. */
-static int write_ranges(const char *map, const sl_bundle_range *r, size_t n, int out, uint64_t to)
-{
-    struct iovec *iov = malloc((n ? n : 1) * sizeof *iov);
-    if (!iov) abort();
-    for (size_t i = 0; i < n; i++) iov[i] = (struct iovec){.iov_base = (char *)map + r[i].offset, .iov_len = r[i].len};
-    int rc = sl_pwritev_all(out, iov, n, to);
-    free(iov);
-    return rc;
-}
-
 /* The file systems written to, one open descriptor each, for syncfs. */
 typedef struct synced {
     int fds[MAX_DEVICES];
@@ -489,7 +473,6 @@ typedef struct lane {
     size_t n, at;
     bool rotations;
     int in;                        /* the bundle */
-    const char *map;               /* the bundle mapped, or NULL: its ranges are copied one by one */
     const sl_bundle_range *r;      /* its ranges, by step: step i's are r[first[i] .. first[i + 1]) */
     const size_t *first;
     unsigned index, count;         /* this lane, of count */
@@ -521,12 +504,7 @@ static void *apply_lane(void *arg)
             break;
         }
         uint64_t at = s->file_size;
-        if (l->map) {
-            if (write_ranges(l->map, l->r + l->first[i], l->first[i + 1] - l->first[i], out, at) < 0)
-                l->rc = sys_error(&l->err, "publish into", s->file);
-            for (size_t j = l->first[i]; j < l->first[i + 1]; j++) at += l->r[j].len;
-        }
-        for (size_t j = l->first[i]; !l->map && j < l->first[i + 1] && l->rc == 0; j++) {
+        for (size_t j = l->first[i]; j < l->first[i + 1] && l->rc == 0; j++) {
             if (copy_range(l->in, l->r[j].offset, out, at, l->r[j].len, &l->buf) < 0)
                 l->rc = sys_error(&l->err, "publish into", s->file);
             at += l->r[j].len;
@@ -564,20 +542,11 @@ static int apply_bundle(const sl_part_bundle *bundles, size_t n, size_t at, bool
         first[i] = k;
         while (i < b->n_steps && k < n_ranges && r[k].step == i) k++;
     }
-    /* Mapped when it is as long as its ranges say (a shorter one, damaged,
-     * is copied and reported as cut short: mapped, its missing end would
-     * read as zeros). */
-    struct stat st;
-    void *map = NULL;
-    if (b->bytes > 0 && fstat(in, &st) == 0 && (uint64_t)st.st_size >= b->bytes) {
-        map = mmap(NULL, b->bytes, PROT_READ, MAP_SHARED | MAP_POPULATE, in, 0);
-        if (map == MAP_FAILED) map = NULL;
-    }
     unsigned count = b->n_steps >= PARALLEL_STEPS ? 2 : 1;
     lane lanes[2];
     for (unsigned i = 0; i < count; i++)
-        lanes[i] = (lane){.bundles = bundles, .n = n, .at = at, .rotations = rotations, .in = in, .map = map,
-                          .r = r, .first = first, .index = i, .count = count};
+        lanes[i] = (lane){.bundles = bundles, .n = n, .at = at, .rotations = rotations, .in = in, .r = r,
+                          .first = first, .index = i, .count = count};
     pthread_t second;
     bool started = count > 1 && pthread_create(&second, NULL, apply_lane, &lanes[1]) == 0;
     if (count > 1 && !started) apply_lane(&lanes[1]);   /* no thread: one after the other */
@@ -595,7 +564,6 @@ static int apply_bundle(const sl_part_bundle *bundles, size_t n, size_t at, bool
         }
         free(lanes[i].buf);
     }
-    if (map) munmap(map, b->bytes);
     free(first);
     free(r);
     close(in);
