@@ -25,6 +25,25 @@ static void append(sl_bundle *b, uint32_t step, const char *text)
     CHECK_INT(sl_bundle_append(b, step, text, strlen(text), &err), 0);
 }
 
+/* Seals bundle b, frees it, adds it to log and returns the log's state
+ * (that of a checkpoint covering it); *size: the bundle's bytes. */
+static char *seal_into(sl_part_log *log, sl_bundle *b, uint64_t *size)
+{
+    sl_error err = {0};
+    CHECK_INT(sl_bundle_seal(b, &err), 0);
+    CHECK_STR(err.msg, "");
+    char *bundle;
+    sl_part_step *steps;
+    size_t n;
+    sl_bundle_take(b, &bundle, size, &steps, &n);
+    sl_bundle_free(b);
+    sl_part_log_add(log, bundle, *size, false, steps, n);
+    sl_buf state;
+    sl_buf_init(&state);
+    CHECK_INT(sl_part_log_save(log, &state, &err), 0);
+    return sl_buf_steal(&state, NULL);
+}
+
 /* The state of a checkpoint covering one sealed bundle, "b.inprogress":
  * f (which held "AAAA") gets "BBBB" and g (new) gets "CCC", interleaved;
  * with `rotate`, f then rotates to f.1 and starts anew with "DDD". A frame
@@ -47,19 +66,8 @@ static char *seal(sl_part_log *log, bool rotate, const char *pad)
         uint32_t f2 = sl_bundle_step(&b, path("f"), 0, path("f.1"));
         append(&b, f2, "DDD");
     }
-    CHECK_INT(sl_bundle_seal(&b, &err), 0);
-    CHECK_STR(err.msg, "");
-    char *bundle;
     uint64_t size;
-    sl_part_step *steps;
-    size_t n;
-    sl_bundle_take(&b, &bundle, &size, &steps, &n);
-    sl_bundle_free(&b);
-    sl_part_log_add(log, bundle, size, false, steps, n);
-    sl_buf state;
-    sl_buf_init(&state);
-    CHECK_INT(sl_part_log_save(log, &state, &err), 0);
-    return sl_buf_steal(&state, NULL);
+    return seal_into(log, &b, &size);
 }
 
 static char *g_text(const char *pad)
@@ -150,20 +158,10 @@ static void test_small_parts_of_many_files_land_in_order(void)
         len[f] += n;
         CHECK_INT(sl_bundle_append(&b, step[f], part, n, &err), 0);
     }
-    CHECK_INT(sl_bundle_seal(&b, &err), 0);
-    char *bundle;
-    uint64_t size;
-    sl_part_step *steps;
-    size_t n_steps;
-    sl_bundle_take(&b, &bundle, &size, &steps, &n_steps);
-    sl_bundle_free(&b);
     sl_part_log log;
     sl_part_log_init(&log);
-    sl_part_log_add(&log, bundle, size, false, steps, n_steps);
-    sl_buf state;
-    sl_buf_init(&state);
-    CHECK_INT(sl_part_log_save(&log, &state, &err), 0);
-    char *text = sl_buf_steal(&state, NULL);
+    uint64_t size;
+    char *text = seal_into(&log, &b, &size);
     CHECK_INT(sl_part_log_commit(&log, text, strlen(text), &err), 0);
     CHECK_STR(err.msg, "");
     for (int f = 0; f < FILES; f++) {
@@ -187,20 +185,10 @@ static void test_bundle_cut_short_is_reported(void)
     CHECK_INT(sl_bundle_open(&b, path("b.inprogress"), false, &err), 0);
     uint32_t f = sl_bundle_step(&b, path("f"), 4, NULL);
     for (int i = 0; i < 200; i++) append(&b, f, "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB");
-    CHECK_INT(sl_bundle_seal(&b, &err), 0);
-    char *bundle;
-    uint64_t size;
-    sl_part_step *steps;
-    size_t n;
-    sl_bundle_take(&b, &bundle, &size, &steps, &n);
-    sl_bundle_free(&b);
     sl_part_log log;
     sl_part_log_init(&log);
-    sl_part_log_add(&log, bundle, size, false, steps, n);
-    sl_buf st;
-    sl_buf_init(&st);
-    CHECK_INT(sl_part_log_save(&log, &st, &err), 0);
-    char *state = sl_buf_steal(&st, NULL);
+    uint64_t size;
+    char *state = seal_into(&log, &b, &size);
     CHECK_INT(truncate(path("b.inprogress"), (off_t)size - 1), 0);
     CHECK_INT(sl_part_log_commit(&log, state, strlen(state), &err), -1);
     CHECK(strstr(err.msg, "publish into") != NULL);
