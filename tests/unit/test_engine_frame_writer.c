@@ -34,19 +34,29 @@ static sl_write_job *job_of(int fd, const char *side_path, char *side_name_copy)
     return job;
 }
 
+/* A bundle file `bundle` holding "..", open as *fd, and job_of it and
+ * side_path handed to writer w (started here) and waited for: returns the
+ * job with *rc and err as the wait gave them. side: the path's copy. */
+static sl_write_job *run_on_thread(const char *bundle, const char *side_path, char *side, sl_frame_writer *w,
+                                   int *fd, int *rc, sl_error *err)
+{
+    *fd = open(path(bundle), O_RDWR | O_CREAT | O_TRUNC, 0644);
+    CHECK(*fd >= 0);
+    CHECK_INT((int)write(*fd, "..", 2), 2);
+    sl_frame_writer_init(w);
+    sl_frame_writer_start(w, job_of(*fd, side_path, side));
+    sl_write_job *job = sl_frame_writer_wait(w, rc, err);
+    CHECK(job != NULL);
+    return job;
+}
+
 static void test_job_written_on_the_thread(void)
 {
-    int fd = open(path("bundle"), O_RDWR | O_CREAT | O_TRUNC, 0644);
-    CHECK(fd >= 0);
-    CHECK_INT((int)write(fd, "..", 2), 2);
     char side[128];
     sl_frame_writer w;
-    sl_frame_writer_init(&w);
-    sl_frame_writer_start(&w, job_of(fd, path("side"), side));
-    int rc = 1;
+    int fd, rc = 1;
     sl_error err = {0};
-    sl_write_job *job = sl_frame_writer_wait(&w, &rc, &err);
-    CHECK(job != NULL);
+    sl_write_job *job = run_on_thread("bundle", path("side"), side, &w, &fd, &rc, &err);
     CHECK_INT(rc, 0);
     CHECK_STR(get("bundle"), "..HEADbody");
     CHECK_STR(get("side"), "side");
@@ -58,18 +68,12 @@ static void test_job_written_on_the_thread(void)
 
 static void test_failed_job_is_cut_back_then_run_again(void)
 {
-    int fd = open(path("bundle2"), O_RDWR | O_CREAT | O_TRUNC, 0644);
-    CHECK(fd >= 0);
-    CHECK_INT((int)write(fd, "..", 2), 2);
     char side[128];
     sl_frame_writer w;
-    sl_frame_writer_init(&w);
-    /* The side file's directory is missing: the bundle's write is undone. */
-    sl_frame_writer_start(&w, job_of(fd, path("missing/side"), side));
-    int rc = 0;
+    int fd, rc = 0;
     sl_error err = {0};
-    sl_write_job *job = sl_frame_writer_wait(&w, &rc, &err);
-    CHECK(job != NULL);
+    /* The side file's directory is missing: the bundle's write is undone. */
+    sl_write_job *job = run_on_thread("bundle2", path("missing/side"), side, &w, &fd, &rc, &err);
     CHECK_INT(rc, -1);
     CHECK(strstr(err.msg, "cannot open") != NULL && strstr(err.msg, "missing/side") != NULL);
     CHECK_STR(get("bundle2"), "..");
